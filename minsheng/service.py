@@ -1,0 +1,66 @@
+"""`minsheng serve`: the web server, the bot and the background workers in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from minsheng.settings import Settings
+from storage import migrate
+from storage.catalogue import import_catalogue, load_catalogue
+from storage.db import create_engine, create_session_factory
+from storage.models import Agency
+from web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+async def prepare_database(engine: AsyncEngine, settings: Settings) -> None:
+    """Bring the schema up (or check it), and give an empty database the default catalogue so the
+    service is usable on first start."""
+    await migrate.ensure_schema(engine)
+    session_factory = create_session_factory(engine)
+    async with session_factory() as session:
+        if not await session.scalar(select(func.count()).select_from(Agency)):
+            report = await import_catalogue(session, load_catalogue(settings.catalogue_path))
+            await session.commit()
+            log.info("empty database: imported %d agencies from %s", len(report.added), settings.catalogue_path)
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop``), then shut every part down and return."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    engine = create_engine(settings.database_url)
+    runner: web.AppRunner | None = None
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await prepare_database(engine, settings)
+        app = create_app(engine)
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.web_host, settings.web_port)
+        await site.start()
+        log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        await engine.dispose()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)

@@ -1,0 +1,92 @@
+"""Service settings: environment variables with the ``MINSHENG_`` prefix, or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import async_url
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """One line per bad setting, naming the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///minsheng.db",
+        description="SQLAlchemy URL; postgresql://… in production, a SQLite file by default",
+    )
+    bot_token: SecretStr | None = Field(default=None, description="Telegram bot token; none serves the local sandbox")
+    bot_api_base: AnyHttpUrl | None = Field(
+        default=None, description="Base URL of a self-hosted Telegram Bot API server"
+    )
+    webhook_url: AnyHttpUrl | None = Field(default=None, description="Public HTTPS URL; set it to use a webhook")
+    webhook_secret: SecretStr | None = Field(default=None, description="Secret token Telegram sends with webhooks")
+    web_host: str = Field(default="127.0.0.1", description="Address the web server listens on")
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Port the web server listens on")
+    timezone: str = Field(default="Asia/Shanghai", description="Local time zone for deadlines and tracking numbers")
+    catalogue_path: Path = Field(
+        default=PACKAGE_ROOT / "storage" / "data" / "agencies.yaml", description="Agency catalogue (YAML)"
+    )
+    policy_path: Path = Field(
+        default=PACKAGE_ROOT / "workflow" / "data" / "policy.yaml", description="Time limits and reminders (YAML)"
+    )
+    holidays_path: Path = Field(
+        default=PACKAGE_ROOT / "workflow" / "data" / "holidays.yaml",
+        description="Holiday overrides for years the calendar library does not know (YAML)",
+    )
+    rules_dir: Path = Field(default=PACKAGE_ROOT / "nlp" / "rules", description="Tagger rules directory (YAML)")
+    log_level: str = Field(default="INFO", description="Logging level")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            return async_url(value)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad value becomes one line per setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "MINSHENG_" + "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"bad setting {name}: {error['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,67 @@
+"""Run Alembic from inside the application's event loop, on the application's own engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, "upgrade", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _run(engine, "downgrade", revision)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+class SchemaNotCurrent(Exception):
+    """PostgreSQL is migrated on purpose (`minsheng db upgrade`), never behind the operator's back."""
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """The embedded SQLite default migrates itself; PostgreSQL must already be at head, so several
+    instances starting at once never race over DDL."""
+    if engine.dialect.name == "sqlite":
+        await upgrade(engine)
+    elif (current := await current_revision(engine)) != head_revision():
+        raise SchemaNotCurrent(
+            f"database is at revision {current or 'none'}, this code expects {head_revision()}: "
+            "run `minsheng db upgrade` first"
+        )

@@ -1,0 +1,34 @@
+"""The aiohttp application: health check now; dashboard, publication, API and webhook mount here."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+ENGINE = web.AppKey("engine", AsyncEngine)
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Load balancers and `docker compose` ask this; 503 tells them the database is unreachable."""
+    try:
+        await ping(request.app[ENGINE])
+    except Exception as exc:
+        log.warning("health check: database unreachable: %s", exc)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+def create_app(engine: AsyncEngine) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[ENGINE] = engine
+    app.add_routes(routes)
+    return app
