@@ -46,7 +46,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     tasks: list[asyncio.Task[None]] = []
     try:
         await prepare_database(engine, settings)
-        app = create_app(engine)
+        app = create_app(engine, settings)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)

@@ -7,11 +7,13 @@ import logging
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from minsheng.settings import Settings
 from storage.db import ping
 
 log = logging.getLogger(__name__)
 
 ENGINE = web.AppKey("engine", AsyncEngine)
+SETTINGS = web.AppKey("settings", Settings)
 
 routes = web.RouteTableDef()
 
@@ -27,8 +29,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
-def create_app(engine: AsyncEngine) -> web.Application:
+def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
+    """Each part of the site registers its own routes here through a ``setup(app)`` of its module."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[ENGINE] = engine
+    app[SETTINGS] = settings
     app.add_routes(routes)
     return app
