@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.datafile import load_model
-from storage.models import Agency, AgencyContact, AgencyRole, Complaint, Evaluation
+from storage.datafile import ItemProblems, load_model
+from storage.models import (
+    Agency,
+    AgencyContact,
+    AgencyRole,
+    ApiToken,
+    Complaint,
+    ComplaintEvent,
+    Evaluation,
+    InviteCode,
+    WebUser,
+)
 from storage.vocabulary import AREAS
 
 CODE_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
@@ -52,25 +62,47 @@ class Catalogue(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
-        codes = Counter(spec.code for spec in self.agencies)
-        if repeated := sorted(code for code, count in codes.items() if count > 1):
-            raise ValueError(f"agency codes used twice: {', '.join(repeated)}")
-        names = Counter(spec.name for spec in self.agencies)
-        if repeated := sorted(name for name, count in names.items() if count > 1):
-            raise ValueError(f"agency names used twice: {', '.join(repeated)}")
-        for spec in self.agencies:
-            if spec.parent is not None and spec.parent not in codes:
-                raise ValueError(f"{spec.code}: parent {spec.parent!r} is not in the catalogue")
-            if spec.parent == spec.code:
-                raise ValueError(f"{spec.code}: an agency cannot be its own parent")
+        """Cross-entry checks; each problem points at the entry at fault so the error names its line."""
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        first: dict[tuple[str, str], int] = {}
+        for index, spec in enumerate(self.agencies):
+            for key in ("code", "name"):
+                value = getattr(spec, key)
+                if (key, value) in first:
+                    problems.append(
+                        (("agencies", index, key), f"{key} {value!r} is already used by agencies.{first[key, value]}")
+                    )
+                first.setdefault((key, value), index)
+        parents = {spec.code: spec.parent for spec in self.agencies}
+        for index, spec in enumerate(self.agencies):
+            if spec.parent is not None and spec.parent not in parents:
+                problems.append((("agencies", index, "parent"), f"parent {spec.parent!r} is not in the catalogue"))
+            elif spec.parent is not None and _in_parent_cycle(spec.code, parents):
+                problems.append((("agencies", index, "parent"), f"{spec.code}: parents form a cycle"))
         for role in (AgencyRole.OVERSIGHT, AgencyRole.DEFAULT_OWNER):
-            count = sum(spec.role == role for spec in self.agencies)
-            if count != 1:
-                raise ValueError(f"the catalogue needs exactly one agency with role {role.value} (has {count})")
+            holders = [index for index, spec in enumerate(self.agencies) if spec.role == role]
+            message = f"the catalogue needs exactly one agency with role {role.value} (has {len(holders)})"
+            problems.extend((("agencies", index, "role"), message) for index in holders[1:])
+            if not holders:
+                problems.append((("agencies",), message))
+        if problems:
+            raise ItemProblems(problems)
         return self
 
     def by_role(self, role: AgencyRole) -> AgencySpec:
         return next(spec for spec in self.agencies if spec.role == role)
+
+
+def _in_parent_cycle(code: str, parents: dict[str, str | None]) -> bool:
+    """Whether walking up from ``code`` comes back to it (its own parent included)."""
+    seen: set[str] = set()
+    current = parents.get(code)
+    while current is not None and current not in seen:
+        if current == code:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
 
 
 def load_catalogue(path: Path | str) -> Catalogue:
@@ -130,9 +162,9 @@ async def import_catalogue(session: AsyncSession, catalogue: Catalogue) -> Impor
                 report.updated.setdefault(spec.code, []).append("parent")
 
     wanted = {spec.code for spec in catalogue.agencies}
-    for code, agency in existing.items():
-        if code in wanted:
-            continue
+    leaving = {code: agency for code, agency in existing.items() if code not in wanted}
+    # Children first: a parent leaving with its children must not be kept alive by them.
+    for code, agency in sorted(leaving.items(), key=lambda item: -_depth(item[1], existing)):
         if await _is_referenced(session, agency.id):
             if agency.active:
                 agency.active = False
@@ -146,6 +178,16 @@ async def import_catalogue(session: AsyncSession, catalogue: Catalogue) -> Impor
     return report
 
 
+def _depth(agency: Agency, existing: dict[str, Agency]) -> int:
+    by_id = {candidate.id: candidate for candidate in existing.values()}
+    depth, seen = 0, {agency.id}
+    while agency.parent_id is not None and agency.parent_id in by_id and agency.parent_id not in seen:
+        agency = by_id[agency.parent_id]
+        seen.add(agency.id)
+        depth += 1
+    return depth
+
+
 async def _is_referenced(session: AsyncSession, agency_id: int) -> bool:
     complaint = exists().where(
         or_(
@@ -154,7 +196,16 @@ async def _is_referenced(session: AsyncSession, agency_id: int) -> bool:
             Complaint.transfer_to_agency_id == agency_id,
         )
     )
+    event = exists().where(
+        or_(
+            ComplaintEvent.agency_id == agency_id,
+            ComplaintEvent.from_agency_id == agency_id,
+            ComplaintEvent.to_agency_id == agency_id,
+        )
+    )
     contact = exists().where(AgencyContact.agency_id == agency_id)
     evaluation = exists().where(Evaluation.agency_id == agency_id)
     child = exists().where(Agency.parent_id == agency_id)
-    return bool(await session.scalar(select(or_(complaint, contact, evaluation, child))))
+    # Accounts and invites point at the agency too; deleting it would break them (or the foreign key).
+    access = [exists().where(model.agency_id == agency_id) for model in (InviteCode, WebUser, ApiToken)]
+    return bool(await session.scalar(select(or_(complaint, event, contact, evaluation, child, *access))))

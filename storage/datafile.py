@@ -28,6 +28,15 @@ class DataFileError(Exception):
         return "\n".join(f"{self.path}:{p}" for p in self.problems)
 
 
+class ItemProblems(ValueError):
+    """Raised by a model validator whose check spans items (duplicates, dangling references): each problem
+    carries the location of the item at fault, relative to the model, so its line can still be named."""
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+
 @dataclass
 class LineMap:
     """Line number (1-based) of every mapping key and sequence item, by its path of keys/indexes."""
@@ -100,9 +109,14 @@ def validation_problems(exc: ValidationError, lines: LineMap) -> list[str]:
     problems = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        where = ".".join(str(part) for part in loc) or "(file)"
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{lines.line_of(loc) or 0}: {where}: {message}")
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ItemProblems):
+            located = [((*loc, *sub_loc), message) for sub_loc, message in cause.problems]
+        else:
+            located = [(loc, error["msg"].removeprefix("Value error, "))]
+        for item_loc, message in located:
+            where = ".".join(str(part) for part in item_loc) or "(file)"
+            problems.append(f"{lines.line_of(item_loc) or 0}: {where}: {message}")
     return problems
 
 
