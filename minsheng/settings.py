@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     )
     rules_dir: Path = Field(default=PACKAGE_ROOT / "nlp" / "rules", description="Tagger rules directory (YAML)")
     log_level: str = Field(default="INFO", description="Logging level")
+    web_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs dashboard session cookies; unset: generated once and kept in a file "
+        "next to the SQLite database (or in the working directory on PostgreSQL)",
+    )
+    web_secure_cookies: bool = Field(default=False, description="Mark cookies Secure; set true behind HTTPS")
 
     @field_validator("timezone")
     @classmethod
