@@ -51,7 +51,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
-        log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
+        host, port = runner.addresses[0][:2]
+        log.info("web server on http://%s:%s", host, port)
         await stop.wait()
         log.info("shutting down")
     finally:

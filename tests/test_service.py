@@ -1,0 +1,135 @@
+"""`minsheng serve` as an operator runs it: a real process, a real port, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from minsheng.settings import Settings
+from storage.db import create_engine
+from web.app import create_app
+
+ADDRESS = re.compile(r"web server on (http://[\d.]+:\d+)")
+
+
+def service_env(**settings: str) -> dict[str, str]:
+    """The machine's environment without any MINSHENG_ setting, plus ``settings``: defaults apply."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("MINSHENG_")}
+    return {**clean, "MINSHENG_WEB_PORT": "0", **settings}
+
+
+@asynccontextmanager
+async def running_service(env: dict[str, str], cwd: Path) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """Start `python -m minsheng serve` and yield its base URL once it listens."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "minsheng",
+        "serve",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                line = (await process.stdout.readline()).decode()
+                if not line:
+                    raise AssertionError("service exited before listening:\n" + "".join(output))
+                output.append(line)
+                if match := ADDRESS.search(line):
+                    break
+        yield match.group(1), process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(30):
+        rest = (await process.stdout.read()).decode()
+        return await process.wait(), rest
+
+
+async def test_serve_on_the_embedded_default_answers_healthz_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    async with running_service(service_env(), tmp_path) as (url, process):
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {"status": "ok", "database": "ok"}
+        code, rest = await stop(process)
+    assert code == 0, rest
+    assert "shutting down" in rest
+    assert "Task was destroyed" not in rest and "Unclosed" not in rest, rest
+    assert (tmp_path / "minsheng.db").exists()
+
+
+async def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(postgres, tmp_path: Path) -> None:
+    url = await (await postgres.require()).create_database()
+    env = service_env(MINSHENG_DATABASE_URL=url)
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "minsheng", "serve", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await refused.communicate())[0].decode()
+    assert refused.returncode == 1
+    assert "run `minsheng db upgrade` first" in output
+
+    upgrade = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "minsheng", "db", "upgrade", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await upgrade.communicate())[0].decode()
+    assert upgrade.returncode == 0, output
+    assert "database at revision" in output
+
+    async with running_service(env, tmp_path) as (base, process):
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as response:
+            assert response.status == 200
+        code, rest = await stop(process)
+    assert code == 0, rest
+
+
+async def test_healthz_reports_503_when_the_database_is_unreachable() -> None:
+    engine = create_engine("postgresql://postgres@127.0.0.1:1/nowhere")
+    app = create_app(engine, Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere"))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["database"] == "unreachable"
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MINSHENG_TIMEZONE", "Mars/Olympus", "bad setting MINSHENG_TIMEZONE: unknown time zone"),
+        ("MINSHENG_WEB_PORT", "eighty", "bad setting MINSHENG_WEB_PORT"),
+        ("MINSHENG_DATABASE_URL", "mysql://x@y/z", "bad setting MINSHENG_DATABASE_URL: unsupported database"),
+        ("MINSHENG_WEBHOOK_URL", "not a url", "bad setting MINSHENG_WEBHOOK_URL"),
+    ],
+)
+async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    variable: str, value: str, expected: str, tmp_path: Path
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "minsheng", "serve", cwd=tmp_path, env=service_env(**{variable: value}),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode().strip()
+    assert process.returncode == 1
+    assert output.splitlines() == [f"Error: {output.removeprefix('Error: ')}"]
+    assert expected in output
