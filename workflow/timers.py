@@ -1,0 +1,142 @@
+"""The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it.
+
+`reschedule` is called by the lifecycle after every change of status or deadline. It is idempotent:
+a timer already fired for the same moment is not created again, so calling it twice (or after a
+transfer, which keeps the citizen's clock) never repeats a reminder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Complaint, ComplaintProblem, ComplaintStatus, ComplaintTimer
+from workflow.deadlines import Deadlines
+
+
+class TimerKind(StrEnum):
+    ACK_WARNING = "ack_warning"
+    ACK_OVERDUE = "ack_overdue"
+    ACK_ESCALATE = "ack_escalate"
+    RESOLVE_WARNING = "resolve_warning"
+    RESOLVE_OVERDUE = "resolve_overdue"
+    RESOLVE_ESCALATE = "resolve_escalate"
+
+
+#: Statuses in which the acknowledge (受理) clock runs: nobody has taken the complaint yet.
+ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRANSFERRING, ComplaintStatus.DISPUTED})
+#: Statuses in which the resolve (办结) clock runs.
+RESOLVE_STATUSES = frozenset({ComplaintStatus.ACCEPTED})
+
+
+@dataclass(frozen=True)
+class ClockKinds:
+    warning: TimerKind
+    overdue: TimerKind
+    escalate: TimerKind
+    statuses: frozenset[ComplaintStatus]
+    due_column: str
+
+
+ACKNOWLEDGE = ClockKinds(
+    TimerKind.ACK_WARNING, TimerKind.ACK_OVERDUE, TimerKind.ACK_ESCALATE, ACKNOWLEDGE_STATUSES, "acknowledge_due_at"
+)
+RESOLVE = ClockKinds(
+    TimerKind.RESOLVE_WARNING,
+    TimerKind.RESOLVE_OVERDUE,
+    TimerKind.RESOLVE_ESCALATE,
+    RESOLVE_STATUSES,
+    "resolve_due_at",
+)
+
+
+def clock_of(kind: str) -> ClockKinds:
+    return ACKNOWLEDGE if kind.startswith("ack_") else RESOLVE
+
+
+async def _problem_types(session: AsyncSession, complaint: Complaint) -> list[str]:
+    rows = await session.scalars(
+        select(ComplaintProblem.problem_type).where(ComplaintProblem.complaint_id == complaint.id)
+    )
+    return list(rows)
+
+
+async def _fill_missing_due(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> None:
+    """A complaint in a clocked status without its deadline would never be chased (有诉必接): set it."""
+    if complaint.status in ACKNOWLEDGE_STATUSES and complaint.acknowledge_due_at is None:
+        complaint.acknowledge_due_at = deadlines.acknowledge_due(
+            complaint.created_at, priority=complaint.priority, problem_types=await _problem_types(session, complaint)
+        )
+    if complaint.status in RESOLVE_STATUSES and complaint.resolve_due_at is None:
+        promised = None
+        if complaint.owner_agency_id is not None:
+            promised = await session.scalar(
+                select(Agency.promised_resolve_days).where(Agency.id == complaint.owner_agency_id)
+            )
+        complaint.resolve_due_at = deadlines.resolve_due(
+            complaint.acknowledged_at or complaint.created_at,
+            priority=complaint.priority,
+            problem_types=await _problem_types(session, complaint),
+            promised_days=promised,
+        )
+
+
+def wanted_timers(complaint: Complaint, deadlines: Deadlines) -> set[tuple[str, datetime]]:
+    """(kind, due_at) of every timer the complaint's current status and deadlines call for."""
+    if complaint.status in ACKNOWLEDGE_STATUSES:
+        kinds, due, start = ACKNOWLEDGE, complaint.acknowledge_due_at, complaint.created_at
+        clock_policy = deadlines.policy.acknowledge
+    elif complaint.status in RESOLVE_STATUSES:
+        kinds, due = RESOLVE, complaint.resolve_due_at
+        start = complaint.acknowledged_at or complaint.created_at
+        clock_policy = deadlines.policy.resolve
+    else:
+        return set()
+    if due is None:
+        return set()
+    wanted = {(kinds.warning.value, moment) for moment in deadlines.reminder_moments(clock_policy, start, due)}
+    wanted.add((kinds.overdue.value, due))
+    wanted.add((kinds.escalate.value, deadlines.escalation_moment(clock_policy, due)))
+    return wanted
+
+
+async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> None:
+    """Cancel the complaint's pending timers that no longer apply and create the ones it needs now.
+
+    Flushes, never commits. Timers already done for the same (kind, moment) are kept as they are, so
+    nothing fires twice; a cancelled timer that is wanted again is revived rather than duplicated.
+    """
+    await _fill_missing_due(session, complaint, deadlines)
+    wanted = wanted_timers(complaint, deadlines)
+    existing = list(await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id == complaint.id)))
+    have: set[tuple[str, datetime]] = set()
+    for timer in existing:
+        key = (timer.kind, timer.due_at)
+        if timer.done_at is not None:
+            have.add(key)
+            continue
+        if key in wanted:
+            timer.cancelled = False
+            have.add(key)
+        elif not timer.cancelled:
+            timer.cancelled = True
+    for kind, due_at in sorted(wanted - have, key=lambda item: item[1]):
+        session.add(ComplaintTimer(complaint_id=complaint.id, kind=kind, due_at=due_at))
+    await session.flush()
+
+
+async def cancel_all(session: AsyncSession, complaint_id: int) -> None:
+    """Stop every pending timer of a complaint (withdrawn, closed)."""
+    for timer in await session.scalars(
+        select(ComplaintTimer).where(
+            ComplaintTimer.complaint_id == complaint_id,
+            ComplaintTimer.done_at.is_(None),
+            ComplaintTimer.cancelled.is_(False),
+        )
+    ):
+        timer.cancelled = True
+    await session.flush()
