@@ -1,0 +1,155 @@
+"""The timekeeper: fires due complaint timers — 预警 before a deadline, 催办 at it, 督办 after it.
+
+Each timer is handled in its own transaction: claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (so
+several service instances on one PostgreSQL database never take the same timer; SQLite ignores the
+clause and runs one instance), checked against the complaint's current state, recorded as a
+ComplaintEvent on the owner agency's record (延时追究), turned into notifications in the outbox, and
+marked done — all in one commit. A crash mid-batch therefore loses nothing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintTimer, EventAction
+from workflow import notifications
+from workflow.clock import Clock
+from workflow.deadlines import Deadlines
+from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of
+
+log = logging.getLogger(__name__)
+
+_WARNINGS = {TimerKind.ACK_WARNING, TimerKind.RESOLVE_WARNING}
+_OVERDUE = {TimerKind.ACK_OVERDUE, TimerKind.RESOLVE_OVERDUE}
+_ESCALATIONS = {TimerKind.ACK_ESCALATE, TimerKind.RESOLVE_ESCALATE}
+
+
+def _still_applies(timer: ComplaintTimer, complaint: Complaint | None, now: datetime) -> datetime | None:
+    """The deadline the timer is about, if the complaint is still in the situation it was set for."""
+    if complaint is None:
+        return None
+    clock = clock_of(timer.kind)
+    due: datetime | None = getattr(complaint, clock.due_column)
+    if complaint.status not in clock.statuses or due is None or complaint.owner_agency_id is None:
+        return None
+    if timer.kind in _WARNINGS:
+        return due if now < due else None  # past the deadline the 催办 speaks instead
+    return due if now >= due else None  # the deadline moved later (extension) and is not yet reached
+
+
+async def _fire(
+    session: AsyncSession, timer: ComplaintTimer, complaint: Complaint, due: datetime, now: datetime, d: Deadlines
+) -> None:
+    clock = "acknowledge" if clock_of(timer.kind) is ACKNOWLEDGE else "resolve"
+    agency_id = complaint.owner_agency_id
+    assert agency_id is not None
+    if timer.kind in _WARNINGS:
+        action, notice = EventAction.REMINDED, notifications.Notice.REMINDER
+    elif timer.kind in _OVERDUE:
+        action, notice = EventAction.URGED, notifications.Notice.OVERDUE
+    else:
+        action, notice = EventAction.ESCALATED, notifications.Notice.ESCALATED
+    params = {"clock": clock, "due": due.isoformat(), "due_text": d.describe(due, now=now)}
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            at=now,
+            action=action,
+            actor_kind=ActorKind.SYSTEM,
+            agency_id=agency_id,
+            from_status=complaint.status,
+            to_status=complaint.status,
+            data={"timer": timer.kind, "timer_id": timer.id, **params},
+        )
+    )
+    if action is EventAction.ESCALATED:
+        await notifications.notify_oversight(session, notice, complaint=complaint, **params)
+        await notifications.notify_agency(session, agency_id, notice, leads_only=True, complaint=complaint, **params)
+    else:
+        await notifications.notify_agency(session, agency_id, notice, complaint=complaint, **params)
+
+
+async def _handle_next(
+    session_factory: async_sessionmaker[AsyncSession], clock: Clock, deadlines: Deadlines, skip: set[int]
+) -> ComplaintTimer | None:
+    """Claim, act on and complete one due timer; None when nothing (claimable) is due."""
+    now = clock.now()
+    async with session_factory() as session, session.begin():
+        query = (
+            select(ComplaintTimer)
+            .where(
+                ComplaintTimer.done_at.is_(None),
+                ComplaintTimer.cancelled.is_(False),
+                ComplaintTimer.due_at <= now,
+            )
+            .order_by(ComplaintTimer.due_at, ComplaintTimer.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if skip:
+            query = query.where(ComplaintTimer.id.not_in(skip))
+        timer = await session.scalar(query)
+        if timer is None:
+            return None
+        try:
+            complaint = await session.get(Complaint, timer.complaint_id)
+            due = _still_applies(timer, complaint, now)
+            if complaint is not None and due is not None:
+                await _fire(session, timer, complaint, due, now, deadlines)
+            else:
+                log.debug("timer %s (%s) no longer applies", timer.id, timer.kind)
+            timer.done_at = now
+            await session.flush()
+        except Exception:
+            skip.add(timer.id)  # a poison timer must not block the rest; the next run retries it
+            raise
+        return timer
+
+
+async def run_once(
+    session_factory: async_sessionmaker[AsyncSession], clock: Clock, deadlines: Deadlines, *, limit: int = 200
+) -> int:
+    """Handle up to ``limit`` due timers; returns how many were completed by this call."""
+    handled = failures = 0
+    skip: set[int] = set()
+    while handled < limit:
+        try:
+            timer = await _handle_next(session_factory, clock, deadlines, skip)
+        except Exception:
+            log.exception("timekeeper: a timer failed; it will be retried on the next run")
+            failures += 1
+            if failures >= 3:  # the database itself is failing: leave it to the next round
+                break
+            continue
+        if timer is None:
+            break
+        handled += 1
+    return handled
+
+
+async def run(
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    deadlines: Deadlines,
+    stop: asyncio.Event,
+    *,
+    interval: float = 30.0,
+    limit: int = 200,
+) -> None:
+    """Run until ``stop`` is set; a full batch is followed at once by the next one."""
+    while not stop.is_set():
+        try:
+            handled = await run_once(session_factory, clock, deadlines, limit=limit)
+        except Exception:
+            log.exception("timekeeper round failed")
+            handled = 0
+        if handled >= limit:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
