@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from nlp.personal_data import PersonalSpan, find_personal_data, redact
 
 
@@ -43,7 +45,7 @@ def test_dates_case_numbers_and_short_numbers_are_not_personal_data() -> None:
 def test_spans_do_not_overlap_and_are_in_text_order() -> None:
     spans = find_personal_data("a@b.cn 13812345678 43010519900307123X")
     assert [span.kind for span in spans] == ["email", "mobile", "id_number"]
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end <= b.start for a, b in pairwise(spans))
     assert isinstance(spans[0], PersonalSpan)
 
 

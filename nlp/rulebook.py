@@ -1,0 +1,241 @@
+"""The tagger's rules: three YAML files an oversight officer can read and edit, and their checks.
+
+- ``areas.yaml``: per area, keywords with weights (how strongly a word points to that area).
+- ``agencies.yaml``: per agency code, keywords beyond the catalogue's name and aliases.
+- ``problem_types.yaml``: per canonical problem type, phrases and co-occurrences, plus negation cues.
+
+Structural errors are pydantic errors with their line; the checks that need the whole picture
+(unknown names, a keyword claimed twice) are done here and reported the same way, ``LINE: where: msg``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from storage.datafile import DataFileError, LineMap, read_yaml, validation_problems
+from storage.vocabulary import AREAS, PROBLEM_TYPES
+
+log = logging.getLogger(__name__)
+
+AREAS_FILE, AGENCIES_FILE, PROBLEM_TYPES_FILE = "areas.yaml", "agencies.yaml", "problem_types.yaml"
+RULE_FILES = (AREAS_FILE, AGENCIES_FILE, PROBLEM_TYPES_FILE)
+Keyword = str
+
+
+class AgencyLike(Protocol):
+    """What the tagger needs of an agency; ``storage.catalogue.AgencySpec`` and the ORM row both fit."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def aliases(self) -> Sequence[str]: ...
+    @property
+    def area(self) -> str | None: ...
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AreaSettings(_Strict):
+    min_score: float = Field(default=1.0, ge=0, description="Below this best score the area is left open")
+    agency_bonus: float = Field(default=4.0, ge=0, description="Added to the area of a confidently named agency")
+
+
+class AreasFile(_Strict):
+    settings: AreaSettings = AreaSettings()
+    areas: dict[str, dict[Keyword, float]]
+
+
+class AgencySettings(_Strict):
+    name_weight: float = Field(default=3.0, gt=0)
+    alias_weight: float = Field(default=2.0, gt=0)
+    keyword_weight: float = Field(default=1.0, gt=0)
+    threshold: float = Field(default=0.6, ge=0, le=1, description="Below this confidence no agency is chosen")
+
+
+class AgencyRule(_Strict):
+    keywords: list[Keyword] = Field(default_factory=list)
+
+
+class AgenciesFile(_Strict):
+    settings: AgencySettings = AgencySettings()
+    agencies: dict[str, AgencyRule] = Field(default_factory=dict)
+
+
+class Together(_Strict):
+    """Fires when a word of ``words`` and one of ``with_`` stand within ``within`` characters, same clause."""
+
+    words: list[Keyword] = Field(min_length=1)
+    with_: list[Keyword] = Field(alias="with", min_length=1)
+    within: int = Field(default=8, ge=1, le=40)
+
+
+class ProblemTypeRule(_Strict):
+    phrases: list[Keyword] = Field(default_factory=list)
+    together: list[Together] = Field(default_factory=list)
+
+
+class Negation(_Strict):
+    cues: list[Keyword] = Field(min_length=1)
+    within: int = Field(default=3, ge=1, le=10, description="Characters before a match searched for a cue")
+
+
+class ProblemTypesFile(_Strict):
+    negation: Negation
+    problem_types: dict[str, ProblemTypeRule]
+
+
+@dataclass(frozen=True)
+class Rules:
+    areas: AreasFile
+    agencies: AgenciesFile
+    problem_types: ProblemTypesFile
+
+    def words(self) -> set[str]:
+        """Every word the rules match, for the tokenizer's user dictionary."""
+        words = {word for keywords in self.areas.areas.values() for word in keywords}
+        words.update(word for rule in self.agencies.agencies.values() for word in rule.keywords)
+        for rule in self.problem_types.problem_types.values():
+            words.update(rule.phrases)
+            for together in rule.together:
+                words.update(together.words)
+                words.update(together.with_)
+        words.update(self.problem_types.negation.cues)
+        return words
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    AREAS_FILE: AreasFile,
+    AGENCIES_FILE: AgenciesFile,
+    PROBLEM_TYPES_FILE: ProblemTypesFile,
+}
+_TOP_KEYS = {"areas": AREAS_FILE, "agencies": AGENCIES_FILE, "problem_types": PROBLEM_TYPES_FILE}
+
+
+def _kind_of(path: Path, data: Any) -> str | None:
+    if path.name in _MODELS:
+        return path.name
+    if isinstance(data, dict):
+        for key, kind in _TOP_KEYS.items():
+            if key in data:
+                return kind
+    return None
+
+
+def _repeats(words: Iterable[str], where: tuple[Any, ...], lines: LineMap, seen: set[str]) -> list[str]:
+    problems = []
+    for index, word in enumerate(words):
+        if not word.strip():
+            problems.append(f"{lines.line_of((*where, index))}: {'.'.join(map(str, where))}: empty keyword")
+        elif word in seen:
+            problems.append(
+                f"{lines.line_of((*where, index))}: {'.'.join(map(str, where))}: duplicate keyword {word!r}"
+            )
+        seen.add(word)
+    return problems
+
+
+def semantic_problems(kind: str, model: BaseModel, lines: LineMap, agencies: Sequence[AgencyLike]) -> list[str]:
+    """What pydantic cannot see: unknown names, and a keyword claimed twice or by two owners."""
+    problems: list[str] = []
+    if isinstance(model, AreasFile):
+        owner: dict[str, str] = {}
+        for area, keywords in model.areas.items():
+            if area not in AREAS:
+                problems.append(
+                    f"{lines.line_of(('areas', area))}: areas.{area}: unknown area; use one of {' '.join(AREAS)}"
+                )
+            for word, weight in keywords.items():
+                line = lines.line_of(("areas", area, word))
+                if weight <= 0:
+                    problems.append(f"{line}: areas.{area}.{word}: weight must be positive")
+                if word in owner:
+                    problems.append(
+                        f"{line}: areas.{area}.{word}: conflicting keyword, also listed under {owner[word]}"
+                    )
+                owner.setdefault(word, area)
+    elif isinstance(model, AgenciesFile):
+        known = {agency.code: agency for agency in agencies}
+        owner = {}
+        for agency in agencies:
+            for word in (agency.name, *agency.aliases):
+                owner.setdefault(word, agency.code)
+        for code, rule in model.agencies.items():
+            if code not in known:
+                problems.append(f"{lines.line_of(('agencies', code))}: agencies.{code}: unknown agency code")
+            seen: set[str] = set()
+            problems += _repeats(rule.keywords, ("agencies", code, "keywords"), lines, seen)
+            for index, word in enumerate(rule.keywords):
+                if owner.get(word, code) != code:
+                    line = lines.line_of(("agencies", code, "keywords", index))
+                    problems.append(
+                        f"{line}: agencies.{code}.keywords: conflicting keyword {word!r}, also {owner[word]}"
+                    )
+                owner.setdefault(word, code)
+    elif isinstance(model, ProblemTypesFile):
+        cues = set(model.negation.cues)
+        problems += _repeats(model.negation.cues, ("negation", "cues"), lines, set())
+        owner = {}
+        for name, rule in model.problem_types.items():
+            if name not in PROBLEM_TYPES:
+                line = lines.line_of(("problem_types", name))
+                problems.append(
+                    f"{line}: problem_types.{name}: unknown problem type; use one of {' '.join(PROBLEM_TYPES)}"
+                )
+            where = ("problem_types", name, "phrases")
+            problems += _repeats(rule.phrases, where, lines, set())
+            for index, phrase in enumerate(rule.phrases):
+                line = lines.line_of((*where, index))
+                if phrase in cues:
+                    problems.append(f"{line}: problem_types.{name}.phrases: {phrase!r} is also a negation cue")
+                if owner.get(phrase, name) != name:
+                    problems.append(
+                        f"{line}: problem_types.{name}.phrases: conflicting phrase {phrase!r}, also {owner[phrase]}"
+                    )
+                owner.setdefault(phrase, name)
+        for name in PROBLEM_TYPES:
+            if name not in model.problem_types:
+                problems.append(f"{lines.line_of(('problem_types',))}: problem_types: no rule for {name}")
+    return problems
+
+
+def check_file(path: Path | str, agencies: Sequence[AgencyLike]) -> tuple[BaseModel | None, list[str]]:
+    """Validate one rules file: the model (None if unusable) and every problem as ``LINE: where: msg``."""
+    path = Path(path)
+    try:
+        data, lines = read_yaml(path)
+    except DataFileError as exc:
+        return None, exc.problems
+    kind = _kind_of(path, data)
+    if kind is None:
+        return None, ["1: (file): not a rules file; expected a top-level 'areas', 'agencies' or 'problem_types'"]
+    try:
+        model = _MODELS[kind].model_validate(data)
+    except ValidationError as exc:
+        return None, validation_problems(exc, lines)
+    return model, semantic_problems(kind, model, lines, agencies)
+
+
+def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
+    """Load and check the three files; any problem stops the load, except a rule for an agency that
+    left the catalogue, which is skipped with a warning so a catalogue edit cannot stop the service."""
+    rules_dir = Path(rules_dir)
+    models: dict[str, BaseModel] = {}
+    for name in RULE_FILES:
+        model, problems = check_file(rules_dir / name, agencies)
+        unknown_code = [p for p in problems if p.endswith("unknown agency code")]
+        for problem in unknown_code:
+            log.warning("%s:%s (rule skipped)", rules_dir / name, problem)
+        if model is None or len(problems) > len(unknown_code):
+            raise DataFileError(rules_dir / name, [p for p in problems if p not in unknown_code])
+        models[name] = model
+    return Rules(models[AREAS_FILE], models[AGENCIES_FILE], models[PROBLEM_TYPES_FILE])  # type: ignore[arg-type]
