@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import chinese_calendar
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storage.datafile import load_model
 
@@ -23,25 +23,36 @@ class YearOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: Days off that would otherwise be working days (statutory holidays on weekdays).
-    off: list[date] = Field(default_factory=list)
+    holidays: list[date] = Field(default_factory=list)
     #: Make-up working days (调休) that fall on a weekend.
-    work: list[date] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
 
 
 class HolidayFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    years: dict[int, YearOverride] = Field(default_factory=dict)
+    #: Keyed by the year as written (string keys keep the file's line numbers in error messages).
+    years: dict[str, YearOverride] = Field(default_factory=dict)
+
+    @field_validator("years", mode="before")
+    @classmethod
+    def _year_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key in value:
+                if not str(key).isdigit() or len(str(key)) != 4:
+                    raise ValueError(f"{key!r} is not a year")
+            return {str(key): item for key, item in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _dates_in_their_year(self) -> HolidayFile:
         for year, override in self.years.items():
-            for day in (*override.off, *override.work):
-                if day.year != year:
+            for day in (*override.holidays, *override.workdays):
+                if str(day.year) != year:
                     raise ValueError(f"{day} is listed under year {year}")
-            both = set(override.off) & set(override.work)
+            both = set(override.holidays) & set(override.workdays)
             if both:
-                raise ValueError(f"{sorted(both)[0]} is listed as both off and work")
+                raise ValueError(f"{sorted(both)[0]} is listed as both a holiday and a workday")
         return self
 
 
@@ -50,8 +61,8 @@ class WorkCalendar:
 
     def __init__(self, overrides: HolidayFile | None = None) -> None:
         self._overrides = overrides or HolidayFile()
-        self._off = {d for y in self._overrides.years.values() for d in y.off}
-        self._work = {d for y in self._overrides.years.values() for d in y.work}
+        self._off = {d for y in self._overrides.years.values() for d in y.holidays}
+        self._work = {d for y in self._overrides.years.values() for d in y.workdays}
         self._warned: set[int] = set()
 
     @classmethod
@@ -68,7 +79,7 @@ class WorkCalendar:
             return True
         if day in self._off:
             return False
-        if day.year in self._overrides.years:
+        if str(day.year) in self._overrides.years:
             return day.weekday() < 5
         try:
             return bool(chinese_calendar.is_workday(day))
@@ -85,7 +96,7 @@ class WorkCalendar:
 
     def knows(self, year: int) -> bool:
         """Whether holidays for ``year`` come from real data rather than the weekday fallback."""
-        if year in self._overrides.years:
+        if str(year) in self._overrides.years:
             return True
         try:
             chinese_calendar.is_workday(date(year, 6, 1))
