@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 AREAS_FILE, AGENCIES_FILE, PROBLEM_TYPES_FILE = "areas.yaml", "agencies.yaml", "problem_types.yaml"
 RULE_FILES = (AREAS_FILE, AGENCIES_FILE, PROBLEM_TYPES_FILE)
 Keyword = str
+UNKNOWN_AGENCY = "unknown agency code"
 
 
 class AgencyLike(Protocol):
@@ -131,81 +132,73 @@ def _kind_of(path: Path, data: Any) -> str | None:
     return None
 
 
-def _repeats(words: Iterable[str], where: tuple[Any, ...], lines: LineMap, seen: set[str]) -> list[str]:
-    problems = []
-    for index, word in enumerate(words):
-        if not word.strip():
-            problems.append(f"{lines.line_of((*where, index))}: {'.'.join(map(str, where))}: empty keyword")
-        elif word in seen:
-            problems.append(
-                f"{lines.line_of((*where, index))}: {'.'.join(map(str, where))}: duplicate keyword {word!r}"
-            )
-        seen.add(word)
-    return problems
+class _Problems(list[str]):
+    """Problems as ``LINE: where: message``, the line found from the path of keys."""
+
+    def __init__(self, lines: LineMap) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def add(self, loc: tuple[Any, ...], message: str) -> None:
+        self.append(f"{self.lines.line_of(loc) or 0}: {'.'.join(map(str, loc))}: {message}")
+
+    def repeats(self, words: Iterable[str], where: tuple[Any, ...]) -> None:
+        seen: set[str] = set()
+        for index, word in enumerate(words):
+            if not word.strip():
+                self.add((*where, index), "empty keyword")
+            elif word in seen:
+                self.add((*where, index), f"duplicate keyword {word!r}")
+            seen.add(word)
 
 
-def semantic_problems(kind: str, model: BaseModel, lines: LineMap, agencies: Sequence[AgencyLike]) -> list[str]:
+def semantic_problems(model: BaseModel, lines: LineMap, agencies: Sequence[AgencyLike]) -> list[str]:
     """What pydantic cannot see: unknown names, and a keyword claimed twice or by two owners."""
-    problems: list[str] = []
+    problems = _Problems(lines)
+    owner: dict[str, str] = {}
     if isinstance(model, AreasFile):
-        owner: dict[str, str] = {}
         for area, keywords in model.areas.items():
             if area not in AREAS:
-                problems.append(
-                    f"{lines.line_of(('areas', area))}: areas.{area}: unknown area; use one of {' '.join(AREAS)}"
-                )
+                problems.add(("areas", area), f"unknown area; use one of {' '.join(AREAS)}")
             for word, weight in keywords.items():
-                line = lines.line_of(("areas", area, word))
                 if weight <= 0:
-                    problems.append(f"{line}: areas.{area}.{word}: weight must be positive")
+                    problems.add(("areas", area, word), "weight must be positive")
                 if word in owner:
-                    problems.append(
-                        f"{line}: areas.{area}.{word}: conflicting keyword, also listed under {owner[word]}"
-                    )
+                    problems.add(("areas", area, word), f"conflicting keyword, also listed under {owner[word]}")
                 owner.setdefault(word, area)
     elif isinstance(model, AgenciesFile):
-        known = {agency.code: agency for agency in agencies}
-        owner = {}
+        known = {agency.code for agency in agencies}
         for agency in agencies:
             for word in (agency.name, *agency.aliases):
                 owner.setdefault(word, agency.code)
         for code, rule in model.agencies.items():
             if code not in known:
-                problems.append(f"{lines.line_of(('agencies', code))}: agencies.{code}: unknown agency code")
-            seen: set[str] = set()
-            problems += _repeats(rule.keywords, ("agencies", code, "keywords"), lines, seen)
+                problems.add(("agencies", code), UNKNOWN_AGENCY)
+            problems.repeats(rule.keywords, ("agencies", code, "keywords"))
             for index, word in enumerate(rule.keywords):
                 if owner.get(word, code) != code:
-                    line = lines.line_of(("agencies", code, "keywords", index))
-                    problems.append(
-                        f"{line}: agencies.{code}.keywords: conflicting keyword {word!r}, also {owner[word]}"
+                    problems.add(
+                        ("agencies", code, "keywords", index), f"conflicting keyword {word!r}, also {owner[word]}"
                     )
                 owner.setdefault(word, code)
     elif isinstance(model, ProblemTypesFile):
         cues = set(model.negation.cues)
-        problems += _repeats(model.negation.cues, ("negation", "cues"), lines, set())
-        owner = {}
+        problems.repeats(model.negation.cues, ("negation", "cues"))
         for name, rule in model.problem_types.items():
             if name not in PROBLEM_TYPES:
-                line = lines.line_of(("problem_types", name))
-                problems.append(
-                    f"{line}: problem_types.{name}: unknown problem type; use one of {' '.join(PROBLEM_TYPES)}"
-                )
+                problems.add(("problem_types", name), f"unknown problem type; use one of {' '.join(PROBLEM_TYPES)}")
             where = ("problem_types", name, "phrases")
-            problems += _repeats(rule.phrases, where, lines, set())
+            problems.repeats(rule.phrases, where)
             for index, phrase in enumerate(rule.phrases):
-                line = lines.line_of((*where, index))
                 if phrase in cues:
-                    problems.append(f"{line}: problem_types.{name}.phrases: {phrase!r} is also a negation cue")
+                    problems.add((*where, index), f"{phrase!r} is also a negation cue")
                 if owner.get(phrase, name) != name:
-                    problems.append(
-                        f"{line}: problem_types.{name}.phrases: conflicting phrase {phrase!r}, also {owner[phrase]}"
-                    )
+                    problems.add((*where, index), f"conflicting phrase {phrase!r}, also {owner[phrase]}")
                 owner.setdefault(phrase, name)
         for name in PROBLEM_TYPES:
             if name not in model.problem_types:
-                problems.append(f"{lines.line_of(('problem_types',))}: problem_types: no rule for {name}")
-    return problems
+                problems.add(("problem_types",), f"no rule for {name}")
+    return list(problems)
 
 
 def check_file(path: Path | str, agencies: Sequence[AgencyLike]) -> tuple[BaseModel | None, list[str]]:
@@ -222,7 +215,7 @@ def check_file(path: Path | str, agencies: Sequence[AgencyLike]) -> tuple[BaseMo
         model = _MODELS[kind].model_validate(data)
     except ValidationError as exc:
         return None, validation_problems(exc, lines)
-    return model, semantic_problems(kind, model, lines, agencies)
+    return model, semantic_problems(model, lines, agencies)
 
 
 def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
@@ -232,7 +225,7 @@ def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
     models: dict[str, BaseModel] = {}
     for name in RULE_FILES:
         model, problems = check_file(rules_dir / name, agencies)
-        unknown_code = [p for p in problems if p.endswith("unknown agency code")]
+        unknown_code = [p for p in problems if p.endswith(UNKNOWN_AGENCY)]
         for problem in unknown_code:
             log.warning("%s:%s (rule skipped)", rules_dir / name, problem)
         if model is None or len(problems) > len(unknown_code):
