@@ -1,0 +1,160 @@
+"""Extension (延期): asked by the owner before the resolve deadline, decided by oversight.
+
+A request is an EXTENSION_REQUESTED event; it is pending until an approval or refusal follows (or the
+complaint is resolved or withdrawn first, which makes it moot). The citizen is told either way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Complaint, ComplaintEvent, EventAction
+from workflow import timers
+from workflow.actors import Actor
+from workflow.clock import Clock
+from workflow.deadlines import Deadlines
+from workflow.errors import DomainError
+from workflow.guards import flush, iso, load, next_status, record, require_contact_of, require_oversight, require_text
+from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
+from workflow.transitions import Action
+
+#: Events that settle (or make moot) an earlier extension request.
+SETTLING = (
+    EventAction.EXTENSION_APPROVED,
+    EventAction.EXTENSION_REFUSED,
+    EventAction.RESOLVED,
+    EventAction.WITHDRAWN,
+)
+
+
+async def pending_extension(session: AsyncSession, complaint_id: int) -> ComplaintEvent | None:
+    """The request awaiting oversight, if the latest extension-related event is one."""
+    latest = await session.scalar(
+        select(ComplaintEvent)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action.in_([EventAction.EXTENSION_REQUESTED.value, *(a.value for a in SETTLING)]),
+        )
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    )
+    return latest if latest is not None and latest.action == EventAction.EXTENSION_REQUESTED else None
+
+
+async def _requests_made(session: AsyncSession, complaint_id: int) -> int:
+    rows = await session.scalars(
+        select(ComplaintEvent.id).where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action == EventAction.EXTENSION_REQUESTED.value,
+        )
+    )
+    return len(rows.all())
+
+
+async def request_extension(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    days: int,
+    reason: str,
+) -> Complaint:
+    complaint = await load(session, complaint_id)
+    require_contact_of(actor, complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.REQUEST_EXTENSION)
+    now = clock.now()
+    if complaint.resolve_due_at is None or now >= complaint.resolve_due_at:
+        raise DomainError("deadline_passed")
+    reason = require_text(reason)
+    if not 1 <= days <= deadlines.max_extension_days:
+        raise DomainError(
+            "bad_value", f"days must be 1..{deadlines.max_extension_days}", max=deadlines.max_extension_days
+        )
+    if await pending_extension(session, complaint.id) is not None:
+        raise DomainError("extension_pending")
+    if await _requests_made(session, complaint.id) >= deadlines.max_extensions:
+        raise DomainError("too_many_extensions", max=deadlines.max_extensions)
+
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.EXTENSION_REQUESTED,
+        now,
+        from_status=complaint.status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        reason=reason,
+        days=days,
+        resolve_due=iso(complaint.resolve_due_at),
+    )
+    await flush(session)
+    await notify_oversight(
+        session,
+        Notice.EXTENSION_REQUESTED,
+        complaint=complaint,
+        agency_name=await agency_name(session, complaint.owner_agency_id),
+        days=days,
+        reason=reason,
+    )
+    await flush(session)
+    return complaint
+
+
+async def decide_extension(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    approve: bool,
+    reason: str | None = None,
+) -> Complaint:
+    """Approve (the deadline moves by the days asked, in working days) or refuse (a reason is due)."""
+    complaint = await load(session, complaint_id)
+    await require_oversight(session, actor)
+    to_status = next_status(complaint, Action.DECIDE_EXTENSION)
+    request = await pending_extension(session, complaint.id)
+    if request is None:
+        raise DomainError("nothing_pending")
+    reason = (reason or "").strip() or None
+    if not approve and reason is None:
+        raise DomainError("reason_required")
+    days = int(request.data.get("days", 0))
+
+    now = clock.now()
+    old_due = complaint.resolve_due_at
+    if approve:
+        assert old_due is not None
+        complaint.resolve_due_at = deadlines.extend(old_due, days)
+        complaint.extended_days += days
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.EXTENSION_APPROVED if approve else EventAction.EXTENSION_REFUSED,
+        now,
+        from_status=complaint.status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        reason=reason,
+        days=days,
+        request_event_id=request.id,
+        old_due=iso(old_due),
+        new_due=iso(complaint.resolve_due_at),
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    params = {
+        "approved": approve,
+        "days": days,
+        "reason": reason,
+        "resolve_due_text": deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
+    }
+    await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, **params)
+    assert complaint.owner_agency_id is not None
+    await notify_agency(session, complaint.owner_agency_id, Notice.EXTENSION_DECIDED, complaint=complaint, **params)
+    await flush(session)
+    return complaint

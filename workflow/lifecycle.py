@@ -1,0 +1,308 @@
+"""The complaint lifecycle: every action a person can take on a complaint.
+
+Each action is ``(session, clock, deadlines, complaint_id, actor, ...) -> Complaint``: it checks who
+acts and the transition table (``workflow.transitions``), then changes the complaint, appends one
+audit event per transition, reschedules timers and queues notices, and flushes. It never commits: the
+channel does, so a refused or failed action changes nothing. Transfers live in ``workflow.transfers``
+and extensions in ``workflow.extensions``; they are re-exported here so callers import one module.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Complaint, ComplaintStatus, Evaluation, EvaluationKind, EventAction
+from storage.vocabulary import Rating
+from workflow import timers
+from workflow.actors import Actor
+from workflow.clock import Clock
+from workflow.deadlines import Deadlines
+from workflow.errors import DomainError
+from workflow.extensions import decide_extension, pending_extension, request_extension
+from workflow.guards import (
+    flush,
+    iso,
+    load,
+    next_status,
+    record,
+    require_citizen_of,
+    require_contact_of,
+    require_oversight,
+    require_text,
+)
+from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
+from workflow.transfers import decline_transfer, rule_dispute, transfer
+from workflow.transitions import Action
+
+__all__ = [
+    "accept",
+    "clear_major",
+    "decide_extension",
+    "decline_transfer",
+    "pending_extension",
+    "rate",
+    "request_extension",
+    "resolve",
+    "rule_dispute",
+    "set_major",
+    "transfer",
+    "withdraw",
+]
+
+
+async def accept(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor
+) -> Complaint:
+    """受理 by the owner, or by a transfer's receiver, which thereby becomes the owner. The deadlines set
+    at assignment stay: a transfer never restarts the citizen's clock."""
+    complaint = await load(session, complaint_id)
+    transferring = complaint.status == ComplaintStatus.TRANSFERRING
+    if transferring and actor.acts_for_agency and actor.agency_id == complaint.owner_agency_id:
+        raise DomainError("bad_state", "the transfer awaits its receiver", status=complaint.status)
+    require_contact_of(actor, complaint.transfer_to_agency_id if transferring else complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.ACCEPT)
+
+    now = clock.now()
+    from_status, previous_owner = complaint.status, complaint.owner_agency_id
+    if transferring:
+        complaint.owner_agency_id = complaint.transfer_to_agency_id
+        complaint.transfer_to_agency_id = None
+    complaint.status = to_status
+    complaint.acknowledged_at = now
+    on_time = complaint.acknowledge_due_at is None or now <= complaint.acknowledge_due_at
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.TRANSFER_ACCEPTED if transferring else EventAction.ACCEPTED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        from_agency_id=previous_owner,
+        to_agency_id=complaint.owner_agency_id,
+        on_time=on_time,
+        acknowledge_due=iso(complaint.acknowledge_due_at),
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    owner_name = await agency_name(session, complaint.owner_agency_id)
+    await notify_citizen(
+        session,
+        complaint,
+        Notice.ACCEPTED,
+        agency_name=owner_name,
+        resolve_due_text=deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
+    )
+    if transferring and previous_owner is not None:
+        await notify_agency(
+            session, previous_owner, Notice.TRANSFER_ACCEPTED, complaint=complaint, by_agency=owner_name
+        )
+    await flush(session)
+    return complaint
+
+
+async def resolve(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, reply_text: str
+) -> Complaint:
+    """办结: the owner replies to the citizen, who is then asked to rate."""
+    complaint = await load(session, complaint_id)
+    require_contact_of(actor, complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.RESOLVE)
+    reply = require_text(reply_text, "reply_required")
+
+    now = clock.now()
+    from_status = complaint.status
+    complaint.status = to_status
+    complaint.resolved_at = now
+    complaint.reply_text = reply
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.RESOLVED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        on_time=complaint.resolve_due_at is None or now <= complaint.resolve_due_at,
+        resolve_due=iso(complaint.resolve_due_at),
+        round=complaint.reopen_count + 1,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    await notify_citizen(
+        session,
+        complaint,
+        Notice.RESOLVED,
+        agency_name=await agency_name(session, complaint.owner_agency_id),
+        reply=reply,
+    )
+    await flush(session)
+    return complaint
+
+
+async def rate(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    rating: Rating,
+    comment: str | None = None,
+) -> Complaint:
+    """满意度测评 by the complaint's citizen. 不满意 reopens (重办) once with a new deadline; a second
+    不满意 closes it and goes to oversight."""
+    complaint = await load(session, complaint_id)
+    require_citizen_of(actor, complaint)
+    rating = Rating(rating)
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise DomainError("already_rated")
+    reopen = rating == Rating.DISSATISFIED and complaint.reopen_count == 0
+    to_status = next_status(complaint, Action.RATE_REOPEN if reopen else Action.RATE_CLOSE)
+    comment = (comment or "").strip() or None
+
+    now = clock.now()
+    owner_id = complaint.owner_agency_id
+    assert owner_id is not None
+    session.add(
+        Evaluation(
+            kind=EvaluationKind.COMPLAINT_RATING.value,
+            agency_id=owner_id,
+            complaint_id=complaint.id,
+            citizen_id=complaint.citizen_id,
+            rating=rating.value,
+            comment=comment,
+            created_at=now,
+        )
+    )
+    from_status = complaint.status
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.RATED,
+        now,
+        from_status=from_status,
+        to_status=from_status,
+        agency_id=owner_id,
+        reason=comment,
+        rating=rating.value,
+        round=complaint.reopen_count + 1,
+    )
+    complaint.status = to_status
+    if reopen:
+        complaint.reopen_count += 1
+        complaint.resolved_at = None
+        complaint.resolve_due_at = deadlines.extend(now, deadlines.reopen_resolve_days)
+    else:
+        complaint.closed_at = now
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.REOPENED if reopen else EventAction.CLOSED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=owner_id,
+        rating=rating.value,
+        resolve_due=iso(complaint.resolve_due_at) if reopen else None,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    await notify_agency(session, owner_id, Notice.RATED, complaint=complaint, rating=rating.value)
+    if reopen:
+        due_text = deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None
+        await notify_agency(session, owner_id, Notice.REOPENED_FOR_AGENCY, complaint=complaint)
+        await notify_citizen(session, complaint, Notice.REOPENED, resolve_due_text=due_text)
+    elif rating == Rating.DISSATISFIED:
+        await notify_oversight(
+            session, Notice.DISSATISFIED_AGAIN, complaint=complaint, agency_name=await agency_name(session, owner_id)
+        )
+    await flush(session)
+    return complaint
+
+
+async def withdraw(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    reason: str | None = None,
+) -> Complaint:
+    """The citizen takes the complaint back while it is still open."""
+    complaint = await load(session, complaint_id)
+    require_citizen_of(actor, complaint)
+    to_status = next_status(complaint, Action.WITHDRAW)
+
+    now = clock.now()
+    from_status, receiver_id = complaint.status, complaint.transfer_to_agency_id
+    complaint.status = to_status
+    complaint.transfer_to_agency_id = None
+    complaint.closed_at = now
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.WITHDRAWN,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        reason=(reason or "").strip() or None,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    for agency_id in dict.fromkeys((complaint.owner_agency_id, receiver_id)):
+        if agency_id is not None:
+            await notify_agency(session, agency_id, Notice.WITHDRAWN, complaint=complaint)
+    await notify_citizen(session, complaint, Notice.WITHDRAWN)
+    await flush(session)
+    return complaint
+
+
+async def set_major(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, reason: str
+) -> Complaint:
+    """挂牌督办: oversight flags a major complaint for supervised handling."""
+    return await _flag(session, clock, complaint_id, actor, reason, major=True)
+
+
+async def clear_major(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, reason: str
+) -> Complaint:
+    """消号: oversight closes out a flagged complaint."""
+    return await _flag(session, clock, complaint_id, actor, reason, major=False)
+
+
+async def _flag(
+    session: AsyncSession, clock: Clock, complaint_id: int, actor: Actor, reason: str, *, major: bool
+) -> Complaint:
+    complaint = await load(session, complaint_id)
+    await require_oversight(session, actor)
+    to_status = next_status(complaint, Action.SET_MAJOR if major else Action.CLEAR_MAJOR)
+    if complaint.major == major:
+        raise DomainError("already_major" if major else "not_major")
+    reason = require_text(reason)
+
+    now = clock.now()
+    complaint.major = major
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.MAJOR_SET if major else EventAction.MAJOR_CLEARED,
+        now,
+        from_status=complaint.status,
+        to_status=to_status,
+        agency_id=complaint.owner_agency_id,
+        reason=reason,
+    )
+    await flush(session)
+    if complaint.owner_agency_id is not None:
+        kind = Notice.MAJOR_SET if major else Notice.MAJOR_CLEARED
+        await notify_agency(session, complaint.owner_agency_id, kind, complaint=complaint, reason=reason)
+    await flush(session)
+    return complaint

@@ -1,0 +1,114 @@
+"""Messages to people, as outbox rows written in the transaction that causes them.
+
+``kind`` is a ``Notice``; the sender renders it from the channel's message catalogue with ``params``.
+Params are ids and plain values only, and what goes to agencies or oversight never names the citizen:
+an anonymous complaint must stay anonymous, and no agency needs a citizen's identity to read a notice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Citizen, Complaint
+from workflow.contacts import agency_chat_ids, oversight_chat_ids
+from workflow.outbox import enqueue
+
+
+class Notice(StrEnum):
+    # to the citizen
+    RECEIPT = "complaint.receipt"  # tracking number, agency, deadlines
+    TRANSFERRED = "complaint.transferred"  # 首问: the unit it is being handed to, named
+    ACCEPTED = "complaint.accepted"  # 受理, by whom and the resolve deadline
+    RESOLVED = "complaint.resolved"  # the reply; the citizen gets rating buttons
+    REOPENED = "complaint.reopened"  # 重办 with its new deadline
+    EXTENSION_DECIDED = "complaint.extension_decided"  # also to the agency
+    CLOSED = "complaint.closed"
+    WITHDRAWN = "complaint.withdrawn"  # confirmation to the citizen; also to the agency
+    # to agencies
+    NEW_IN_QUEUE = "agency.new_complaint"
+    TRANSFER_IN = "agency.transfer_in"  # to the receiver: accept or decline
+    TRANSFER_ACCEPTED = "agency.transfer_accepted"  # to the sender
+    TRANSFER_DECLINED = "agency.transfer_declined"  # to the sender, with the basis
+    RULED = "agency.ruled"  # 审定: to the named owner and the previous one
+    RATED = "agency.rated"
+    REOPENED_FOR_AGENCY = "agency.reopened"
+    MAJOR_SET = "agency.major_set"  # 挂牌督办
+    MAJOR_CLEARED = "agency.major_cleared"  # 消号
+    REMINDER = "agency.reminder"  # 预警 (sent by the timekeeper)
+    OVERDUE = "agency.overdue"  # 催办 (timekeeper)
+    # to oversight
+    EXTENSION_REQUESTED = "oversight.extension_requested"
+    DISPUTE = "oversight.dispute"  # declined twice: rule (审定)
+    ESCALATED = "oversight.escalated"  # 督办 (timekeeper)
+    DISSATISFIED_AGAIN = "oversight.dissatisfied_again"  # 不满意 after 重办
+
+
+def complaint_params(complaint: Complaint) -> dict[str, Any]:
+    """What every notice about a complaint may show: its identity and deadlines, never the citizen."""
+    return {
+        "complaint_id": complaint.id,
+        "tracking_no": complaint.tracking_no,
+        "status": complaint.status,
+        "major": complaint.major,
+        "acknowledge_due": complaint.acknowledge_due_at.isoformat() if complaint.acknowledge_due_at else None,
+        "resolve_due": complaint.resolve_due_at.isoformat() if complaint.resolve_due_at else None,
+    }
+
+
+async def agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
+    if agency_id is None:
+        return None
+    return await session.scalar(select(Agency.name).where(Agency.id == agency_id))
+
+
+async def notify_citizen(session: AsyncSession, complaint: Complaint, kind: Notice, **params: Any) -> None:
+    """To the complaint's citizen; skipped when there is none or they have no Telegram id (web intake)."""
+    if complaint.citizen_id is None:
+        return
+    chat_id = await session.scalar(select(Citizen.telegram_user_id).where(Citizen.id == complaint.citizen_id))
+    if chat_id is None:
+        return
+    enqueue(
+        session,
+        chat_id=chat_id,
+        kind=kind.value,
+        params=complaint_params(complaint) | params,
+        complaint_id=complaint.id,
+    )
+
+
+async def notify_agency(
+    session: AsyncSession,
+    agency_id: int,
+    kind: Notice,
+    *,
+    leads_only: bool = False,
+    complaint: Complaint | None = None,
+    **params: Any,
+) -> None:
+    """To every active contact of the agency (its leads only, for escalations)."""
+    await _send(session, await agency_chat_ids(session, agency_id, leads_only=leads_only), kind, complaint, params)
+
+
+async def notify_oversight(
+    session: AsyncSession, kind: Notice, *, complaint: Complaint | None = None, **params: Any
+) -> None:
+    await _send(session, await oversight_chat_ids(session), kind, complaint, params)
+
+
+async def _send(
+    session: AsyncSession, chat_ids: list[int], kind: Notice, complaint: Complaint | None, params: dict[str, Any]
+) -> None:
+    payload = (complaint_params(complaint) if complaint is not None else {}) | params
+    for chat_id in dict.fromkeys(chat_ids):  # a contact listed twice gets one message
+        enqueue(
+            session,
+            chat_id=chat_id,
+            kind=kind.value,
+            params=payload,
+            complaint_id=complaint.id if complaint is not None else None,
+        )

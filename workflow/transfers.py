@@ -1,0 +1,180 @@
+"""Transfer (转办), decline (退回) and the oversight ruling (审定).
+
+首问负责制: the first-contact owner stays answerable while a transfer waits; only the receiver's
+acceptance moves ownership. A decline states its basis and counts against the decliner (回退率); the
+MAX_DECLINES-th decline sends the complaint to oversight, whose ruling binds: the named agency must
+accept and can no longer pass it on. Deadlines never change here: the citizen's clock keeps running.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Complaint, ComplaintStatus, EventAction
+from workflow import timers
+from workflow.actors import Actor
+from workflow.clock import Clock
+from workflow.contacts import active_agency
+from workflow.deadlines import Deadlines
+from workflow.errors import DomainError
+from workflow.guards import flush, load, next_status, record, require_contact_of, require_oversight, require_text
+from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
+from workflow.transitions import MAX_DECLINES, Action
+
+
+def is_ruled(complaint: Complaint) -> bool:
+    """An owner named by oversight (审定) after the last permitted decline: the ruling binds."""
+    return complaint.transfer_declines >= MAX_DECLINES
+
+
+async def transfer(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    to_agency_id: int,
+    reason: str,
+) -> Complaint:
+    """The owner proposes another agency; it stays the owner until that agency accepts."""
+    complaint = await load(session, complaint_id)
+    require_contact_of(actor, complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.TRANSFER)
+    if is_ruled(complaint):
+        raise DomainError("ruling_binds")
+    if to_agency_id == complaint.owner_agency_id:
+        raise DomainError("same_agency")
+    reason = require_text(reason)
+    receiver = await active_agency(session, to_agency_id)
+
+    now = clock.now()
+    from_status, owner_id = complaint.status, complaint.owner_agency_id
+    complaint.status = to_status
+    complaint.transfer_to_agency_id = receiver.id
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.TRANSFER_REQUESTED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=owner_id,
+        from_agency_id=owner_id,
+        to_agency_id=receiver.id,
+        reason=reason,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    sender_name = await agency_name(session, owner_id)
+    await notify_agency(
+        session, receiver.id, Notice.TRANSFER_IN, complaint=complaint, from_agency=sender_name, reason=reason
+    )
+    await notify_citizen(
+        session, complaint, Notice.TRANSFERRED, from_agency=sender_name, to_agency=receiver.name, reason=reason
+    )
+    await flush(session)
+    return complaint
+
+
+async def decline_transfer(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, basis: str
+) -> Complaint:
+    """The receiver sends a transfer back, stating its basis; the owner is unchanged."""
+    complaint = await load(session, complaint_id)
+    if complaint.status == ComplaintStatus.TRANSFERRING:
+        require_contact_of(actor, complaint.transfer_to_agency_id)
+    else:
+        require_contact_of(actor, complaint.owner_agency_id, complaint.transfer_to_agency_id)
+    action = Action.DECLINE_TO_DISPUTE if complaint.transfer_declines + 1 >= MAX_DECLINES else Action.DECLINE
+    to_status = next_status(complaint, action)
+    basis = require_text(basis)
+
+    now = clock.now()
+    from_status, owner_id, receiver_id = complaint.status, complaint.owner_agency_id, complaint.transfer_to_agency_id
+    complaint.status = to_status
+    complaint.transfer_to_agency_id = None
+    complaint.transfer_declines += 1
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.TRANSFER_DECLINED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=receiver_id,  # 回退 counts against the agency that sent it back
+        from_agency_id=receiver_id,
+        to_agency_id=owner_id,
+        reason=basis,
+        declines=complaint.transfer_declines,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    receiver_name = await agency_name(session, receiver_id)
+    assert owner_id is not None
+    await notify_agency(
+        session,
+        owner_id,
+        Notice.TRANSFER_DECLINED,
+        complaint=complaint,
+        by_agency=receiver_name,
+        basis=basis,
+        declines=complaint.transfer_declines,
+    )
+    if to_status == ComplaintStatus.DISPUTED:
+        await notify_oversight(
+            session,
+            Notice.DISPUTE,
+            complaint=complaint,
+            owner_agency=await agency_name(session, owner_id),
+            declined_by=receiver_name,
+            basis=basis,
+        )
+    await flush(session)
+    return complaint
+
+
+async def rule_dispute(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    agency_id: int,
+    reason: str,
+) -> Complaint:
+    """Oversight names the owner (审定); the named agency must accept and cannot decline or transfer."""
+    complaint = await load(session, complaint_id)
+    await require_oversight(session, actor)
+    to_status = next_status(complaint, Action.RULE)
+    reason = require_text(reason)
+    owner = await active_agency(session, agency_id)
+
+    now = clock.now()
+    from_status, previous_id = complaint.status, complaint.owner_agency_id
+    complaint.status = to_status
+    complaint.owner_agency_id = owner.id
+    complaint.transfer_to_agency_id = None
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.DISPUTE_RULED,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=owner.id,
+        from_agency_id=previous_id,
+        to_agency_id=owner.id,
+        reason=reason,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    for notified in dict.fromkeys((owner.id, previous_id)):
+        if notified is not None:
+            await notify_agency(
+                session, notified, Notice.RULED, complaint=complaint, owner_agency=owner.name, reason=reason
+            )
+    await flush(session)
+    return complaint
