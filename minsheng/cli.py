@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from minsheng.commands import agencies, db
+from minsheng.commands import agencies, db, tagging
 from minsheng.commands.context import run_async, settings_from
 
 
@@ -28,3 +28,5 @@ def serve(ctx: click.Context) -> None:
 
 main.add_command(db.db)
 main.add_command(agencies.agencies)
+main.add_command(tagging.tag)
+main.add_command(tagging.rules)

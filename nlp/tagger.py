@@ -190,6 +190,8 @@ class Tagger:
 
         area, area_confidence, area_evidence = self._area(area_counts, chosen, confidence)
         if area is not None:
+            if chosen and area == self._agencies[chosen.code].area:
+                area_evidence = area_evidence + agency_hits[chosen.code]  # the named agency's own area
             evidence += _evidence(normalized, "area", area, area_evidence)
 
         problem_types: list[str] = []
