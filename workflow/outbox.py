@@ -60,7 +60,7 @@ class Transport(Protocol):
         ...
 
 
-async def enqueue(
+def enqueue(
     session: AsyncSession,
     *,
     chat_id: int,
@@ -71,7 +71,6 @@ async def enqueue(
 ) -> OutboxMessage:
     """Add a message to the caller's unit of work; it exists only if the caller commits.
 
-    A coroutine (``await enqueue(...)``) so it may flush or look things up later without changing callers.
     The payload is semantic (``{"kind", "params"}``): the bot renders it in the recipient's language
     at send time. ``now`` (from the caller's clock) makes it due at once; by default it is due from
     the moment it is written.
