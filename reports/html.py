@@ -1,0 +1,101 @@
+"""HTML renderings: the publication (printable on A4, readable on a phone) and its charts as inline SVG
+drawn on the server, so they work without JavaScript, on paper and on a slow phone alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from reports.formatting import NOT_DEFINED, change_columns, main_columns, percent, points, score, signed, total_row
+from storage.vocabulary import EVALUATION_DIMENSIONS
+
+if TYPE_CHECKING:
+    from reports.publication import Publication
+
+TEMPLATES = Path(__file__).parent / "templates"
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
+_environment.filters.update(percent=percent, points=points, signed=signed, score=score)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    y: int
+    width: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    bars: list[Bar]
+    height: int
+    label_width: int = 170
+    plot_width: int = 360
+    row_height: int = 22
+
+
+def bar_chart(title: str, items: list[tuple[str, float, str]], *, maximum: float | None = None) -> Chart:
+    """Horizontal bars, one per (label, value, text), scaled to the largest value (or ``maximum``)."""
+    top = maximum or max((value for _, value, _ in items), default=0) or 1
+    chart = Chart(title, [], 0)
+    bars = [
+        Bar(label, value, text, 4 + index * chart.row_height, round(chart.plot_width * value / top, 1))
+        for index, (label, value, text) in enumerate(items)
+    ]
+    return Chart(title, bars, 8 + len(bars) * chart.row_height)
+
+
+def charts(pub: Publication) -> list[Chart]:
+    active = [row.figures for row in pub.rows if row.figures.received]
+    by_volume = sorted(active, key=lambda row: (-row.received, row.code))
+    rated = sorted(
+        (row for row in active if row.satisfaction_rate is not None),
+        key=lambda row: (-(row.satisfaction_rate or 0), row.code),
+    )
+    return [
+        bar_chart("各单位受理量（件）", [(row.name, row.received, str(row.received)) for row in by_volume]),
+        bar_chart("问题类型（件）", [(name, count, str(count)) for name, count in pub.problem_types]),
+        bar_chart(
+            "各单位满意率",
+            [
+                (row.name, row.satisfaction_rate or 0, f"{percent(row.satisfaction_rate)}（{row.rated}人评价）")
+                for row in rated
+            ],
+            maximum=1,
+        ),
+    ]
+
+
+def _context(pub: Publication) -> dict[str, Any]:
+    rows = [*pub.rows, total_row(pub.figures.total, pub.total_change)]
+    return {
+        "pub": pub,
+        "rows": rows,
+        "columns": main_columns(),
+        "change_columns": change_columns(),
+        "charts": charts(pub),
+        "dimensions": EVALUATION_DIMENSIONS,
+        "not_defined": NOT_DEFINED,
+    }
+
+
+def render_html(pub: Publication, *, links: dict[str, str] | None = None) -> str:
+    """A complete page; ``links`` (index, csv, xlsx) are shown on the public site, left out in a file."""
+    return _environment.get_template("publication.html").render(**_context(pub), links=links or {})
+
+
+def render_index(months: list[date], *, region: str = "") -> str:
+    return _environment.get_template("publication_index.html").render(months=months, region=region)
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Other printable documents (the rectification notice) share the environment and its filters."""
+    return _environment.get_template(name).render(**context)

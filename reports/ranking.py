@@ -1,0 +1,90 @@
+"""Ranking agencies by a composite score, and the change from the previous month.
+
+The score weighs the three rates 12345 hotlines are judged on (响应率, 解决率, 满意率), with 办结率 split into
+"resolved at all" and "resolved on time". A rate that is undefined for an agency (nobody rated, nothing
+resolved) is left out and the remaining weights are scaled up, so silence is neither a reward nor a
+penalty. Agencies that received no complaints are listed but not ranked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports.figures import AgencyFigures
+
+#: (attribute of AgencyFigures, weight in points); the weights sum to 100.
+SCORE_WEIGHTS: tuple[tuple[str, str, int], ...] = (
+    ("response_rate", "响应率", 30),
+    ("resolution_rate", "办结率", 20),
+    ("on_time_rate", "按期办结率", 20),
+    ("satisfaction_rate", "满意率", 30),
+)
+#: How many agencies at the bottom of the ranking are marked (末位).
+LAST_MARKED = 3
+
+#: The rates whose month-on-month change is published, with their Chinese names.
+CHANGED_RATES: tuple[tuple[str, str], ...] = (
+    ("response_rate", "响应率"),
+    ("resolution_rate", "办结率"),
+    ("on_time_rate", "按期办结率"),
+    ("satisfaction_rate", "满意率"),
+    ("reopen_rate", "重办率"),
+    ("decline_rate", "回退率"),
+)
+
+
+def composite_score(row: AgencyFigures) -> float | None:
+    """0–100, or None for an agency with no complaints (nothing to judge it on)."""
+    if row.received == 0:
+        return None
+    weighted, weights = 0.0, 0
+    for attribute, _, weight in SCORE_WEIGHTS:
+        value = getattr(row, attribute)
+        if value is not None:
+            weighted += value * weight
+            weights += weight
+    return round(100 * weighted / weights, 2) if weights else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """This month minus the previous month: a count for 受理量, percentage points for the rates."""
+
+    received: int
+    rates: dict[str, float | None]  # attribute -> change in percentage points, None if either side is undefined
+
+
+def change(current: AgencyFigures, previous: AgencyFigures | None) -> Change:
+    rates: dict[str, float | None] = {}
+    for attribute, _ in CHANGED_RATES:
+        now = getattr(current, attribute)
+        before = getattr(previous, attribute) if previous is not None else None
+        rates[attribute] = None if now is None or before is None else round(100 * (now - before), 1)
+    return Change(received=current.received - (previous.received if previous else 0), rates=rates)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    figures: AgencyFigures
+    score: float | None
+    rank: int | None  # 1 is best; equal scores share a rank; None: not ranked
+    last_three: bool
+    change: Change
+
+
+def rank_agencies(current: list[AgencyFigures], previous: list[AgencyFigures]) -> list[Ranked]:
+    """Ranked agencies first (best first, ties by code), then the unranked ones in catalogue order."""
+    before = {row.agency_id: row for row in previous}
+    scored = [(row, composite_score(row)) for row in current]
+    ranked = sorted(
+        ((row, score) for row, score in scored if score is not None), key=lambda item: (-item[1], item[0].code)
+    )
+    unranked = [(row, score) for row, score in scored if score is None]
+    result: list[Ranked] = []
+    bottom_score = ranked[-LAST_MARKED][1] if len(ranked) > LAST_MARKED else None
+    for position, (row, score) in enumerate(ranked, start=1):
+        rank = result[-1].rank if result and result[-1].score == score else position
+        marked = bottom_score is not None and score <= bottom_score
+        result.append(Ranked(row, score, rank, marked, change(row, before.get(row.agency_id))))
+    result.extend(Ranked(row, None, None, False, change(row, before.get(row.agency_id))) for row, _ in unranked)
+    return result
