@@ -334,10 +334,6 @@ async def test_two_timekeepers_on_postgres_handle_each_due_timer_exactly_once(
         # 催办 and 督办 for each complaint; the overtaken 预警 timers complete silently.
         assert await count(session, ComplaintEvent) == 80
         assert await count(session, ComplaintTimer, ComplaintTimer.done_at.is_(None)) == 0
-        per_timer = await session.execute(
-            select(ComplaintEvent.data["timer_id"].as_integer(), func.count())
-            .group_by(ComplaintEvent.data["timer_id"].as_integer())
-            .having(func.count() > 1)
-        )
-        assert per_timer.all() == []
+        timer_ids = [data["timer_id"] for data in await session.scalars(select(ComplaintEvent.data))]
+        assert len(timer_ids) == len(set(timer_ids))
         assert await count(session, OutboxMessage) == 40 * 4
