@@ -14,6 +14,9 @@ class Actor:
     agency_id: int | None = None
     role: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ActorKind(self.kind))
+
     @classmethod
     def citizen(cls, citizen: Citizen) -> Actor:
         return cls(ActorKind.CITIZEN, citizen.id)

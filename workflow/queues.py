@@ -1,0 +1,257 @@
+"""The queues the bot and the web both show, as queries (no channel computes deadlines itself).
+
+- first-contact queue (首问): complaints awaiting acceptance that an agency owns or is asked to take,
+  by acknowledge deadline;
+- time-limited queue (限时办结): complaints an agency is handling, by resolve deadline;
+- overdue queue: every agency's missed deadlines, for oversight;
+- pending decisions: extension requests and disputes awaiting oversight.
+
+Items carry no citizen identity: agencies see whether a complaint is anonymous, never who filed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from workflow.actors import Actor
+from workflow.deadlines import Deadlines
+from workflow.errors import NotFound
+from workflow.extensions import SETTLING
+from workflow.timers import ACKNOWLEDGE_STATUSES
+
+S = ComplaintStatus
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    tracking_no: str
+    status: str
+    problem_types: tuple[str, ...]
+    area: str | None
+    owner_agency: str | None
+    first_contact_agency: str | None
+    transfer_to_agency: str | None
+    created_at: datetime
+    #: The deadline running now: acknowledge before acceptance, resolve after.
+    due_at: datetime | None
+    remaining: timedelta
+    state: str  # "normal" | "warning" | "overdue"
+    major: bool
+    anonymous: bool
+    owner_agency_id: int | None = None
+    transfer_to_agency_id: int | None = None
+    priority: str = "normal"
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    kind: str  # "extension" | "dispute"
+    complaint_id: int
+    tracking_no: str
+    owner_agency: str | None
+    requested_at: datetime
+    reason: str | None  # the extension's reason, or the last decline's basis
+    days: int | None = None  # extension days asked for
+    resolve_due_at: datetime | None = None
+
+
+def _loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
+    return query.options(
+        selectinload(Complaint.problems),
+        selectinload(Complaint.owner_agency),
+        selectinload(Complaint.first_contact_agency),
+        selectinload(Complaint.transfer_to_agency),
+    )
+
+
+def _due(complaint: Complaint) -> datetime | None:
+    if complaint.status in ACKNOWLEDGE_STATUSES:
+        return complaint.acknowledge_due_at
+    return complaint.resolve_due_at
+
+
+def to_item(complaint: Complaint, deadlines: Deadlines, now: datetime) -> QueueItem:
+    """A complaint as a queue row (relationships must be loaded: see ``_loaded``)."""
+    due = _due(complaint)
+    start = complaint.created_at if complaint.status in ACKNOWLEDGE_STATUSES else None
+    return QueueItem(
+        id=complaint.id,
+        tracking_no=complaint.tracking_no,
+        status=complaint.status,
+        problem_types=tuple(p.problem_type for p in complaint.problems),
+        area=complaint.area,
+        owner_agency=complaint.owner_agency.name if complaint.owner_agency else None,
+        first_contact_agency=complaint.first_contact_agency.name if complaint.first_contact_agency else None,
+        transfer_to_agency=complaint.transfer_to_agency.name if complaint.transfer_to_agency else None,
+        created_at=complaint.created_at,
+        due_at=due,
+        remaining=deadlines.remaining(now, due) if due else timedelta(),
+        state=deadlines.state(now, due, start=start) if due else "normal",
+        major=complaint.major,
+        anonymous=complaint.anonymous,
+        owner_agency_id=complaint.owner_agency_id,
+        transfer_to_agency_id=complaint.transfer_to_agency_id,
+        priority=complaint.priority,
+    )
+
+
+async def first_contact_queue(
+    session: AsyncSession, deadlines: Deadlines, agency_id: int, now: datetime, *, limit: int = 20, offset: int = 0
+) -> list[QueueItem]:
+    """Awaiting acceptance: what the agency owns (including its transfers still waiting, for which it
+    stays answerable) and what others are transferring to it."""
+    query = _loaded(
+        select(Complaint)
+        .where(
+            or_(
+                and_(Complaint.owner_agency_id == agency_id, Complaint.status.in_(ACKNOWLEDGE_STATUSES)),
+                and_(Complaint.transfer_to_agency_id == agency_id, Complaint.status == S.TRANSFERRING),
+            )
+        )
+        .order_by(Complaint.acknowledge_due_at, Complaint.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+async def time_limited_queue(
+    session: AsyncSession, deadlines: Deadlines, agency_id: int, now: datetime, *, limit: int = 20, offset: int = 0
+) -> list[QueueItem]:
+    """In handling by the agency, most urgent first."""
+    query = _loaded(
+        select(Complaint)
+        .where(Complaint.owner_agency_id == agency_id, Complaint.status == S.ACCEPTED)
+        .order_by(Complaint.resolve_due_at, Complaint.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+async def overdue_queue(
+    session: AsyncSession, deadlines: Deadlines, now: datetime, *, limit: int = 50, offset: int = 0
+) -> list[QueueItem]:
+    """Every open complaint past its running deadline, longest overdue first (oversight's view)."""
+    due = case(
+        (Complaint.status.in_(ACKNOWLEDGE_STATUSES), Complaint.acknowledge_due_at),
+        else_=Complaint.resolve_due_at,
+    )
+    query = _loaded(
+        select(Complaint)
+        .where(Complaint.status.in_([*ACKNOWLEDGE_STATUSES, S.ACCEPTED]), due < now)
+        .order_by(due, Complaint.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[PendingDecision]:
+    """What oversight must decide: extension requests not yet settled, and disputed transfers."""
+    relevant = [EventAction.EXTENSION_REQUESTED.value, *(a.value for a in SETTLING)]
+    latest = (
+        select(func.max(ComplaintEvent.id).label("id"))
+        .where(ComplaintEvent.action.in_(relevant))
+        .group_by(ComplaintEvent.complaint_id)
+        .subquery()
+    )
+    extension_rows = await session.execute(
+        select(ComplaintEvent, Complaint, Agency.name)
+        .join(latest, latest.c.id == ComplaintEvent.id)
+        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .outerjoin(Agency, Agency.id == Complaint.owner_agency_id)
+        .where(ComplaintEvent.action == EventAction.EXTENSION_REQUESTED.value, Complaint.status == S.ACCEPTED)
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        .limit(limit)
+    )
+    decisions = [
+        PendingDecision(
+            kind="extension",
+            complaint_id=complaint.id,
+            tracking_no=complaint.tracking_no,
+            owner_agency=name,
+            requested_at=event.at,
+            reason=event.reason,
+            days=int(event.data.get("days", 0)),
+            resolve_due_at=complaint.resolve_due_at,
+        )
+        for event, complaint, name in extension_rows
+    ]
+    last_decline = (
+        select(func.max(ComplaintEvent.id).label("id"))
+        .where(ComplaintEvent.action == EventAction.TRANSFER_DECLINED.value)
+        .group_by(ComplaintEvent.complaint_id)
+        .subquery()
+    )
+    dispute_rows = await session.execute(
+        select(ComplaintEvent, Complaint, Agency.name)
+        .join(last_decline, last_decline.c.id == ComplaintEvent.id)
+        .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .outerjoin(Agency, Agency.id == Complaint.owner_agency_id)
+        .where(Complaint.status == S.DISPUTED)
+        .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        .limit(limit)
+    )
+    decisions += [
+        PendingDecision(
+            kind="dispute",
+            complaint_id=complaint.id,
+            tracking_no=complaint.tracking_no,
+            owner_agency=name,
+            requested_at=event.at,
+            reason=event.reason,
+            resolve_due_at=complaint.resolve_due_at,
+        )
+        for event, complaint, name in dispute_rows
+    ]
+    return sorted(decisions, key=lambda d: d.requested_at)[:limit]
+
+
+async def complaint_for_citizen(session: AsyncSession, citizen_id: int, tracking_no: str) -> Complaint:
+    """A citizen's own complaint by tracking number; anyone else's is simply "not_found"."""
+    complaint = await session.scalar(
+        _loaded(select(Complaint)).where(
+            Complaint.tracking_no == tracking_no.strip(), Complaint.citizen_id == citizen_id
+        )
+    )
+    if complaint is None:
+        raise NotFound(f"complaint {tracking_no}")
+    return complaint
+
+
+async def complaints_of_citizen(
+    session: AsyncSession, citizen_id: int, *, limit: int = 10, offset: int = 0
+) -> list[Complaint]:
+    """Newest first."""
+    query = (
+        _loaded(select(Complaint))
+        .where(Complaint.citizen_id == citizen_id)
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(await session.scalars(query))
+
+
+async def complaint_for_actor(session: AsyncSession, actor: Actor, complaint_id: int) -> Complaint:
+    """A complaint as the actor may see it: oversight sees all; an agency sees what it owns, first
+    received or is asked to take; a citizen sees their own. Anything else is "not_found"."""
+    complaint = await session.scalar(_loaded(select(Complaint)).where(Complaint.id == complaint_id))
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id}")
+    if actor.is_oversight:
+        return complaint
+    if actor.kind == "citizen" and actor.id is not None and actor.id == complaint.citizen_id:
+        return complaint
+    agencies = {complaint.owner_agency_id, complaint.first_contact_agency_id, complaint.transfer_to_agency_id}
+    if actor.kind in ("contact", "web_user") and actor.agency_id is not None and actor.agency_id in agencies:
+        return complaint
+    raise NotFound(f"complaint {complaint_id}")
