@@ -1,0 +1,156 @@
+"""Transfer (转办), decline with a basis, the oversight ruling (审定) and the default owner (兜底)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ComplaintStatus, EventAction
+from tests.factories import World, build_world, events_of, outbox_kinds, snapshot
+from workflow import lifecycle
+from workflow.errors import DomainError
+from workflow.transitions import replay
+
+S = ComplaintStatus
+
+
+@pytest.fixture
+async def world(session: AsyncSession, catalogue_loaded: None) -> World:
+    return await build_world(session)
+
+
+async def refused(world: World, code: str, action, complaint, *args) -> None:
+    before = await snapshot(world.session, complaint)
+    with pytest.raises(DomainError) as caught:
+        await action(world.session, world.clock, world.deadlines, complaint.id, *args)
+    assert caught.value.code == code
+    assert await snapshot(world.session, complaint) == before
+
+
+async def transferred(world: World):
+    """A police complaint transferred to traffic police."""
+    complaint = await world.complaint()
+    traffic_id = await world.agency_id("traffic-police")
+    await lifecycle.transfer(
+        world.session, world.clock, world.deadlines, complaint.id, world.police, traffic_id, "属交警职责"
+    )
+    return complaint
+
+
+async def decline(world: World, complaint, basis: str = "依据《道路交通安全法》不属本单位职责") -> None:
+    await lifecycle.decline_transfer(world.session, world.clock, world.deadlines, complaint.id, world.traffic, basis)
+
+
+async def test_transfer_keeps_first_contact_owner_until_the_receiver_accepts(world: World) -> None:
+    complaint = await transferred(world)
+    police_id, traffic_id = await world.agency_id("public-security"), await world.agency_id("traffic-police")
+    assert complaint.status == S.TRANSFERRING
+    assert (complaint.owner_agency_id, complaint.transfer_to_agency_id) == (police_id, traffic_id)
+    event = (await events_of(world.session, complaint.id))[-1]
+    assert (event.action, event.agency_id, event.from_agency_id, event.to_agency_id, event.reason) == (
+        EventAction.TRANSFER_REQUESTED,
+        police_id,
+        police_id,
+        traffic_id,
+        "属交警职责",
+    )
+    kinds = [kind for _, kind in await outbox_kinds(world.session, complaint.id)]
+    assert "agency.transfer_in" in kinds and "complaint.transferred" in kinds
+
+
+async def test_receiver_accepts_becomes_owner_and_the_clock_does_not_restart(world: World) -> None:
+    complaint = await transferred(world)
+    ack_due, resolve_due = complaint.acknowledge_due_at, complaint.resolve_due_at
+    world.clock.advance(timedelta(hours=2))
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.traffic)
+    traffic_id = await world.agency_id("traffic-police")
+    assert (complaint.status, complaint.owner_agency_id, complaint.transfer_to_agency_id) == (
+        S.ACCEPTED,
+        traffic_id,
+        None,
+    )
+    assert complaint.first_contact_agency_id == await world.agency_id("public-security")
+    assert (complaint.acknowledge_due_at, complaint.resolve_due_at) == (ack_due, resolve_due)
+    assert (await events_of(world.session, complaint.id))[-1].action == EventAction.TRANSFER_ACCEPTED
+
+
+async def test_sender_cannot_accept_its_own_pending_transfer(world: World) -> None:
+    complaint = await transferred(world)
+    await refused(world, "bad_state", lifecycle.accept, complaint, world.police)
+    await refused(world, "not_your_agency", lifecycle.accept, complaint, world.housing)
+
+
+async def test_transfer_to_the_same_agency_is_refused(world: World) -> None:
+    complaint = await world.complaint()
+    police_id = await world.agency_id("public-security")
+    await refused(world, "same_agency", lifecycle.transfer, complaint, world.police, police_id, "转给自己")
+
+
+async def test_transfer_needs_a_reason_and_an_active_agency(world: World) -> None:
+    complaint = await world.complaint()
+    traffic_id = await world.agency_id("traffic-police")
+    await refused(world, "reason_required", lifecycle.transfer, complaint, world.police, traffic_id, " ")
+    await refused(world, "not_found", lifecycle.transfer, complaint, world.police, 999_999, "不存在的单位")
+
+
+async def test_only_the_owner_transfers_and_only_before_acceptance(world: World) -> None:
+    complaint = await world.complaint()
+    traffic_id = await world.agency_id("traffic-police")
+    await refused(world, "not_your_agency", lifecycle.transfer, complaint, world.housing, traffic_id, "不归我管")
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    await refused(world, "bad_state", lifecycle.transfer, complaint, world.police, traffic_id, "受理后转办")
+
+
+async def test_decline_needs_a_basis_and_returns_the_complaint_to_its_owner(world: World) -> None:
+    complaint = await transferred(world)
+    await refused(world, "reason_required", lifecycle.decline_transfer, complaint, world.traffic, "")
+    await refused(world, "not_your_agency", lifecycle.decline_transfer, complaint, world.housing, "不归我管")
+    await decline(world, complaint)
+    assert (complaint.status, complaint.transfer_to_agency_id, complaint.transfer_declines) == (S.ASSIGNED, None, 1)
+    assert complaint.owner_agency_id == await world.agency_id("public-security")
+    event = (await events_of(world.session, complaint.id))[-1]
+    assert event.action == EventAction.TRANSFER_DECLINED
+    assert event.agency_id == await world.agency_id("traffic-police")  # counts against the decliner (回退率)
+    assert event.reason.startswith("依据")
+
+
+async def test_second_decline_goes_to_oversight_which_rules_and_the_ruling_binds(world: World) -> None:
+    complaint = await transferred(world)
+    await decline(world, complaint)
+    traffic_id = await world.agency_id("traffic-police")
+    await lifecycle.transfer(
+        world.session, world.clock, world.deadlines, complaint.id, world.police, traffic_id, "再转"
+    )
+    await decline(world, complaint, "依据三定方案不属本单位")
+    assert complaint.status == S.DISPUTED and complaint.transfer_declines == 2
+    assert any(kind == "oversight.dispute" for _, kind in await outbox_kinds(world.session, complaint.id))
+
+    await refused(world, "not_allowed", lifecycle.rule_dispute, complaint, world.police, traffic_id, "自己裁定")
+    await refused(world, "reason_required", lifecycle.rule_dispute, complaint, world.oversight, traffic_id, "")
+    await lifecycle.rule_dispute(
+        world.session, world.clock, world.deadlines, complaint.id, world.oversight, traffic_id, "事发路段属交警管辖"
+    )
+    assert (complaint.status, complaint.owner_agency_id) == (S.ASSIGNED, traffic_id)
+    police_id = await world.agency_id("public-security")
+    await refused(world, "ruling_binds", lifecycle.transfer, complaint, world.traffic, police_id, "仍不归我管")
+    await refused(world, "bad_state", lifecycle.decline_transfer, complaint, world.traffic, "不服裁定")
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.traffic)
+    assert complaint.status == S.ACCEPTED
+    state = replay(await events_of(world.session, complaint.id))
+    assert (state.owner_agency_id, state.transfer_declines, state.status) == (traffic_id, 2, S.ACCEPTED)
+
+
+async def test_ruling_is_only_for_disputed_complaints(world: World) -> None:
+    complaint = await transferred(world)
+    traffic_id = await world.agency_id("traffic-police")
+    await refused(world, "bad_state", lifecycle.rule_dispute, complaint, world.oversight, traffic_id, "提前裁定")
+
+
+async def test_withdrawing_during_a_transfer_clears_the_receiver(world: World) -> None:
+    complaint = await transferred(world)
+    await lifecycle.withdraw(world.session, world.clock, world.deadlines, complaint.id, world.me)
+    assert (complaint.status, complaint.transfer_to_agency_id) == (S.WITHDRAWN, None)
+    traffic_chat = await outbox_kinds(world.session, complaint.id)
+    assert sum(kind == "complaint.withdrawn" for _, kind in traffic_chat) == 3  # sender, receiver, citizen
