@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from minsheng.commands import agencies, db, tagging
+from minsheng.commands import agencies, db, tagging, users
 from minsheng.commands.context import run_async, settings_from
 
 
@@ -30,3 +30,5 @@ main.add_command(db.db)
 main.add_command(agencies.agencies)
 main.add_command(tagging.tag)
 main.add_command(tagging.rules)
+main.add_command(users.users)
+main.add_command(users.api_token)

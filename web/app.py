@@ -35,4 +35,8 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app[ENGINE] = engine
     app[SETTINGS] = settings
     app.add_routes(routes)
+    from web import api, dashboard
+
+    dashboard.setup(app)
+    api.setup(app)
     return app

@@ -1,0 +1,175 @@
+"""Passwords, signed session cookies, CSRF tokens, login throttling and the server secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.models import WebUser
+from tests.test_dashboard_support import PASSWORD, World, client, csrf_from, log_in, make_settings, world
+from web.app import create_app
+from web.auth import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    LoginThrottle,
+    SessionSigner,
+    hash_password,
+    load_secret,
+    verify_password,
+)
+
+__all__ = ["client", "world"]
+
+
+def test_password_hash_verifies_only_the_right_password_and_salts_differ() -> None:
+    first, second = hash_password("s3cret-password"), hash_password("s3cret-password")
+    assert first != second and first.startswith("scrypt$")
+    assert verify_password("s3cret-password", first)
+    assert not verify_password("s3cret-passwore", first)
+    assert not verify_password("s3cret-password", "garbage")
+
+
+def test_session_cookie_rejects_tampering_and_expiry() -> None:
+    moment = [1_000_000.0]
+    signer = SessionSigner(b"key", clock=lambda: moment[0])
+    cookie = signer.dump(signer.new(7, "hash"))
+    assert signer.load(cookie).user_id == 7
+    body, signature = cookie.split(".")
+    forged = SessionSigner(b"other", clock=lambda: moment[0]).dump(signer.new(1, "hash"))
+    assert signer.load(forged) is None
+    assert signer.load(body[:-2] + "AA." + signature) is None
+    moment[0] += SESSION_LIFETIME + 1
+    assert signer.load(cookie) is None
+
+
+def test_csrf_token_is_tied_to_its_session() -> None:
+    signer = SessionSigner(b"key")
+    mine, theirs = signer.new(1, "h"), signer.new(1, "h")
+    assert signer.check_csrf(mine, signer.csrf_token(mine))
+    assert not signer.check_csrf(mine, signer.csrf_token(theirs))
+    assert not signer.check_csrf(mine, "")
+
+
+def test_throttle_blocks_after_repeated_failures_until_the_window_passes() -> None:
+    moment = [0.0]
+    throttle = LoginThrottle(limit=3, window=60, clock=lambda: moment[0])
+    for _ in range(3):
+        throttle.failed("chief", "10.0.0.1")
+    assert throttle.blocked("chief", "10.0.0.2")  # by username, whatever the address
+    assert throttle.blocked("someone", "10.0.0.1")  # by address, whatever the username
+    moment[0] += 61
+    assert not throttle.blocked("chief", "10.0.0.1")
+
+
+def test_generated_secret_is_persisted_next_to_the_sqlite_database(tmp_path: Path) -> None:
+    from minsheng.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/minsheng.db")
+    first = load_secret(settings)
+    assert (tmp_path / "minsheng.db.web-secret").exists()
+    assert load_secret(settings) == first
+    assert load_secret(Settings(database_url=f"sqlite:///{tmp_path}/minsheng.db", web_secret="set")) == b"set"
+
+
+async def test_login_sets_an_httponly_lax_session_cookie(client: TestClient, world: World) -> None:
+    response = await log_in(client, "chief")
+    assert response.status == 303 and response.headers["Location"] == "/dashboard/"
+    header = response.headers["Set-Cookie"]
+    assert SESSION_COOKIE in header and "HttpOnly" in header and "SameSite=Lax" in header
+    assert "Secure" not in header
+    home = await client.get("/dashboard/")
+    assert home.status == 200 and "chief" in await home.text()
+
+
+async def test_secure_cookie_setting_marks_the_cookie_secure(engine: AsyncEngine, tmp_path: Path, world: World) -> None:
+    app = create_app(engine, make_settings(engine, tmp_path, web_secure_cookies=True))
+    async with TestClient(TestServer(app, port=0)) as secure_client:
+        response = await secure_client.get("/dashboard/login")
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client: TestClient, world: World) -> None:
+    wrong_password = await log_in(client, "chief", "not the password")
+    unknown_user = await log_in(client, "nobody", PASSWORD)
+    assert wrong_password.status == unknown_user.status == 401
+    assert "用户名或密码不正确" in await wrong_password.text()
+    assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+
+
+async def test_repeated_failures_throttle_even_the_right_password(client: TestClient, world: World) -> None:
+    for _ in range(5):
+        assert (await log_in(client, "chief", "wrong")).status == 401
+    response = await log_in(client, "chief")
+    assert response.status == 429
+    assert "登录失败次数过多" in await response.text()
+
+
+async def test_login_without_csrf_token_is_rejected(client: TestClient, world: World) -> None:
+    await client.get("/dashboard/login")
+    response = await client.post("/dashboard/login", data={"username": "chief", "password": PASSWORD})
+    assert response.status == 403
+    assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+
+
+async def test_post_with_a_token_from_another_session_is_rejected(client: TestClient, world: World) -> None:
+    other_token = await csrf_from(client, "/dashboard/login")
+    client.session.cookie_jar.clear()
+    await log_in(client, "chief")
+    response = await client.post("/dashboard/logout", data={"csrf_token": other_token}, allow_redirects=False)
+    assert response.status == 403
+    assert (await client.get("/dashboard/")).status == 200  # still logged in
+
+
+async def test_logout_ends_the_session(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    token = await csrf_from(client, "/dashboard/")
+    response = await client.post("/dashboard/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert response.status == 303
+    assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+
+
+async def test_deactivating_or_changing_the_password_ends_existing_sessions(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "chief")
+    async with session_factory() as session:
+        await session.execute(
+            update(WebUser).where(WebUser.username == "chief").values(password_hash=hash_password("a new password!"))
+        )
+        await session.commit()
+    assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+    await log_in(client, "viewer-a")
+    async with session_factory() as session:
+        await session.execute(update(WebUser).where(WebUser.username == "viewer-a").values(active=False))
+        await session.commit()
+    assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+
+
+async def test_login_never_redirects_off_site(client: TestClient, world: World) -> None:
+    token = await csrf_from(client, "/dashboard/login")
+    response = await client.post(
+        "/dashboard/login",
+        data={"username": "chief", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/dashboard/"
+
+
+async def test_login_returns_to_the_page_asked_for(client: TestClient, world: World) -> None:
+    response = await client.get("/dashboard/complaints?status=disputed", allow_redirects=False)
+    assert response.status == 303 and "next=" in response.headers["Location"]
+    token = await csrf_from(client, response.headers["Location"])
+    login = await client.post(
+        "/dashboard/login",
+        data={
+            "username": "chief",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/dashboard/complaints?status=disputed",
+        },
+        allow_redirects=False,
+    )
+    assert login.headers["Location"] == "/dashboard/complaints?status=disputed"

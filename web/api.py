@@ -1,0 +1,227 @@
+"""JSON API for integration (/api/v1/), documented in web/openapi.yaml.
+
+Token auth: ``Authorization: Bearer <token>``; tokens are stored only as SHA-256 hashes in
+``api_token``. An agency-scoped token sees only its agency's complaints and figures (others are 404,
+as on the dashboard), and never personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nlp.personal_data import redact
+from reports.figures import COUNT_FIELDS, AgencyFigures, monthly_figures
+from storage.db import create_session_factory
+from storage.models import Agency, ApiToken, Complaint
+from web.auth import api_token_hash
+from web.dashboard.evidence import evidence_spans
+from web.dashboard.queries import (
+    BadFilter,
+    ComplaintFilter,
+    Viewer,
+    agency_names,
+    get_complaint,
+    is_overdue,
+    list_complaints,
+)
+from workflow.clock import Clock, SystemClock
+
+OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
+MAX_PER_PAGE = 200
+
+
+@dataclass
+class ApiServices:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    zone: Any
+
+
+API = web.AppKey("api_services", ApiServices)
+routes = web.RouteTableDef()
+
+
+def _error(status: int, code: str, message: str) -> web.HTTPException:
+    """An HTTP error with a JSON body ``{"error": code, "message": ...}``."""
+    kinds = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}
+    headers = {"WWW-Authenticate": 'Bearer realm="minsheng"'} if status == 401 else None
+    return kinds[status](
+        text=web.json_response({"error": code, "message": message}).text,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def _viewer(request: web.Request, session: AsyncSession) -> Viewer:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _error(401, "unauthorized", "missing bearer token")
+    row = await session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == api_token_hash(token.strip()), ApiToken.revoked_at.is_(None))
+    )
+    if row is None:
+        raise _error(401, "unauthorized", "unknown or revoked token")
+    return Viewer(row.role, row.agency_id)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _agency(agency: Agency | None) -> dict[str, str] | None:
+    return {"code": agency.code, "name": agency.name} if agency else None
+
+
+def _summary(complaint: Complaint, now: datetime) -> dict[str, Any]:
+    return {
+        "tracking_no": complaint.tracking_no,
+        "status": complaint.status,
+        "priority": complaint.priority,
+        "area": complaint.area,
+        "problem_types": [problem.problem_type for problem in complaint.problems],
+        "owner_agency": _agency(complaint.owner_agency),
+        "created_at": _time(complaint.created_at),
+        "acknowledge_due_at": _time(complaint.acknowledge_due_at),
+        "resolve_due_at": _time(complaint.resolve_due_at),
+        "acknowledged_at": _time(complaint.acknowledged_at),
+        "resolved_at": _time(complaint.resolved_at),
+        "closed_at": _time(complaint.closed_at),
+        "extended_days": complaint.extended_days,
+        "overdue": is_overdue(complaint, now),
+        "major": complaint.major,
+        "anonymous": complaint.anonymous,
+    }
+
+
+@routes.get("/api/v1/complaints")
+async def complaints(request: web.Request) -> web.Response:
+    services = request.app[API]
+    try:
+        wanted = ComplaintFilter.parse(request.query)
+        per_page = min(MAX_PER_PAGE, max(1, int(request.query.get("per_page") or 50)))
+    except BadFilter as exc:
+        raise _error(400, "bad_filter", str(exc)) from None
+    except ValueError:
+        raise _error(400, "bad_filter", "per_page: use a positive whole number") from None
+    async with services.sessions() as session:
+        viewer = await _viewer(request, session)
+        now = services.clock.now()
+        items, total = await list_complaints(session, viewer, wanted, now=now, zone=services.zone, per_page=per_page)
+        return web.json_response(
+            {
+                "items": [_summary(item, now) for item in items],
+                "total": total,
+                "page": wanted.page,
+                "per_page": per_page,
+            }
+        )
+
+
+@routes.get("/api/v1/complaints/{tracking_no}")
+async def complaint(request: web.Request) -> web.Response:
+    services = request.app[API]
+    async with services.sessions() as session:
+        viewer = await _viewer(request, session)
+        found = await get_complaint(session, viewer, request.match_info["tracking_no"])
+        if found is None:
+            raise _error(404, "not_found", "no such complaint")
+        now = services.clock.now()
+        events = found.events
+        ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
+        agencies = await agency_names(session, ids)
+        body = _summary(found, now) | {
+            "text": found.text if viewer.is_oversight else redact(found.text),
+            "reply_text": found.reply_text,
+            "first_contact_agency": _agency(found.first_contact_agency),
+            "transfer_to_agency": _agency(found.transfer_to_agency),
+            "location_text": found.location_text,
+            "evidence": [
+                {"kind": span.kind, "value": span.value, "start": span.start, "end": span.end}
+                for span in evidence_spans(found)
+            ]
+            if viewer.is_oversight
+            else [],
+            "events": [
+                {
+                    "at": _time(event.at),
+                    "action": event.action,
+                    "actor_kind": event.actor_kind,
+                    "agency": _agency(agencies.get(event.agency_id)) if event.agency_id else None,
+                    "from_status": event.from_status,
+                    "to_status": event.to_status,
+                    "from_agency": _agency(agencies.get(event.from_agency_id)) if event.from_agency_id else None,
+                    "to_agency": _agency(agencies.get(event.to_agency_id)) if event.to_agency_id else None,
+                    "reason": event.reason,
+                }
+                for event in events
+            ],
+            "attachments": [
+                {"kind": a.kind, "file_name": a.file_name, "mime_type": a.mime_type, "size": a.size}
+                for a in found.attachments
+            ],
+            "citizen": _citizen(found) if viewer.is_oversight else None,
+        }
+        return web.json_response(body)
+
+
+def _citizen(complaint: Complaint) -> dict[str, Any] | None:
+    """Personal data for oversight only, and never for an anonymous complaint."""
+    if complaint.anonymous:
+        return None
+    name = complaint.citizen.display_name if complaint.citizen else None
+    return {"display_name": name or None, "contact_phone": complaint.contact_phone}
+
+
+def _figures_row(row: AgencyFigures) -> dict[str, Any]:
+    return {
+        "agency": {"code": row.code, "name": row.name} if row.code else None,
+        "area": row.area,
+        **{name: getattr(row, name) for name in COUNT_FIELDS},
+        "response_rate": row.response_rate,
+        "resolution_rate": row.resolution_rate,
+        "on_time_rate": row.on_time_rate,
+        "satisfaction_rate": row.satisfaction_rate,
+    }
+
+
+@routes.get("/api/v1/figures/{month}")
+async def figures(request: web.Request) -> web.Response:
+    services = request.app[API]
+    try:
+        month = ComplaintFilter.parse({"month": request.match_info["month"]}).month
+    except BadFilter as exc:
+        raise _error(400, "bad_month", str(exc)) from None
+    assert month is not None
+    async with services.sessions() as session:
+        viewer = await _viewer(request, session)
+        scope = None if viewer.is_oversight else (viewer.agency_id if viewer.agency_id is not None else -1)
+        result = await monthly_figures(session, month, services.zone, agency_id=scope, as_of=services.clock.now())
+        return web.json_response(
+            {
+                "month": f"{month:%Y-%m}",
+                "as_of": _time(result.as_of),
+                "total": _figures_row(result.total),
+                "agencies": [_figures_row(row) for row in result.agencies],
+                "problem_types": [{"problem_type": name, "count": count} for name, count in result.problem_types],
+            }
+        )
+
+
+@routes.get("/api/v1/openapi.yaml")
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(text=OPENAPI.read_text(encoding="utf-8"), content_type="application/yaml")
+
+
+def setup(app: web.Application) -> None:
+    from web.app import ENGINE, SETTINGS
+
+    app[API] = ApiServices(create_session_factory(app[ENGINE]), SystemClock(), app[SETTINGS].zone)
+    app.add_routes(routes)

@@ -1,0 +1,215 @@
+"""Dashboard authentication: password hashes, signed session cookies, CSRF tokens, login throttling
+and API token hashes.
+
+Everything here is stdlib: scrypt for passwords (memory-hard, per-user salt), HMAC-SHA256 for the
+session cookie and for CSRF tokens. The session lives entirely in the cookie, so a restart or a
+second instance needs only the same secret; the user row is re-read on every request, so a
+deactivated account or a changed password ends its sessions at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from minsheng.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "minsheng_session"
+SESSION_LIFETIME = 8 * 3600  # one working day; then log in again
+CSRF_FIELD = "csrf_token"
+
+# --- passwords ----------------------------------------------------------------------------------
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LEN = 2**14, 8, 1, 32
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$N$r$p$salt$hash``: the parameters travel with the hash so they can be raised later."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_SCRYPT_LEN, maxmem=64 * 2**20
+    )
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, expected = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode(),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(_unb64(expected)),
+            maxmem=64 * 2**20,
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, _unb64(expected))
+
+
+#: Verified against when the username is unknown, so both paths take the same time.
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def new_api_token() -> str:
+    """256 random bits: a fast hash is enough to store it, unlike a password."""
+    return "msk_" + secrets.token_urlsafe(32)
+
+
+def api_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the server secret --------------------------------------------------------------------------
+
+
+def secret_file_for(settings: Settings) -> Path:
+    """Next to the SQLite database; on PostgreSQL (or in-memory SQLite) in the working directory."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().with_name(Path(url.database).name + ".web-secret")
+    return Path.cwd() / "minsheng.web-secret"
+
+
+def load_secret(settings: Settings) -> bytes:
+    """MINSHENG_WEB_SECRET, or a random key generated once and persisted so sessions survive restarts."""
+    if settings.web_secret is not None:
+        return settings.web_secret.get_secret_value().encode()
+    path = secret_file_for(settings)
+    try:
+        return path.read_text().strip().encode()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip().encode()
+    with os.fdopen(fd, "w") as file:
+        file.write(value + "\n")
+    log.warning("MINSHENG_WEB_SECRET is not set: generated a session key in %s", path)
+    return value.encode()
+
+
+# --- sessions and CSRF --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What the cookie carries. ``user_id`` None is an anonymous session (it still has a CSRF nonce,
+    so the login form itself is CSRF-protected)."""
+
+    nonce: str
+    expires: int
+    user_id: int | None = None
+    #: Part of an HMAC of the password hash: a password change invalidates old cookies.
+    password_mark: str = ""
+
+
+class SessionSigner:
+    def __init__(self, secret: bytes, clock: Callable[[], float] = time.time) -> None:
+        self._key = hashlib.sha256(b"minsheng-session:" + secret).digest()
+        self._csrf_key = hashlib.sha256(b"minsheng-csrf:" + secret).digest()
+        self._clock = clock
+
+    def new(self, user_id: int | None = None, password_hash: str = "") -> Session:
+        mark = self.password_mark(password_hash) if user_id is not None else ""
+        return Session(secrets.token_urlsafe(16), int(self._clock()) + SESSION_LIFETIME, user_id, mark)
+
+    def password_mark(self, password_hash: str) -> str:
+        return hmac.new(self._key, password_hash.encode(), hashlib.sha256).hexdigest()[:16]
+
+    def dump(self, session: Session) -> str:
+        body = _b64(
+            json.dumps(
+                {"n": session.nonce, "e": session.expires, "u": session.user_id, "p": session.password_mark},
+                separators=(",", ":"),
+            ).encode()
+        )
+        return f"{body}.{_b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())}"
+
+    def load(self, cookie: str | None) -> Session | None:
+        """The session in a cookie, or None if it is missing, forged, malformed or expired."""
+        if not cookie or cookie.count(".") != 1:
+            return None
+        body, signature = cookie.split(".")
+        expected = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(signature, expected):
+            return None
+        try:
+            data = json.loads(_unb64(body))
+            session = Session(str(data["n"]), int(data["e"]), data["u"], str(data["p"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return session if session.expires > self._clock() else None
+
+    def csrf_token(self, session: Session) -> str:
+        return _b64(hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).digest())
+
+    def check_csrf(self, session: Session | None, token: str | None) -> bool:
+        if session is None or not token:
+            return False
+        return hmac.compare_digest(token, self.csrf_token(session))
+
+
+# --- login throttling ---------------------------------------------------------------------------
+
+
+@dataclass
+class LoginThrottle:
+    """At most ``limit`` failed logins per username and per client address in ``window`` seconds.
+
+    In memory: enough for one instance; several instances each apply their own limit, which still
+    bounds guessing to a small multiple of it.
+    """
+
+    limit: int = 5
+    window: float = 15 * 60
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
+
+    def _recent(self, key: str) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
+        cutoff = self.clock() - self.window
+        while stamps and stamps[0] <= cutoff:
+            stamps.popleft()
+        return stamps
+
+    def blocked(self, username: str, address: str) -> bool:
+        return any(len(self._recent(key)) >= self.limit for key in (f"u:{username.lower()}", f"a:{address}"))
+
+    def failed(self, username: str, address: str) -> None:
+        for key in (f"u:{username.lower()}", f"a:{address}"):
+            self._recent(key).append(self.clock())
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"u:{username.lower()}", None)

@@ -1,0 +1,117 @@
+"""Oversight actions (POST, CSRF-checked by the middleware): rule on a transfer dispute (审定), decide
+an extension (延期), set or clear the major flag (挂牌督办 / 消号). Each calls one ``workflow.lifecycle``
+function and commits the unit of work here; a refusal is a DomainError whose code becomes a message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm.exc import StaleDataError
+
+from storage.models import WebRole
+from web.dashboard import messages
+from web.dashboard.context import current_user, db, forbidden, not_found, render, see_other, services
+from web.dashboard.queries import agency_by_code
+from web.dashboard.views import complaint_context
+from workflow.actors import Actor
+from workflow.errors import DomainError
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+#: (lifecycle module, session, clock, deadlines, complaint id, actor) → awaitable
+Call = Callable[[Any, Any, Any, Any, int, Actor], Awaitable[Any]]
+
+
+def _deadlines(request: web.Request) -> Any:
+    """Loaded on first use: the dashboard's pages do not need the deadline policy to render."""
+    app_services = services(request)
+    if app_services.deadlines is None:
+        from workflow.deadlines import Deadlines
+
+        settings = app_services.settings
+        app_services.deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+    return app_services.deadlines
+
+
+async def _act(request: web.Request, done: str, call: Call) -> web.StreamResponse:
+    user = current_user(request)
+    if user.role != WebRole.OVERSIGHT:
+        return forbidden(request)
+    tracking_no = request.match_info["tracking_no"]
+    context = await complaint_context(request, tracking_no)
+    if context is None:
+        return not_found(request)
+    session = db(request)
+    try:
+        lifecycle = importlib.import_module("workflow.lifecycle")
+    except ImportError:
+        return render(request, "complaint.html", {**context, "error": messages.UNAVAILABLE}, status=503)
+    try:
+        await call(
+            lifecycle, session, services(request).clock, _deadlines(request), context["c"].id, Actor.web_user(user)
+        )
+        await session.commit()
+    except (DomainError, StaleDataError) as exc:
+        await session.rollback()
+        code = exc.code if isinstance(exc, DomainError) else "conflict"
+        log.info("oversight action on %s refused: %s", tracking_no, code)
+        session.expunge_all()
+        context = await complaint_context(request, tracking_no)
+        status = 409 if code in {"conflict", "bad_state"} else 400
+        return render(
+            request, "complaint.html", {**(context or {}), "error": messages.error_message(code)}, status=status
+        )
+    return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
+
+
+def _reason(form: Any) -> str:
+    return str(form.get("reason", "")).strip()
+
+
+@routes.post("/dashboard/complaints/{tracking_no}/rule-dispute")
+async def rule_dispute(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    agency = await agency_by_code(db(request), str(form.get("agency", "")))
+    reason = _reason(form)
+
+    async def call(lifecycle: Any, session: Any, clock: Any, deadlines: Any, complaint_id: int, actor: Actor) -> Any:
+        if agency is None:
+            raise DomainError("not_found", "no such agency")
+        return await lifecycle.rule_dispute(
+            session, clock, deadlines, complaint_id, actor, agency_id=agency.id, reason=reason
+        )
+
+    return await _act(request, "ruled", call)
+
+
+@routes.post("/dashboard/complaints/{tracking_no}/extension")
+async def decide_extension(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    approve = form.get("decision") == "approve"
+    reason = _reason(form)
+
+    async def call(lifecycle: Any, session: Any, clock: Any, deadlines: Any, complaint_id: int, actor: Actor) -> Any:
+        return await lifecycle.decide_extension(
+            session, clock, deadlines, complaint_id, actor, approve=approve, reason=reason
+        )
+
+    return await _act(request, "extension_approved" if approve else "extension_refused", call)
+
+
+@routes.post("/dashboard/complaints/{tracking_no}/major")
+async def major_flag(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    setting = form.get("op") != "clear"
+    reason = _reason(form)
+
+    async def call(lifecycle: Any, session: Any, clock: Any, deadlines: Any, complaint_id: int, actor: Actor) -> Any:
+        function = lifecycle.set_major if setting else lifecycle.clear_major
+        return await function(session, clock, deadlines, complaint_id, actor, reason=reason)
+
+    return await _act(request, "major_set" if setting else "major_cleared", call)

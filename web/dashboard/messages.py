@@ -1,0 +1,99 @@
+"""Every Chinese text the dashboard shows for a code: statuses, event actions, actors, and the ONE
+mapping from workflow's domain error codes to messages (handlers never write error strings)."""
+
+from __future__ import annotations
+
+from storage.models import ActorKind, ComplaintStatus, EventAction, Priority, WebRole
+
+STATUS = {
+    ComplaintStatus.REGISTERED: "已登记",
+    ComplaintStatus.ASSIGNED: "待受理",
+    ComplaintStatus.TRANSFERRING: "转办中",
+    ComplaintStatus.DISPUTED: "争议待审定",
+    ComplaintStatus.ACCEPTED: "办理中",
+    ComplaintStatus.RESOLVED: "已办结待评价",
+    ComplaintStatus.CLOSED: "已结案",
+    ComplaintStatus.WITHDRAWN: "已撤回",
+}
+
+ACTION = {
+    EventAction.REGISTERED: "登记",
+    EventAction.ASSIGNED: "派单（首问）",
+    EventAction.ACCEPTED: "受理",
+    EventAction.TRANSFER_REQUESTED: "申请转办",
+    EventAction.TRANSFER_ACCEPTED: "接收转办",
+    EventAction.TRANSFER_DECLINED: "退回转办",
+    EventAction.DISPUTE_RULED: "效能办审定",
+    EventAction.EXTENSION_REQUESTED: "申请延期",
+    EventAction.EXTENSION_APPROVED: "批准延期",
+    EventAction.EXTENSION_REFUSED: "不予延期",
+    EventAction.RESOLVED: "办结答复",
+    EventAction.RATED: "群众评价",
+    EventAction.REOPENED: "重办",
+    EventAction.CLOSED: "结案",
+    EventAction.WITHDRAWN: "撤回",
+    EventAction.MAJOR_SET: "挂牌督办",
+    EventAction.MAJOR_CLEARED: "消号",
+    EventAction.REMINDED: "到期预警",
+    EventAction.URGED: "催办",
+    EventAction.ESCALATED: "督办",
+    EventAction.NOTE: "备注",
+}
+
+ACTOR = {
+    ActorKind.CITIZEN: "群众",
+    ActorKind.CONTACT: "承办单位联系人",
+    ActorKind.OVERSIGHT: "效能办",
+    ActorKind.WEB_USER: "管理平台用户",
+    ActorKind.SYSTEM: "系统",
+}
+
+ROLE = {WebRole.OVERSIGHT: "效能办", WebRole.AGENCY_VIEWER: "单位查看员"}
+
+PRIORITY = {Priority.NORMAL: "普通", Priority.URGENT: "紧急", Priority.COMPLEX: "复杂"}
+
+EVIDENCE_KIND = {"problem_type": "问题类型", "agency": "单位", "area": "领域"}
+
+#: Domain error code (workflow.errors) → what the oversight officer reads.
+ERRORS = {
+    "not_found": "未找到该投诉或相关单位。",
+    "not_allowed": "您的账号无权执行此操作。",
+    "not_your_agency": "该投诉不属于您的单位。",
+    "bad_state": "投诉当前状态不允许此操作。",
+    "not_accepted": "该投诉尚未受理，不能办理此项。",
+    "same_agency": "不能转给当前已负责的单位。",
+    "agency_inactive": "所选单位已停用。",
+    "ruling_binds": "该投诉的承办单位已由效能办审定，不能再转办。",
+    "reason_required": "请填写理由。",
+    "reply_required": "请填写答复内容。",
+    "text_required": "投诉内容不能为空。",
+    "bad_value": "填写的数值不在允许范围内。",
+    "deadline_passed": "已超过办结期限，不能再申请延期。",
+    "too_many_extensions": "延期次数已用完。",
+    "extension_pending": "已有延期申请等待审批。",
+    "nothing_pending": "没有待审批的延期申请。",
+    "already_rated": "该投诉已评价结案。",
+    "already_major": "该投诉已挂牌督办。",
+    "not_major": "该投诉未挂牌督办。",
+    "no_default_owner": "目录中没有可用的兜底单位。",
+    "conflict": "该投诉刚被他人修改，请刷新页面后重试。",
+}
+UNKNOWN_ERROR = "操作未能完成，请稍后重试。"
+UNAVAILABLE = "办理功能暂不可用，请联系管理员。"
+
+#: Shown after a successful oversight action (the ``done`` query parameter of the redirect).
+DONE = {
+    "ruled": "已审定承办单位。",
+    "extension_approved": "已批准延期。",
+    "extension_refused": "已驳回延期申请。",
+    "major_set": "已挂牌督办。",
+    "major_cleared": "已消号。",
+}
+
+LOGIN_FAILED = "用户名或密码不正确。"
+LOGIN_THROTTLED = "登录失败次数过多，请15分钟后再试。"
+CSRF_FAILED = "页面已过期，请刷新后重试。"
+
+
+def error_message(code: str) -> str:
+    return ERRORS.get(code, UNKNOWN_ERROR)

@@ -1,0 +1,233 @@
+"""Which complaints a viewer may see, and the queue filters: shared by the dashboard and the JSON API so
+both enforce exactly the same scope.
+
+An agency viewer sees the complaints its agency is answerable for or involved in: as the owner, as
+the first-contact agency (首问, answerable until a receiver accepts) or as the proposed receiver of a
+transfer. Anything else is "not found" to them, never "forbidden", so existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from reports.figures import month_bounds
+from storage.models import (
+    OPEN_STATUSES,
+    Agency,
+    Complaint,
+    ComplaintProblem,
+    ComplaintStatus,
+    WebRole,
+)
+from storage.vocabulary import PROBLEM_TYPES
+
+PER_PAGE = 25
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking: a dashboard user or an API token, reduced to what scoping needs."""
+
+    role: str
+    agency_id: int | None
+
+    @property
+    def is_oversight(self) -> bool:
+        return self.role == WebRole.OVERSIGHT
+
+
+class BadFilter(ValueError):
+    """A query parameter with a value the API rejects (the dashboard just ignores it)."""
+
+
+@dataclass
+class ComplaintFilter:
+    agency: str | None = None  # agency code
+    status: str | None = None
+    problem_type: str | None = None
+    overdue: bool | None = None
+    major: bool | None = None
+    month: date | None = None
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, query: Mapping[str, str]) -> ComplaintFilter:
+        """Read the query string; raises BadFilter naming the parameter."""
+
+        def flag(name: str) -> bool | None:
+            value = (query.get(name) or "").strip().lower()
+            if value in ("", "any"):
+                return None
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off"):
+                return False
+            raise BadFilter(f"{name}: use true or false")
+
+        status = (query.get("status") or "").strip() or None
+        if status is not None and status not in {s.value for s in ComplaintStatus}:
+            raise BadFilter(f"status: unknown status {status!r}")
+        problem = (query.get("problem_type") or "").strip() or None
+        if problem is not None and problem not in PROBLEM_TYPES:
+            raise BadFilter(f"problem_type: unknown problem type {problem!r}")
+        month = None
+        if raw := (query.get("month") or "").strip():
+            if not (match := _MONTH.match(raw)):
+                raise BadFilter("month: use YYYY-MM")
+            month = date(int(match[1]), int(match[2]), 1)
+        try:
+            page = max(1, int(query.get("page") or 1))
+        except ValueError:
+            raise BadFilter("page: use a positive whole number") from None
+        return cls(
+            agency=(query.get("agency") or "").strip() or None,
+            status=status,
+            problem_type=problem,
+            overdue=flag("overdue"),
+            major=flag("major"),
+            month=month,
+            page=page,
+        )
+
+    @classmethod
+    def parse_lenient(cls, query: Mapping[str, str]) -> ComplaintFilter:
+        """For the dashboard: a bad parameter is dropped instead of failing the page."""
+        clean = dict(query)
+        for _ in range(len(clean) + 1):
+            try:
+                return cls.parse(clean)
+            except BadFilter as exc:
+                clean.pop(str(exc).split(":", 1)[0], None)
+        return cls()
+
+    def query_string(self, **changes: object) -> str:
+        """This filter as a query string (for paging links), with ``changes`` applied."""
+        from urllib.parse import urlencode
+
+        values = {
+            "agency": self.agency,
+            "status": self.status,
+            "problem_type": self.problem_type,
+            "overdue": None if self.overdue is None else str(self.overdue).lower(),
+            "major": None if self.major is None else str(self.major).lower(),
+            "month": f"{self.month:%Y-%m}" if self.month else None,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        return urlencode({key: value for key, value in values.items() if value not in (None, "")})
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.is_oversight:
+        return true()
+    if viewer.agency_id is None:
+        return false()
+    return or_(
+        Complaint.owner_agency_id == viewer.agency_id,
+        Complaint.first_contact_agency_id == viewer.agency_id,
+        Complaint.transfer_to_agency_id == viewer.agency_id,
+    )
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Still open and past a deadline: not acknowledged in time, or not resolved in time."""
+    return and_(
+        Complaint.status.in_([status.value for status in OPEN_STATUSES]),
+        or_(
+            Complaint.resolve_due_at < now,
+            and_(Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_at < now),
+        ),
+    )
+
+
+def is_overdue(complaint: Complaint, now: datetime) -> bool:
+    if complaint.status not in OPEN_STATUSES:
+        return False
+    if complaint.resolve_due_at is not None and complaint.resolve_due_at < now:
+        return True
+    due = complaint.acknowledge_due_at
+    return complaint.acknowledged_at is None and due is not None and due < now
+
+
+async def agency_by_code(session: AsyncSession, code: str) -> Agency | None:
+    return await session.scalar(select(Agency).where(Agency.code == code))
+
+
+async def list_complaints(
+    session: AsyncSession,
+    viewer: Viewer,
+    wanted: ComplaintFilter,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    per_page: int = PER_PAGE,
+) -> tuple[list[Complaint], int]:
+    """One page of the viewer's complaints matching ``wanted``, newest first, and the total count."""
+    conditions: list[ColumnElement[bool]] = [visible_to(viewer)]
+    if wanted.agency:
+        agency = await agency_by_code(session, wanted.agency)
+        conditions.append(Complaint.owner_agency_id == (agency.id if agency else -1))
+    if wanted.status:
+        conditions.append(Complaint.status == wanted.status)
+    if wanted.problem_type:
+        conditions.append(
+            exists().where(
+                ComplaintProblem.complaint_id == Complaint.id, ComplaintProblem.problem_type == wanted.problem_type
+            )
+        )
+    if wanted.overdue is not None:
+        overdue = overdue_condition(now)
+        conditions.append(overdue if wanted.overdue else ~overdue)
+    if wanted.major is not None:
+        conditions.append(Complaint.major.is_(wanted.major))
+    if wanted.month is not None:
+        start, end = month_bounds(wanted.month, zone)
+        conditions.append(and_(Complaint.created_at >= start, Complaint.created_at < end))
+    where = and_(*conditions)
+    total = await session.scalar(select(func.count()).select_from(Complaint).where(where)) or 0
+    rows = await session.scalars(
+        select(Complaint)
+        .where(where)
+        .options(selectinload(Complaint.owner_agency), selectinload(Complaint.problems))
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(per_page)
+        .offset((wanted.page - 1) * per_page)
+    )
+    return list(rows.all()), total
+
+
+async def get_complaint(session: AsyncSession, viewer: Viewer, tracking_no: str) -> Complaint | None:
+    """The complaint with everything its page shows, or None if missing or outside the viewer's scope."""
+    return await session.scalar(
+        select(Complaint)
+        .where(Complaint.tracking_no == tracking_no, visible_to(viewer))
+        .options(
+            selectinload(Complaint.owner_agency),
+            selectinload(Complaint.first_contact_agency),
+            selectinload(Complaint.transfer_to_agency),
+            selectinload(Complaint.problems),
+            selectinload(Complaint.events),
+            selectinload(Complaint.attachments),
+            selectinload(Complaint.citizen),
+        )
+    )
+
+
+async def agency_names(session: AsyncSession, ids: set[int]) -> dict[int, Agency]:
+    if not ids:
+        return {}
+    return {agency.id: agency for agency in (await session.scalars(select(Agency).where(Agency.id.in_(ids)))).all()}
+
+
+async def active_agencies(session: AsyncSession) -> list[Agency]:
+    return list((await session.scalars(select(Agency).where(Agency.active).order_by(Agency.area, Agency.code))).all())

@@ -1,0 +1,186 @@
+"""Dashboard pages: login/logout, the home page with this month's figures, the queue and a complaint."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from reports.figures import monthly_figures
+from storage.models import AgencyContact, ComplaintStatus, EventAction, WebUser
+from storage.vocabulary import PROBLEM_TYPES
+from web.auth import DUMMY_HASH, verify_password
+from web.dashboard import messages
+from web.dashboard.context import (
+    USER,
+    current_user,
+    db,
+    not_found,
+    render,
+    see_other,
+    services,
+    set_session_cookie,
+    viewer_of,
+)
+from web.dashboard.evidence import segments
+from web.dashboard.queries import (
+    PER_PAGE,
+    ComplaintFilter,
+    active_agencies,
+    agency_names,
+    get_complaint,
+    is_overdue,
+    list_complaints,
+)
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only our own dashboard paths: never an open redirect to another site."""
+    if target and target.startswith("/dashboard/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/dashboard/"
+
+
+@routes.get("/dashboard/login")
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if USER in request:
+        return see_other(_safe_next(request.query.get("next")))
+    return render(request, "login.html", {"next": _safe_next(request.query.get("next")), "error": None})
+
+
+@routes.post("/dashboard/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    throttle = services(request).throttle
+    address = request.remote or "-"
+    if throttle.blocked(username, address):
+        return render(request, "login.html", {"next": target, "error": messages.LOGIN_THROTTLED}, status=429)
+    user = await db(request).scalar(select(WebUser).where(WebUser.username == username)) if username else None
+    valid = verify_password(password, user.password_hash if user else DUMMY_HASH)
+    if user is None or not valid or not user.active:
+        throttle.failed(username, address)
+        return render(request, "login.html", {"next": target, "error": messages.LOGIN_FAILED}, status=401)
+    throttle.succeeded(username)
+    # A new session (new nonce, new CSRF token): a cookie planted before login is worthless after it.
+    response = see_other(target)
+    set_session_cookie(response, request, services(request).signer.new(user.id, user.password_hash))
+    return response
+
+
+@routes.post("/dashboard/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    response = see_other("/dashboard/login")
+    set_session_cookie(response, request, services(request).signer.new())
+    return response
+
+
+@routes.get("/dashboard/")
+async def home(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    viewer = viewer_of(user)
+    session = db(request)
+    now = services(request).clock.now()
+    zone = services(request).settings.zone
+    month = now.astimezone(zone).date().replace(day=1)
+    scope = None if viewer.is_oversight else (user.agency_id if user.agency_id is not None else -1)
+    figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=now)
+    queues = {}
+    for key, wanted in (
+        ("open_overdue", ComplaintFilter(overdue=True)),
+        ("disputed", ComplaintFilter(status=ComplaintStatus.DISPUTED)),
+        ("major", ComplaintFilter(major=True)),
+    ):
+        queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
+    rows = [row for row in figures.agencies if row.received or not viewer.is_oversight]
+    return render(request, "home.html", {"figures": figures, "rows": rows, "month": month, "queues": queues})
+
+
+@routes.get("/dashboard/complaints")
+async def complaints(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    viewer = viewer_of(user)
+    wanted = ComplaintFilter.parse_lenient(request.query)
+    session = db(request)
+    agencies = await active_agencies(session)
+    if not viewer.is_oversight:
+        own = next((agency for agency in agencies if agency.id == user.agency_id), None)
+        wanted.agency = own.code if own else None  # forced to their own agency
+    now = services(request).clock.now()
+    zone = services(request).settings.zone
+    items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone)
+    pages = max(1, -(-total // PER_PAGE))
+    return render(
+        request,
+        "complaints.html",
+        {
+            "filter": wanted,
+            "items": [(item, is_overdue(item, now)) for item in items],
+            "total": total,
+            "pages": pages,
+            "agencies": agencies,
+            "statuses": list(ComplaintStatus),
+            "problem_types": PROBLEM_TYPES,
+            "zone": zone,
+        },
+    )
+
+
+async def complaint_context(request: web.Request, tracking_no: str) -> dict | None:
+    """Everything the complaint page shows; None when the viewer may not see it (a 404, never a 403)."""
+    user = current_user(request)
+    viewer = viewer_of(user)
+    session = db(request)
+    complaint = await get_complaint(session, viewer, tracking_no)
+    if complaint is None:
+        return None
+    events = complaint.events
+    agency_ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
+    agencies = await agency_names(session, agency_ids)
+    actors = await _actor_names(request, events)
+    now = services(request).clock.now()
+    settings = services(request).settings
+    show_personal = viewer.is_oversight and not complaint.anonymous
+    decisions = [e.action for e in events if e.action.startswith("extension_")]
+    extension_pending = bool(decisions) and decisions[-1] == EventAction.EXTENSION_REQUESTED
+    return {
+        "c": complaint,
+        "overdue": is_overdue(complaint, now),
+        "segments": segments(complaint, show_personal_data=viewer.is_oversight),
+        "events": events,
+        "agencies": agencies,
+        "actors": actors,
+        "show_personal": show_personal,
+        "zone": settings.zone,
+        "extension_pending": extension_pending,
+        "choices": await active_agencies(session) if viewer.is_oversight else [],
+        "error": None,
+        "done": messages.DONE.get(request.query.get("done", "")),
+    }
+
+
+async def _actor_names(request: web.Request, events: list) -> dict[tuple[str, int], str]:
+    """Names for web users and agency contacts; citizens stay "群众" (no personal data in timelines)."""
+    session = db(request)
+    names: dict[tuple[str, int], str] = {}
+    user_ids = {e.actor_id for e in events if e.actor_kind == "web_user" and e.actor_id}
+    contact_ids = {e.actor_id for e in events if e.actor_kind == "contact" and e.actor_id}
+    if user_ids:
+        for user in (await session.scalars(select(WebUser).where(WebUser.id.in_(user_ids)))).all():
+            names[("web_user", user.id)] = user.username
+    if contact_ids:
+        query = select(AgencyContact).where(AgencyContact.id.in_(contact_ids))
+        for contact in (await session.scalars(query)).all():
+            names[("contact", contact.id)] = contact.display_name or f"#{contact.id}"
+    return names
+
+
+@routes.get("/dashboard/complaints/{tracking_no}")
+async def complaint_page(request: web.Request) -> web.StreamResponse:
+    context = await complaint_context(request, request.match_info["tracking_no"])
+    if context is None:
+        return not_found(request)
+    return render(request, "complaint.html", context)
