@@ -37,8 +37,8 @@ class Chart:
     title: str
     bars: list[Bar]
     height: int
-    label_width: int = 170
-    plot_width: int = 360
+    label_width: int = 150
+    plot_width: int = 220
     row_height: int = 22
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
@@ -130,35 +131,36 @@ async def typical_cases(
 async def evaluation_summary(
     session: AsyncSession, month: date, zone: ZoneInfo, *, agency_id: int | None = None
 ) -> list[EvaluationSummary]:
-    """Standalone evaluations given in the month, averaged per agency and dimension in the database."""
+    """Standalone evaluations given in the month, averaged per agency and dimension.
+
+    Averaged in Python: they are a few hundred a month, not complaints, and JSON key lookup with Chinese
+    keys is not portable (SQLite's json_extract does not match the escaped keys the JSON is stored with).
+    """
     start, end = month_bounds(month, zone)
-    columns = []
-    for dimension in EVALUATION_DIMENSIONS:
-        score = Evaluation.scores[dimension].as_float()
-        columns += [func.count(score), func.avg(score)]
     query = (
-        select(Evaluation.agency_id, Agency.name, func.count(), func.count(Evaluation.comment), *columns)
+        select(Evaluation.agency_id, Agency.name, Evaluation.scores, Evaluation.comment)
         .join(Agency, Agency.id == Evaluation.agency_id)
         .where(
-            and_(
-                Evaluation.kind == EvaluationKind.AGENCY_EVALUATION.value,
-                Evaluation.created_at >= start,
-                Evaluation.created_at < end,
-            )
+            Evaluation.kind == EvaluationKind.AGENCY_EVALUATION.value,
+            Evaluation.created_at >= start,
+            Evaluation.created_at < end,
         )
-        .group_by(Evaluation.agency_id, Agency.name)
-        .order_by(Evaluation.agency_id)
+        .order_by(Evaluation.agency_id, Evaluation.id)
     )
     if agency_id is not None:
         query = query.where(Evaluation.agency_id == agency_id)
+    grouped: dict[int, tuple[str, list[dict[str, Any]], int]] = {}
+    for agency, name, scores, comment in await session.execute(query):
+        _, all_scores, commented = grouped.get(agency, (name, [], 0))
+        all_scores.append(scores or {})
+        grouped[agency] = (name, all_scores, commented + (1 if comment and comment.strip() else 0))
     summaries = []
-    for row in await session.execute(query):
-        agency, name, count, commented, *scores = row
-        dimensions = {
-            dimension: (int(scores[2 * i]), round(float(scores[2 * i + 1]), 2) if scores[2 * i] else None)
-            for i, dimension in enumerate(EVALUATION_DIMENSIONS)
-        }
-        summaries.append(EvaluationSummary(agency, name, int(count), int(commented), dimensions))
+    for agency, (name, all_scores, commented) in grouped.items():
+        dimensions: dict[str, tuple[int, float | None]] = {}
+        for dimension in EVALUATION_DIMENSIONS:
+            values = [float(s[dimension]) for s in all_scores if isinstance(s.get(dimension), int | float)]
+            dimensions[dimension] = (len(values), round(sum(values) / len(values), 2) if values else None)
+        summaries.append(EvaluationSummary(agency, name, len(all_scores), commented, dimensions))
     return summaries
 
 
