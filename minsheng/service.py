@@ -17,6 +17,9 @@ from storage.catalogue import import_catalogue, load_catalogue
 from storage.db import create_engine, create_session_factory
 from storage.models import Agency
 from web.app import create_app
+from workflow import timekeeper
+from workflow.clock import SystemClock
+from workflow.deadlines import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     tasks: list[asyncio.Task[None]] = []
     try:
         await prepare_database(engine, settings)
+        clock = SystemClock()
+        deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+        deadlines.warn_about_unknown_years(clock.now())
         app = create_app(engine, settings)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
@@ -53,6 +59,12 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         await site.start()
         host, port = runner.addresses[0][:2]
         log.info("web server on http://%s:%s", host, port)
+        # The outbox sender (workflow.outbox.run_sender) is started by the bot, which owns the Transport.
+        tasks.append(
+            asyncio.create_task(
+                timekeeper.run(create_session_factory(engine), clock, deadlines, stop), name="timekeeper"
+            )
+        )
         await stop.wait()
         log.info("shutting down")
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -222,3 +223,12 @@ def test_policy_refuses_a_duplicated_key_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(DataFileError) as caught:
         load_policy(write_policy(tmp_path, text))
     assert f"{len(text.splitlines())}: invalid YAML: duplicate key" in caught.value.problems[0]
+
+
+def test_start_up_warns_loudly_about_years_without_holiday_data(
+    deadlines: Deadlines, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="workflow.deadlines"):
+        assert deadlines.warn_about_unknown_years(local(2040, 3, 1)) == [2040, 2041]
+        assert deadlines.warn_about_unknown_years(local(2025, 3, 1)) == []
+    assert [r.getMessage()[:40] for r in caplog.records] == ["WORKING-DAY CALENDAR: no holiday data fo"] * 2

@@ -10,6 +10,7 @@ Rules (also in data/policy.yaml's comments):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from workflow.calendar import WorkCalendar
 from workflow.policy import ClockPolicy, Policy, load_policy
+
+log = logging.getLogger(__name__)
 
 _WEEKDAYS = "一二三四五六日"
 #: A search bound: no limit in the policy comes near ten years of working days.
@@ -42,6 +45,19 @@ class Deadlines:
     @classmethod
     def load(cls, policy_path: Path, holidays_path: Path, zone: ZoneInfo) -> Deadlines:
         return cls(load_policy(policy_path), WorkCalendar.load(holidays_path), zone)
+
+    def warn_about_unknown_years(self, now: datetime) -> list[int]:
+        """At start-up: this year and next without holiday data get a loud warning now, not at the
+        first deadline that silently ignores a holiday. Returns the unknown years."""
+        this_year = now.astimezone(self.zone).year
+        unknown = [year for year in (this_year, this_year + 1) if not self.calendar.knows(year)]
+        for year in unknown:
+            log.warning(
+                "WORKING-DAY CALENDAR: no holiday data for %d; deadlines in it count Monday-Friday only. "
+                "Add the official arrangement to the holidays file or upgrade chinese_calendar.",
+                year,
+            )
+        return unknown
 
     # --- limits -------------------------------------------------------------------------------
 
