@@ -18,8 +18,9 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow.actors import Actor
+from workflow.contacts import is_oversight_agency
 from workflow.deadlines import Deadlines
 from workflow.errors import NotFound
 from workflow.extensions import SETTLING
@@ -247,11 +248,15 @@ async def complaint_for_actor(session: AsyncSession, actor: Actor, complaint_id:
     complaint = await session.scalar(_loaded(select(Complaint)).where(Complaint.id == complaint_id))
     if complaint is None:
         raise NotFound(f"complaint {complaint_id}")
-    if actor.is_oversight:
+    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
         return complaint
-    if actor.kind == "citizen" and actor.id is not None and actor.id == complaint.citizen_id:
+    if actor.kind == ActorKind.CITIZEN and actor.id is not None and actor.id == complaint.citizen_id:
         return complaint
     agencies = {complaint.owner_agency_id, complaint.first_contact_agency_id, complaint.transfer_to_agency_id}
-    if actor.kind in ("contact", "web_user") and actor.agency_id is not None and actor.agency_id in agencies:
+    if (
+        actor.kind in (ActorKind.CONTACT, ActorKind.WEB_USER)
+        and actor.agency_id is not None
+        and actor.agency_id in agencies
+    ):
         return complaint
     raise NotFound(f"complaint {complaint_id}")
