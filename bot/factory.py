@@ -1,0 +1,86 @@
+"""Assembling the aiogram ``Bot`` and ``Dispatcher``: the same assembly for Telegram, a self-hosted
+Bot API server, the local sandbox and the tests."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.middlewares import (
+    DbSessionMiddleware,
+    DuplicateUpdateMiddleware,
+    FloodMiddleware,
+    InFlightMiddleware,
+    LanguageMiddleware,
+)
+from handlers import build_routers
+from handlers.common import COMMANDS
+from handlers.texts import SIMPLIFIED, Texts, default_texts
+from storage.fsm import SqlStorage
+from storage.models import ProcessedUpdate
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: How long handled update ids are kept; Telegram never redelivers anything this old.
+PROCESSED_UPDATE_RETENTION = timedelta(days=7)
+
+
+def create_bot(token: str, api_base: str | None = None) -> Bot:
+    """A Bot that speaks HTML; ``api_base`` points it at a self-hosted Bot API server (or the sandbox)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    texts: Texts | None = None,
+    routers: list[Router] | None = None,
+    flood: FloodMiddleware | None = None,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """The Dispatcher with durable FSM, the middlewares (see ``bot.middlewares``) and the routers.
+
+    Handlers receive ``session``, ``lang``, ``tr`` (texts in the user's language), ``texts`` and
+    ``session_factory``; events of one user are handled one at a time (``SimpleEventIsolation``).
+    """
+    texts = texts or default_texts()
+    storage = storage or SqlStorage(session_factory)
+    dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation())
+    in_flight = InFlightMiddleware()
+    dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dispatcher.update.outer_middleware(DuplicateUpdateMiddleware())
+    dispatcher.update.outer_middleware(LanguageMiddleware(texts, storage))
+    dispatcher.update.outer_middleware(flood or FloodMiddleware())
+    dispatcher.include_routers(*(routers if routers is not None else build_routers()))
+    dispatcher["texts"] = texts
+    dispatcher["session_factory"] = session_factory
+    dispatcher["in_flight"] = in_flight
+    dispatcher.startup.register(_on_startup)
+    return dispatcher
+
+
+async def _on_startup(bot: Bot, texts: Texts, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    tr = texts(SIMPLIFIED)
+    await bot.set_my_commands([BotCommand(command=name, description=tr.plain(f"command.{name}")) for name in COMMANDS])
+    async with session_factory() as session:
+        cutoff = utcnow() - PROCESSED_UPDATE_RETENTION
+        await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))
+        await session.commit()

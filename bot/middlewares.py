@@ -1,0 +1,210 @@
+"""What every update goes through before a handler sees it, outermost first:
+
+1. :class:`InFlightMiddleware` - counts updates being handled, so shutdown can wait for them;
+2. :class:`DbSessionMiddleware` - one database session per update, committed on success;
+3. :class:`DuplicateUpdateMiddleware` - an ``update_id`` already handled is skipped;
+4. :class:`LanguageMiddleware` - ``lang`` ("zh-Hans"/"zh-Hant") and ``tr`` (its texts) for handlers;
+5. :class:`FloodMiddleware` - per-user rate limit and double-tap guard for buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any
+
+import opencc
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.texts import SIMPLIFIED, TRADITIONAL, Texts
+from nlp.normalize import normalize
+from storage.fsm import current_session
+from storage.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+#: Telegram language codes of users who read Traditional Chinese.
+TRADITIONAL_CODES = frozenset({"zh-hant", "zh-tw", "zh-hk", "zh-mo"})
+
+
+class InFlightMiddleware(BaseMiddleware):
+    """Polling handles each update in a task of its own; shutdown waits here until they are done."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        #: Updates finished so far, however they ended (handled, skipped, failed).
+        self.finished = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            self.finished += 1
+            if not self._count:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """True when every update in hand finished within ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update in ``data["session"]``: committed if the handler returns, rolled back
+    if it raises. FSM writes (``storage.fsm``) join the same transaction."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.session_factory() as session:
+            data["session"] = session
+            token = current_session.set(session)
+            try:
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            finally:
+                current_session.reset(token)
+
+
+class DuplicateUpdateMiddleware(BaseMiddleware):
+    """Telegram redelivers an update when it is unsure we got it; the second copy does nothing.
+
+    The mark is written in the update's own transaction: if handling fails, it is not marked, and
+    on PostgreSQL a concurrent copy waits on the row until the first one commits, then skips.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        bot: Bot = data["bot"]
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(ProcessedUpdate)
+            .values(bot_id=bot.id, update_id=event.update_id)
+            .on_conflict_do_nothing()
+            .returning(ProcessedUpdate.update_id)
+        )
+        if (await session.execute(statement)).scalar() is None:
+            log.info("update %s already handled: skipped", event.update_id)
+            return None
+        return await handler(event, data)
+
+
+@cache
+def _to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def written_script(text: str) -> str | None:
+    """The script a text is visibly written in, or None when it reads the same in both."""
+    if normalize(text).script == TRADITIONAL:
+        return TRADITIONAL
+    converted = _to_traditional().convert(text)
+    changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b)
+    return SIMPLIFIED if changed >= 2 or (changed and len(text) <= 10) else None
+
+
+def language_of_user(user: User | None) -> str:
+    code = (user.language_code or "").lower() if user else ""
+    return TRADITIONAL if code in TRADITIONAL_CODES else SIMPLIFIED
+
+
+class LanguageMiddleware(BaseMiddleware):
+    """Traditional for users whose Telegram is set to zh-Hant/zh-TW/zh-HK, or who write Traditional.
+
+    What the user last wrote wins and is remembered (FSM storage, destiny ``language``), so a
+    button press later is answered in the script of the conversation.
+    """
+
+    DESTINY = "language"
+
+    def __init__(self, texts: Texts, storage: BaseStorage) -> None:
+        self.texts = texts
+        self.storage = storage
+
+    async def resolve(self, bot: Bot, user: User | None, text: str | None) -> str:
+        if user is None:
+            return SIMPLIFIED
+        key = StorageKey(bot_id=bot.id, chat_id=user.id, user_id=user.id, destiny=self.DESTINY)
+        remembered = (await self.storage.get_data(key)).get("lang")
+        written = written_script(text) if text else None
+        if written and written != remembered:
+            await self.storage.set_data(key, {"lang": written})
+        return written or remembered or language_of_user(user)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        text = (message.text or message.caption) if message else None
+        lang = await self.resolve(data["bot"], data.get("event_from_user"), text)
+        data["lang"] = lang
+        data["tr"] = self.texts(lang)
+        return await handler(event, data)
+
+
+class FloodMiddleware(BaseMiddleware):
+    """At most ``rate`` updates per ``per`` seconds per user (a token bucket); beyond it the user is
+    told once to slow down and the rest is dropped. The same button pressed twice on the same
+    message within ``double_tap`` seconds acts once."""
+
+    def __init__(self, rate: int = 20, per: float = 10.0, double_tap: float = 2.0) -> None:
+        self.rate, self.per, self.double_tap = rate, per, double_tap
+        self._buckets: dict[int, tuple[float, float, bool]] = {}  # user -> (tokens, at, warned)
+        self._presses: dict[tuple[int, int, str], float] = {}
+
+    def _allow(self, user_id: int, now: float) -> tuple[bool, bool]:
+        """(allowed, warn now)."""
+        tokens, at, warned = self._buckets.get(user_id, (float(self.rate), now, False))
+        tokens = min(float(self.rate), tokens + (now - at) * self.rate / self.per)
+        if tokens >= 1:
+            self._buckets[user_id] = (tokens - 1, now, False)
+            return True, False
+        self._buckets[user_id] = (tokens, now, True)
+        return False, not warned
+
+    def _repeated_press(self, query: CallbackQuery, now: float) -> bool:
+        if query.message is None:
+            return False
+        key = (query.from_user.id, query.message.message_id, query.data or "")
+        last = self._presses.get(key)
+        self._presses[key] = now
+        if len(self._presses) > 10_000:
+            self._presses = {k: t for k, t in self._presses.items() if now - t < self.double_tap}
+        return last is not None and now - last < self.double_tap
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or not isinstance(event, Update):
+            return await handler(event, data)
+        now = time.monotonic()
+        query, message = event.callback_query, event.message
+        if query is not None and self._repeated_press(query, now):
+            await query.answer(data["tr"].plain("hint.double_tap"))
+            return None
+        allowed, warn = self._allow(user.id, now)
+        if allowed:
+            return await handler(event, data)
+        log.info("flood limit: user %s", user.id)
+        if query is not None:
+            await query.answer(data["tr"].plain("hint.flood"))
+        elif warn and isinstance(message, Message):
+            await message.answer(data["tr"]("hint.flood"))
+        return None

@@ -1,0 +1,101 @@
+"""Polling or webhook, chosen in one place.
+
+Long polling is the default. With a webhook URL the aiohttp web app receives updates at the URL's
+path (aiogram's ``SimpleRequestHandler``), checks Telegram's secret token header, and registers
+the webhook with Telegram when the app starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.middlewares import InFlightMiddleware
+
+log = logging.getLogger(__name__)
+
+
+class BotRuntime:
+    """Runs one Dispatcher for one Bot; ``stop`` leaves no task running and the bot session closed."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        drain_timeout: float = 10.0,
+    ) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.webhook_url = webhook_url
+        #: Telegram echoes this in X-Telegram-Bot-Api-Secret-Token; a random one if none is configured.
+        self.webhook_secret = webhook_secret or (secrets.token_urlsafe(32) if webhook_url else None)
+        self.drain_timeout = drain_timeout
+        self._polling: asyncio.Task[None] | None = None
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook_url else "polling"
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def mount(self, app: web.Application) -> None:
+        """Before the web app starts: in webhook mode, receive updates on it."""
+        if not self.webhook_url:
+            return
+        SimpleRequestHandler(dispatcher=self.dispatcher, bot=self.bot, secret_token=self.webhook_secret).register(
+            app, path=self.webhook_path
+        )
+        self.dispatcher.startup.register(self._set_webhook)
+        setup_application(app, self.dispatcher, bot=self.bot)
+
+    async def _set_webhook(self, bot: Bot) -> None:
+        await bot.set_webhook(
+            str(self.webhook_url),
+            secret_token=self.webhook_secret,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+        log.info("webhook set: %s", self.webhook_url)
+
+    async def start(self) -> None:
+        """After the web app started: in polling mode, start polling in the background."""
+        if self.webhook_url:
+            return
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False),
+            name="bot-polling",
+        )
+        self._polling.add_done_callback(_report_end)
+
+    async def stop(self) -> None:
+        """Stop taking updates, let the ones in hand finish, close the bot's HTTP session."""
+        if self._polling is not None:
+            if not self._polling.done():
+                try:
+                    await self.dispatcher.stop_polling()
+                except RuntimeError:  # not started yet: nothing to stop gracefully
+                    self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._polling
+            self._polling = None
+        in_flight = self.dispatcher.workflow_data.get("in_flight")
+        if isinstance(in_flight, InFlightMiddleware) and not await in_flight.wait_idle(self.drain_timeout):
+            log.warning("bot: updates still in hand after %.0fs at shutdown", self.drain_timeout)
+        await self.bot.session.close()
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("bot polling stopped: %s", error, exc_info=error)

@@ -1,0 +1,88 @@
+"""What every user can do in any state: /start, /help, /cancel; and the catch-alls that answer
+whatever no conversation claimed (stickers, voice notes, stray text, stale buttons)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.texts import Translator
+
+#: Menu actions, in the order the buttons are shown; each also has a /command of the same name.
+MENU_ACTIONS = ("complain", "evaluate", "my", "help")
+#: Commands registered with setMyCommands, described from the catalogue (``command.<name>``).
+COMMANDS = ("start", "complain", "evaluate", "my", "status", "cancel", "help")
+
+
+class Menu(CallbackData, prefix="menu"):
+    action: str
+
+
+def menu_keyboard(tr: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action in MENU_ACTIONS:
+        builder.button(text=tr.plain(f"menu.{action}"), callback_data=Menu(action=action))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def commands_router() -> Router:
+    """Included first, so these work in the middle of any conversation."""
+    router = Router(name="commands")
+
+    @router.message(CommandStart())
+    async def start(message: Message, tr: Translator) -> None:
+        name = message.from_user.full_name if message.from_user else ""
+        await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
+
+    @router.message(Command("help"))
+    async def help_command(message: Message, tr: Translator) -> None:
+        await message.answer(tr("help"), reply_markup=menu_keyboard(tr))
+
+    @router.callback_query(Menu.filter(F.action == "help"))
+    async def help_button(query: CallbackQuery, tr: Translator) -> None:
+        await query.answer()
+        if query.message is not None:
+            await query.message.answer(tr("help"))
+
+    @router.message(Command("cancel"))
+    async def cancel(message: Message, state: FSMContext, tr: Translator) -> None:
+        if await state.get_state() is None and not await state.get_data():
+            await message.answer(tr("nothing_to_cancel"), reply_markup=ReplyKeyboardRemove())
+            return
+        await state.clear()
+        await message.answer(tr("cancelled"), reply_markup=ReplyKeyboardRemove())
+
+    return router
+
+
+def fallback_router() -> Router:
+    """Included last: answers what no conversation handled, politely, changing nothing."""
+    router = Router(name="fallback")
+
+    @router.message(Command(*MENU_ACTIONS[:-1], "status"))
+    @router.callback_query(Menu.filter())
+    async def coming_soon(event: Message | CallbackQuery, tr: Translator) -> None:
+        if isinstance(event, CallbackQuery):
+            await event.answer(tr.plain("coming_soon"), show_alert=True)
+        else:
+            await event.answer(tr("coming_soon"))
+
+    @router.message(F.text)
+    async def stray_text(message: Message, tr: Translator) -> None:
+        key = "hint.unknown_text" if (message.text or "").strip() else "hint.empty"
+        await message.answer(tr(key), reply_markup=menu_keyboard(tr))
+
+    @router.message()
+    async def not_text(message: Message, tr: Translator) -> None:
+        await message.answer(tr("hint.not_text"))
+
+    @router.callback_query()
+    async def stale_button(query: CallbackQuery, tr: Translator) -> None:
+        await query.answer(tr.plain("hint.stale_button"))
+
+    return router

@@ -1,0 +1,48 @@
+"""The one place that turns a workflow ``DomainError`` code into the user's language.
+
+Handlers never format an error text of their own: they let the error rise. The session
+middleware has rolled the update's transaction back by the time this router answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import ErrorEvent
+
+from handlers.texts import Translator, default_texts
+from workflow.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(error: BaseException, tr: Translator) -> str:
+    """The catalogue's ``error.<code>`` for a domain error, a general apology for anything else."""
+    code = error.code if isinstance(error, DomainError) else None
+    key = f"error.{code}"
+    return tr(key) if code and tr.has(key) else tr("error.unknown")
+
+
+def errors_router() -> Router:
+    router = Router(name="errors")
+
+    @router.errors()
+    async def on_error(event: ErrorEvent, tr: Translator | None = None) -> bool:
+        error = event.exception
+        if isinstance(error, DomainError):
+            log.info("update %s refused: %s", event.update.update_id, error)
+        else:
+            log.error("update %s failed", event.update.update_id, exc_info=error)
+        tr = tr or default_texts()(None)
+        text = error_text(error, tr)
+        update = event.update
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            if update.callback_query.message is not None:
+                await update.callback_query.message.answer(text)
+        elif update.message is not None:
+            await update.message.answer(text)
+        return True
+
+    return router
