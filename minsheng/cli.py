@@ -8,9 +8,20 @@ import click
 
 from minsheng.commands import agencies, db, tagging, users
 from minsheng.commands.context import run_async, settings_from
+from storage.datafile import DataFileError
 
 
-@click.group()
+class _Commands(click.Group):
+    """Any command may read an operator's data file; a bad one is reported by line, not by traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DataFileError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """民声 Minsheng: complaint intake and handling for government agencies."""
 

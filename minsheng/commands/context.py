@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import click
 
 from minsheng.settings import Settings, SettingsError, load_settings
-from storage.datafile import DataFileError
 
 T = TypeVar("T")
 
@@ -32,7 +31,7 @@ def run_async(coroutine: Awaitable[T]) -> T:
 
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
-    except (DataFileError, SchemaNotCurrent) as exc:
+    except SchemaNotCurrent as exc:
         raise click.ClickException(str(exc)) from None
     except (DBAPIError, OSError) as exc:
         raise click.ClickException(f"database unreachable: {getattr(exc, 'orig', None) or exc}") from None
