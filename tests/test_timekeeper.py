@@ -212,6 +212,7 @@ async def test_timekeeper_reminds_urges_and_escalates_once_each(
         assert [e.action for e in events] == [EventAction.REMINDED, EventAction.URGED, EventAction.ESCALATED]
         assert {e.agency_id for e in events} == {agency_id}  # 延时追究: on the owner's record
         assert all(e.complaint_id == complaint.id and e.actor_kind == "system" for e in events)
+        assert all(e.to_status is None for e in events)  # a reminder changes no state
         assert events[0].at == local(2026, 11, 23, 14, 30)
         messages = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         sent_to = [(m.kind, m.chat_id) for m in messages]

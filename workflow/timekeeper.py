@@ -63,9 +63,9 @@ async def _fire(
             action=action,
             actor_kind=ActorKind.SYSTEM,
             agency_id=agency_id,
-            from_status=complaint.status,
-            to_status=complaint.status,
-            data={"timer": timer.kind, "timer_id": timer.id, **params},
+            # No from/to status: these events change nothing, and replay must not take a status read
+            # without a lock (a clerk may be accepting the complaint this very moment) as the truth.
+            data={"timer": timer.kind, "timer_id": timer.id, "status": complaint.status, **params},
         )
     )
     if action is EventAction.ESCALATED:
