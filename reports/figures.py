@@ -52,7 +52,8 @@ class AgencyFigures:
     extensions: int = 0
     rated: int = 0
     satisfied: int = 0  # 满意 + 比较满意
-    reopened: int = 0
+    reopened: int = 0  # with a REOPENED event (重办)
+    reopened_in_progress: int = 0  # reopened and not resolved again yet, so not among ``resolved``
     transfers_in: int = 0
     declined: int = 0
 
@@ -78,8 +79,9 @@ class AgencyFigures:
 
     @property
     def reopen_rate(self) -> float | None:
-        """重办率: complaints reopened at least once ÷ resolved."""
-        return _ratio(self.reopened, self.resolved)
+        """重办率: complaints reopened at least once ÷ complaints resolved at least once (resolved now, or
+        reopened and in handling again: the workflow clears ``resolved_at`` on reopening)."""
+        return _ratio(self.reopened, self.resolved + self.reopened_in_progress)
 
     @property
     def decline_rate(self) -> float | None:
@@ -97,6 +99,7 @@ COUNT_FIELDS: tuple[str, ...] = (
     "rated",
     "satisfied",
     "reopened",
+    "reopened_in_progress",
     "transfers_in",
     "declined",
 )
@@ -166,10 +169,12 @@ async def _complaint_counts(session: AsyncSession, cohort: ColumnElement[bool], 
 
 async def _event_counts(session: AsyncSession, cohort: ColumnElement[bool], as_of: datetime) -> dict:
     reopened = E.c.action == EventAction.REOPENED.value
+    in_progress = and_(reopened, or_(C.c.resolved_at.is_(None), C.c.resolved_at > as_of))
     query = (
         select(
             C.c.owner_agency_id,
             func.count(func.distinct(case((reopened, E.c.complaint_id)))),
+            func.count(func.distinct(case((in_progress, E.c.complaint_id)))),
             _count_if(E.c.action == EventAction.EXTENSION_APPROVED.value),
         )
         .select_from(E.join(C, E.c.complaint_id == C.c.id))
@@ -180,7 +185,8 @@ async def _event_counts(session: AsyncSession, cohort: ColumnElement[bool], as_o
         )
         .group_by(C.c.owner_agency_id)
     )
-    return {row[0]: {"reopened": row[1], "extensions": row[2]} for row in await session.execute(query)}
+    names = ("reopened", "reopened_in_progress", "extensions")
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in await session.execute(query)}
 
 
 async def _transfer_counts(

@@ -49,6 +49,7 @@ def main_columns() -> list[tuple[str, str, object]]:
         ("满意", "count", figure("satisfied")),
         ("满意率", "rate", figure("satisfaction_rate")),
         ("重办", "count", figure("reopened")),
+        ("重办中", "count", figure("reopened_in_progress")),
         ("重办率", "rate", figure("reopen_rate")),
         ("转入", "count", figure("transfers_in")),
         ("退回", "count", figure("declined")),

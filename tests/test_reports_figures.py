@@ -10,8 +10,9 @@ The October fixture, cut off at 2026-11-10 12:00 Shanghai time (A = 住建, B = 
 | a3 | A | 10-20 | on time | — (due 11-03: overdue) | — | |
 | a4 | A | 10-31 23:30 | not yet (due 11-03) | — (due 11-20) | — | |
 | a7 | A | 10-05 | on time | 10-18, late (due 10-15): overdue | — | anonymous |
-| b2 | B | 10-15 | on time | 10-20, on time | 不满意 | 脸难看, citizen prefers anonymity |
+| b2 | B | 10-15 | on time | 10-20, then reopened: in handling again (due 11-20) | 不满意 | 脸难看 |
 | b3 | B | 10-16 | on time | 10-22, on time | (rated 11-12, after the cut-off) | |
+| b4 | B | 10-17 | on time | 10-25, on time | — | citizen prefers anonymity |
 | c1 | C | 10-12 | on time | — (due 11-20) | — | first at A, declined by B, taken by C; 推诿扯皮 |
 | u1 | — | 10-03 | — | — | — | not routed yet; 不作为 |
 | a5 | A | 11-01 00:10 | | | | November: not counted |
@@ -235,21 +236,35 @@ async def build_october(session: AsyncSession) -> Factory:
         resolved_at=local(10, 18),
         text="匿名反映问题，电话13900001111",
     )
-    # B: two resolved in time, one rated 不满意, one rated only after the cut-off.
+    # B: one rated 不满意 and reopened (the workflow clears resolved_at), one rated only after the cut-off,
+    # one from a citizen who prefers anonymity.
     await f.complaint(
         "b2",
         "B",
         local(10, 15),
-        status=ComplaintStatus.CLOSED,
+        status=ComplaintStatus.ACCEPTED,
         problems=("脸难看",),
-        citizen=private,
+        reopen_count=1,
         reply_text="已约谈当事民警。",
         acknowledge_due_at=local(10, 16, 17),
         acknowledged_at=local(10, 15, 15),
-        resolve_due_at=local(10, 30, 17),
-        resolved_at=local(10, 20),
+        resolve_due_at=local(11, 20, 17),
     )
     await f.rating("b2", "不满意", local(10, 21))
+    await f.event("b2", EventAction.REOPENED, local(10, 21, 11))
+    await f.complaint(
+        "b4",
+        "B",
+        local(10, 17),
+        status=ComplaintStatus.CLOSED,
+        citizen=private,
+        reply_text="已处理。",
+        text="反映户籍办理问题，我叫李娜。",
+        acknowledge_due_at=local(10, 19, 17),
+        acknowledged_at=local(10, 17, 15),
+        resolve_due_at=local(10, 30, 17),
+        resolved_at=local(10, 25),
+    )
     await f.complaint(
         "b3",
         "B",
@@ -333,7 +348,15 @@ async def test_october_counts_per_agency_match_the_hand_computed_fixture(session
         reopened=1,
     )
     assert counts(rows["test-b"]) == expected(
-        received=2, acknowledged_on_time=2, resolved=2, resolved_on_time=2, rated=1, transfers_in=1, declined=1
+        received=3,
+        acknowledged_on_time=3,
+        resolved=2,
+        resolved_on_time=2,
+        rated=1,
+        reopened=1,
+        reopened_in_progress=1,
+        transfers_in=1,
+        declined=1,
     )
     assert counts(rows["test-c"]) == expected(received=1, acknowledged_on_time=1, transfers_in=1)
     assert counts(rows["test-d"]) == expected()
@@ -343,23 +366,24 @@ async def test_total_includes_unrouted_complaints_and_rates_are_ratios_of_the_su
     await build_october(session)
     total = (await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).total
     assert counts(total) == expected(
-        received=9,
-        acknowledged_on_time=6,
+        received=10,
+        acknowledged_on_time=7,
         resolved=5,
         resolved_on_time=4,
         overdue=2,
         extensions=1,
         rated=3,
         satisfied=2,
-        reopened=1,
+        reopened=2,
+        reopened_in_progress=1,
         transfers_in=2,
         declined=1,
     )
-    assert total.response_rate == 6 / 9
-    assert total.resolution_rate == 5 / 9
+    assert total.response_rate == 7 / 10
+    assert total.resolution_rate == 5 / 10
     assert total.on_time_rate == 4 / 5
     assert total.satisfaction_rate == 2 / 3
-    assert total.reopen_rate == 1 / 5
+    assert total.reopen_rate == 2 / (5 + 1)
     assert total.decline_rate == 1 / 2
 
 
@@ -385,7 +409,7 @@ async def test_month_is_the_local_calendar_month(session: AsyncSession) -> None:
     november = await monthly_figures(session, date(2026, 11, 1), ZONE, as_of=CUT_OFF)
     assert november.total.received == 1  # a5, received at 00:10 local on 1 November
     utc = await monthly_figures(session, OCTOBER, ZoneInfo("UTC"), as_of=CUT_OFF)
-    assert utc.total.received == 9 - 1 + 1  # in UTC a1 is September's and a5 is October's
+    assert utc.total.received == 10 - 1 + 1  # in UTC a1 is September's and a5 is October's
 
 
 async def test_a_rating_after_the_cut_off_is_not_counted(session: AsyncSession) -> None:
@@ -415,6 +439,8 @@ async def test_problem_types_are_counted_per_complaint_most_frequent_first(sessi
 async def test_one_agency_only(session: AsyncSession) -> None:
     factory = await build_october(session)
     figures = await monthly_figures(session, OCTOBER, ZONE, agency_id=factory.agencies["B"].id, as_of=CUT_OFF)
+    # b2 reopened and in handling again, b3 and b4 resolved: resolved at least once 3, reopened 1.
+    assert figures.agencies[0].reopen_rate == 1 / 3
     assert [row.code for row in figures.agencies] == ["test-b"]
     assert counts(figures.total) == counts(figures.agencies[0])
 

@@ -39,4 +39,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
 
     dashboard.setup(app)
     api.setup(app)
+    from web import publication
+
+    publication.setup(app)
     return app

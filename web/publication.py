@@ -1,0 +1,82 @@
+"""The public monthly publication: an index of months, each month as a page, CSV and Excel downloads.
+
+No login: everything shown here has been through the publication's redaction and carries no
+citizen's identity. Figures are taken as of the moment of the request (the page prints it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from aiohttp import web
+
+from reports.figures import month_bounds, previous_month
+from reports.html import render_html, render_index
+from reports.publication import Publication, build_publication, published_months, render_csv, render_xlsx
+from storage.db import create_session_factory
+from web.app import ENGINE, SETTINGS
+
+routes = web.RouteTableDef()
+_MONTH = r"{month:\d{4}-\d{2}}"
+_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _month(request: web.Request) -> date:
+    """The month in the URL; a month that has not begun yet, or a malformed one, is not found."""
+    try:
+        month = datetime.strptime(request.match_info["month"], "%Y-%m").date()
+    except ValueError:
+        raise web.HTTPNotFound(text="没有这个月份的公示") from None
+    start, _ = month_bounds(month, request.app[SETTINGS].zone)
+    if start > datetime.now(UTC):
+        raise web.HTTPNotFound(text="该月份尚未开始")
+    return month
+
+
+async def _publication(request: web.Request, month: date) -> Publication:
+    async with create_session_factory(request.app[ENGINE])() as session:
+        return await build_publication(session, month, request.app[SETTINGS].zone)
+
+
+@routes.get("/publication")
+@routes.get("/publication/")
+async def index(request: web.Request) -> web.Response:
+    async with create_session_factory(request.app[ENGINE])() as session:
+        months = await published_months(session, request.app[SETTINGS].zone, until=datetime.now(UTC))
+    return web.Response(text=render_index(months), content_type="text/html")
+
+
+@routes.get(f"/publication/{_MONTH}")
+async def month_page(request: web.Request) -> web.Response:
+    month = _month(request)
+    pub = await _publication(request, month)
+    slug = pub.slug
+    links = {
+        "index": "/publication/",
+        "previous": f"/publication/{previous_month(month):%Y-%m}",
+        "csv": f"/publication/{slug}.csv",
+        "xlsx": f"/publication/{slug}.xlsx",
+    }
+    return web.Response(text=render_html(pub, links=links), content_type="text/html")
+
+
+@routes.get(f"/publication/{_MONTH}.{{ext:csv|xlsx}}")
+async def month_download(request: web.Request) -> web.Response:
+    month = _month(request)
+    pub = await _publication(request, month)
+    extension = request.match_info["ext"]
+    body = render_csv(pub) if extension == "csv" else render_xlsx(pub)
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": _CONTENT_TYPES[extension],
+            "Content-Disposition": f'attachment; filename="publication-{pub.slug}.{extension}"',
+        },
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.add_routes(routes)
