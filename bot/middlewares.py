@@ -56,10 +56,10 @@ class InFlightMiddleware(BaseMiddleware):
             if not self._count:
                 self._idle.set()
 
-    async def wait_idle(self, timeout: float) -> bool:
-        """True when every update in hand finished within ``timeout`` seconds."""
+    async def wait_idle(self, within: float) -> bool:
+        """True when every update in hand finished within ``within`` seconds."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), within)
         except TimeoutError:
             return False
         return True

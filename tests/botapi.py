@@ -84,13 +84,13 @@ class Harness:
             self.users[user_id] = ChatUser(self, self.world.user(user_id))
         return self.users[user_id]
 
-    async def settle(self, timeout: float = TIMEOUT) -> None:
+    async def settle(self, within: float = TIMEOUT) -> None:
         """Wait until every update queued so far has been taken and fully handled."""
         in_flight: InFlightMiddleware = self.dispatcher.workflow_data["in_flight"]
-        async with asyncio.timeout(timeout):
-            while in_flight.finished < self.world.pushed:
+        async with asyncio.timeout(within):
+            while in_flight.finished < self.world.pushed:  # noqa: ASYNC110 - a counter aiogram's tasks bump
                 await asyncio.sleep(0.02)
-            await in_flight.wait_idle(timeout)
+            await in_flight.wait_idle(within)
 
 
 class ChatUser:
@@ -135,7 +135,7 @@ class ChatUser:
             found = message
         return await self.world.user_presses(self.user.id, found.message_id, button["callback_data"])
 
-    async def wait_for_reply(self, contains: str | None = None, timeout: float = TIMEOUT) -> ChatMessage:
+    async def wait_for_reply(self, contains: str | None = None, within: float = TIMEOUT) -> ChatMessage:
         """The first bot message newer than the last one returned, containing ``contains``."""
 
         def match() -> ChatMessage | None:
@@ -145,7 +145,7 @@ class ChatUser:
             return None
 
         try:
-            await self.world.wait_for(lambda: match() is not None, timeout)
+            await self.world.wait_for(lambda: match() is not None, within)
         except TimeoutError:
             got = [m.text[:80] for m in self.bot_messages() if m.message_id > self.seen]
             raise AssertionError(f"no reply containing {contains!r}; got {got}") from None
@@ -154,8 +154,8 @@ class ChatUser:
         self.seen = found.message_id
         return found
 
-    async def wait_for_answer(self, contains: str, timeout: float = TIMEOUT) -> str:
-        await self.world.wait_for(lambda: any(contains in text for text in self.answers()), timeout)
+    async def wait_for_answer(self, contains: str, within: float = TIMEOUT) -> str:
+        await self.world.wait_for(lambda: any(contains in text for text in self.answers()), within)
         return next(text for text in self.answers() if contains in text)
 
 
@@ -175,7 +175,7 @@ async def running_bot(
     harness = Harness(sandbox, bot, dispatcher, runtime)
     try:
         async with asyncio.timeout(TIMEOUT):  # polling has started once it asks for updates
-            while not any(name == "getUpdates" for name, _ in sandbox.world.calls):
+            while not any(name == "getUpdates" for name, _ in sandbox.world.calls):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
         yield harness
     finally:

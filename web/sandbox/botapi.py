@@ -8,6 +8,7 @@ here works against Telegram.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import logging
@@ -34,10 +35,8 @@ async def _params(request: web.Request) -> Params:
             params[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
     for key, value in params.items():
         if isinstance(value, str) and value[:1] in "[{":
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
-            except ValueError:
-                pass
     return params
 
 
@@ -58,7 +57,7 @@ def _html(params: Params, field: str) -> str:
 
 async def get_updates(world: SandboxWorld, p: Params) -> Any:
     timeout = min(float(p.get("timeout") or 0), 50.0)
-    return await world.get_updates(_int(p, "offset", 0), _int(p, "limit", 100), timeout)
+    return await world.get_updates(_int(p, "offset", 0), _int(p, "limit", 100), wait=timeout)
 
 
 async def send_message(world: SandboxWorld, p: Params) -> Any:

@@ -52,7 +52,7 @@ async def changes(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     since = int(request.query.get("since", "0"))
     wait = min(float(request.query.get("wait", "0")), 25.0)
-    return web.json_response(await _world(request).changes(user_id, since, wait))
+    return web.json_response(await _world(request).changes(user_id, since, wait=wait))
 
 
 async def send(request: web.Request) -> web.Response:

@@ -208,13 +208,13 @@ class SandboxWorld:
 
     # --- the bot's side (called by the Bot API stand-in) ----------------------------------------
 
-    async def get_updates(self, offset: int | None, limit: int, timeout: float) -> list[dict[str, Any]]:
+    async def get_updates(self, offset: int | None, limit: int, wait: float) -> list[dict[str, Any]]:
         if offset:
             self._updates = [update for update in self._updates if update["update_id"] >= offset]
-        if timeout > 0 and not self._updates and not self.closed:
+        if wait > 0 and not self._updates and not self.closed:
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates) or self.closed), timeout)
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates) or self.closed), wait)
         return self._updates[: max(1, min(limit or 100, 100))]
 
     async def bot_sends(
@@ -271,8 +271,8 @@ class SandboxWorld:
 
     # --- the chat page's view -------------------------------------------------------------------
 
-    async def changes(self, user_id: int, since: int, timeout: float) -> dict[str, Any]:
-        """What changed in one chat after revision ``since``; waits up to ``timeout`` for news."""
+    async def changes(self, user_id: int, since: int, wait: float) -> dict[str, Any]:
+        """What changed in one chat after revision ``since``; waits up to ``wait`` seconds for news."""
 
         def news() -> bool:
             return (
@@ -281,10 +281,10 @@ class SandboxWorld:
                 or any(a.rev > since and a.user_id == user_id for a in self.answers)
             )
 
-        if timeout > 0 and not news():
+        if wait > 0 and not news():
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait_for(news), timeout)
+                    await asyncio.wait_for(self._changed.wait_for(news), wait)
         return {
             "rev": self.revision,
             "messages": [m.for_page() for m in self.chats.get(user_id, []) if m.rev > since],
@@ -293,10 +293,10 @@ class SandboxWorld:
             "reply_keyboard": self.reply_keyboards.get(user_id),
         }
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
-        """Until ``predicate()`` holds after some change (TimeoutError after ``timeout`` seconds)."""
+    async def wait_for(self, predicate: Callable[[], bool], within: float) -> None:
+        """Until ``predicate()`` holds after some change (TimeoutError after ``within`` seconds)."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+            await asyncio.wait_for(self._changed.wait_for(predicate), within)
 
     @property
     def pushed(self) -> int:
