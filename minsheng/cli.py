@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from minsheng.commands import agencies, db, tagging, users
+from minsheng.commands import agencies, db, reports, tagging, users
 from minsheng.commands.context import run_async, settings_from
 from storage.datafile import DataFileError
 
@@ -43,3 +43,4 @@ main.add_command(tagging.tag)
 main.add_command(tagging.rules)
 main.add_command(users.users)
 main.add_command(users.api_token)
+main.add_command(reports.export)

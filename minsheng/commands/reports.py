@@ -1,0 +1,99 @@
+"""`minsheng export`: the monthly publication and rectification notices, as files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from minsheng.commands.context import run_async, settings_from, with_engine
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-10") from None
+
+
+def _write(data: bytes, out: Path | None) -> None:
+    if out is None:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        out.write_bytes(data)
+        click.echo(f"written {out} ({len(data):,} bytes)", err=True)
+
+
+@click.group()
+def export() -> None:
+    """Publications and notices as files."""
+
+
+@export.command("monthly")
+@click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), default="xlsx", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.pass_context
+def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) -> None:
+    """The monthly publication (投诉情况每月公示), figures as of now."""
+    from reports.publication import build_publication, render_csv, render_html, render_xlsx
+    from storage.db import create_session_factory
+
+    settings = settings_from(ctx)
+    if fmt == "xlsx" and out is None and click.get_binary_stream("stdout").isatty():
+        raise click.UsageError("an XLSX file is binary: give --out FILE")
+
+    async def work(engine: Any) -> bytes:
+        async with create_session_factory(engine)() as session:
+            pub = await build_publication(session, month, settings.zone)
+        if fmt == "csv":
+            return render_csv(pub)
+        if fmt == "xlsx":
+            return render_xlsx(pub)
+        return render_html(pub).encode("utf-8")
+
+    _write(run_async(with_engine(work)(settings)), out)
+
+
+@export.command("rectification")
+@click.option("--agency", "agency_code", required=True, help="Agency code, as in `minsheng agencies list`.")
+@click.option("--from", "period_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+@click.option("--to", "period_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (inclusive).")
+@click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="Deadline to report rectification (default: 30 days).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML file (default: stdout).")
+@click.pass_context
+def export_rectification(
+    ctx: click.Context,
+    agency_code: str,
+    period_from: datetime,
+    period_to: datetime,
+    due: datetime | None,
+    out: Path | None,
+) -> None:
+    """A printable rectification notice (整改通知书) for one agency and period."""
+    from reports.rectification import UnknownAgency, build_rectification, render_rectification_html
+    from storage.db import create_session_factory
+
+    settings = settings_from(ctx)
+    if period_to < period_from:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+
+    async def work(engine: Any) -> str:
+        async with create_session_factory(engine)() as session:
+            notice = await build_rectification(
+                session,
+                agency_code,
+                period_from.date(),
+                period_to.date(),
+                settings.zone,
+                due_on=due.date() if due else None,
+            )
+        return render_rectification_html(notice)
+
+    try:
+        html = run_async(with_engine(work)(settings))
+    except UnknownAgency:
+        raise click.ClickException(f"no agency with code {agency_code!r}; see `minsheng agencies list`") from None
+    _write(html.encode("utf-8"), out)
