@@ -47,26 +47,23 @@ async def _act(request: web.Request, done: str, call: Call) -> web.StreamRespons
     context = await complaint_context(request, tracking_no)
     if context is None:
         return not_found(request)
-    session = db(request)
     try:
         lifecycle = importlib.import_module("workflow.lifecycle")
     except ImportError:
         return render(request, "complaint.html", {**context, "error": messages.UNAVAILABLE}, status=503)
-    try:
-        await call(
-            lifecycle, session, services(request).clock, _deadlines(request), context["c"].id, Actor.web_user(user)
-        )
-        await session.commit()
-    except (DomainError, StaleDataError) as exc:
-        await session.rollback()
-        code = exc.code if isinstance(exc, DomainError) else "conflict"
-        log.info("oversight action on %s refused: %s", tracking_no, code)
-        session.expunge_all()
-        context = await complaint_context(request, tracking_no)
-        status = 409 if code in {"conflict", "bad_state"} else 400
-        return render(
-            request, "complaint.html", {**(context or {}), "error": messages.error_message(code)}, status=status
-        )
+    # Its own unit of work: a refusal rolls back only the action, and the page the officer is shown
+    # afterwards is read by the request's session, untouched by it.
+    actor, complaint_id = Actor.web_user(user), context["c"].id
+    async with services(request).sessions() as session:
+        try:
+            await call(lifecycle, session, services(request).clock, _deadlines(request), complaint_id, actor)
+            await session.commit()
+        except (DomainError, StaleDataError) as exc:
+            await session.rollback()
+            code = exc.code if isinstance(exc, DomainError) else "conflict"
+            log.info("oversight action on %s refused: %s", tracking_no, code)
+            status = 409 if code in {"conflict", "bad_state"} else 400
+            return render(request, "complaint.html", {**context, "error": messages.error_message(code)}, status=status)
     return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
 
 

@@ -143,9 +143,14 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """Still open and past a deadline: not acknowledged in time, or not resolved in time."""
     return and_(
         Complaint.status.in_([status.value for status in OPEN_STATUSES]),
+        # Explicit IS NOT NULL: the negated filter (overdue=false) must not drop rows without deadlines.
         or_(
-            Complaint.resolve_due_at < now,
-            and_(Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_at < now),
+            and_(Complaint.resolve_due_at.is_not(None), Complaint.resolve_due_at < now),
+            and_(
+                Complaint.acknowledged_at.is_(None),
+                Complaint.acknowledge_due_at.is_not(None),
+                Complaint.acknowledge_due_at < now,
+            ),
         ),
     )
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from reports.figures import monthly_figures
-from storage.models import AgencyContact, ComplaintStatus, EventAction, WebUser
+from storage.models import AgencyContact, ComplaintStatus, WebUser
 from storage.vocabulary import PROBLEM_TYPES
 from web.auth import DUMMY_HASH, verify_password
 from web.dashboard import messages
@@ -31,6 +31,7 @@ from web.dashboard.queries import (
     is_overdue,
     list_complaints,
 )
+from workflow.extensions import pending_extension
 
 routes = web.RouteTableDef()
 
@@ -144,8 +145,7 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     now = services(request).clock.now()
     settings = services(request).settings
     show_personal = viewer.is_oversight and not complaint.anonymous
-    decisions = [e.action for e in events if e.action.startswith("extension_")]
-    extension_pending = bool(decisions) and decisions[-1] == EventAction.EXTENSION_REQUESTED
+    extension_pending = await pending_extension(session, complaint.id) is not None
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),

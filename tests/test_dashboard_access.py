@@ -1,0 +1,105 @@
+"""Who may see what on the dashboard: every page and action, for anonymous visitors, agency viewers
+and oversight; an agency viewer cannot reach another agency's complaint by editing the URL."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.test_dashboard_support import World, client, csrf_from, log_in, world
+
+__all__ = ["client", "world"]
+
+PAGES = ["/dashboard/", "/dashboard/complaints", "/dashboard/complaints/20261118-0001"]
+ACTIONS = ["rule-dispute", "extension", "major"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_anonymous_visitor_is_sent_to_login_from_every_page(client: TestClient, world: World, path: str) -> None:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/dashboard/login?next=")
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_anonymous_visitor_cannot_post_an_action(client: TestClient, world: World, action: str) -> None:
+    token = await csrf_from(client, "/dashboard/login")
+    response = await client.post(
+        f"/dashboard/complaints/20261119-0001/{action}", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"].startswith("/dashboard/login")
+
+
+async def test_agency_viewer_sees_only_own_agency_complaints_in_the_queue(client: TestClient, world: World) -> None:
+    await log_in(client, "viewer-a")
+    page = await (await client.get("/dashboard/complaints")).text()
+    assert world.complaint_a.tracking_no in page and world.complaint_anon.tracking_no in page
+    assert world.complaint_b.tracking_no not in page
+    forced = await (await client.get(f"/dashboard/complaints?agency={world.agency_b.code}")).text()
+    assert world.complaint_b.tracking_no not in forced and world.complaint_a.tracking_no in forced
+
+
+async def test_agency_viewer_gets_404_for_another_agencys_complaint_like_a_missing_one(
+    client: TestClient, world: World
+) -> None:
+    await log_in(client, "viewer-a")
+    other = await client.get(f"/dashboard/complaints/{world.complaint_b.tracking_no}")
+    missing = await client.get("/dashboard/complaints/20990101-9999")
+    assert other.status == missing.status == 404
+    assert world.complaint_b.text not in await other.text()
+    assert (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).status == 200
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_agency_viewer_is_forbidden_every_oversight_action(client: TestClient, world: World, action: str) -> None:
+    await log_in(client, "viewer-a")
+    token = await csrf_from(client, f"/dashboard/complaints/{world.complaint_a.tracking_no}")
+    for complaint in (world.complaint_a, world.complaint_b):
+        response = await client.post(
+            f"/dashboard/complaints/{complaint.tracking_no}/{action}",
+            data={"csrf_token": token, "reason": "试图操作", "agency": world.agency_a.code, "decision": "approve"},
+            allow_redirects=False,
+        )
+        assert response.status == 403
+        assert "无权" in await response.text()
+
+
+async def test_agency_viewer_page_has_no_action_forms(client: TestClient, world: World) -> None:
+    await log_in(client, "viewer-a")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "效能办操作" not in page and "/major" not in page
+
+
+async def test_oversight_sees_every_agency_and_the_action_forms(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints")).text()
+    for complaint in (world.complaint_a, world.complaint_b, world.complaint_anon):
+        assert complaint.tracking_no in page
+    detail = await (await client.get(f"/dashboard/complaints/{world.complaint_b.tracking_no}")).text()
+    assert "审定承办单位" in detail and "/rule-dispute" in detail and "消号" in detail
+
+
+async def test_personal_data_is_shown_only_to_oversight(client: TestClient, world: World) -> None:
+    await log_in(client, "viewer-a")
+    viewer_page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "13812345678" not in viewer_page and "张三丰" not in viewer_page
+    assert "138****5678" in viewer_page  # masked in the text, not deleted
+    client.session.cookie_jar.clear()
+    await log_in(client, "chief")
+    chief_page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "13812345678" in chief_page and "张三丰" in chief_page
+
+
+async def test_anonymous_complaint_never_shows_the_citizen_even_to_oversight(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_anon.tracking_no}")).text()
+    assert "匿名投诉" in page
+    assert "张三丰" not in page and "13900001111" not in page
+
+
+async def test_pages_carry_security_headers_and_are_not_cached(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    response = await client.get("/dashboard/complaints")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"

@@ -1,0 +1,149 @@
+"""What the dashboard pages show: home figures, queue filters and paging, the complaint timeline with
+highlighted tag evidence, and the oversight actions' outcome messages."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import Complaint, ComplaintStatus
+from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
+
+__all__ = ["client", "world"]
+
+
+def tracking_numbers(page: str) -> set[str]:
+    return set(re.findall(r'class="no">(\d{8}-\d{4})<', page))
+
+
+async def test_home_shows_this_months_figures_per_agency(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/")).text()
+    assert "2026年11月投诉情况" in page
+    row = re.search(r"<td>市住建局</td><td>(\d+)</td>", page)
+    assert row and row.group(1) == "2"
+    assert re.search(r"<strong>1</strong>超期未办", page)
+    assert re.search(r"<strong>1</strong>争议待审定", page)
+
+
+async def test_agency_viewer_home_counts_only_its_agency(client: TestClient, world: World) -> None:
+    await log_in(client, "viewer-a")
+    page = await (await client.get("/dashboard/")).text()
+    assert "市住建局" in page and "市公安局" not in page
+    assert re.search(r"<strong>0</strong>挂牌督办", page)
+
+
+async def test_queue_filters_by_status_problem_type_overdue_major_and_agency(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    a, b, anon = world.complaint_a.tracking_no, world.complaint_b.tracking_no, world.complaint_anon.tracking_no
+
+    async def shown(query: str) -> set[str]:
+        return tracking_numbers(await (await client.get(f"/dashboard/complaints?{query}")).text())
+
+    assert await shown("") == {a, b, anon}
+    assert await shown("status=disputed") == {b}
+    assert await shown("problem_type=脸难看") == {a}
+    assert await shown("overdue=true") == {a}
+    assert await shown("overdue=false") == {b, anon}
+    assert await shown("major=true") == {b}
+    assert await shown(f"agency={world.agency_a.code}") == {a, anon}
+    assert await shown("month=2026-10") == set()
+    assert await shown("status=nonsense") == {a, b, anon}  # a bad value is ignored, not an error page
+
+
+async def test_queue_pages_through_many_complaints(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            Complaint(
+                tracking_no=f"20261101-{n:04d}",
+                text=f"第{n}件",
+                status=ComplaintStatus.ASSIGNED,
+                owner_agency_id=world.agency_b.id,
+                created_at=NOW - timedelta(days=10, minutes=n),
+            )
+            for n in range(1, 31)
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    first = await (await client.get("/dashboard/complaints?status=assigned")).text()
+    second = await (await client.get("/dashboard/complaints?status=assigned&page=2")).text()
+    assert "共 31 件" in first and "第 1 / 2 页" in first and "page=2" in first
+    assert len(tracking_numbers(first)) == 25 and len(tracking_numbers(second)) == 6
+    assert not tracking_numbers(first) & tracking_numbers(second)
+
+
+async def test_complaint_page_shows_the_timeline_with_actor_time_move_and_reason(
+    client: TestClient, world: World
+) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "登记" in page and "申请转办" in page
+    assert "理由：属于住建职责" in page
+    assert "市公安局 → 市住建局" in page
+    assert "待受理 → 转办中" in page
+    assert "2026-11-18" in page  # local time of the events
+    assert "窗口.jpg" in page
+
+
+async def test_tag_evidence_is_highlighted_at_its_offsets(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    marks = dict(re.findall(r'<mark class="ev ev-problem_type" title="问题类型：([^"]+)">([^<]+)</mark>', page))
+    assert marks == {"事难办": "跑了好几趟", "脸难看": "态度恶劣"}
+
+
+async def post_action(client: TestClient, tracking_no: str, action: str, **fields: str):
+    token = await csrf_from(client, f"/dashboard/complaints/{tracking_no}")
+    return await client.post(
+        f"/dashboard/complaints/{tracking_no}/{action}", data={"csrf_token": token, **fields}, allow_redirects=False
+    )
+
+
+async def test_oversight_flags_a_major_complaint_and_the_timeline_records_it(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    tracking_no = world.complaint_a.tracking_no
+    response = await post_action(client, tracking_no, "major", op="set", reason="群众反映强烈")
+    assert response.status == 303 and response.headers["Location"].endswith("?done=major_set")
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "已挂牌督办。" in page
+    assert "挂牌督办</strong>" in page and "理由：群众反映强烈" in page and "管理平台用户：chief" in page
+    cleared = await post_action(client, tracking_no, "major", op="clear", reason="已整改到位")
+    assert cleared.headers["Location"].endswith("?done=major_cleared")
+
+
+async def test_refused_action_shows_the_domain_error_in_chinese(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    already = await post_action(client, world.complaint_b.tracking_no, "major", op="set", reason="重复挂牌")
+    assert already.status == 400 and "该投诉已挂牌督办。" in await already.text()
+    no_reason = await post_action(client, world.complaint_a.tracking_no, "major", op="set", reason=" ")
+    assert no_reason.status == 400 and "请填写理由。" in await no_reason.text()
+    nothing = await post_action(client, world.complaint_a.tracking_no, "extension", decision="approve")
+    assert nothing.status in (400, 409) and "没有待审批的延期申请。" in await nothing.text()
+
+
+async def test_ruling_a_dispute_names_the_owner_who_then_sees_it(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    tracking_no = world.complaint_b.tracking_no
+    response = await post_action(
+        client, tracking_no, "rule-dispute", agency=world.agency_a.code, reason="路灯维护属住建职责"
+    )
+    assert response.status == 303
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "已审定承办单位。" in page and "效能办审定" in page and "市公安局 → 市住建局" in page
+    client.session.cookie_jar.clear()
+    await log_in(client, "viewer-a")
+    assert (await client.get(f"/dashboard/complaints/{tracking_no}")).status == 200
+
+
+async def test_action_post_without_csrf_token_changes_nothing(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    response = await client.post(
+        f"/dashboard/complaints/{world.complaint_a.tracking_no}/major", data={"op": "set", "reason": "x"}
+    )
+    assert response.status == 403
+    assert "页面已过期" in await response.text()
