@@ -27,9 +27,12 @@ from bot.middlewares import (
 from handlers import build_routers
 from handlers.common import COMMANDS
 from handlers.texts import SIMPLIFIED, Texts, default_texts
+from minsheng.settings import Settings
 from storage.fsm import SqlStorage
 from storage.models import ProcessedUpdate
 from storage.types import utcnow
+from workflow.clock import Clock, SystemClock
+from workflow.deadlines import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,15 @@ def create_dispatcher(
     routers: list[Router] | None = None,
     flood: FloodMiddleware | None = None,
     storage: BaseStorage | None = None,
+    clock: Clock | None = None,
+    deadlines: Deadlines | None = None,
+    tagger: object | None = None,
 ) -> Dispatcher:
     """The Dispatcher with durable FSM, the middlewares (see ``bot.middlewares``) and the routers.
 
     Handlers receive ``session``, ``lang``, ``tr`` (texts in the user's language), ``texts`` and
-    ``session_factory``; events of one user are handled one at a time (``SimpleEventIsolation``).
+    ``session_factory``, and the workflow's ``clock``, ``deadlines`` and ``tagger``; events of one
+    user are handled one at a time (``SimpleEventIsolation``).
     """
     texts = texts or default_texts()
     storage = storage or SqlStorage(session_factory)
@@ -73,8 +80,16 @@ def create_dispatcher(
     dispatcher["texts"] = texts
     dispatcher["session_factory"] = session_factory
     dispatcher["in_flight"] = in_flight
+    dispatcher["clock"] = clock or SystemClock()
+    dispatcher["deadlines"] = deadlines or _default_deadlines()
+    dispatcher["tagger"] = tagger
     dispatcher.startup.register(_on_startup)
     return dispatcher
+
+
+def _default_deadlines() -> Deadlines:
+    settings = Settings()
+    return Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
 
 
 async def _on_startup(bot: Bot, texts: Texts, session_factory: async_sessionmaker[AsyncSession]) -> None:

@@ -1,0 +1,56 @@
+"""Typed callback data for the agency and oversight buttons: ids and short action names only.
+
+Nothing here is trusted: every id is looked up through ``workflow`` with the presser's actor, so a
+forged button can do no more than the presser could do by typing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CardAction(StrEnum):
+    SHOW = "show"
+    ACCEPT = "accept"  # 受理
+    TRANSFER = "transfer"  # 转办: pick an agency, then the reason
+    DECLINE = "decline"  # 退回, with its basis
+    EXTEND = "extend"  # 申请延期: days, then the reason
+    RESOLVE = "resolve"  # 回复并办结
+    # oversight
+    APPROVE = "approve"  # 批准延期
+    REFUSE = "refuse"  # 驳回延期, with a reason
+    RULE = "rule"  # 审定: pick the owner, then the reason
+    MAJOR = "major"  # 挂牌督办
+    UNMAJOR = "unmajor"  # 消号
+
+
+class Card(CallbackData, prefix="ag"):
+    """An action on one complaint's card."""
+
+    id: int
+    act: CardAction
+
+
+class InboxPage(CallbackData, prefix="agi"):
+    page: int
+
+
+class OverduePage(CallbackData, prefix="ovp"):
+    page: int
+
+
+class PickAgency(CallbackData, prefix="agp"):
+    """In the agency picker of a transfer (``rule`` False) or an oversight ruling (``rule`` True):
+    ``agency`` 0 turns to ``page``, otherwise the agency is chosen."""
+
+    id: int
+    rule: bool
+    agency: int = 0
+    page: int = 0
+
+
+class ExtendDays(CallbackData, prefix="agd"):
+    id: int
+    days: int

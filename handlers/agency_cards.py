@@ -1,0 +1,245 @@
+"""Rendering for agency contacts and oversight: complaint cards, queue pages, the agency picker,
+remaining working time in words. Pure functions of what ``workflow`` returned; no database here.
+
+Buttons are offered by what the presser could plausibly do; whether they may is decided by
+``workflow`` when the button is pressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.agency_callbacks import Card, CardAction, PickAgency
+from handlers.texts import Translator
+from storage.models import Agency, Citizen, Complaint, ComplaintStatus
+from workflow.actors import Actor
+from workflow.deadlines import Deadlines
+from workflow.queues import QueueItem
+from workflow.transfers import is_ruled
+
+PAGE_SIZE = 5
+PICKER_PAGE_SIZE = 8
+S = ComplaintStatus
+
+
+def pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> str:
+    """Working time as "1个工作日3小时" (minutes only when less than an hour)."""
+    amount = abs(amount)
+    days, rest = divmod(amount, day_length) if day_length else (0, amount)
+    hours, rest = divmod(rest, timedelta(hours=1))
+    minutes = rest // timedelta(minutes=1)
+    parts = []
+    if days:
+        parts.append(tr("agency.duration.days", n=days))
+    if hours:
+        parts.append(tr("agency.duration.hours", n=hours))
+    if minutes and not days and not hours:
+        parts.append(tr("agency.duration.minutes", n=minutes))
+    return "".join(parts) or tr("agency.duration.moment")
+
+
+def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> str:
+    """ "剩余 1个工作日3小时" or "已超时 2小时", in working time."""
+    if item.due_at is None:
+        return tr("agency.remaining.none")
+    amount = duration_words(tr, item.remaining, deadlines.day_length)
+    if item.state == "overdue":
+        return tr("agency.remaining.over", amount=amount)
+    return tr("agency.remaining.left", amount=amount)
+
+
+def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo) -> str:
+    """A UTC moment (or its ISO text) as local "11月27日 17:30"."""
+    if moment is None:
+        return tr("agency.none")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    local = moment.astimezone(zone)
+    return tr("agency.time", month=local.month, day=local.day, hm=f"{local:%H:%M}")
+
+
+def status_name(tr: Translator, status: str) -> str:
+    key = f"agency.status.{status}"
+    return tr(key) if tr.has(key) else status
+
+
+def evidence_words(tr: Translator, complaint: Complaint) -> str:
+    """The tagger's matched words per problem type: "事难办：跑了好几趟"."""
+    shown = []
+    for problem in complaint.problems:
+        words = list(dict.fromkeys(str(e.get("word", "")) for e in problem.evidence if e.get("word")))
+        if words:
+            shown.append(tr("agency.evidence", problem=problem.problem_type, words="、".join(words)))
+    return "；".join(shown) or tr("agency.none")
+
+
+def problems_words(tr: Translator, problem_types: Sequence[str]) -> str:
+    return "、".join(problem_types) or tr("agency.card.no_problems")
+
+
+def citizen_words(tr: Translator, complaint: Complaint, citizen: Citizen | None) -> str:
+    """Never the citizen (nor their phone) when they chose anonymity."""
+    if complaint.anonymous:
+        return tr("agency.card.anonymous")
+    name = (citizen.display_name if citizen else "") or tr("agency.card.unnamed")
+    if complaint.contact_phone:
+        return tr("agency.card.citizen_phone", name=name, phone=complaint.contact_phone)
+    return tr("agency.card.citizen", name=name)
+
+
+def card_text(
+    tr: Translator, complaint: Complaint, item: QueueItem, citizen: Citizen | None, deadlines: Deadlines
+) -> str:
+    transfer = tr("agency.card.transfer", agency=item.transfer_to_agency) if item.transfer_to_agency else ""
+    return tr(
+        "agency.card",
+        tracking_no=complaint.tracking_no,
+        major=tr("agency.major") if complaint.major else "",
+        status=status_name(tr, complaint.status),
+        first_contact=item.first_contact_agency or tr("agency.none"),
+        owner=item.owner_agency or tr("agency.none"),
+        transfer=transfer,
+        problems=problems_words(tr, item.problem_types),
+        evidence=evidence_words(tr, complaint),
+        due=local_time(tr, item.due_at, deadlines.zone),
+        remaining=remaining_words(tr, item, deadlines),
+        citizen=citizen_words(tr, complaint, citizen),
+        text=complaint.text,
+    )
+
+
+def card_actions(complaint: Complaint, actor: Actor, oversight: bool) -> list[CardAction]:
+    """What the card offers this presser; ``workflow`` still decides when one is pressed."""
+    mine = actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id
+    receiving = actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id
+    actions: list[CardAction] = []
+    status = complaint.status
+    if status == S.ASSIGNED and mine:
+        actions.append(CardAction.ACCEPT)
+        if not is_ruled(complaint):
+            actions.append(CardAction.TRANSFER)
+    elif status == S.TRANSFERRING and receiving:
+        actions += [CardAction.ACCEPT, CardAction.DECLINE]
+    elif status == S.ACCEPTED and mine:
+        actions += [CardAction.EXTEND, CardAction.RESOLVE]
+    if oversight:
+        if status == S.DISPUTED:
+            actions.append(CardAction.RULE)
+        if complaint.major:
+            actions.append(CardAction.UNMAJOR)
+        elif status not in (S.CLOSED, S.WITHDRAWN):
+            actions.append(CardAction.MAJOR)
+    return actions
+
+
+def action_label(tr: Translator, action: CardAction) -> str:
+    prefix = "oversight" if action in _OVERSIGHT_ACTIONS else "agency"
+    return tr.plain(f"{prefix}.button.{action.value}")
+
+
+_OVERSIGHT_ACTIONS = {CardAction.APPROVE, CardAction.REFUSE, CardAction.RULE, CardAction.MAJOR, CardAction.UNMAJOR}
+
+
+def card_keyboard(tr: Translator, complaint_id: int, actions: Sequence[CardAction]) -> InlineKeyboardMarkup | None:
+    if not actions:
+        return None
+    builder = InlineKeyboardBuilder()
+    for action in actions:
+        builder.button(text=action_label(tr, action), callback_data=Card(id=complaint_id, act=action))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def back_keyboard(tr: Translator, complaint_id: int) -> InlineKeyboardMarkup:
+    """Every step of a multi-step action has a way back to the card (and /cancel)."""
+    button = InlineKeyboardButton(
+        text=tr.plain("agency.button.back"), callback_data=Card(id=complaint_id, act=CardAction.SHOW).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def nav_row(tr: Translator, page: int, total_pages: int, make: type) -> list[InlineKeyboardButton]:
+    """◀ ▶ with the page numbers they lead to; ``make(page=…)`` builds the callback data."""
+    row = []
+    if page > 1:
+        row.append(
+            InlineKeyboardButton(text=tr.plain("agency.button.prev", page=page - 1), callback_data=make(page=page - 1).pack())
+        )
+    if page < total_pages:
+        row.append(
+            InlineKeyboardButton(text=tr.plain("agency.button.next", page=page + 1), callback_data=make(page=page + 1).pack())
+        )
+    return row
+
+
+def queue_page(
+    tr: Translator,
+    header: str,
+    items: Sequence[QueueItem],
+    page: int,
+    deadlines: Deadlines,
+    nav: type,
+    evidence: dict[int, str] | None = None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages."""
+    total_pages = pages(len(items), PAGE_SIZE)
+    page = min(max(page, 1), total_pages)
+    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    lines = [tr(header, page=page, pages=total_pages, total=len(items))]
+    builder = InlineKeyboardBuilder()
+    for number, item in enumerate(shown, start=(page - 1) * PAGE_SIZE + 1):
+        lines.append(
+            tr(
+                "agency.queue.item",
+                n=number,
+                tracking_no=item.tracking_no,
+                major=tr("agency.major") if item.major else "",
+                status=status_name(tr, item.status),
+                agency=item.owner_agency or tr("agency.none"),
+                problems=problems_words(tr, item.problem_types),
+                evidence=(evidence or {}).get(item.id) or tr("agency.none"),
+                due=local_time(tr, item.due_at, deadlines.zone),
+                remaining=remaining_words(tr, item, deadlines),
+            )
+        )
+        builder.row(
+            InlineKeyboardButton(
+                text=tr.plain("agency.button.show", tracking_no=item.tracking_no),
+                callback_data=Card(id=item.id, act=CardAction.SHOW).pack(),
+            )
+        )
+    if row := nav_row(tr, page, total_pages, nav):
+        builder.row(*row)
+    return "\n\n".join(lines), builder.as_markup()
+
+
+def agency_picker(
+    tr: Translator, key: str, complaint: Complaint, agencies: Sequence[Agency], page: int, *, rule: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Choose the agency of a transfer or a ruling, a page at a time, with a way back."""
+    total_pages = pages(len(agencies), PICKER_PAGE_SIZE)
+    page = min(max(page, 1), total_pages)
+    builder = InlineKeyboardBuilder()
+    for agency in agencies[(page - 1) * PICKER_PAGE_SIZE : page * PICKER_PAGE_SIZE]:
+        builder.row(
+            InlineKeyboardButton(
+                text=agency.name, callback_data=PickAgency(id=complaint.id, rule=rule, agency=agency.id).pack()
+            )
+        )
+
+    def turn(page: int) -> PickAgency:
+        return PickAgency(id=complaint.id, rule=rule, page=page)
+
+    if row := nav_row(tr, page, total_pages, turn):  # type: ignore[arg-type]
+        builder.row(*row)
+    builder.row(*back_keyboard(tr, complaint.id).inline_keyboard[0])
+    return tr(key, tracking_no=complaint.tracking_no, page=page, pages=total_pages), builder.as_markup()
