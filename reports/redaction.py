@@ -33,12 +33,14 @@ _CJK = r"[\u4e00-\u9fff]"
 _NOT_A_NAME_BEFORE = r"(?<![公治保平晚西延泰])"
 #: Characters after 老/小 that make an ordinary word (小时, 老师, 小程序 …) rather than a nickname.
 _NOT_A_NICKNAME = r"(?!时|师|车|米|明|和|路|商|麦|包|程|城|区|学|康|吃)"
+_INTRODUCTIONS = r"我叫|我是|本人是?|名叫|叫做|姓名[:：]?|联系人[:：]?|投诉人[:：]?"
+#: Staff named by their role: 工作人员李芳 / 民警王强 / 窗口的张丽.
+_ROLES = r"工作人员|办事员|民警|辅警|医生|护士|职员|窗口的|经办人|负责人"
+#: A given name is one character, or two when the second is not a word that commonly follows a name.
+_GIVEN = rf"{_CJK}(?:(?![态说不让在把对的就也又是都还没拒要告讲骂推称一和却竟根很非给向跟与想])(?:{_CJK}))?"
 _NAME_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 我叫张三 / 本人王小明 / 联系人：李四 / 名叫赵五 — the whole name goes.
-    (
-        re.compile(rf"(我叫|我是|本人是?|名叫|叫做|姓名[:：]?|联系人[:：]?|投诉人[:：]?)(?:{_SURNAMES}){_CJK}{{1,2}}"),
-        r"\1某某",
-    ),
+    (re.compile(rf"({_INTRODUCTIONS})(?:{_SURNAMES}){_GIVEN}"), r"\1某某"),
     # 姓王 / 姓欧阳 — even a surname narrows a neighbourhood down to a household.
     (re.compile(rf"(?<![百贵])姓(?:{_SURNAMES})"), "姓某"),
     # 张晓明先生 / 王女士 — a full name or a surname before a polite form of address.
@@ -47,6 +49,8 @@ _NAME_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"{_NOT_A_NAME_BEFORE}(?:{_SURNAMES})(?={_TITLES})"), "某"),
     # 老刘 / 小陈 — nicknames.
     (re.compile(rf"([老小]){_NOT_A_NICKNAME}(?:{_SURNAMES})"), r"\1某"),
+    # 工作人员李芳 / 民警王强 — last, so 窗口的李阿姨 has already become 窗口的某阿姨.
+    (re.compile(rf"({_ROLES})(?:{_SURNAMES}){_GIVEN}"), r"\1某某"),
 )
 
 # Addresses: the street (路/街/巷/大道) stays, everything below it goes.

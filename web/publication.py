@@ -6,7 +6,7 @@ citizen's identity. Figures are taken as of the moment of the request (the page 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from aiohttp import web
 
@@ -15,7 +15,10 @@ from reports.html import render_html, render_index
 from reports.publication import Publication, build_publication, published_months, render_csv, render_xlsx
 from storage.db import create_session_factory
 from web.app import ENGINE, SETTINGS
+from workflow.clock import Clock, SystemClock
 
+#: The moment the figures are taken at; tests replace it before the server starts.
+CLOCK = web.AppKey("publication_clock", Clock)
 routes = web.RouteTableDef()
 _MONTH = r"{month:\d{4}-\d{2}}"
 _CONTENT_TYPES = {
@@ -31,21 +34,21 @@ def _month(request: web.Request) -> date:
     except ValueError:
         raise web.HTTPNotFound(text="没有这个月份的公示") from None
     start, _ = month_bounds(month, request.app[SETTINGS].zone)
-    if start > datetime.now(UTC):
+    if start > request.app[CLOCK].now():
         raise web.HTTPNotFound(text="该月份尚未开始")
     return month
 
 
 async def _publication(request: web.Request, month: date) -> Publication:
     async with create_session_factory(request.app[ENGINE])() as session:
-        return await build_publication(session, month, request.app[SETTINGS].zone)
+        return await build_publication(session, month, request.app[SETTINGS].zone, as_of=request.app[CLOCK].now())
 
 
 @routes.get("/publication")
 @routes.get("/publication/")
 async def index(request: web.Request) -> web.Response:
     async with create_session_factory(request.app[ENGINE])() as session:
-        months = await published_months(session, request.app[SETTINGS].zone, until=datetime.now(UTC))
+        months = await published_months(session, request.app[SETTINGS].zone, until=request.app[CLOCK].now())
     return web.Response(text=render_index(months), content_type="text/html")
 
 
@@ -79,4 +82,5 @@ async def month_download(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[CLOCK] = SystemClock()
     app.add_routes(routes)
