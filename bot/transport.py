@@ -4,12 +4,15 @@ Telegram's answers become the outbox's vocabulary: 429 → ``RetryAfter``; a blo
 deactivated user or an unknown chat → ``PermanentFailure``; anything else is temporary and the
 sender retries it. A notice longer than one message goes out in several (``split_html``); the
 buttons, if any, ride on the last piece.
+
+Renderers (e.g. ``handlers.citizen_notices.render_citizen_notice``) are tried in order; a kind none
+of them knows is rendered from the catalogue's ``notice.<kind>`` text (``handlers.notices``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,8 +32,8 @@ from workflow.outbox import PermanentFailure, RetryAfter
 
 log = logging.getLogger(__name__)
 
-#: Builds the buttons of a notice kind (e.g. rating buttons on a resolved complaint).
-KeyboardFactory = Callable[[dict[str, Any], Translator], InlineKeyboardMarkup | None]
+#: (kind, params, texts) -> (HTML text, buttons), or None for a kind it does not render.
+NoticeRenderer = Callable[[str, dict[str, Any], Translator], tuple[str, InlineKeyboardMarkup | None] | None]
 #: Bad-request descriptions that no retry can fix.
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate conversation")
 
@@ -44,14 +47,14 @@ class TelegramTransport:
         zone: ZoneInfo,
         *,
         storage: BaseStorage | None = None,
-        keyboards: Mapping[str, KeyboardFactory] | None = None,
+        renderers: Sequence[NoticeRenderer] = (),
     ) -> None:
         self.bot = bot
         self.texts = texts
         self.session_factory = session_factory
         self.zone = zone
         self.storage = storage
-        self.keyboards = dict(keyboards or {})
+        self.renderers = list(renderers)
 
     async def language_of(self, chat_id: int) -> str:
         """The script the person last wrote in, else the one on their citizen record, else Simplified."""
@@ -63,14 +66,19 @@ class TelegramTransport:
             language = await session.scalar(select(Citizen.language).where(Citizen.telegram_user_id == chat_id))
         return language or SIMPLIFIED
 
+    def render(self, kind: str, params: dict[str, Any], tr: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+        for renderer in self.renderers:
+            if (rendered := renderer(kind, params, tr)) is not None:
+                return rendered
+        return render_notice(kind, params, tr, self.zone), None
+
     async def deliver(self, message: OutboxMessage) -> None:
         payload = message.payload or {}
         kind = str(payload.get("kind") or message.kind)
         params = dict(payload.get("params") or {})
         tr = self.texts(await self.language_of(message.chat_id))
-        pieces = split_html(render_notice(kind, params, tr, self.zone))
-        factory = self.keyboards.get(kind)
-        markup = factory(params, tr) if factory else None
+        text, markup = self.render(kind, params, tr)
+        pieces = split_html(text)
         try:
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1

@@ -131,3 +131,27 @@ async def test_the_outbox_sender_delivers_through_the_transport_and_records_fail
         statuses = dict((await session.execute(select(OutboxMessage.chat_id, OutboxMessage.status))).all())
     assert statuses == {CITIZEN: OutboxStatus.SENT, 999: OutboxStatus.FAILED}
     assert any("X-1" in m.text for m in sandbox.world.chats[CITIZEN])
+
+
+async def test_a_renderer_for_a_kind_supplies_text_and_buttons_others_fall_back_to_the_catalogue(
+    sandbox: Sandbox, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+    def closed_with_button(kind: str, params: dict, tr) -> tuple[str, object] | None:
+        if kind != Notice.CLOSED.value:
+            return None
+        builder = InlineKeyboardBuilder()
+        builder.button(text="查看", callback_data="status:1")
+        return f"结案 {params['tracking_no']}", builder.as_markup()
+
+    bot = create_bot(sandbox.world.token, sandbox.api_base)
+    transport = TelegramTransport(bot, default_texts(), session_factory, ZONE, renderers=[closed_with_button])
+    try:
+        await transport.deliver(notice(Notice.CLOSED))
+        await transport.deliver(notice(Notice.WITHDRAWN))
+    finally:
+        await bot.session.close()
+    closed, withdrawn = [m for m in sandbox.world.chats[CITIZEN] if m.from_bot]
+    assert closed.text == "结案 20261122-0001" and closed.inline_keyboard[0][0]["text"] == "查看"
+    assert "撤回" in withdrawn.text and withdrawn.inline_keyboard is None
