@@ -1,0 +1,84 @@
+"""CSV, XLSX and HTML renderings of the October publication: same figures, typed cells, no personal data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reports.publication import Publication, build_publication, render_csv, render_html, render_xlsx
+from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
+
+SECRETS = ("张伟", "李娜", "13812345678", "13900001111", "幸福家园", "501室", "王科长", "王主任")
+
+
+@pytest.fixture
+async def pub(session: AsyncSession) -> Publication:
+    await build_october(session)
+    return await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
+
+
+def test_csv_is_the_main_table_with_a_total_line_readable_by_excel(pub: Publication) -> None:
+    data = render_csv(pub)
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row["单位"] for row in rows] == ["市住建局", "市公安局", "市税务局", "市人社局", "合计"]
+    a, total = rows[0], rows[-1]
+    assert (a["排名"], a["受理量"], a["受理量环比"], a["响应率"], a["满意率"]) == ("1", "5", "+4", "60.0%", "100.0%")
+    assert rows[2]["满意率"] == "—"  # 市税务局: nobody rated
+    assert rows[3]["排名"] == ""  # 市人社局: no complaints, not ranked
+    assert (total["受理量"], total["办结率"], total["重办率"]) == ("10", "50.0%", "33.3%")
+    assert a["主要问题类型"] == "慢作为(2)、推诿扯皮(1)"
+
+
+def test_workbook_has_a_sheet_per_view_with_typed_cells_and_chinese_headers(pub: Publication) -> None:
+    book = load_workbook(io.BytesIO(render_xlsx(pub)))
+    assert book.sheetnames == ["各单位情况", "环比", "问题类型", "典型案例", "评议汇总", "指标说明"]
+    main = book["各单位情况"]
+    headers = [cell.value for cell in main[1]]
+    assert headers[:4] == ["排名", "单位", "领域", "受理量"]
+    column = {header: index + 1 for index, header in enumerate(headers)}
+    received = main.cell(row=2, column=column["受理量"])
+    assert received.value == 5 and received.number_format == "0"
+    rate = main.cell(row=2, column=column["响应率"])
+    assert rate.value == pytest.approx(0.6) and rate.number_format == "0.0%"
+    assert main.cell(row=4, column=column["满意率"]).value == "—"
+    assert main.cell(row=main.max_row, column=column["单位"]).value == "合计"
+    assert main.freeze_panes == "C2"
+    assert main.column_dimensions["B"].width >= 10  # four CJK characters fit
+    cases = book["典型案例"]
+    assert cases.cell(row=2, column=2).value.date() == date(2026, 10, 10)
+    assert cases.cell(row=2, column=2).number_format == "yyyy-mm-dd"
+    problems = book["问题类型"]
+    assert [problems.cell(row=2, column=index).value for index in (1, 2)] == ["慢作为", 2]
+    assert problems.cell(row=2, column=3).value == pytest.approx(0.2)
+    evaluations = book["评议汇总"]
+    assert [cell.value for cell in evaluations[2]][:4] == ["市住建局", 2, 1, 4.5]
+
+
+def test_html_is_printable_on_a4_with_charts_and_definitions_under_the_table(pub: Publication) -> None:
+    html = render_html(pub)
+    assert "@page { size: A4" in html
+    assert html.count("<svg") == 3
+    assert "<script" not in html
+    table_end, definitions = html.index("</table>"), html.index('id="definitions"')
+    assert table_end < definitions < html.index("三、与上月相比")
+    assert re.search(r"本月共受理投诉 <strong>10</strong> 件", html)
+    assert html.count('class="bar"') == 3 + 4 + 2  # agencies with complaints, problem types, agencies rated
+
+
+@pytest.mark.parametrize("render", [render_csv, render_xlsx, render_html])
+def test_no_rendering_carries_personal_data(pub: Publication, render: object) -> None:
+    output = render(pub)  # type: ignore[operator]
+    if isinstance(output, bytes) and output[:2] == b"PK":
+        book = load_workbook(io.BytesIO(output))
+        output = " ".join(str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row)
+    text = output.decode("utf-8") if isinstance(output, bytes) else output
+    for secret in SECRETS:
+        assert secret not in text, secret
+    assert "-0001" not in text  # no tracking numbers on the public publication
