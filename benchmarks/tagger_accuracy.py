@@ -28,7 +28,7 @@ from nlp.rulebook import AreasFile  # noqa: E402
 from nlp.tagger import Tagger  # noqa: E402
 from storage.catalogue import load_catalogue  # noqa: E402
 
-MINING = {"min_count": 4, "min_weight": 1.0, "top": 200}
+MINING = {"min_count": 4, "min_weight": 1.0, "top": 400}  # as used for the committed areas.yaml
 
 
 def folds_of(labels: list[str], k: int, seed: int) -> list[int]:

@@ -88,10 +88,11 @@ def tag(ctx: click.Context, text: str | None, jsonl: bool, rules_dir: Path | Non
         except ValueError as exc:
             error = {"line": number, "error": f"malformed input: {exc}"}
             out.write(json.dumps(error, ensure_ascii=False) + "\n")
+            out.flush()
             continue
         result = tagger.tag(record["text"])
         out.write(json.dumps(_jsonl_line(record.get("id"), result), ensure_ascii=False) + "\n")
-    out.flush()
+        out.flush()  # a caller on the other end of a pipe waits for each answer
 
 
 @click.group()
