@@ -7,10 +7,11 @@ Buttons are offered by what the presser could plausibly do; whether they may is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -25,6 +26,8 @@ from workflow.transfers import is_ruled
 PAGE_SIZE = 5
 PICKER_PAGE_SIZE = 8
 S = ComplaintStatus
+#: Builds the callback data of a page button from ``page=``.
+PageMaker = Callable[..., CallbackData]
 
 
 def pages(total: int, size: int) -> int:
@@ -167,18 +170,16 @@ def back_keyboard(tr: Translator, complaint_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
-def nav_row(tr: Translator, page: int, total_pages: int, make: type) -> list[InlineKeyboardButton]:
+def nav_row(
+    tr: Translator, page: int, total_pages: int, make: Callable[..., CallbackData]
+) -> list[InlineKeyboardButton]:
     """◀ ▶ with the page numbers they lead to; ``make(page=…)`` builds the callback data."""
-    row = []
-    if page > 1:
-        row.append(
-            InlineKeyboardButton(text=tr.plain("agency.button.prev", page=page - 1), callback_data=make(page=page - 1).pack())
-        )
-    if page < total_pages:
-        row.append(
-            InlineKeyboardButton(text=tr.plain("agency.button.next", page=page + 1), callback_data=make(page=page + 1).pack())
-        )
-    return row
+    targets = [("agency.button.prev", page - 1)] if page > 1 else []
+    targets += [("agency.button.next", page + 1)] if page < total_pages else []
+    return [
+        InlineKeyboardButton(text=tr.plain(key, page=target), callback_data=make(page=target).pack())
+        for key, target in targets
+    ]
 
 
 def queue_page(
@@ -187,7 +188,7 @@ def queue_page(
     items: Sequence[QueueItem],
     page: int,
     deadlines: Deadlines,
-    nav: type,
+    nav: PageMaker,
     evidence: dict[int, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages."""
@@ -239,7 +240,7 @@ def agency_picker(
     def turn(page: int) -> PickAgency:
         return PickAgency(id=complaint.id, rule=rule, page=page)
 
-    if row := nav_row(tr, page, total_pages, turn):  # type: ignore[arg-type]
+    if row := nav_row(tr, page, total_pages, turn):
         builder.row(*row)
     builder.row(*back_keyboard(tr, complaint.id).inline_keyboard[0])
     return tr(key, tracking_no=complaint.tracking_no, page=page, pages=total_pages), builder.as_markup()

@@ -1,0 +1,104 @@
+"""`minsheng contacts`: invite agency contacts to the bot, list them, revoke them.
+
+An invite code is printed once; the person sends ``/bind CODE`` to the bot. A revoke takes effect at
+once for every action (each update looks the contact up); their command menu is reset on their next
+update, since the command line cannot reach Telegram.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from minsheng.commands.context import run_async, settings_from, with_engine
+
+ROLES = click.Choice(["clerk", "lead", "oversight"])
+
+
+def _refusal(exc: Exception) -> click.ClickException:
+    return click.ClickException(f"refused: {getattr(exc, 'code', '')} {getattr(exc, 'detail', '')}".strip())
+
+
+@click.group()
+def contacts() -> None:
+    """Agency contacts in the bot (clerks, leads, the oversight office)."""
+
+
+@contacts.command("invite")
+@click.option("--agency", "agency_code", required=True, help="Agency code (see `minsheng agencies list`)")
+@click.option("--role", type=ROLES, required=True)
+@click.option("--days", "valid_days", type=click.IntRange(min=1), default=7, show_default=True, help="Valid for")
+@click.pass_context
+def contacts_invite(ctx: click.Context, agency_code: str, role: str, valid_days: int) -> None:
+    """Create a one-time invite code and print it."""
+    from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.errors import DomainError
+    from workflow.invites import create_invite
+
+    async def work(engine: Any) -> str:
+        async with create_session_factory(engine)() as session:
+            try:
+                code = await create_invite(session, SystemClock(), agency_code, role, valid_days)
+            except DomainError as exc:
+                raise _refusal(exc) from None
+            await session.commit()
+            return code
+
+    code = run_async(with_engine(work)(settings_from(ctx)))
+    click.echo(code)
+    click.echo(
+        f"one-time {role} invite for {agency_code}, valid {valid_days} days: send /bind {code} to the bot", err=True
+    )
+
+
+@contacts.command("list")
+@click.option("--active", "active_only", is_flag=True, help="Only contacts who may still act")
+@click.option("--invites", "show_invites", is_flag=True, help="Also list unused, unexpired invites")
+@click.pass_context
+def contacts_list(ctx: click.Context, active_only: bool, show_invites: bool) -> None:
+    """List contacts: id, Telegram id, agency, role, name, state."""
+    from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.invites import list_contacts, pending_invites
+
+    async def work(engine: Any) -> tuple[list[Any], list[Any]]:
+        async with create_session_factory(engine)() as session:
+            found = await list_contacts(session, include_revoked=not active_only)
+            invites = await pending_invites(session, SystemClock()) if show_invites else []
+            return found, invites
+
+    found, invites = run_async(with_engine(work)(settings_from(ctx)))
+    for contact, code in found:
+        state = "active" if contact.active else f"revoked {contact.revoked_at:%Y-%m-%d}"
+        click.echo(
+            f"{contact.id:<5} {contact.telegram_user_id:<14} {code:<24} {contact.role:<10} "
+            f"{contact.display_name or '-'}  [{state}]"
+        )
+    for invite, code in invites:
+        click.echo(f"invite {invite.code} {code:<24} {invite.role:<10} expires {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
+@contacts.command("revoke")
+@click.argument("contact")
+@click.pass_context
+def contacts_revoke(ctx: click.Context, contact: str) -> None:
+    """Revoke a contact, by contact id or Telegram user id."""
+    from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.invites import find_contact, revoke
+
+    async def work(engine: Any) -> tuple[int, str] | None:
+        async with create_session_factory(engine)() as session:
+            found = await find_contact(session, contact)
+            if found is None:
+                return None
+            await revoke(session, SystemClock(), found)
+            await session.commit()
+            return found.id, found.display_name
+
+    result = run_async(with_engine(work)(settings_from(ctx)))
+    if result is None:
+        raise click.ClickException(f"no contact {contact!r} (see `minsheng contacts list`)")
+    click.echo(f"revoked contact {result[0]} {result[1]}".rstrip())
