@@ -36,7 +36,7 @@ async def test_a_webhook_update_is_handled_only_with_the_secret_token(
         try:
             async with serve_app(app) as url, aiohttp.ClientSession() as http:
                 assert sandbox.world.webhook_url == "https://minsheng.example.org/telegram/hook"
-                assert [c for c in sandbox.world.calls if c[0] == "setWebhook"][0][1]["secret_token"] == SECRET
+                assert next(c for c in sandbox.world.calls if c[0] == "setWebhook")[1]["secret_token"] == SECRET
                 user = sandbox.world.user(10001).as_telegram()
                 hook = f"{url}/telegram/hook"
                 async with http.post(hook, json=start_update(1, user)) as response:
