@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
 
 def _write(data: bytes, out: Path | None) -> None:
     if out is None:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)  # bytes go to the binary stream underneath
     else:
         out.write_bytes(data)
         click.echo(f"written {out} ({len(data):,} bytes)", err=True)
@@ -42,7 +43,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     from storage.db import create_session_factory
 
     settings = settings_from(ctx)
-    if fmt == "xlsx" and out is None and click.get_binary_stream("stdout").isatty():
+    if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("an XLSX file is binary: give --out FILE")
 
     async def work(engine: Any) -> bytes:
