@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Complaint, ComplaintStatus
@@ -147,3 +148,21 @@ async def test_action_post_without_csrf_token_changes_nothing(client: TestClient
     )
     assert response.status == 403
     assert "页面已过期" in await response.text()
+
+
+async def test_queue_shows_remaining_working_time_of_open_complaints(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_anon.id)
+            .values(acknowledge_due_at=NOW + timedelta(days=3))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints")).text()
+    rows = {number: row for row in page.split("<li") for number in tracking_numbers("<li" + row)}
+    assert "已超" in rows[world.complaint_a.tracking_no]  # resolve deadline passed an hour ago
+    assert "剩余" in rows[world.complaint_anon.tracking_no]  # acknowledgement due in three days
+    assert "工作小时" not in rows[world.complaint_b.tracking_no]  # disputed: no clock running for it

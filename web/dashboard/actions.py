@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import WebRole
 from web.dashboard import messages
-from web.dashboard.context import current_user, db, forbidden, not_found, render, see_other, services
+from web.dashboard.context import current_user, db, deadlines, forbidden, not_found, render, see_other, services
 from web.dashboard.queries import agency_by_code
 from web.dashboard.views import complaint_context
 from workflow.actors import Actor
@@ -26,17 +26,6 @@ routes = web.RouteTableDef()
 
 #: (lifecycle module, session, clock, deadlines, complaint id, actor) → awaitable
 Call = Callable[[Any, Any, Any, Any, int, Actor], Awaitable[Any]]
-
-
-def _deadlines(request: web.Request) -> Any:
-    """Loaded on first use: the dashboard's pages do not need the deadline policy to render."""
-    app_services = services(request)
-    if app_services.deadlines is None:
-        from workflow.deadlines import Deadlines
-
-        settings = app_services.settings
-        app_services.deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    return app_services.deadlines
 
 
 async def _act(request: web.Request, done: str, call: Call) -> web.StreamResponse:
@@ -56,7 +45,7 @@ async def _act(request: web.Request, done: str, call: Call) -> web.StreamRespons
     actor, complaint_id = Actor.web_user(user), context["c"].id
     async with services(request).sessions() as session:
         try:
-            await call(lifecycle, session, services(request).clock, _deadlines(request), complaint_id, actor)
+            await call(lifecycle, session, services(request).clock, deadlines(request), complaint_id, actor)
             await session.commit()
         except (DomainError, StaleDataError) as exc:
             await session.rollback()

@@ -45,6 +45,17 @@ def services(request: web.Request) -> Services:
     return request.app[SERVICES]
 
 
+def deadlines(request: web.Request) -> Any:
+    """workflow's Deadlines, loaded on first use (pages that show no deadline never need the policy)."""
+    app_services = services(request)
+    if app_services.deadlines is None:
+        from workflow.deadlines import Deadlines
+
+        settings = app_services.settings
+        app_services.deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+    return app_services.deadlines
+
+
 def current_user(request: web.Request) -> WebUser:
     return request[USER]
 

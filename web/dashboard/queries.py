@@ -203,7 +203,12 @@ async def list_complaints(
     rows = await session.scalars(
         select(Complaint)
         .where(where)
-        .options(selectinload(Complaint.owner_agency), selectinload(Complaint.problems))
+        .options(
+            selectinload(Complaint.owner_agency),
+            selectinload(Complaint.first_contact_agency),
+            selectinload(Complaint.transfer_to_agency),
+            selectinload(Complaint.problems),
+        )
         .order_by(Complaint.created_at.desc(), Complaint.id.desc())
         .limit(per_page)
         .offset((wanted.page - 1) * per_page)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 from sqlalchemy import select
 
 from reports.figures import monthly_figures
-from storage.models import AgencyContact, ComplaintStatus, WebUser
+from storage.models import OPEN_STATUSES, AgencyContact, Complaint, ComplaintStatus, WebUser
 from storage.vocabulary import PROBLEM_TYPES
 from web.auth import DUMMY_HASH, verify_password
 from web.dashboard import messages
@@ -14,6 +16,7 @@ from web.dashboard.context import (
     USER,
     current_user,
     db,
+    deadlines,
     not_found,
     render,
     see_other,
@@ -32,6 +35,7 @@ from web.dashboard.queries import (
     list_complaints,
 )
 from workflow.extensions import pending_extension
+from workflow.queues import QueueItem, to_item
 
 routes = web.RouteTableDef()
 
@@ -119,7 +123,7 @@ async def complaints(request: web.Request) -> web.StreamResponse:
         "complaints.html",
         {
             "filter": wanted,
-            "items": [(item, is_overdue(item, now)) for item in items],
+            "items": [(item, is_overdue(item, now), _clock_of(item, request, now)) for item in items],
             "total": total,
             "pages": pages,
             "agencies": agencies,
@@ -128,6 +132,13 @@ async def complaints(request: web.Request) -> web.StreamResponse:
             "zone": zone,
         },
     )
+
+
+def _clock_of(complaint: Complaint, request: web.Request, now: datetime) -> QueueItem | None:
+    """The running deadline (remaining working time, normal/warning/overdue) of an open complaint."""
+    if complaint.status not in OPEN_STATUSES:
+        return None
+    return to_item(complaint, deadlines(request), now)
 
 
 async def complaint_context(request: web.Request, tracking_no: str) -> dict | None:
