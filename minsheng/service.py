@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.service import BotService
 from minsheng.settings import Settings
 from storage import migrate
 from storage.catalogue import import_catalogue, load_catalogue
@@ -36,8 +38,14 @@ async def prepare_database(engine: AsyncEngine, settings: Settings) -> None:
             log.info("empty database: imported %d agencies from %s", len(report.added), settings.catalogue_path)
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop``), then shut every part down and return."""
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[str], None] | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop``), then shut every part down and return.
+
+    ``ready`` is called with the web server's base URL once everything listens (with port 0, the
+    only way to learn the port in-process).
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,27 +55,35 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     engine = create_engine(settings.database_url)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
+    bot_service: BotService | None = None
     try:
         await prepare_database(engine, settings)
         clock = SystemClock()
         deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
         deadlines.warn_about_unknown_years(clock.now())
         app = create_app(engine, settings)
+        bot_service = BotService(settings, create_session_factory(engine), clock=clock, deadlines=deadlines)
+        await bot_service.mount(app)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
         await site.start()
         host, port = runner.addresses[0][:2]
         log.info("web server on http://%s:%s", host, port)
-        # The outbox sender (workflow.outbox.run_sender) is started by the bot, which owns the Transport.
+        local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        await bot_service.start(f"http://{local_host}:{port}")
         tasks.append(
             asyncio.create_task(
                 timekeeper.run(create_session_factory(engine), clock, deadlines, stop), name="timekeeper"
             )
         )
+        if ready is not None:
+            ready(f"http://{host}:{port}")
         await stop.wait()
         log.info("shutting down")
     finally:
+        if bot_service is not None:
+            await bot_service.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,138 @@
+"""The bot's part of ``minsheng serve``: Telegram (or a self-hosted Bot API server) when a token is
+set, the local sandbox when not; the same Dispatcher either way, plus the outbox sender.
+
+Two phases, because aiohttp freezes its routes when the web app starts: ``mount`` before it starts
+(webhook route, or the sandbox under ``/sandbox``), ``start`` once it listens (the sandbox Bot talks
+to the app's own address, known only then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot, create_dispatcher
+from bot.runtime import BotRuntime
+from bot.transport import NoticeRenderer, TelegramTransport
+from handlers.texts import default_texts
+from minsheng.settings import Settings
+from storage.models import Agency
+from web import sandbox
+from workflow.clock import Clock
+from workflow.deadlines import Deadlines
+from workflow.outbox import run_sender
+
+log = logging.getLogger(__name__)
+
+
+def _renderers() -> list[NoticeRenderer]:
+    """Notice renderers of the conversations, before the catalogue's plain texts."""
+    renderers: list[NoticeRenderer] = []
+    try:
+        from handlers.citizen_notices import render_citizen_notice
+    except ImportError:
+        pass
+    else:
+        renderers.append(render_citizen_notice)
+    try:
+        from handlers.agency_notices import render_agency_notice  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    else:
+        renderers.append(render_agency_notice)
+    return renderers
+
+
+async def load_tagger(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> object | None:
+    """The rule tagger over the active catalogue; None (and a warning) if it cannot be built."""
+    try:
+        from nlp.tagger import Tagger
+
+        async with session_factory() as session:
+            agencies = list(await session.scalars(select(Agency).where(Agency.active.is_(True))))
+        return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
+    except Exception as exc:
+        log.warning("tagger unavailable, complaints will not be pre-classified: %s", exc)
+        return None
+
+
+class BotService:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        deadlines: Deadlines,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.clock = clock
+        self.deadlines = deadlines
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        #: The sandbox's Telegram when no token is set.
+        self.world = None if token else sandbox.SandboxWorld()
+        self._token = token or sandbox.SANDBOX_TOKEN
+        self.bot: Bot | None = None
+        self.runtime: BotRuntime | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._sender_stop = asyncio.Event()
+        self._tagger: object | None = None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.world is not None
+
+    def _runtime(self, api_base: str | None, tagger: object | None) -> BotRuntime:
+        self.bot = create_bot(self._token, api_base)
+        dispatcher = create_dispatcher(self.session_factory, clock=self.clock, deadlines=self.deadlines, tagger=tagger)
+        webhook = None if self.is_sandbox or not self.settings.webhook_url else str(self.settings.webhook_url)
+        secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
+        return BotRuntime(self.bot, dispatcher, webhook_url=webhook, webhook_secret=secret)
+
+    async def mount(self, app: web.Application) -> None:
+        """Before the web app starts."""
+        self._tagger = await load_tagger(self.session_factory, self.settings)
+        if self.world is not None:
+            sandbox.setup(app, self.world)
+            return
+        api_base = str(self.settings.bot_api_base).rstrip("/") if self.settings.bot_api_base else None
+        self.runtime = self._runtime(api_base, self._tagger)
+        self.runtime.mount(app)
+
+    async def start(self, web_url: str) -> None:
+        """Once the web app listens at ``web_url`` (reachable from this process)."""
+        if self.world is not None:
+            self.runtime = self._runtime(web_url + sandbox.PREFIX + sandbox.BOT_API_PATH, self._tagger)
+            log.info("no bot token: sandbox chat page on %s%s/", web_url, sandbox.PREFIX)
+        assert self.runtime is not None and self.bot is not None
+        await self.runtime.start()
+        log.info("bot: %s mode", self.runtime.mode)
+        transport = TelegramTransport(
+            self.bot,
+            default_texts(),
+            self.session_factory,
+            self.settings.zone,
+            storage=self.runtime.dispatcher.storage,
+            renderers=_renderers(),
+        )
+        self._sender = asyncio.create_task(
+            run_sender(self.session_factory, transport, self.clock, self._sender_stop), name="outbox-sender"
+        )
+
+    async def stop(self) -> None:
+        """Stop the sender and the bot; no task is left running and the bot's session is closed."""
+        self._sender_stop.set()
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
+        if self.runtime is not None:
+            await self.runtime.stop()
+        elif self.bot is not None:
+            await self.bot.session.close()
+        if self.world is not None:
+            await self.world.close()
