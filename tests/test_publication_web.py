@@ -1,0 +1,114 @@
+"""The public publication pages: served by the real application on an ephemeral port, no login, no
+personal data; and viewed in headless Chromium on a desktop and on a phone, with a screenshot saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from minsheng.settings import Settings
+from tests.test_reports_exports import SECRETS
+from tests.test_reports_figures import CUT_OFF, build_october
+from web.app import create_app
+from web.publication import CLOCK
+from workflow.clock import FixedClock
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> AsyncIterator[TestClient]:
+    """The whole application on an ephemeral port, with October's data and the clock at the cut-off."""
+    await build_october(session)
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
+    )
+    app = create_app(engine, settings)
+    app[CLOCK] = FixedClock(CUT_OFF)
+    async with TestClient(TestServer(app, port=0)) as test_client:
+        yield test_client
+
+
+async def test_index_lists_the_months_with_complaints_newest_first(client: TestClient) -> None:
+    response = await client.get("/publication/")
+    assert response.status == 200
+    html = await response.text()
+    assert html.index("2026年11月") < html.index("2026年10月") < html.index("2026年9月")
+    assert 'href="/publication/2026-10"' in html
+
+
+async def test_month_page_shows_the_table_charts_definitions_and_downloads(client: TestClient) -> None:
+    response = await client.get("/publication/2026-10")
+    assert response.status == 200 and response.content_type == "text/html"
+    html = await response.text()
+    assert "2026年10月投诉情况公示" in html
+    assert "数据截至 2026-11-10 12:00" in html
+    assert html.count("<svg") == 3 and 'id="definitions"' in html
+    assert 'href="/publication/2026-10.xlsx"' in html and 'href="/publication/2026-09"' in html
+    for secret in SECRETS:
+        assert secret not in html, secret
+
+
+async def test_downloads_match_the_page(client: TestClient) -> None:
+    response = await client.get("/publication/2026-10.csv")
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="publication-2026-10.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    assert rows[-1]["单位"] == "合计" and rows[-1]["受理量"] == "10"
+    response = await client.get("/publication/2026-10.xlsx")
+    assert response.status == 200
+    book = load_workbook(io.BytesIO(await response.read()))
+    assert book["各单位情况"]["D2"].value == 5
+
+
+@pytest.mark.parametrize("path", ["/publication/2026-12", "/publication/2026-13", "/publication/2026-10.pdf"])
+async def test_months_not_begun_malformed_or_unknown_formats_are_not_found(client: TestClient, path: str) -> None:
+    assert (await client.get(path)).status == 404
+
+
+@pytest.mark.browser
+async def test_publication_in_headless_chromium_on_desktop_and_phone(client: TestClient, backend: str) -> None:
+    from playwright.async_api import async_playwright
+
+    url = str(client.make_url("/publication/"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(url)
+            await page.get_by_role("link", name="2026年10月").click()
+            await page.wait_for_url("**/publication/2026-10")
+            assert await page.locator("h1").inner_text() == "2026年10月投诉情况公示"
+            first = page.locator("#figures tbody tr").first
+            assert "市住建局" in await first.inner_text()
+            assert await page.locator("#figures tbody tr").count() == 5  # four agencies and the total
+            assert await page.locator("figure svg rect.bar").count() == 9
+            await page.screenshot(path=str(ARTIFACTS / f"publication-2026-10-{backend}.png"), full_page=True)
+            pdf = await page.pdf(format="A4", landscape=True)
+            assert pdf.startswith(b"%PDF")
+
+            phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            await phone.goto(str(client.make_url("/publication/2026-10")))
+            page_width = await phone.evaluate("document.documentElement.scrollWidth")
+            assert page_width <= 390  # the wide table scrolls inside its box, the page does not
+            chart_width = await phone.locator("figure svg").first.evaluate("svg => svg.getBoundingClientRect().width")
+            assert 300 <= chart_width <= 390
+            await phone.screenshot(path=str(ARTIFACTS / f"publication-2026-10-phone-{backend}.png"), full_page=True)
+        finally:
+            await browser.close()
