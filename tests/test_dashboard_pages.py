@@ -166,3 +166,13 @@ async def test_queue_shows_remaining_working_time_of_open_complaints(
     assert "已超" in rows[world.complaint_a.tracking_no]  # resolve deadline passed an hour ago
     assert "剩余" in rows[world.complaint_anon.tracking_no]  # acknowledgement due in three days
     assert "工作小时" not in rows[world.complaint_b.tracking_no]  # disputed: no clock running for it
+
+
+async def test_oversight_home_lists_decisions_waiting_for_it(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/")).text()
+    assert "待效能办决定" in page and "转办争议" in page and "不属于本单位职责" in page
+    assert f'href="/dashboard/complaints/{world.complaint_b.tracking_no}"' in page
+    client.session.cookie_jar.clear()
+    await log_in(client, "viewer-a")
+    assert "待效能办决定" not in await (await client.get("/dashboard/")).text()

@@ -35,7 +35,7 @@ from web.dashboard.queries import (
     list_complaints,
 )
 from workflow.extensions import pending_extension
-from workflow.queues import QueueItem, to_item
+from workflow.queues import QueueItem, pending_decisions, to_item
 
 routes = web.RouteTableDef()
 
@@ -101,7 +101,12 @@ async def home(request: web.Request) -> web.StreamResponse:
     ):
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
     rows = [row for row in figures.agencies if row.received or not viewer.is_oversight]
-    return render(request, "home.html", {"figures": figures, "rows": rows, "month": month, "queues": queues})
+    decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
+    return render(
+        request,
+        "home.html",
+        {"figures": figures, "rows": rows, "month": month, "queues": queues, "decisions": decisions},
+    )
 
 
 @routes.get("/dashboard/complaints")
