@@ -173,3 +173,15 @@ async def test_login_returns_to_the_page_asked_for(client: TestClient, world: Wo
         allow_redirects=False,
     )
     assert login.headers["Location"] == "/dashboard/complaints?status=disputed"
+
+
+def test_throttle_forgets_keys_whose_failures_expired() -> None:
+    moment = [0.0]
+    throttle = LoginThrottle(limit=3, window=60, clock=lambda: moment[0])
+    for name in ("a", "b", "c"):
+        throttle.failed(name, "10.0.0.9")
+    assert not throttle.blocked("never-failed", "10.0.0.8")
+    moment[0] += 61
+    for name in ("a", "b", "c", "never-failed"):
+        assert not throttle.blocked(name, "10.0.0.9")
+    assert throttle._failures == {}

@@ -197,19 +197,25 @@ class LoginThrottle:
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
 
-    def _recent(self, key: str) -> deque[float]:
-        stamps = self._failures.setdefault(key, deque())
+    def _count(self, key: str) -> int:
+        """Recent failures under ``key``; expired ones are dropped, and so is a key left with none."""
+        stamps = self._failures.get(key)
+        if stamps is None:
+            return 0
         cutoff = self.clock() - self.window
         while stamps and stamps[0] <= cutoff:
             stamps.popleft()
-        return stamps
+        if not stamps:
+            del self._failures[key]
+        return len(stamps)
 
     def blocked(self, username: str, address: str) -> bool:
-        return any(len(self._recent(key)) >= self.limit for key in (f"u:{username.lower()}", f"a:{address}"))
+        return any(self._count(key) >= self.limit for key in (f"u:{username.lower()}", f"a:{address}"))
 
     def failed(self, username: str, address: str) -> None:
         for key in (f"u:{username.lower()}", f"a:{address}"):
-            self._recent(key).append(self.clock())
+            self._count(key)
+            self._failures.setdefault(key, deque()).append(self.clock())
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(f"u:{username.lower()}", None)
