@@ -17,4 +17,11 @@ def build_routers() -> list[Router]:
 
 def conversation_routers() -> list[Router]:
     """The citizen and agency conversations; each module adds its own router here."""
-    return []
+    from handlers import agency, evaluation, follow_up, oversight
+
+    return [
+        agency.agency_router(),
+        oversight.oversight_router(),
+        follow_up.follow_up_router(),
+        evaluation.evaluation_router(),
+    ]

@@ -1,0 +1,307 @@
+"""Citizen follow-up end to end: /my, /status, the rating buttons under a RESOLVED notice and
+withdrawing, through the shipped Dispatcher, a real aiogram Bot and the Bot API stand-in.
+
+Complaints are made and handled through the workflow (intake, accept, resolve); the citizen's notices
+reach the chat through the bot's TelegramTransport and ``workflow.outbox.deliver_due``, rendered by
+``handlers.citizen_notices.render_citizen_notice``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from bot.middlewares import FloodMiddleware
+from bot.transport import TelegramTransport
+from handlers.citizen_notices import render_citizen_notice
+from handlers.texts import default_texts
+from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
+from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
+from tests.factories import events_of, make_clock, make_complaint, make_contact, make_deadlines
+from workflow import lifecycle
+from workflow.actors import Actor
+from workflow.citizens import get_or_create_citizen
+from workflow.clock import FixedClock
+from workflow.deadlines import Deadlines
+from workflow.outbox import RateLimiter, deliver_due
+
+HANS = default_texts()("zh-Hans")
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Scene:
+    harness: Harness
+    session_factory: async_sessionmaker[AsyncSession]
+    clock: FixedClock
+    deadlines: Deadlines
+    me: ChatUser
+    citizen: Citizen
+    police: Actor
+
+    async def complaint(self, *, citizen: Citizen | None = None, text: str | None = None) -> Complaint:
+        async with self.session_factory() as session:
+            kwargs = {"text": text} if text else {}
+            complaint = await make_complaint(
+                session, self.clock, self.deadlines, citizen=citizen or self.citizen, **kwargs
+            )
+            await session.commit()
+            return complaint
+
+    async def act(self, action: str, complaint_id: int, *args: object) -> Complaint:
+        """A workflow action by the police clerk (accept, resolve …), committed."""
+        async with self.session_factory() as session:
+            done = await getattr(lifecycle, action)(
+                session, self.clock, self.deadlines, complaint_id, self.police, *args
+            )
+            await session.commit()
+            return done
+
+    async def deliver(self) -> None:
+        """Send every due notice through the bot's transport into the sandbox chats."""
+        bot = create_bot(self.harness.world.token, self.harness.sandbox.api_base)
+        transport = TelegramTransport(
+            bot, default_texts(), self.session_factory, ZONE, renderers=[render_citizen_notice]
+        )
+        # Rows are due from their real creation time; deliver on a clock past both that and the test's clock.
+        later = FixedClock(max(self.clock.now(), datetime.now(UTC)) + timedelta(seconds=1))
+        try:
+            await deliver_due(self.session_factory, transport, later, limiter=RateLimiter(later, chat_interval=0))
+        finally:
+            await bot.session.close()
+
+    async def reload(self, complaint_id: int) -> Complaint:
+        async with self.session_factory() as session:
+            complaint = await session.get(Complaint, complaint_id)
+            assert complaint is not None
+            return complaint
+
+    async def events(self, complaint_id: int) -> list[tuple[str, str | None]]:
+        async with self.session_factory() as session:
+            return [(e.action, e.reason) for e in await events_of(session, complaint_id)]
+
+    async def ratings(self, complaint_id: int) -> int:
+        async with self.session_factory() as session:
+            query = select(func.count()).select_from(Evaluation).where(Evaluation.complaint_id == complaint_id)
+            return int(await session.scalar(query) or 0)
+
+
+@pytest.fixture
+async def scene(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Scene]:
+    clock, deadlines = make_clock(), make_deadlines()
+    # No double-tap window in the middleware: these tests show the handlers themselves act once.
+    flood = FloodMiddleware(double_tap=0.0)
+    async with sandbox_server() as sandbox, running_bot(session_factory, sandbox, flood=flood) as harness:
+        harness.dispatcher["clock"], harness.dispatcher["deadlines"] = clock, deadlines
+        me = harness.user(name="王秀英")
+        async with session_factory() as session:
+            citizen = await get_or_create_citizen(session, me.user.id, display_name="王秀英")
+            _, police = await make_contact(session, "public-security")
+            await session.commit()
+        yield Scene(harness, session_factory, clock, deadlines, me, citizen, police)
+
+
+async def resolved_and_delivered(
+    scene: Scene, reply: str = "已为您加急办理户口迁移。"
+) -> tuple[Complaint, ChatMessage]:
+    """A complaint accepted and resolved by the police, its RESOLVED notice in the citizen's chat."""
+    complaint = await scene.complaint()
+    await scene.act("accept", complaint.id)
+    await scene.act("resolve", complaint.id, reply)
+    await scene.deliver()
+    return complaint, await scene.me.wait_for_reply(contains=reply)
+
+
+# --- /my and /status ------------------------------------------------------------------------------
+
+
+async def test_my_lists_own_complaints_with_status_words_and_due_dates(scene: Scene) -> None:
+    waiting = await scene.complaint(text="社保窗口没人，打电话也没人接")
+    handled = await scene.complaint(text="派出所办户口跑了好几趟")
+    await scene.act("accept", handled.id)
+    await scene.me.send("/my")
+    reply = await scene.me.wait_for_reply(contains="我的投诉")
+    for complaint in (waiting, handled):
+        assert complaint.tracking_no in reply.text
+    assert HANS.plain("status.word.assigned") in reply.text and HANS.plain("status.word.accepted") in reply.text
+    accepted = await scene.reload(handled.id)
+    assert accepted.resolve_due_at is not None
+    assert f"办结期限：{scene.deadlines.describe(accepted.resolve_due_at, now=scene.clock.now())}" in reply.text
+    assert "受理期限：" in reply.text and "社保窗口没人" in reply.text
+
+
+async def test_my_pages_through_many_complaints_and_says_so_when_there_are_none(scene: Scene) -> None:
+    await scene.me.send("/my")
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("my.empty")
+    made = [await scene.complaint() for _ in range(7)]
+    await scene.me.send("/my")
+    first = await scene.me.wait_for_reply(contains="我的投诉")
+    assert made[-1].tracking_no in first.text and made[0].tracking_no not in first.text
+    await scene.me.press(HANS.plain("my.button.next"))
+    await scene.harness.settle()
+    page_two = scene.me.world.find_message(scene.me.user.id, first.message_id)
+    assert made[0].tracking_no in page_two.text and made[-1].tracking_no not in page_two.text
+    await scene.me.press(HANS.plain("my.button.prev"))
+    await scene.harness.settle()
+    assert made[-1].tracking_no in scene.me.world.find_message(scene.me.user.id, first.message_id).text
+
+
+async def test_status_shows_the_timeline_of_an_own_complaint_in_plain_words(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.act("accept", complaint.id)
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    reply = await scene.me.wait_for_reply(contains=complaint.tracking_no)
+    assert HANS.plain("status.word.accepted") in reply.text
+    assert HANS.plain("status.event.registered") in reply.text
+    assert HANS.plain("status.event.assigned", agency="市公安局") in reply.text
+    assert HANS.plain("status.event.accepted", agency="市公安局") in reply.text
+    assert "11月23日 10:00" in reply.text  # event times in local time
+    assert HANS.plain("status.button.withdraw") in [b["text"] for row in reply.inline_keyboard or [] for b in row]
+
+
+async def test_status_button_from_my_opens_the_complaint_and_leads_back(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.me.send("/my")
+    listing = await scene.me.wait_for_reply(contains="我的投诉")
+    await scene.me.press(HANS.plain("my.button.view", tracking_no=complaint.tracking_no))
+    await scene.harness.settle()
+    shown = scene.me.world.find_message(scene.me.user.id, listing.message_id)
+    assert HANS.plain("status.timeline") in shown.text
+    await scene.me.press(HANS.plain("status.button.back"))
+    await scene.harness.settle()
+    assert "我的投诉" in scene.me.world.find_message(scene.me.user.id, listing.message_id).text
+
+
+async def test_status_asks_for_a_number_when_none_is_given(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send(complaint.tracking_no)
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_status_of_another_citizens_complaint_is_not_found_like_a_wrong_number(scene: Scene) -> None:
+    async with scene.session_factory() as session:
+        neighbour = await get_or_create_citizen(session, 99_999, display_name="邻居")
+        await session.commit()
+    theirs = await scene.complaint(citizen=neighbour)
+    await scene.me.send(f"/status {theirs.tracking_no}")
+    refused = await scene.me.wait_for_reply()
+    await scene.me.send("/status 20991231-9999")
+    wrong = await scene.me.wait_for_reply()
+    assert refused.text == wrong.text == HANS.plain("error.not_found")
+    assert theirs.tracking_no not in refused.text
+
+
+# --- rating ---------------------------------------------------------------------------------------
+
+
+async def test_dissatisfied_asks_why_reopens_and_a_second_resolution_rated_satisfied_closes(scene: Scene) -> None:
+    complaint, _ = await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    await scene.me.wait_for_reply(contains="原因")
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.RESOLVED  # nothing rated yet
+    await scene.me.send("户口还是没有迁过来，窗口说材料不全")
+    await scene.me.wait_for_reply(contains="重新办理")
+
+    reopened = await scene.reload(complaint.id)
+    assert reopened.status == ComplaintStatus.ACCEPTED and reopened.reopen_count == 1
+    events = await scene.events(complaint.id)
+    assert (EventAction.RATED.value, "户口还是没有迁过来，窗口说材料不全") in events
+    assert events[-1][0] == EventAction.REOPENED.value
+
+    await scene.act("resolve", complaint.id, "材料已补齐，户口已迁入。")
+    await scene.deliver()
+    await scene.me.wait_for_reply(contains="户口已迁入")
+    await scene.me.press(HANS.plain("rate.button.0"))
+    await scene.me.wait_for_answer("")
+    await scene.harness.settle()
+    closed = await scene.reload(complaint.id)
+    assert closed.status == ComplaintStatus.CLOSED and closed.closed_at is not None
+    assert await scene.ratings(complaint.id) == 2
+    assert [a for a, _ in await scene.events(complaint.id)][-2:] == [EventAction.RATED, EventAction.CLOSED]
+
+
+async def test_satisfied_closes_at_once_and_thanks_the_citizen(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.1"))
+    await scene.harness.settle()
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+    assert "感谢您的评价（比较满意）" in scene.me.world.find_message(scene.me.user.id, notice.message_id).text
+
+
+async def test_a_double_tapped_rating_button_acts_once(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    data = next(b["callback_data"] for row in notice.inline_keyboard or [] for b in row if b["text"] == "😊 满意")
+    for _ in range(2):
+        await scene.me.world.user_presses(scene.me.user.id, notice.message_id, data)
+    await scene.harness.settle()
+    assert await scene.ratings(complaint.id) == 1
+    assert [a for a, _ in await scene.events(complaint.id)].count(EventAction.RATED) == 1
+    assert len(scene.me.answers()) == 2  # both presses were answered, neither left spinning
+    assert scene.me.answers()[-1] == HANS.plain("error.already_rated")
+
+
+async def test_a_stale_rating_button_answers_politely_and_changes_nothing(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    buttons = {b["text"]: b["callback_data"] for row in notice.inline_keyboard or [] for b in row}
+    await scene.me.press(HANS.plain("rate.button.0"))
+    await scene.harness.settle()
+    before = len(scene.me.bot_messages())
+    for label in ("😞 不满意", "🙂 比较满意"):  # pressed later on the old notice
+        await scene.me.world.user_presses(scene.me.user.id, notice.message_id, buttons[label])
+    await scene.harness.settle()
+    assert await scene.ratings(complaint.id) == 1
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+    assert scene.me.answers()[-2:] == [HANS.plain("error.already_rated")] * 2
+    assert len(scene.me.bot_messages()) == before  # a toast, no new message, no question asked
+
+
+async def test_back_from_the_reason_question_offers_the_ratings_again_and_nothing_is_rated(scene: Scene) -> None:
+    complaint, _ = await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.press(HANS.plain("rate.button.back"))
+    await scene.harness.settle()
+    assert scene.me.button(HANS.plain("rate.button.0"))
+    await scene.me.send("这句话不是原因，只是随便说说")
+    await scene.me.wait_for_reply()
+    assert await scene.ratings(complaint.id) == 0
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.RESOLVED
+
+
+async def test_cancel_while_asked_why_rates_nothing(scene: Scene) -> None:
+    complaint, _ = await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("/cancel")
+    await scene.me.wait_for_reply(contains="取消")
+    assert await scene.ratings(complaint.id) == 0
+
+
+# --- withdrawing ---------------------------------------------------------------------------------
+
+
+async def test_withdraw_needs_confirmation_and_back_keeps_the_complaint(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    view = await scene.me.wait_for_reply(contains=complaint.tracking_no)
+    await scene.me.press(HANS.plain("status.button.withdraw"))
+    await scene.harness.settle()
+    assert "确定要撤回" in scene.me.world.find_message(scene.me.user.id, view.message_id).text
+    await scene.me.press(HANS.plain("status.button.withdraw_back"))
+    await scene.harness.settle()
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.ASSIGNED
+    await scene.me.press(HANS.plain("status.button.withdraw"))
+    await scene.harness.settle()
+    await scene.me.press(HANS.plain("status.button.withdraw_confirm"))
+    await scene.harness.settle()
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.WITHDRAWN
+    assert "已撤回" in scene.me.world.find_message(scene.me.user.id, view.message_id).text

@@ -1,0 +1,101 @@
+"""What a citizen may see of their own complaints: the list behind /my and the timeline behind /status.
+
+A complaint that is not the caller's is "not_found", exactly like a wrong number, so tracking numbers
+cannot be probed. The timeline shows what the citizen is entitled to know (who has it, accepted,
+transferred to whom, extended, replied, rated) and leaves out the agencies' internal accountability
+(reminders, 催办, 督办, declined transfers, notes) and any clerk's identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Agency, Citizen, Complaint, ComplaintEvent, EventAction
+from workflow.actors import Actor
+from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
+
+#: Events a citizen sees on their complaint's timeline, in the order they may happen.
+CITIZEN_VISIBLE = (
+    EventAction.REGISTERED,
+    EventAction.ASSIGNED,
+    EventAction.TRANSFER_REQUESTED,
+    EventAction.TRANSFER_ACCEPTED,
+    EventAction.DISPUTE_RULED,
+    EventAction.ACCEPTED,
+    EventAction.EXTENSION_APPROVED,
+    EventAction.RESOLVED,
+    EventAction.RATED,
+    EventAction.REOPENED,
+    EventAction.CLOSED,
+    EventAction.WITHDRAWN,
+)
+#: Events whose reason the citizen wrote themselves, so it is theirs to read back.
+_OWN_REASONS = frozenset({EventAction.RATED, EventAction.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    agency: str | None  # the agency the step concerns (the owner, or the receiver of a transfer)
+    reason: str | None  # only the citizen's own words
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CitizenComplaint:
+    complaint: Complaint
+    timeline: list[TimelineEntry]
+
+
+async def my_complaints(
+    session: AsyncSession, citizen: Citizen, *, page: int, per_page: int
+) -> tuple[list[Complaint], bool]:
+    """One page of the citizen's complaints, newest first, and whether there is a next page."""
+    rows = await complaints_of_citizen(session, citizen.id, limit=per_page + 1, offset=max(page, 0) * per_page)
+    return rows[:per_page], len(rows) > per_page
+
+
+async def timeline(session: AsyncSession, complaint: Complaint) -> list[TimelineEntry]:
+    to_agency = aliased(Agency)
+    rows = await session.execute(
+        select(ComplaintEvent, Agency.name, to_agency.name)
+        .outerjoin(Agency, Agency.id == ComplaintEvent.agency_id)
+        .outerjoin(to_agency, to_agency.id == ComplaintEvent.to_agency_id)
+        .where(
+            ComplaintEvent.complaint_id == complaint.id,
+            ComplaintEvent.action.in_([action.value for action in CITIZEN_VISIBLE]),
+        )
+        .order_by(ComplaintEvent.id)
+    )
+    entries = []
+    for event, agency_name, to_agency_name in rows:
+        action = EventAction(event.action)
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                action=action.value,
+                agency=to_agency_name or agency_name,
+                reason=event.reason if action in _OWN_REASONS else None,
+                data=dict(event.data or {}),
+            )
+        )
+    return entries
+
+
+async def complaint_by_number(session: AsyncSession, citizen: Citizen, tracking_no: str) -> CitizenComplaint:
+    """/status: the caller's own complaint with its timeline; anyone else's is "not_found"."""
+    complaint = await complaint_for_citizen(session, citizen.id, tracking_no)
+    return CitizenComplaint(complaint, await timeline(session, complaint))
+
+
+async def complaint_by_id(session: AsyncSession, citizen: Citizen, complaint_id: int) -> CitizenComplaint:
+    """The same, from a button carrying the complaint's id."""
+    complaint = await complaint_for_actor(session, Actor.citizen(citizen), complaint_id)
+    return CitizenComplaint(complaint, await timeline(session, complaint))
