@@ -35,41 +35,46 @@ class ProblemMatcher:
                     for word in words:
                         self._together[word].append((name, number, side))
         self._order = {name: index for index, name in enumerate(PROBLEM_TYPES)}
+        self._keys = frozenset(self._phrases) | frozenset(self._together)
 
-    def _negated(self, tokens: list[Token], index: int) -> bool:
-        """A negation cue ends within the window before token ``index``, in the same clause."""
-        start = tokens[index][1]
+    def _negated(self, words: list[str], starts: list[int], index: int) -> bool:
+        """A negation cue ends within the window before word ``index``, in the same clause."""
+        limit = starts[index] - self._cue_window
         for back in range(index - 1, -1, -1):
-            word, _, end = tokens[back]
-            if word in self._breaks or end < start - self._cue_window:
+            word = words[back]
+            if word in self._breaks or starts[back + 1] < limit:
                 return False
             if word in self._cues:
                 return True
         return False
 
-    def match(self, tokens: list[Token]) -> list[tuple[str, list[Token]]]:
-        """Problem types found, in canonical order, each with the tokens that show it."""
+    def _same_clause(self, words: list[str], first: int, last: int) -> bool:
+        return not any(word in self._breaks for word in words[first + 1 : last])
+
+    def match(self, words: list[str], starts: list[int]) -> list[tuple[str, list[Token]]]:
+        """Problem types found, in canonical order, each with the tokens that show it.
+
+        ``words`` are the tokens and ``starts`` their offsets (one more: the end of the last)."""
         found: dict[str, list[Token]] = defaultdict(list)
-        # (type, rule) -> side -> tokens seen in the current clause, not negated
-        pending: dict[tuple[str, int], tuple[list[Token], list[Token]]] = {}
-        for index, token in enumerate(tokens):
-            word = token[0]
-            if word in self._breaks:
-                pending.clear()
+        # (type, rule) -> side -> indexes of words seen so far, not negated
+        pending: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+        keys = self._keys
+        for index in [i for i, word in enumerate(words) if word in keys]:
+            word = words[index]
+            if self._negated(words, starts, index):
                 continue
+            token = (word, starts[index], starts[index + 1])
             name = self._phrases.get(word)
-            links = self._together.get(word)
-            if name is None and links is None:
-                continue
-            if self._negated(tokens, index):
-                continue
             if name is not None:
                 found[name].append(token)
-            for kind, number, side in links or ():
+            for kind, number, side in self._together.get(word, ()):
                 sides = pending.setdefault((kind, number), ([], []))
-                sides[side].append(token)
+                sides[side].append(index)
                 within = self._within[kind, number]
-                partners = [t for t in sides[1 - side] if token[1] - t[2] <= within]
-                if partners:
-                    found[kind] += [partners[-1], token]
+                for other in reversed(sides[1 - side]):
+                    if starts[index] - starts[other + 1] > within:
+                        break
+                    if self._same_clause(words, other, index):
+                        found[kind] += [(words[other], starts[other], starts[other + 1]), token]
+                        break
         return sorted(found.items(), key=lambda item: self._order.get(item[0], len(self._order)))

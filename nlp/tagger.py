@@ -17,6 +17,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from nlp.normalize import Normalized, normalize
 from nlp.personal_data import PersonalSpan, find_personal_data
 from nlp.problem_types import ProblemMatcher
 from nlp.rulebook import AgencyLike, Rules, load_rules
+from nlp.segmenter import Segmenter
 
 __all__ = ["AgencyLike", "Candidate", "Evidence", "TagResult", "Tagger", "Token"]
 
@@ -109,22 +111,13 @@ def build_tokenizer(words: set[str], cache_dir: Path | None = None) -> jieba.Tok
     return tokenizer
 
 
-def tokenize(tokenizer: jieba.Tokenizer, text: str) -> list[Token]:
-    """Words with their offsets; jieba without HMM returns every character, so offsets add up."""
-    tokens, position = [], 0
-    for word in tokenizer.cut(text, HMM=False):
-        end = position + len(word)
-        tokens.append((word, position, end))
-        position = end
-    return tokens
-
-
 class Tagger:
     """Immutable after ``load``: safe to share between concurrent handlers."""
 
     def __init__(self, rules: Rules, agencies: Sequence[AgencyLike], tokenizer: jieba.Tokenizer) -> None:
         self.rules = rules
         self.tokenizer = tokenizer
+        self._segmenter = Segmenter(tokenizer)
         self._agencies = {agency.code: agency for agency in agencies}
         self._parents = {a.code: getattr(a, "parent", None) for a in agencies}
         settings = rules.agencies.settings
@@ -141,6 +134,10 @@ class Tagger:
         self._area_words = {
             word: (area, weight) for area, keywords in rules.areas.areas.items() for word, weight in keywords.items()
         }
+        self._lookup = {
+            word: (self._agency_words.get(word, ()), self._area_words.get(word))
+            for word in self._agency_words.keys() | self._area_words.keys()
+        }
         self._problems = ProblemMatcher(rules.problem_types, CLAUSE_BREAKS)
 
     @classmethod
@@ -152,11 +149,14 @@ class Tagger:
 
     def tokens(self, text: str) -> list[Token]:
         """Tokens of already normalised text (what the rules are matched against)."""
-        return tokenize(self.tokenizer, text)
+        words = self._segmenter.lcut(text)
+        starts = list(accumulate(map(len, words), initial=0))
+        return [(word, starts[i], starts[i + 1]) for i, word in enumerate(words)]
 
     def tag(self, text: str) -> TagResult:
         normalized = normalize(text)
-        tokens = self.tokens(normalized.text)
+        words = self._segmenter.lcut(normalized.text)
+        starts = list(accumulate(map(len, words), initial=0))
         evidence: list[Evidence] = []
 
         agency_scores: dict[str, float] = defaultdict(float)
@@ -164,15 +164,17 @@ class Tagger:
         named: dict[str, bool] = defaultdict(bool)  # by its name or an alias, not only a keyword
         keyword_weight = self.rules.agencies.settings.keyword_weight
         area_counts: dict[str, dict[str, list[Token]]] = defaultdict(lambda: defaultdict(list))
-        for token in tokens:
-            word = token[0]
-            if (owners := self._agency_words.get(word)) is not None:
-                for code, weight in owners:
-                    named[code] |= weight > keyword_weight
-                    if not agency_hits[code] or all(hit[0] != word for hit in agency_hits[code]):
-                        agency_scores[code] += weight
-                    agency_hits[code].append(token)
-            if (area_weight := self._area_words.get(word)) is not None:
+        lookup = self._lookup
+        for index in [i for i, word in enumerate(words) if word in lookup]:
+            word = words[index]
+            token = (word, starts[index], starts[index + 1])
+            owners, area_weight = lookup[word]
+            for code, weight in owners:
+                named[code] |= weight > keyword_weight
+                if all(hit[0] != word for hit in agency_hits[code]):
+                    agency_scores[code] += weight
+                agency_hits[code].append(token)
+            if area_weight is not None:
                 area_counts[area_weight[0]][word].append(token)
 
         candidates = tuple(
@@ -195,7 +197,7 @@ class Tagger:
             evidence += _evidence(normalized, "area", area, area_evidence)
 
         problem_types: list[str] = []
-        for name, hits in self._problems.match(tokens):
+        for name, hits in self._problems.match(words, starts):
             problem_types.append(name)
             evidence += _evidence(normalized, "problem_type", name, hits)
 
@@ -237,7 +239,10 @@ class Tagger:
         scores: dict[str, float] = defaultdict(float)
         for area, words in counts.items():
             keywords = self.rules.areas.areas[area]
-            scores[area] = sum(keywords[word] * (1 + math.log(len(hits))) for word, hits in words.items())
+            scores[area] = sum(
+                keywords[word] * (1 + math.log(len(hits)) if len(hits) > 1 else keywords[word])
+                for word, hits in words.items()
+            )
         settings = self.rules.areas.settings
         agency_area = self._agencies[chosen.code].area if chosen else None
         if agency_area:
