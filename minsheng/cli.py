@@ -7,6 +7,7 @@ import logging
 import click
 
 from minsheng.commands import agencies, db, reports, tagging, users
+from minsheng.commands.contacts import contacts
 from minsheng.commands.context import run_async, settings_from
 from storage.datafile import DataFileError
 
@@ -44,3 +45,4 @@ main.add_command(tagging.rules)
 main.add_command(users.users)
 main.add_command(users.api_token)
 main.add_command(reports.export)
+main.add_command(contacts)

@@ -1,0 +1,146 @@
+"""Authorisation in the bot: a contact acts only on their own agency's complaints, whatever callback
+data they send; a revoked or unknown user can do nothing; every refusal is explained."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiogram.filters.callback_data import CallbackData
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency
+from storage.models import AgencyContact
+from tests.botapi import ChatUser
+from tests.test_agency_bot_support import HANS, Office, open_office
+from workflow.invites import revoke
+
+
+@pytest.fixture
+async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
+    async with open_office(session_factory) as office:
+        yield office
+
+
+async def forge(user: ChatUser, data: CallbackData) -> str:
+    """Press a button the bot never gave this user: the packed data sent on an old message of theirs."""
+    await user.world.user_presses(user.user.id, user.bot_messages()[-1].message_id, data.pack())
+    return (await user.wait_for_reply()).text
+
+
+def refusal(code: str) -> str:
+    return HANS.plain(f"error.{code}")
+
+
+FORGED_BY_ANOTHER_AGENCY = [
+    (CardAction.SHOW, "not_found"),
+    (CardAction.ACCEPT, "not_your_agency"),
+    (CardAction.TRANSFER, "not_found"),
+    (CardAction.DECLINE, "not_found"),
+    (CardAction.EXTEND, "not_found"),
+    (CardAction.RESOLVE, "not_found"),
+    (CardAction.APPROVE, "not_allowed"),
+    (CardAction.REFUSE, "not_allowed"),
+    (CardAction.RULE, "not_allowed"),
+    (CardAction.MAJOR, "not_allowed"),
+    (CardAction.UNMAJOR, "not_allowed"),
+]
+
+
+async def test_a_contact_of_another_agency_cannot_touch_a_complaint_by_forging_callback_data(office: Office) -> None:
+    complaint = await office.file_complaint()
+    before = await office.complaint(complaint.id)
+    traffic_id = await _agency_id(office, "traffic-police")
+    for action, code in FORGED_BY_ANOTHER_AGENCY:
+        answer = await forge(office.housing, Card(id=complaint.id, act=action))
+        assert answer == refusal(code), action
+    for data, code in [
+        (PickAgency(id=complaint.id, rule=False, agency=traffic_id), "not_found"),
+        (PickAgency(id=complaint.id, rule=True, agency=traffic_id), "not_allowed"),
+        (ExtendDays(id=complaint.id, days=3), "not_found"),
+    ]:
+        assert await forge(office.housing, data) == refusal(code)
+    after = await office.complaint(complaint.id)
+    assert (after.status, after.owner_agency_id, after.transfer_to_agency_id, after.version) == (
+        before.status,
+        before.owner_agency_id,
+        before.transfer_to_agency_id,
+        before.version,
+    )
+    await office.housing.send("/inbox")
+    assert complaint.tracking_no not in (await office.housing.wait_for_reply()).text
+
+
+async def test_a_forged_step_cannot_smuggle_a_transfer_into_another_agencys_complaint(office: Office) -> None:
+    """Even after starting a legitimate step on its own complaint, the state only ever carries ids
+    that workflow checks again when the text arrives."""
+    theirs = await office.file_complaint()
+    traffic_id = await _agency_id(office, "traffic-police")
+    answer = await forge(office.traffic, PickAgency(id=theirs.id, rule=False, agency=traffic_id))
+    assert answer == refusal("not_found")
+    await office.traffic.send("随便写的理由")
+    await office.traffic.wait_for_reply()
+    assert (await office.complaint(theirs.id)).status == theirs.status
+
+
+async def test_an_agency_contact_cannot_use_the_oversight_commands(office: Office) -> None:
+    for command in ("/overdue", "/pending"):
+        await office.police.send(command)
+        assert (await office.police.wait_for_reply()).text == refusal("not_allowed")
+    assert await forge(office.police, InboxPage(page=1)) == HANS.plain("agency.inbox.empty")
+
+
+async def test_a_revoked_contact_can_do_nothing_and_loses_the_contact_menu(office: Office) -> None:
+    complaint = await office.file_complaint()
+    async with office.session_factory() as session:
+        contact = await session.scalar(
+            select(AgencyContact).where(AgencyContact.telegram_user_id == office.police.user.id)
+        )
+        assert contact is not None
+        await revoke(session, office.clock, contact)
+        await session.commit()
+    await office.police.send("/inbox")
+    assert (await office.police.wait_for_reply()).text == refusal("contact_revoked")
+    resets = [
+        params
+        for name, params in office.harness.world.calls
+        if name == "deleteMyCommands" and params.get("scope", {}).get("chat_id") == office.police.user.id
+    ]
+    assert resets
+    assert await forge(office.police, Card(id=complaint.id, act=CardAction.ACCEPT)) == refusal("contact_revoked")
+    assert (await office.complaint(complaint.id)).status == complaint.status
+
+
+async def test_a_stranger_is_told_the_agency_commands_are_for_contacts(office: Office) -> None:
+    stranger = office.harness.user(name="路人甲")
+    await stranger.send("/inbox")
+    assert (await stranger.wait_for_reply()).text == refusal("not_a_contact")
+
+
+async def test_used_expired_and_unknown_invite_codes_are_refused_clearly(office: Office) -> None:
+    newcomer = office.harness.user(name="周新人")
+    used = await office.invite("education", "clerk")
+    other = office.harness.user(name="吴同事")
+    await other.send(f"/bind {used}")
+    await other.wait_for_reply(contains="绑定成功")
+    await newcomer.send(f"/bind {used}")
+    assert (await newcomer.wait_for_reply()).text == refusal("invite_used")
+    await newcomer.send("/bind ZZZZ2222")
+    assert (await newcomer.wait_for_reply()).text == refusal("invite_unknown")
+    expiring = await office.invite("education", "clerk", valid_days=1)
+    office.clock.advance(timedelta(days=2))
+    await newcomer.send(f"/bind {expiring}")
+    assert (await newcomer.wait_for_reply()).text == refusal("invite_expired")
+    await newcomer.send("/bind")
+    assert "邀请码" in (await newcomer.wait_for_reply()).text
+    await office.police.send(f"/bind {await office.invite('education', 'lead')}")
+    assert (await office.police.wait_for_reply()).text == refusal("already_bound")
+
+
+async def _agency_id(office: Office, code: str) -> int:
+    from tests.factories import agency
+
+    async with office.session_factory() as session:
+        return (await agency(session, code)).id
