@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from bot.factory import create_bot, create_dispatcher
 from bot.runtime import BotRuntime
@@ -30,7 +32,18 @@ from workflow.outbox import run_sender
 log = logging.getLogger(__name__)
 
 
-def _renderers() -> list[NoticeRenderer]:
+@dataclass(frozen=True)
+class TaggerAgency:
+    """An agency as the tagger reads it (``nlp.rulebook.AgencyLike``; ``parent`` is a code)."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    area: str | None
+    parent: str | None
+
+
+def notice_renderers() -> list[NoticeRenderer]:
     """Notice renderers of the conversations, before the catalogue's plain texts."""
     renderers: list[NoticeRenderer] = []
     try:
@@ -54,7 +67,13 @@ async def load_tagger(session_factory: async_sessionmaker[AsyncSession], setting
         from nlp.tagger import Tagger
 
         async with session_factory() as session:
-            agencies = list(await session.scalars(select(Agency).where(Agency.active.is_(True))))
+            rows = await session.scalars(
+                select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.parent))
+            )
+            agencies = [
+                TaggerAgency(a.code, a.name, tuple(a.aliases or ()), a.area, a.parent.code if a.parent else None)
+                for a in rows
+            ]
         return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
     except Exception as exc:
         log.warning("tagger unavailable, complaints will not be pre-classified: %s", exc)
@@ -119,7 +138,7 @@ class BotService:
             self.session_factory,
             self.settings.zone,
             storage=self.runtime.dispatcher.storage,
-            renderers=_renderers(),
+            renderers=notice_renderers(),
         )
         self._sender = asyncio.create_task(
             run_sender(self.session_factory, transport, self.clock, self._sender_stop), name="outbox-sender"

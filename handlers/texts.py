@@ -67,6 +67,26 @@ class OverridesFile(BaseModel):
         return _check_messages(value)
 
 
+def load_catalogue(directory: Path = TEXTS_DIR) -> dict[str, str]:
+    """``zh-Hans.yaml`` plus every ``zh-Hans.<part>.yaml`` (one per conversation, so teams editing
+    different conversations never edit the same file); a key defined twice is an error."""
+    paths = [directory / f"{SIMPLIFIED}.yaml", *sorted(directory.glob(f"{SIMPLIFIED}.*.yaml"))]
+    messages: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for path in paths:
+        part, lines = load_model(path, CatalogueFile)
+        problems = [
+            f"{lines.line_of(('messages', key)) or 0}: messages.{key}: already defined in {origin[key]}"
+            for key in part.messages
+            if key in origin
+        ]
+        if problems:
+            raise DataFileError(path, problems)
+        messages.update(part.messages)
+        origin.update(dict.fromkeys(part.messages, path.name))
+    return messages
+
+
 class Translator:
     """Texts in one language; parameters are HTML-escaped, the catalogue's own markup is kept."""
 
@@ -96,27 +116,26 @@ class Texts:
 
     @classmethod
     def load(cls, directory: Path = TEXTS_DIR) -> Texts:
-        catalogue_path = directory / f"{SIMPLIFIED}.yaml"
+        messages = load_catalogue(directory)
         overrides_path = directory / f"{TRADITIONAL}.overrides.yaml"
-        catalogue, _ = load_model(catalogue_path, CatalogueFile)
         overrides, lines = load_model(overrides_path, OverridesFile)
         problems = []
         for key, text in overrides.messages.items():
             where = f"{lines.line_of(('messages', key)) or 0}: messages.{key}"
-            if key not in catalogue.messages:
-                problems.append(f"{where}: no such message in {catalogue_path.name}")
-            elif placeholders(text) != placeholders(catalogue.messages[key]):
+            if key not in messages:
+                problems.append(f"{where}: no such message in the {SIMPLIFIED} catalogue")
+            elif placeholders(text) != placeholders(messages[key]):
                 problems.append(f"{where}: placeholders differ from the Simplified text")
         if problems:
             raise DataFileError(overrides_path, problems)
         converter = opencc.OpenCC("s2twp")
         traditional = {}
-        for key, text in catalogue.messages.items():
+        for key, text in messages.items():
             converted = converter.convert(text)
             for wrong, right in overrides.replace.items():
                 converted = converted.replace(wrong, right)
             traditional[key] = overrides.messages.get(key, converted)
-        return cls({SIMPLIFIED: catalogue.messages, TRADITIONAL: traditional})
+        return cls({SIMPLIFIED: messages, TRADITIONAL: traditional})
 
     def __call__(self, lang: str | None) -> Translator:
         return self._translators.get(lang or SIMPLIFIED, self._translators[SIMPLIFIED])

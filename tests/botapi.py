@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher, Router
 from aiohttp import web
@@ -26,8 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_bot, create_dispatcher
 from bot.middlewares import FloodMiddleware, InFlightMiddleware
 from bot.runtime import BotRuntime
+from bot.service import notice_renderers
+from bot.transport import TelegramTransport
+from handlers.texts import default_texts
 from web.sandbox import BOT_API_PATH, create_sandbox_app
 from web.sandbox.world import ChatMessage, SandboxUser, SandboxWorld
+from workflow.outbox import run_sender
 
 TIMEOUT = 10.0
 
@@ -70,6 +75,8 @@ class Harness:
     dispatcher: Dispatcher
     runtime: BotRuntime
     users: dict[int, ChatUser] = field(default_factory=dict)
+    #: Updates pushed before this bot started and already taken by an earlier one.
+    baseline: int = 0
 
     @property
     def world(self) -> SandboxWorld:
@@ -88,7 +95,7 @@ class Harness:
         """Wait until every update queued so far has been taken and fully handled."""
         in_flight: InFlightMiddleware = self.dispatcher.workflow_data["in_flight"]
         async with asyncio.timeout(within):
-            while in_flight.finished < self.world.pushed:  # noqa: ASYNC110 - a counter aiogram's tasks bump
+            while self.baseline + in_flight.finished < self.world.pushed:  # noqa: ASYNC110 - a counter aiogram's tasks bump
                 await asyncio.sleep(0.02)
             await in_flight.wait_idle(within)
 
@@ -129,11 +136,16 @@ class ChatUser:
         raise AssertionError(f"no button {text!r} in the chat of {self.user.first_name}")
 
     async def press(self, text: str, *, message: ChatMessage | None = None) -> int:
-        found, button = self.button(text)
-        if message is not None:  # an older message's button, e.g. a stale one
+        """Press the newest button labelled ``text`` (or the one on ``message``, e.g. an old one)."""
+        if message is None:
+            message, button = self.button(text)
+        else:
             button = next(b for row in message.inline_keyboard or [] for b in row if b.get("text") == text)
-            found = message
-        return await self.world.user_presses(self.user.id, found.message_id, button["callback_data"])
+        return await self.press_data(message.message_id, button["callback_data"])
+
+    async def press_data(self, message_id: int, data: str) -> int:
+        """Press a button known by its callback data, even one the bot has since removed."""
+        return await self.world.user_presses(self.user.id, message_id, data)
 
     async def wait_for_reply(self, contains: str | None = None, within: float = TIMEOUT) -> ChatMessage:
         """The first bot message newer than the last one returned, containing ``contains``."""
@@ -166,17 +178,40 @@ async def running_bot(
     *,
     routers: list[Router] | None = None,
     flood: FloodMiddleware | None = None,
+    tagger: object | None = None,
+    outbox: bool = False,
 ) -> AsyncIterator[Harness]:
-    """The shipped Dispatcher polling the stand-in with a real Bot; stopped cleanly on exit."""
+    """The shipped Dispatcher polling the stand-in with a real Bot; stopped cleanly on exit.
+
+    ``outbox`` also runs the outbox sender with the Telegram transport, so notices (receipts…)
+    reach the sandbox chats as they would in ``serve``.
+    """
     bot = create_bot(sandbox.world.token, sandbox.api_base)
-    dispatcher = create_dispatcher(session_factory, routers=routers, flood=flood)
+    dispatcher = create_dispatcher(session_factory, routers=routers, flood=flood, tagger=tagger)
     runtime = BotRuntime(bot, dispatcher)
     await runtime.start()
-    harness = Harness(sandbox, bot, dispatcher, runtime)
+    harness = Harness(sandbox, bot, dispatcher, runtime, baseline=sandbox.world.pushed - sandbox.world.pending)
+    stop_sender = asyncio.Event()
+    sender = None
+    if outbox:
+        transport = TelegramTransport(
+            bot,
+            default_texts(),
+            session_factory,
+            ZoneInfo("Asia/Shanghai"),
+            storage=dispatcher.storage,
+            renderers=notice_renderers(),
+        )
+        sender = asyncio.create_task(
+            run_sender(session_factory, transport, dispatcher["clock"], stop_sender, idle_interval=0.1)
+        )
     try:
         async with asyncio.timeout(TIMEOUT):  # polling has started once it asks for updates
             while not any(name == "getUpdates" for name, _ in sandbox.world.calls):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
         yield harness
     finally:
+        stop_sender.set()
+        if sender is not None:
+            await sender
         await runtime.stop()

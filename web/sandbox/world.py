@@ -303,6 +303,11 @@ class SandboxWorld:
         """How many updates have been queued so far."""
         return self._pushed
 
+    @property
+    def pending(self) -> int:
+        """Updates not yet confirmed by the bot (getUpdates with a later offset)."""
+        return len(self._updates)
+
     async def close(self) -> None:
         """Release every waiting long poll (shutdown)."""
         self.closed = True
