@@ -116,3 +116,15 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
     except TelegramBadRequest as exc:
         if "not modified" not in str(exc):
             raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Answer the press and take the buttons off the pressed message, keeping its text."""
+    await query.answer()
+    if not isinstance(query.message, Message) or not query.message.reply_markup:
+        return
+    try:
+        await query.message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise

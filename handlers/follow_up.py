@@ -9,38 +9,44 @@ changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import cache
-
-import opencc
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.citizen_callbacks import MyPage, RateComplaint, RateStep, StatusOf, Withdraw, rating_of, show
+from handlers.citizen_callbacks import (
+    MyPage,
+    RateComplaint,
+    RateStep,
+    StatusOf,
+    Withdraw,
+    drop_buttons,
+    rating_of,
+    show,
+)
 from handlers.citizen_notices import rating_keyboard
+from handlers.citizen_views import (
+    PER_PAGE,
+    list_view,
+    rated_text,
+    reason_keyboard,
+    status_view,
+    withdraw_keyboard,
+)
 from handlers.common import Menu
 from handlers.errors import error_text
-from handlers.texts import TRADITIONAL, Translator
-from storage.models import OPEN_STATUSES, Citizen, Complaint, ComplaintStatus
+from handlers.texts import Translator
+from storage.models import OPEN_STATUSES, Citizen, ComplaintStatus
 from storage.vocabulary import Rating
 from workflow import lifecycle
 from workflow.actors import Actor
-from workflow.citizen_view import CitizenComplaint, TimelineEntry, complaint_by_id, complaint_by_number, my_complaints
+from workflow.citizen_view import complaint_by_id, complaint_by_number, my_complaints
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.timers import ACKNOWLEDGE_STATUSES
-
-PER_PAGE = 5
-#: Refusals that mean "this button is out of date", answered in a toast rather than a new message.
-STALE = frozenset({"already_rated", "bad_state", "conflict", "not_found"})
-SUMMARY_CHARS = 30
 
 
 class FollowUp(StatesGroup):
@@ -62,119 +68,6 @@ async def refused(query: CallbackQuery, session: AsyncSession, error: DomainErro
     """Undo whatever the refused action touched and say why, politely, in a toast."""
     await session.rollback()
     await query.answer(error_text(error, tr), show_alert=True)
-
-
-# --- rendering -------------------------------------------------------------------------------------
-
-
-def _when(moment: datetime, deadlines: Deadlines) -> str:
-    local = moment.astimezone(deadlines.zone)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: datetime) -> str | None:
-    """The deadline running now, in plain words; None when nothing is due from the agency."""
-    status = ComplaintStatus(complaint.status)
-    if status == ComplaintStatus.RESOLVED:
-        return tr("my.due.rate")
-    if status in ACKNOWLEDGE_STATUSES:
-        key, due = "my.due.acknowledge", complaint.acknowledge_due_at
-    elif status == ComplaintStatus.ACCEPTED:
-        key, due = "my.due.resolve", complaint.resolve_due_at
-    else:
-        return None
-    if due is None:
-        return None
-    return tr(key + ("_overdue" if due <= now else ""), due=in_script(deadlines.describe(due, now=now), tr))
-
-
-@cache
-def _to_traditional() -> opencc.OpenCC:
-    return opencc.OpenCC("s2twp")
-
-
-def in_script(text: str, tr: Translator) -> str:
-    """Workflow describes deadlines in Simplified; a Traditional reader gets them converted."""
-    return _to_traditional().convert(text) if tr.lang == TRADITIONAL else text
-
-
-def _summary(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def list_view(
-    complaints: list[Complaint], page: int, more: bool, tr: Translator, deadlines: Deadlines, now: datetime
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not complaints and page == 0:
-        return tr("my.empty"), None
-    lines = [tr("my.title", page=page + 1)]
-    builder = InlineKeyboardBuilder()
-    for number, complaint in enumerate(complaints, start=page * PER_PAGE + 1):
-        due = due_line(complaint, tr, deadlines, now)
-        lines.append(
-            tr(
-                "my.item",
-                number=number,
-                tracking_no=complaint.tracking_no,
-                status=tr.plain(f"status.word.{complaint.status}"),
-                summary=_summary(complaint.text, SUMMARY_CHARS),
-            )
-            + (f"\n{due}" if due else "")
-        )
-        builder.button(
-            text=tr.plain("my.button.view", tracking_no=complaint.tracking_no),
-            callback_data=StatusOf(complaint_id=complaint.id, page=page),
-        )
-    builder.adjust(1)
-    pager = InlineKeyboardBuilder()
-    if page > 0:
-        pager.button(text=tr.plain("my.button.prev"), callback_data=MyPage(page=page - 1))
-    if more:
-        pager.button(text=tr.plain("my.button.next"), callback_data=MyPage(page=page + 1))
-    builder.attach(pager)
-    return "\n\n".join(lines), builder.as_markup()
-
-
-def _event_text(entry: TimelineEntry, tr: Translator) -> str:
-    params = {"agency": entry.agency or "", "rating": entry.data.get("rating", ""), "days": entry.data.get("days", "")}
-    key = f"status.event.{entry.action}"
-    if entry.reason:
-        params["reason"] = entry.reason
-        key += "_with_reason"
-    return tr(key, **params)
-
-
-def status_view(
-    view: CitizenComplaint, back_page: int, tr: Translator, deadlines: Deadlines, now: datetime
-) -> tuple[str, InlineKeyboardMarkup]:
-    complaint = view.complaint
-    agency = complaint.owner_agency.name if complaint.owner_agency else "—"
-    parts = [
-        tr(
-            "status.header",
-            tracking_no=complaint.tracking_no,
-            status=tr.plain(f"status.word.{complaint.status}"),
-            agency=agency,
-        )
-    ]
-    if due := due_line(complaint, tr, deadlines, now):
-        parts.append(due)
-    parts.append(tr("status.summary", text=_summary(complaint.text, 200)))
-    if complaint.reply_text:
-        parts.append(tr("status.reply", agency=agency, reply=_summary(complaint.reply_text, 1500)))
-    events = [tr("status.event.line", at=_when(e.at, deadlines), what=_event_text(e, tr)) for e in view.timeline]
-    parts.append(tr("status.timeline") + "\n" + "\n".join(events))
-
-    builder = InlineKeyboardBuilder()
-    if complaint.status == ComplaintStatus.RESOLVED:
-        builder.attach(InlineKeyboardBuilder.from_markup(rating_keyboard(complaint.id, tr)))
-    if complaint.status in OPEN_STATUSES:
-        builder.row().button(
-            text=tr.plain("status.button.withdraw"), callback_data=Withdraw(complaint_id=complaint.id, action="ask")
-        )
-    builder.row().button(text=tr.plain("status.button.back"), callback_data=MyPage(page=max(back_page, 0)))
-    return "\n\n".join(parts), builder.as_markup()
 
 
 # --- the router -----------------------------------------------------------------------------------
@@ -303,14 +196,16 @@ def follow_up_router() -> Router:
                 await refused(query, session, error, tr)
                 return
             await _remember_and_set(state, FollowUp.reason, rate_complaint=view.complaint.id)
-            await query.answer()
+            await drop_buttons(query)  # offered again by the question's « 返回
             if isinstance(query.message, Message):
                 await query.message.answer(
                     tr("rate.ask_reason", tracking_no=view.complaint.tracking_no),
-                    reply_markup=_reason_keyboard(view.complaint.id, tr),
+                    reply_markup=reason_keyboard(view.complaint.id, tr),
                 )
             return
-        await _rate(query, session, citizen, callback_data.complaint_id, rating, None, tr, clock, deadlines)
+        await _rate(
+            query, session, citizen, callback_data.complaint_id, rating, None, tr, clock, deadlines, keep_message=True
+        )
 
     @router.callback_query(RateStep.filter())
     async def rate_step(
@@ -332,7 +227,16 @@ def follow_up_router() -> Router:
             return
         citizen = await citizen_of(session, query.from_user, lang)
         await _rate(
-            query, session, citizen, callback_data.complaint_id, Rating.DISSATISFIED, None, tr, clock, deadlines
+            query,
+            session,
+            citizen,
+            callback_data.complaint_id,
+            Rating.DISSATISFIED,
+            None,
+            tr,
+            clock,
+            deadlines,
+            keep_message=False,
         )
 
     @router.message(FollowUp.reason, F.text, not_command)
@@ -358,7 +262,7 @@ def follow_up_router() -> Router:
             await message.answer(error_text(error, tr))
             return
         await _restore(state)
-        await message.answer(_rated_text(complaint, Rating.DISSATISFIED, tr, deadlines, clock.now()))
+        await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr, deadlines, clock.now()))
 
     @router.message(FollowUp.reason, not_command)
     async def rate_reason_not_text(message: Message, tr: Translator) -> None:
@@ -392,7 +296,7 @@ def follow_up_router() -> Router:
             await show(
                 query,
                 tr("status.withdraw_confirm", tracking_no=view.complaint.tracking_no),
-                _withdraw_keyboard(view.complaint.id, tr),
+                withdraw_keyboard(view.complaint.id, tr),
             )
         else:  # back, or no longer open
             await show(query, *status_view(view, 0, tr, deadlines, clock.now()))
@@ -410,7 +314,11 @@ async def _rate(
     tr: Translator,
     clock: Clock,
     deadlines: Deadlines,
+    *,
+    keep_message: bool,
 ) -> None:
+    """Rate; with ``keep_message`` (a notice carrying the agency's reply) the pressed message keeps its
+    text and loses its buttons, and the answer comes as a new message."""
     try:
         complaint = await lifecycle.rate(
             session, clock, deadlines, complaint_id, Actor.citizen(citizen), rating, comment
@@ -418,35 +326,13 @@ async def _rate(
     except DomainError as error:
         await refused(query, session, error, tr)
         return
-    await show(query, _rated_text(complaint, rating, tr, deadlines, clock.now()))
-
-
-def _rated_text(complaint: Complaint, rating: Rating, tr: Translator, deadlines: Deadlines, now: datetime) -> str:
-    if complaint.status == ComplaintStatus.ACCEPTED:  # 重办
-        due = complaint.resolve_due_at
-        due_text = in_script(deadlines.describe(due, now=now), tr) if due else "—"
-        return tr("rate.reopened", tracking_no=complaint.tracking_no, due=due_text)
-    key = "rate.closed_dissatisfied" if rating == Rating.DISSATISFIED else "rate.thanks"
-    return tr(key, tracking_no=complaint.tracking_no, rating=rating.value)
-
-
-def _reason_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=tr.plain("rate.button.skip"), callback_data=RateStep(complaint_id=complaint_id, action="skip"))
-    builder.button(text=tr.plain("rate.button.back"), callback_data=RateStep(complaint_id=complaint_id, action="back"))
-    return builder.as_markup()
-
-
-def _withdraw_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=tr.plain("status.button.withdraw_confirm"),
-        callback_data=Withdraw(complaint_id=complaint_id, action="confirm"),
-    )
-    builder.button(
-        text=tr.plain("status.button.withdraw_back"), callback_data=Withdraw(complaint_id=complaint_id, action="back")
-    )
-    return builder.as_markup()
+    text = rated_text(complaint, rating, tr, deadlines, clock.now())
+    if not keep_message:
+        await show(query, text)
+        return
+    await drop_buttons(query)
+    if isinstance(query.message, Message):
+        await query.message.answer(text)
 
 
 async def _remember_and_set(state: FSMContext, new_state: State, **data: object) -> None:

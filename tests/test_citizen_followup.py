@@ -232,9 +232,10 @@ async def test_dissatisfied_asks_why_reopens_and_a_second_resolution_rated_satis
 async def test_satisfied_closes_at_once_and_thanks_the_citizen(scene: Scene) -> None:
     complaint, notice = await resolved_and_delivered(scene)
     await scene.me.press(HANS.plain("rate.button.1"))
-    await scene.harness.settle()
+    await scene.me.wait_for_reply(contains="感谢您的评价（比较满意）")
     assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
-    assert "感谢您的评价（比较满意）" in scene.me.world.find_message(scene.me.user.id, notice.message_id).text
+    kept = scene.me.world.find_message(scene.me.user.id, notice.message_id)
+    assert "已为您加急办理户口迁移" in kept.text and not kept.inline_keyboard  # the reply stays, the buttons go
 
 
 async def test_a_double_tapped_rating_button_acts_once(scene: Scene) -> None:

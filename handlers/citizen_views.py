@@ -1,0 +1,165 @@
+"""How the citizen's complaints read in the chat: the /my list, the /status view with its timeline, and
+the answers to a rating. Plain functions from workflow data to (HTML text, buttons)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+import opencc
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.citizen_callbacks import MyPage, RateStep, StatusOf, Withdraw
+from handlers.citizen_notices import rating_keyboard
+from handlers.texts import TRADITIONAL, Translator
+from storage.models import OPEN_STATUSES, Complaint, ComplaintStatus
+from storage.vocabulary import Rating
+from workflow.citizen_view import CitizenComplaint, TimelineEntry
+from workflow.deadlines import Deadlines
+from workflow.timers import ACKNOWLEDGE_STATUSES
+
+PER_PAGE = 5
+SUMMARY_CHARS = 30
+
+
+def _when(moment: datetime, deadlines: Deadlines) -> str:
+    local = moment.astimezone(deadlines.zone)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: datetime) -> str | None:
+    """The deadline running now, in plain words; None when nothing is due from the agency."""
+    status = ComplaintStatus(complaint.status)
+    if status == ComplaintStatus.RESOLVED:
+        return tr("my.due.rate")
+    if status in ACKNOWLEDGE_STATUSES:
+        key, due = "my.due.acknowledge", complaint.acknowledge_due_at
+    elif status == ComplaintStatus.ACCEPTED:
+        key, due = "my.due.resolve", complaint.resolve_due_at
+    else:
+        return None
+    if due is None:
+        return None
+    return tr(key + ("_overdue" if due <= now else ""), due=in_script(deadlines.describe(due, now=now), tr))
+
+
+@cache
+def _to_traditional() -> opencc.OpenCC:
+    return opencc.OpenCC("s2twp")
+
+
+def in_script(text: str, tr: Translator) -> str:
+    """Workflow describes deadlines in Simplified; a Traditional reader gets them converted."""
+    return _to_traditional().convert(text) if tr.lang == TRADITIONAL else text
+
+
+def _summary(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def list_view(
+    complaints: list[Complaint], page: int, more: bool, tr: Translator, deadlines: Deadlines, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not complaints and page == 0:
+        return tr("my.empty"), None
+    lines = [tr("my.title", page=page + 1)]
+    builder = InlineKeyboardBuilder()
+    for number, complaint in enumerate(complaints, start=page * PER_PAGE + 1):
+        due = due_line(complaint, tr, deadlines, now)
+        lines.append(
+            tr(
+                "my.item",
+                number=number,
+                tracking_no=complaint.tracking_no,
+                status=tr.plain(f"status.word.{complaint.status}"),
+                summary=_summary(complaint.text, SUMMARY_CHARS),
+            )
+            + (f"\n{due}" if due else "")
+        )
+        builder.button(
+            text=tr.plain("my.button.view", tracking_no=complaint.tracking_no),
+            callback_data=StatusOf(complaint_id=complaint.id, page=page),
+        )
+    builder.adjust(1)
+    pager = InlineKeyboardBuilder()
+    if page > 0:
+        pager.button(text=tr.plain("my.button.prev"), callback_data=MyPage(page=page - 1))
+    if more:
+        pager.button(text=tr.plain("my.button.next"), callback_data=MyPage(page=page + 1))
+    builder.attach(pager)
+    return "\n\n".join(lines), builder.as_markup()
+
+
+def _event_text(entry: TimelineEntry, tr: Translator) -> str:
+    params = {
+        "agency": in_script(entry.agency or "", tr),
+        "rating": entry.data.get("rating", ""),
+        "days": entry.data.get("days", ""),
+    }
+    key = f"status.event.{entry.action}"
+    if entry.reason:
+        params["reason"] = entry.reason
+        key += "_with_reason"
+    return tr(key, **params)
+
+
+def status_view(
+    view: CitizenComplaint, back_page: int, tr: Translator, deadlines: Deadlines, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    complaint = view.complaint
+    agency = in_script(complaint.owner_agency.name, tr) if complaint.owner_agency else "—"
+    parts = [
+        tr(
+            "status.header",
+            tracking_no=complaint.tracking_no,
+            status=tr.plain(f"status.word.{complaint.status}"),
+            agency=agency,
+        )
+    ]
+    if due := due_line(complaint, tr, deadlines, now):
+        parts.append(due)
+    parts.append(tr("status.summary", text=_summary(complaint.text, 200)))
+    if complaint.reply_text:
+        parts.append(tr("status.reply", agency=agency, reply=_summary(complaint.reply_text, 1500)))
+    events = [tr("status.event.line", at=_when(e.at, deadlines), what=_event_text(e, tr)) for e in view.timeline]
+    parts.append(tr("status.timeline") + "\n" + "\n".join(events))
+
+    builder = InlineKeyboardBuilder()
+    if complaint.status == ComplaintStatus.RESOLVED:
+        builder.attach(InlineKeyboardBuilder.from_markup(rating_keyboard(complaint.id, tr)))
+    if complaint.status in OPEN_STATUSES:
+        builder.row().button(
+            text=tr.plain("status.button.withdraw"), callback_data=Withdraw(complaint_id=complaint.id, action="ask")
+        )
+    builder.row().button(text=tr.plain("status.button.back"), callback_data=MyPage(page=max(back_page, 0)))
+    return "\n\n".join(parts), builder.as_markup()
+
+
+def rated_text(complaint: Complaint, rating: Rating, tr: Translator, deadlines: Deadlines, now: datetime) -> str:
+    if complaint.status == ComplaintStatus.ACCEPTED:  # 重办
+        due = complaint.resolve_due_at
+        due_text = in_script(deadlines.describe(due, now=now), tr) if due else "—"
+        return tr("rate.reopened", tracking_no=complaint.tracking_no, due=due_text)
+    key = "rate.closed_dissatisfied" if rating == Rating.DISSATISFIED else "rate.thanks"
+    return tr(key, tracking_no=complaint.tracking_no, rating=rating.value)
+
+
+def reason_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=tr.plain("rate.button.skip"), callback_data=RateStep(complaint_id=complaint_id, action="skip"))
+    builder.button(text=tr.plain("rate.button.back"), callback_data=RateStep(complaint_id=complaint_id, action="back"))
+    return builder.as_markup()
+
+
+def withdraw_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr.plain("status.button.withdraw_confirm"),
+        callback_data=Withdraw(complaint_id=complaint_id, action="confirm"),
+    )
+    builder.button(
+        text=tr.plain("status.button.withdraw_back"), callback_data=Withdraw(complaint_id=complaint_id, action="back")
+    )
+    return builder.as_markup()
