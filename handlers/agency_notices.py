@@ -36,8 +36,6 @@ ACTIONS: dict[str, tuple[CardAction, ...]] = {
     "oversight.extension_requested": (CardAction.APPROVE, CardAction.REFUSE),
     "oversight.dispute": (CardAction.RULE,),
 }
-#: Kinds whose text depends on the outcome they report.
-OUTCOME: dict[str, str] = {"agency.extension_decided": "approved"}
 
 
 def _shown(value: Any, tr: Translator) -> Any:
@@ -69,8 +67,6 @@ def render_agency_notice(
     if not kind.startswith(PREFIXES):
         return None
     key = f"{kind.split('.', 1)[0]}.notice.{kind.split('.', 1)[1]}"
-    if kind in OUTCOME:
-        key += ".yes" if params.get(OUTCOME[kind]) else ".no"
     if not tr.has(key):
         return None
     values = {name: _shown(value, tr) for name, value in params.items()}

@@ -1,0 +1,123 @@
+"""Invite codes, binding and revoking (workflow.invites) and the `minsheng contacts` commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng.cli import main
+from storage.models import AgencyContact, InviteCode
+from tests.factories import agency, make_clock
+from workflow.errors import DomainError
+from workflow.invites import ALPHABET, CODE_LENGTH, bind, create_invite, require_contact, revoke
+
+pytestmark = pytest.mark.usefixtures("catalogue_loaded")
+
+
+async def test_an_invite_code_is_eight_unambiguous_characters_valid_seven_days(session: AsyncSession) -> None:
+    clock = make_clock()
+    code = await create_invite(session, clock, "public-security", "clerk")
+    assert len(code) == CODE_LENGTH and set(code) <= set(ALPHABET)
+    assert not set(code) & set("0O1I")
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
+    assert invite is not None and invite.expires_at - clock.now() == timedelta(days=7)
+
+
+async def test_binding_makes_the_user_a_contact_of_the_invites_agency_and_role(session: AsyncSession) -> None:
+    clock = make_clock()
+    code = await create_invite(session, clock, "public-security", "lead")
+    contact = await bind(session, clock, f" {code.lower()[:4]}-{code.lower()[4:]} ", 555, "王所长")
+    assert contact.agency_id == (await agency(session, "public-security")).id
+    assert (contact.role, contact.display_name, contact.active) == ("lead", "王所长", True)
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
+    assert invite is not None and invite.used_at == clock.now() and invite.used_by_contact_id == contact.id
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [("unknown", "invite_unknown"), ("used", "invite_used"), ("expired", "invite_expired")],
+)
+async def test_unknown_used_and_expired_codes_are_refused(session: AsyncSession, case: str, code: str) -> None:
+    clock = make_clock()
+    invite = await create_invite(session, clock, "education", "clerk", valid_days=1)
+    if case == "unknown":
+        invite = "ABCDEFGH" if invite != "ABCDEFGH" else "HGFEDCBA"
+    elif case == "used":
+        await bind(session, clock, invite, 1, "first")
+    else:
+        clock.advance(timedelta(days=1))
+    with pytest.raises(DomainError) as refused:
+        await bind(session, clock, invite, 2, "second")
+    assert refused.value.code == code
+    assert await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == 2)) is None
+
+
+async def test_an_active_contact_cannot_bind_again_but_a_revoked_one_can(session: AsyncSession) -> None:
+    clock = make_clock()
+    first = await bind(session, clock, await create_invite(session, clock, "education", "clerk"), 7, "周")
+    second_code = await create_invite(session, clock, "public-security", "lead")
+    with pytest.raises(DomainError) as refused:
+        await bind(session, clock, second_code, 7, "周")
+    assert refused.value.code == "already_bound"
+    await revoke(session, clock, first)
+    with pytest.raises(DomainError) as revoked:
+        await require_contact(session, 7)
+    assert revoked.value.code == "contact_revoked"
+    again = await bind(session, clock, second_code, 7, "周")
+    assert again.id == first.id and again.active and again.role == "lead" and again.revoked_at is None
+    assert (await require_contact(session, 7)).agency_id == (await agency(session, "public-security")).id
+
+
+async def test_an_unknown_user_is_not_a_contact(session: AsyncSession) -> None:
+    with pytest.raises(DomainError) as refused:
+        await require_contact(session, 424242)
+    assert refused.value.code == "not_a_contact"
+
+
+@pytest.mark.parametrize(("agency_code", "role"), [("no-such-agency", "clerk"), ("education", "boss")])
+async def test_an_invite_needs_a_known_agency_and_role(session: AsyncSession, agency_code: str, role: str) -> None:
+    with pytest.raises(DomainError):
+        await create_invite(session, make_clock(), agency_code, role)
+
+
+def test_the_contacts_commands_invite_list_and_revoke(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+    runner = CliRunner()
+    invited = runner.invoke(main, ["contacts", "invite", "--agency", "public-security", "--role", "clerk"])
+    assert invited.exit_code == 0, invited.output
+    code = invited.stdout.strip().splitlines()[0]
+    assert len(code) == CODE_LENGTH
+    listed = runner.invoke(main, ["contacts", "list", "--invites"])
+    assert listed.exit_code == 0 and code in listed.output and "public-security" in listed.output
+
+    refused = runner.invoke(main, ["contacts", "invite", "--agency", "nowhere", "--role", "clerk"])
+    assert refused.exit_code != 0 and "not_found" in refused.output
+    assert runner.invoke(main, ["contacts", "revoke", "999999"]).exit_code != 0
+
+
+async def test_the_revoke_command_revokes_by_telegram_id(
+    session: AsyncSession, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = make_clock()
+    await bind(session, clock, await create_invite(session, clock, "education", "clerk"), 8080, "郑")
+    await session.commit()
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+    runner = CliRunner()
+    result = await _invoke(runner, ["contacts", "revoke", "8080"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    contact = await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == 8080))
+    assert contact is not None and not contact.active and contact.revoked_at is not None
+    listed = await _invoke(runner, ["contacts", "list"])
+    assert "revoked" in listed.output and "郑" in listed.output
+
+
+async def _invoke(runner: CliRunner, args: list[str]):  # type: ignore[no-untyped-def]
+    """The CLI runs its own event loop: call it from a worker thread while this test's loop waits."""
+    import asyncio
+
+    return await asyncio.to_thread(runner.invoke, main, args)
