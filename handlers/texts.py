@@ -12,10 +12,10 @@ import re
 import string
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import opencc
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from storage.datafile import DataFileError, load_model
 
@@ -31,40 +31,38 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def _check_messages(messages: dict[str, str]) -> dict[str, str]:
-    for key, text in messages.items():
-        if not _KEY.match(key):
-            raise ValueError(f"bad message key {key!r}: use lower-case words joined by dots")
-        if not text.strip():
-            raise ValueError(f"message {key!r} is empty")
-        try:
-            names = placeholders(text)
-        except ValueError as exc:
-            raise ValueError(f"message {key!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
-        if any(not name.isidentifier() for name in names):
-            raise ValueError(f"message {key!r}: placeholders must be plain names like {{name}}")
-    return messages
+def _check_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise ValueError(f"bad message key {key!r}: use lower-case words joined by dots")
+    return key
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty message")
+    try:
+        names = placeholders(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (write {{{{ and }}}} for literal braces)") from None
+    if any(not name.isidentifier() for name in names):
+        raise ValueError("placeholders must be plain names like {name}")
+    return text
+
+
+#: Validated one by one, so an error names the message's own line.
+MessageKey = Annotated[str, AfterValidator(_check_key)]
+MessageText = Annotated[str, AfterValidator(_check_text)]
 
 
 class CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    messages: dict[str, str]
-
-    @field_validator("messages")
-    @classmethod
-    def _valid(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_messages(value)
+    messages: dict[MessageKey, MessageText]
 
 
 class OverridesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     replace: dict[str, str] = {}
-    messages: dict[str, str] = {}
-
-    @field_validator("messages")
-    @classmethod
-    def _valid(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_messages(value)
+    messages: dict[MessageKey, MessageText] = {}
 
 
 def load_catalogue(directory: Path = TEXTS_DIR) -> dict[str, str]:
