@@ -163,3 +163,69 @@ def render_yaml(suggestions: Mapping[str, list[Suggestion]], sizes: Mapping[str,
         for s in suggestions[label]:
             lines.append(f"    {s.word}: {s.weight:.1f}  # in {s.inside}, elsewhere {s.outside}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One labelled message as the area scorer sees it."""
+
+    counts: Mapping[str, int]  # word -> occurrences
+    label: str
+    agency_area: str | None = None  # area of a confidently named agency
+    agency_bonus: float = 0.0  # what that agency adds to its area
+
+
+def area_score(counts: Mapping[str, int], owner: Mapping[str, tuple[str, float]]) -> dict[str, float]:
+    """The tagger's area score: a keyword's weight, a repeated one 1 + log(count) times."""
+    scores: dict[str, float] = {}
+    for word, count in counts.items():
+        if (hit := owner.get(word)) is not None:
+            factor = 1 + math.log(count) if count > 1 else 1.0
+            scores[hit[0]] = scores.get(hit[0], 0.0) + hit[1] * factor
+    return scores
+
+
+def tune_weights(
+    samples: list[Sample],
+    areas: Mapping[str, Mapping[str, float]],
+    *,
+    epochs: int = 3,
+    rate: float = 0.1,
+    floor: float = 0.1,
+    frozen: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, float]]:
+    """Adjust keyword weights (averaged perceptron) so the scorer gets the labelled messages right.
+
+    The rules stay the same readable list, keyword: weight; only the numbers move. When a message is
+    put in the wrong area, the keywords it has of its true area gain a little, those of the wrongly
+    chosen area lose a little (never below ``floor``). Averaging over the steps keeps it stable.
+    Words in ``frozen`` (hand-set weights) keep their weight.
+    """
+    owner = {word: (area, weight) for area, keywords in areas.items() for word, weight in keywords.items()}
+    weights = {word: weight for word, (_, weight) in owner.items()}
+    totals = dict(weights)
+    steps = 1
+    for _ in range(epochs):
+        for sample in samples:
+            current = {word: (owner[word][0], weights[word]) for word in sample.counts if word in owner}
+            scores = area_score(sample.counts, current)
+            if sample.agency_area:
+                scores[sample.agency_area] = scores.get(sample.agency_area, 0.0) + sample.agency_bonus
+            if not scores:
+                continue
+            predicted = max(scores, key=lambda area: scores[area])
+            if predicted == sample.label:
+                continue
+            for word, (area, _) in current.items():
+                if word in frozen:
+                    continue
+                count = sample.counts[word]
+                step = rate * (1 + math.log(count) if count > 1 else 1.0)
+                if area == sample.label:
+                    weights[word] += step
+                elif area == predicted:
+                    weights[word] = max(floor, weights[word] - step)
+        for word, weight in weights.items():
+            totals[word] += weight
+        steps += 1
+    return {area: {word: round(totals[word] / steps, 1) for word in keywords} for area, keywords in areas.items()}
