@@ -213,6 +213,9 @@ def evaluation_router() -> Router:
     @router.message(Evaluate.agency, F.text, not_command)
     async def search(message: Message, state: FSMContext, session: AsyncSession, tr: Translator) -> None:
         ev = (await state.get_data()).get("ev") or {}
+        if "c" not in ev:  # state without its data (edited storage): start over
+            await message.answer(tr("evaluate.use_buttons"))
+            return
         found = await evaluations.search_agencies(session, message.text or "")
         builder = agencies_keyboard(found, ev["c"], tr)
         back = InlineKeyboardBuilder()

@@ -67,7 +67,7 @@ def not_command(message: Message) -> bool:
 async def refused(query: CallbackQuery, session: AsyncSession, error: DomainError, tr: Translator) -> None:
     """Undo whatever the refused action touched and say why, politely, in a toast."""
     await session.rollback()
-    await query.answer(error_text(error, tr), show_alert=True)
+    await query.answer(error_text(error, tr))
 
 
 # --- the router -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from handlers.citizen_notices import render_citizen_notice
 from handlers.texts import default_texts
 from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
 from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
-from tests.factories import events_of, make_clock, make_complaint, make_contact, make_deadlines
+from tests.factories import agency, events_of, make_clock, make_complaint, make_contact, make_deadlines
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.citizens import get_or_create_citizen
@@ -33,6 +33,7 @@ from workflow.deadlines import Deadlines
 from workflow.outbox import RateLimiter, deliver_due
 
 HANS = default_texts()("zh-Hans")
+HANT = default_texts()("zh-Hant")
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -164,6 +165,37 @@ async def test_status_shows_the_timeline_of_an_own_complaint_in_plain_words(scen
     assert HANS.plain("status.event.accepted", agency="市公安局") in reply.text
     assert "11月23日 10:00" in reply.text  # event times in local time
     assert HANS.plain("status.button.withdraw") in [b["text"] for row in reply.inline_keyboard or [] for b in row]
+
+
+async def test_the_timeline_names_the_transfer_but_not_the_agencies_internal_back_and_forth(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    async with scene.session_factory() as session:
+        traffic_id = (await agency(session, "traffic-police")).id
+        _, traffic = await make_contact(session, "traffic-police")
+        await session.commit()
+    await scene.act("transfer", complaint.id, traffic_id, "属于交通管理事项")
+    async with scene.session_factory() as session:
+        await lifecycle.decline_transfer(
+            session, scene.clock, scene.deadlines, complaint.id, traffic, "不属本支队职责，见三定方案"
+        )
+        await session.commit()
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    reply = await scene.me.wait_for_reply(contains=complaint.tracking_no)
+    assert HANS.plain("status.event.transfer_requested", agency="市公安局交通警察支队") in reply.text
+    assert "三定方案" not in reply.text and "退回" not in reply.text
+    assert HANS.plain("status.word.assigned") in reply.text
+
+
+async def test_a_traditional_reader_sees_status_words_and_due_dates_in_traditional(scene: Scene) -> None:
+    reader = scene.harness.user(name="陳大文", language_code="zh-hk")
+    async with scene.session_factory() as session:
+        citizen = await get_or_create_citizen(session, reader.user.id, display_name="陳大文", language="zh-Hant")
+        await session.commit()
+    complaint = await scene.complaint(citizen=citizen)
+    await scene.act("accept", complaint.id)
+    await reader.send("/my")
+    reply = await reader.wait_for_reply(contains=complaint.tracking_no)
+    assert HANT.plain("status.word.accepted") in reply.text and "辦結期限" in reply.text and "週" in reply.text
 
 
 async def test_status_button_from_my_opens_the_complaint_and_leads_back(scene: Scene) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from nlp.normalize import to_half_width
 from storage.models import Agency, Citizen, Complaint, ComplaintEvent, EventAction
 from workflow.actors import Actor
 from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
@@ -91,7 +92,7 @@ async def timeline(session: AsyncSession, complaint: Complaint) -> list[Timeline
 
 async def complaint_by_number(session: AsyncSession, citizen: Citizen, tracking_no: str) -> CitizenComplaint:
     """/status: the caller's own complaint with its timeline; anyone else's is "not_found"."""
-    complaint = await complaint_for_citizen(session, citizen.id, tracking_no)
+    complaint = await complaint_for_citizen(session, citizen.id, to_half_width(tracking_no).strip())
     return CitizenComplaint(complaint, await timeline(session, complaint))
 
 
