@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -130,29 +131,75 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
-def _cohort(start: datetime, end: datetime, agency_id: int | None) -> ColumnElement[bool]:
-    """Complaints received in the month; withdrawn ones are the citizen's choice, not the agency's work."""
-    condition = and_(C.c.created_at >= start, C.c.created_at < end, C.c.status != ComplaintStatus.WITHDRAWN.value)
-    if agency_id is not None:
-        condition = and_(condition, C.c.owner_agency_id == agency_id)
-    return condition
+@dataclass(frozen=True)
+class _Period:
+    start: datetime
+    end: datetime
+    as_of: datetime
+
+
+class _Scope:
+    """Contiguous months in one pass over the tables: the expensive part is reading the big tables, so
+    the publication's month and the month before it (for the change) share every scan."""
+
+    def __init__(self, periods: list[_Period], agency_id: int | None) -> None:
+        self.periods = periods
+        received = C.c.created_at
+        # Withdrawn complaints are the citizen's choice, not the agency's work.
+        self.all_owners = and_(
+            received >= periods[0].start, received < periods[-1].end, C.c.status != ComplaintStatus.WITHDRAWN.value
+        )
+        self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
+        whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
+        self.period = case(*reversed(whens), else_=literal_column("0")).label("period")
+
+    def before_cut_off(self, column: Any) -> ColumnElement[bool]:
+        """``column`` <= the cut-off of the complaint's own month (a bind per month keeps it portable)."""
+        if len(self.periods) == 1:
+            return column <= self.periods[0].as_of
+        return or_(
+            *(
+                and_(C.c.created_at >= period.start, C.c.created_at < period.end, column <= period.as_of)
+                for period in self.periods
+            )
+        )
+
+    def past_due(self) -> ColumnElement[bool]:
+        if len(self.periods) == 1:
+            return C.c.resolve_due_at < self.periods[0].as_of
+        return or_(
+            *(
+                and_(C.c.created_at >= period.start, C.c.created_at < period.end, C.c.resolve_due_at < period.as_of)
+                for period in self.periods
+            )
+        )
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _complaint_counts(session: AsyncSession, cohort: ColumnElement[bool], as_of: datetime) -> dict:
+Counts = dict[tuple[int, int | None], dict[str, int]]  # (period, agency) -> field -> count
+
+
+def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
+    row = counts.setdefault(key, {})
+    for name, value in values.items():
+        row[name] = row.get(name, 0) + int(value)
+
+
+async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
     acknowledged = and_(
-        C.c.acknowledged_at <= as_of,
+        scope.before_cut_off(C.c.acknowledged_at),
         or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at),
     )
-    resolved = C.c.resolved_at <= as_of
+    resolved = scope.before_cut_off(C.c.resolved_at)
     on_time = and_(resolved, or_(C.c.resolve_due_at.is_(None), C.c.resolved_at <= C.c.resolve_due_at))
     # Unresolved past the deadline at the cut-off, or resolved after it (a late resolution stays late).
-    overdue = and_(C.c.resolve_due_at < as_of, or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
+    overdue = and_(scope.past_due(), or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
     query = (
         select(
+            scope.period,
             C.c.owner_agency_id,
             func.count(),
             _count_if(acknowledged),
@@ -160,85 +207,94 @@ async def _complaint_counts(session: AsyncSession, cohort: ColumnElement[bool], 
             _count_if(on_time),
             _count_if(overdue),
         )
-        .where(cohort)
-        .group_by(C.c.owner_agency_id)
+        .where(scope.cohort)
+        .group_by(scope.period, C.c.owner_agency_id)
     )
-    names = ("received", "acknowledged_on_time", "resolved", "resolved_on_time", "overdue")
-    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in await session.execute(query)}
+    for period, owner, *values in await session.execute(query):
+        names = ("received", "acknowledged_on_time", "resolved", "resolved_on_time", "overdue")
+        _add(counts, (period, owner), **dict(zip(names, values, strict=True)))
 
 
-async def _event_counts(session: AsyncSession, cohort: ColumnElement[bool], as_of: datetime) -> dict:
-    reopened = E.c.action == EventAction.REOPENED.value
-    in_progress = and_(reopened, or_(C.c.resolved_at.is_(None), C.c.resolved_at > as_of))
+async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | None, counts: Counts) -> None:
+    """Reopenings and extensions count for the owner; transfers for the receiving agency, since the
+    decline is the receiver's act — so this reads the whole month and filters by agency here."""
+    requested = E.c.action == EventAction.TRANSFER_REQUESTED.value
+    declined = E.c.action == EventAction.TRANSFER_DECLINED.value
+    receiver = case((requested, E.c.to_agency_id), (declined, E.c.agency_id)).label("receiver")
+    in_progress = or_(C.c.resolved_at.is_(None), ~scope.before_cut_off(C.c.resolved_at))
     query = (
         select(
+            scope.period,
+            E.c.action,
             C.c.owner_agency_id,
-            func.count(func.distinct(case((reopened, E.c.complaint_id)))),
+            receiver,
+            func.count(),
+            func.count(func.distinct(E.c.complaint_id)),
             func.count(func.distinct(case((in_progress, E.c.complaint_id)))),
-            _count_if(E.c.action == EventAction.EXTENSION_APPROVED.value),
         )
         .select_from(E.join(C, E.c.complaint_id == C.c.id))
         .where(
-            cohort,
-            E.c.action.in_([EventAction.REOPENED.value, EventAction.EXTENSION_APPROVED.value]),
-            E.c.at <= as_of,
+            scope.all_owners,
+            E.c.action.in_(
+                [
+                    EventAction.REOPENED.value,
+                    EventAction.EXTENSION_APPROVED.value,
+                    EventAction.TRANSFER_REQUESTED.value,
+                    EventAction.TRANSFER_DECLINED.value,
+                ]
+            ),
+            scope.before_cut_off(E.c.at),
         )
-        .group_by(C.c.owner_agency_id)
+        .group_by(scope.period, E.c.action, C.c.owner_agency_id, receiver)
     )
-    names = ("reopened", "reopened_in_progress", "extensions")
-    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in await session.execute(query)}
+    for period, action, owner, to, events, complaints, pending in await session.execute(query):
+        if action in (EventAction.TRANSFER_REQUESTED, EventAction.TRANSFER_DECLINED):
+            if agency_id is None or to == agency_id:
+                field_name = "transfers_in" if action == EventAction.TRANSFER_REQUESTED else "declined"
+                _add(counts, (period, to), **{field_name: events})
+        elif agency_id is None or owner == agency_id:
+            if action == EventAction.REOPENED:
+                _add(counts, (period, owner), reopened=complaints, reopened_in_progress=pending)
+            else:
+                _add(counts, (period, owner), extensions=events)
 
 
-async def _transfer_counts(
-    session: AsyncSession, start: datetime, end: datetime, as_of: datetime, agency_id: int | None
-) -> dict:
-    """Counted against the receiving agency, not the owner: the decline is the receiver's act."""
-    requested = E.c.action == EventAction.TRANSFER_REQUESTED.value
-    receiver = case((requested, E.c.to_agency_id), else_=E.c.agency_id).label("receiver")
-    query = (
-        select(receiver, _count_if(requested), _count_if(E.c.action == EventAction.TRANSFER_DECLINED.value))
-        .select_from(E.join(C, E.c.complaint_id == C.c.id))
-        .where(
-            _cohort(start, end, None),
-            E.c.action.in_([EventAction.TRANSFER_REQUESTED.value, EventAction.TRANSFER_DECLINED.value]),
-            E.c.at <= as_of,
-        )
-        .group_by(receiver)
-    )
-    if agency_id is not None:
-        query = query.where(receiver == agency_id)
-    return {row[0]: {"transfers_in": row[1], "declined": row[2]} for row in await session.execute(query)}
+async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
+    """The latest rating of each complaint counts: a 不满意 followed by 重办 and a new rating is one vote.
 
-
-async def _rating_counts(session: AsyncSession, cohort: ColumnElement[bool], as_of: datetime) -> dict:
-    """The latest rating of each complaint counts: a 不满意 followed by 重办 and a new rating is one vote."""
+    One pass without a self-join: per complaint, max(id × 2 + satisfied) is the latest rating's id with
+    its verdict in the lowest bit.
+    """
+    good = V.c.rating.in_([Rating.SATISFIED.value, Rating.FAIRLY_SATISFIED.value])
     latest = (
-        select(C.c.owner_agency_id.label("owner"), func.max(V.c.id).label("id"))
+        select(
+            scope.period,
+            C.c.owner_agency_id.label("owner"),
+            func.max(cast(V.c.id, BigInteger) * 2 + case((good, 1), else_=0)).label("code"),
+        )
         .select_from(V.join(C, V.c.complaint_id == C.c.id))
-        .where(cohort, V.c.kind == EvaluationKind.COMPLAINT_RATING.value, V.c.created_at <= as_of)
-        .group_by(V.c.complaint_id, C.c.owner_agency_id)
+        .where(scope.cohort, V.c.kind == EvaluationKind.COMPLAINT_RATING.value, scope.before_cut_off(V.c.created_at))
+        .group_by(scope.period, C.c.owner_agency_id, V.c.complaint_id)
         .subquery()
     )
-    good = V.c.rating.in_([Rating.SATISFIED.value, Rating.FAIRLY_SATISFIED.value])
-    query = (
-        select(latest.c.owner, func.count(), _count_if(good))
-        .select_from(latest.join(V, V.c.id == latest.c.id))
-        .group_by(latest.c.owner)
+    query = select(latest.c.period, latest.c.owner, func.count(), func.sum(latest.c.code % 2)).group_by(
+        latest.c.period, latest.c.owner
     )
-    return {row[0]: {"rated": row[1], "satisfied": row[2]} for row in await session.execute(query)}
+    for period, owner, rated, satisfied in await session.execute(query):
+        _add(counts, (period, owner), rated=rated, satisfied=satisfied or 0)
 
 
-async def _problem_counts(session: AsyncSession, cohort: ColumnElement[bool]) -> dict[int | None, dict[str, int]]:
+async def _problem_counts(session: AsyncSession, scope: _Scope) -> dict[tuple[int, int | None], dict[str, int]]:
     query = (
-        select(C.c.owner_agency_id, P.c.problem_type, func.count())
+        select(scope.period, C.c.owner_agency_id, P.c.problem_type, func.count())
         .select_from(P.join(C, P.c.complaint_id == C.c.id))
-        .where(cohort)
-        .group_by(C.c.owner_agency_id, P.c.problem_type)
+        .where(scope.cohort)
+        .group_by(scope.period, C.c.owner_agency_id, P.c.problem_type)
     )
-    counts: dict[int | None, dict[str, int]] = {}
-    for owner, problem, count in await session.execute(query):
-        counts.setdefault(owner, {})[problem] = count
-    return counts
+    problems: dict[tuple[int, int | None], dict[str, int]] = {}
+    for period, owner, problem, count in await session.execute(query):
+        problems.setdefault((period, owner), {})[problem] = count
+    return problems
 
 
 def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -248,6 +304,71 @@ def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
 def _sum(rows: list[AgencyFigures], **identity: object) -> AgencyFigures:
     totals = {name: sum(getattr(row, name) for row in rows) for name in COUNT_FIELDS}
     return AgencyFigures(**identity, **totals)  # type: ignore[arg-type]
+
+
+async def figures_for_months(
+    session: AsyncSession,
+    months: list[tuple[date, datetime]],
+    zone: ZoneInfo,
+    *,
+    agency_id: int | None = None,
+) -> list[MonthFigures]:
+    """Figures for consecutive months, each with its own cut-off, ``months`` = [(month, as_of), …] in
+    calendar order; one pass over the tables for all of them."""
+    bounds = [month_bounds(month, zone) for month, _ in months]
+    if any(bounds[index][1] != bounds[index + 1][0] for index in range(len(bounds) - 1)):
+        raise ValueError("months must be consecutive, in calendar order")
+    periods = [
+        _Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
+    ]
+    scope = _Scope(periods, agency_id)
+    counts: Counts = {}
+    await _complaint_counts(session, scope, counts)
+    await _event_counts(session, scope, agency_id, counts)
+    await _rating_counts(session, scope, counts)
+    problems = await _problem_counts(session, scope)
+
+    listed = select(Agency).order_by(Agency.id)
+    if agency_id is not None:
+        listed = listed.where(Agency.id == agency_id)
+    else:
+        mentioned = {owner for _, owner in counts if owner is not None}
+        listed = listed.where(
+            or_(and_(Agency.active, Agency.role != AgencyRole.OVERSIGHT.value), Agency.id.in_(mentioned))
+        )
+    catalogue = (await session.scalars(listed)).all()
+    result = []
+    for index, ((month, _), period) in enumerate(zip(months, periods, strict=True)):
+        agencies = [
+            AgencyFigures(agency.id, agency.code, agency.name, agency.area, **counts.get((index, agency.id), {}))
+            for agency in catalogue
+        ]
+        # Transfers are keyed by the receiver, so a transfer to nobody cannot be counted twice in the total.
+        unrouted = replace(
+            AgencyFigures(None, "", "", None, **counts.get((index, None), {})), transfers_in=0, declined=0
+        )
+        all_problems: dict[str, int] = {}
+        for (problem_period, _), found in problems.items():
+            if problem_period == index:
+                for problem, count in found.items():
+                    all_problems[problem] = all_problems.get(problem, 0) + count
+        result.append(
+            MonthFigures(
+                month=date(month.year, month.month, 1),
+                start=period.start,
+                end=period.end,
+                as_of=period.as_of,
+                agencies=agencies,
+                total=_sum([*agencies, unrouted], agency_id=None, code="", name="合计", area=None),
+                problem_types=_ranked(all_problems),
+                problems_by_agency={
+                    owner: _ranked(found)
+                    for (problem_period, owner), found in problems.items()
+                    if problem_period == index and owner is not None
+                },
+            )
+        )
+    return result
 
 
 async def monthly_figures(
@@ -263,48 +384,5 @@ async def monthly_figures(
     ``as_of`` is the cut-off for the complaints' state (acknowledged, resolved, rated …); it defaults to
     now. Passing it makes a publication reproducible: the same cut-off always gives the same figures.
     """
-    start, end = month_bounds(month, zone)
-    as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
-    cohort = _cohort(start, end, agency_id)
-    by_agency: dict[int | None, dict[str, int]] = {}
-    for part in (
-        await _complaint_counts(session, cohort, as_of),
-        await _event_counts(session, cohort, as_of),
-        await _rating_counts(session, cohort, as_of),
-        await _transfer_counts(session, start, end, as_of, agency_id),
-    ):
-        for owner, counts in part.items():
-            by_agency.setdefault(owner, {}).update({name: int(value) for name, value in counts.items()})
-    problems = await _problem_counts(session, cohort)
-
-    listed = select(Agency).order_by(Agency.id)
-    if agency_id is not None:
-        listed = listed.where(Agency.id == agency_id)
-    else:
-        mentioned = [owner for owner in by_agency if owner is not None]
-        listed = listed.where(
-            or_(and_(Agency.active, Agency.role != AgencyRole.OVERSIGHT.value), Agency.id.in_(mentioned))
-        )
-    agencies = [
-        AgencyFigures(agency.id, agency.code, agency.name, agency.area, **by_agency.get(agency.id, {}))
-        for agency in (await session.scalars(listed)).all()
-    ]
-    unrouted = AgencyFigures(None, "", "", None, **by_agency.get(None, {}))
-    # Transfers are keyed by the receiver, so a transfer to nobody cannot be counted twice in the total.
-    total = _sum(
-        [*agencies, replace(unrouted, transfers_in=0, declined=0)], agency_id=None, code="", name="合计", area=None
-    )
-    all_problems: dict[str, int] = {}
-    for counts in problems.values():
-        for problem, count in counts.items():
-            all_problems[problem] = all_problems.get(problem, 0) + count
-    return MonthFigures(
-        month=date(month.year, month.month, 1),
-        start=start,
-        end=end,
-        as_of=as_of,
-        agencies=agencies,
-        total=total,
-        problem_types=_ranked(all_problems),
-        problems_by_agency={owner: _ranked(counts) for owner, counts in problems.items() if owner is not None},
-    )
+    [figures] = await figures_for_months(session, [(month, as_of or datetime.now(UTC))], zone, agency_id=agency_id)
+    return figures

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
-from reports.figures import MonthFigures, month_bounds, monthly_figures, previous_month
+from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
 from reports.ranking import Change, Ranked, change, rank_agencies
 from reports.redaction import redact_for_publication
 from storage.models import Agency, Citizen, Complaint, ComplaintProblem, ComplaintStatus, Evaluation, EvaluationKind
@@ -174,8 +174,9 @@ async def build_publication(
     before = previous_month(month)
     start, _ = month_bounds(month, zone)
     previous_start, _ = month_bounds(before, zone)
-    current = await monthly_figures(session, month, zone, as_of=as_of)
-    previous = await monthly_figures(session, before, zone, as_of=as_of - (start - previous_start))
+    previous, current = await figures_for_months(
+        session, [(before, as_of - (start - previous_start)), (month, as_of)], zone
+    )
     return Publication(
         month=month,
         zone=zone.key,
