@@ -118,3 +118,16 @@ def test_rules_suggest_prints_reviewable_yaml_with_counts(runner: CliRunner, tmp
     assert result.exit_code == 0, result.output
     assert "  城乡建设:  # mined (6 messages)" in result.output
     assert "物业: " in result.output and "# in 6, elsewhere 0" in result.output
+
+
+def test_weight_tuning_moves_weights_towards_the_labels_and_keeps_frozen_ones() -> None:
+    from nlp.mining import Sample, area_score, tune_weights
+
+    areas = {"城乡建设": {"小区": 2.0, "物业": 1.0}, "环境保护": {"噪音": 1.0, "污染": 1.5}}
+    samples = [Sample({"小区": 1, "噪音": 1}, "环境保护")] * 4 + [Sample({"小区": 1, "物业": 1}, "城乡建设")] * 4
+    tuned = tune_weights(samples, areas, epochs=5, rate=0.5, frozen=frozenset({"污染"}))
+    owner = {w: (a, wt) for a, kws in tuned.items() for w, wt in kws.items()}
+    scores = area_score({"小区": 1, "噪音": 1}, owner)
+    assert max(scores, key=scores.__getitem__) == "环境保护"
+    assert tuned["环境保护"]["噪音"] > 1.0 and tuned["城乡建设"]["小区"] < 2.0
+    assert tuned["环境保护"]["污染"] == 1.5
