@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import Message
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import FloodMiddleware
+from handlers import build_routers
 from handlers.texts import default_texts
 from storage.models import ProcessedUpdate
 from tests.botapi import Harness, Sandbox, running_bot, sandbox_server
+from workflow.errors import DomainError
 
 HANS = default_texts()("zh-Hans")
 HANT = default_texts()("zh-Hant")
@@ -149,3 +156,27 @@ async def test_the_bot_reaches_the_custom_api_base_it_was_given(harness: Harness
     called = [name for name, _ in harness.world.calls]
     assert {"getMe", "deleteWebhook", "setMyCommands", "getUpdates"} <= set(called)
     assert str(harness.bot.session.api.base).startswith(harness.sandbox.api_base)
+
+
+def refusing_router() -> Router:
+    """A handler that writes conversation state, then has its action refused by the workflow."""
+    router = Router(name="refusing")
+
+    @router.message(Command("rate"))
+    async def rate(message: Message, state: FSMContext) -> None:
+        await state.set_state("rating:half-done")
+        raise DomainError("already_rated")
+
+    return router
+
+
+async def test_a_refused_action_is_explained_in_the_users_script_and_its_writes_roll_back(
+    session_factory: async_sessionmaker[AsyncSession], sandbox: Sandbox
+) -> None:
+    shipped = build_routers()
+    async with running_bot(session_factory, sandbox, routers=[refusing_router(), *shipped]) as harness:
+        user = harness.user(name="陳先生", language_code="zh-tw")
+        await user.send("/rate")
+        assert (await user.wait_for_reply()).text == HANT.plain("error.already_rated")
+        key = StorageKey(bot_id=harness.bot.id, chat_id=user.user.id, user_id=user.user.id)
+        assert await harness.dispatcher.storage.get_state(key) is None
