@@ -451,3 +451,17 @@ async def test_a_month_without_complaints_has_zero_counts_and_no_rates(session: 
     assert figures.total.received == 0
     assert figures.total.response_rate is None and figures.total.satisfaction_rate is None
     assert figures.problem_types == []
+
+
+async def test_two_months_in_one_pass_equal_each_month_computed_alone(session: AsyncSession) -> None:
+    from reports.figures import figures_for_months
+
+    await build_october(session)
+    september_cut_off = CUT_OFF - timedelta(days=30)
+    both = await figures_for_months(session, [(date(2026, 9, 1), september_cut_off), (OCTOBER, CUT_OFF)], ZONE)
+    alone = [
+        await monthly_figures(session, date(2026, 9, 1), ZONE, as_of=september_cut_off),
+        await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF),
+    ]
+    assert both == alone
+    assert both[0].total.received == 1 and both[0].total.satisfied == 1
