@@ -7,6 +7,8 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from minsheng.settings import Settings
 from tests.test_reports_exports import SECRETS
-from tests.test_reports_figures import CUT_OFF, build_october
+from tests.test_reports_figures import CUT_OFF, OCTOBER, build_october
 from web.app import create_app
 from web.publication import CLOCK
 from workflow.clock import FixedClock
@@ -112,3 +114,18 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
             await phone.screenshot(path=str(ARTIFACTS / f"publication-2026-10-phone-{backend}.png"), full_page=True)
         finally:
             await browser.close()
+
+
+async def test_a_month_is_computed_once_per_few_minutes_whoever_asks(client: TestClient) -> None:
+    from web.publication import CACHE
+
+    cache = client.app[CACHE]
+    first = await cache.get(_request(client), OCTOBER)
+    assert await cache.get(_request(client), OCTOBER) is first
+    client.app[CLOCK].advance(cache.ttl)
+    assert await cache.get(_request(client), OCTOBER) is not first
+
+
+def _request(client: TestClient) -> Any:
+    """What the cache needs of a request: the application."""
+    return SimpleNamespace(app=client.app)

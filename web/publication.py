@@ -6,7 +6,8 @@ citizen's identity. Figures are taken as of the moment of the request (the page 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import asyncio
+from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
@@ -39,9 +40,33 @@ def _month(request: web.Request) -> date:
     return month
 
 
+class PublicationCache:
+    """A month's publication is reused for a few minutes: the page needs no login, so a burst of visitors
+    (or a crawler) must not become a burst of month-wide GROUP BY queries. One computation at a time per
+    month; the others wait for it."""
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.ttl = ttl
+        self.entries: dict[date, Publication] = {}
+        self.locks: dict[date, asyncio.Lock] = {}
+
+    async def get(self, request: web.Request, month: date) -> Publication:
+        now = request.app[CLOCK].now()
+        async with self.locks.setdefault(month, asyncio.Lock()):
+            cached = self.entries.get(month)
+            if cached is not None and timedelta(0) <= now - cached.as_of < self.ttl:
+                return cached
+            async with create_session_factory(request.app[ENGINE])() as session:
+                pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=now)
+            self.entries[month] = pub
+            return pub
+
+
+CACHE = web.AppKey("publication_cache", PublicationCache)
+
+
 async def _publication(request: web.Request, month: date) -> Publication:
-    async with create_session_factory(request.app[ENGINE])() as session:
-        return await build_publication(session, month, request.app[SETTINGS].zone, as_of=request.app[CLOCK].now())
+    return await request.app[CACHE].get(request, month)
 
 
 @routes.get("/publication")
@@ -83,4 +108,5 @@ async def month_download(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app[CLOCK] = SystemClock()
+    app[CACHE] = PublicationCache()
     app.add_routes(routes)
