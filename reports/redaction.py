@@ -33,7 +33,7 @@ _CJK = r"[\u4e00-\u9fff]"
 _NOT_A_NAME_BEFORE = r"(?<![公治保平晚西延泰])"
 #: Characters after 老/小 that make an ordinary word (小时, 老师, 小程序 …) rather than a nickname.
 _NOT_A_NICKNAME = r"(?!时|师|车|米|明|和|路|商|麦|包|程|城|区|学|康|吃)"
-_INTRODUCTIONS = r"我叫|我是|本人是?|名叫|叫做|姓名[:：]?|联系人[:：]?|投诉人[:：]?"
+_INTRODUCTIONS = r"(?<=[，,。；;\s])叫|我叫|我是|本人是?|名叫|叫做|姓名[:：]?|联系人[:：]?|投诉人[:：]?"
 #: Staff named by their role: 工作人员李芳 / 民警王强 / 窗口的张丽.
 _ROLES = r"工作人员|办事员|民警|辅警|医生|护士|职员|窗口的|经办人|负责人"
 #: A given name is one character, or two when the second is not a word that commonly follows a name.
@@ -59,7 +59,7 @@ _UNIT = r"(?:号院|号楼|号|栋|幢|座|单元|层|楼|室|户|弄|排|组)"
 _BELOW_STREET = re.compile(rf"(?<![月0-9０-９第])(?:{_NUM}(?:[-－]{_NUM})?{_UNIT}(?:之{_NUM})?)+(?:{_NUM})?")
 #: Units that only ever appear in addresses; 号/层/楼 alone may be a date, a window or a floor.
 _ADDRESS_UNITS = re.compile(r"号院|号楼|栋|幢|单元|室|户|弄")
-_STREET_ENDINGS = "路街巷道村里弄"
+_STREET_ENDINGS = "路街巷道村里弄段"
 _COMPOUND = re.compile(
     rf"(?<![我你他她们这那本该])(?:{_CJK}{{2,6}})(?:小区|花园|家园|公寓|新村|社区|大院|宿舍|名苑|华庭|公馆)(?={_NUM}|[东西南北]?门|$|[，。,；;\s])"
 )

@@ -44,6 +44,7 @@ def test_real_looking_complaint_keeps_its_substance_and_loses_every_identifier()
         ("本人王小明反映", "本人某某反映"),
         ("联系人：欧阳娜娜", "联系人：某某"),
         ("本人姓王，退休教师", "本人姓某，退休教师"),
+        ("我姓李，叫李明，想投诉", "我姓某，叫某某，想投诉"),
         ("窗口的李阿姨很热情", "窗口的某阿姨很热情"),
         ("张晓明先生和王女士都去了", "某先生和某女士都去了"),
         ("所里的老刘说小陈不在", "所里的老某说小某不在"),
@@ -60,6 +61,7 @@ def test_names_in_the_usual_patterns_are_masked(text: str, expected: str) -> Non
         ("朝阳区建国路8号院12号楼3层漏水", "朝阳区建国路[详细地址]漏水"),
         ("幸福家园5栋1单元门口堆满垃圾", "[详细地址]门口堆满垃圾"),
         ("门牌号是18号，一直没人来修", "门牌号[详细地址]，一直没人来修"),
+        ("芙蓉中路二段99号后面的工地", "芙蓉中路二段[详细地址]后面的工地"),
     ],
 )
 def test_addresses_keep_the_street_and_lose_what_is_below_it(text: str, expected: str) -> None:
