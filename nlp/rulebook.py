@@ -10,7 +10,11 @@ Structural errors are pydantic errors with their line; the checks that need the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,15 +224,49 @@ def check_file(path: Path | str, agencies: Sequence[AgencyLike]) -> tuple[BaseMo
 
 def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
     """Load and check the three files; any problem stops the load, except a rule for an agency that
-    left the catalogue, which is skipped with a warning so a catalogue edit cannot stop the service."""
+    left the catalogue, which is skipped with a warning so a catalogue edit cannot stop the service.
+
+    Parsing and checking a few thousand keywords with line numbers takes longer than the rest of
+    start-up, so checked rules are cached, keyed by the files' bytes and the catalogue."""
     rules_dir = Path(rules_dir)
+    digest = hashlib.sha256(repr(sorted((a.code, a.name, tuple(a.aliases)) for a in agencies)).encode())
+    for name in RULE_FILES:
+        try:
+            digest.update((rules_dir / name).read_bytes())
+        except OSError:
+            digest.update(b"missing")
+    cache = Path(tempfile.gettempdir()) / f"minsheng-rules-{digest.hexdigest()[:20]}.pickle"
+    try:
+        with cache.open("rb") as file:
+            rules, warnings = pickle.load(file)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        rules, warnings = _load_checked(rules_dir, agencies)
+        _write_atomically(cache, pickle.dumps((rules, warnings)))
+    for warning in warnings:
+        log.warning("%s (rule skipped)", warning)
+    return rules
+
+
+def _load_checked(rules_dir: Path, agencies: Sequence[AgencyLike]) -> tuple[Rules, list[str]]:
     models: dict[str, BaseModel] = {}
+    warnings: list[str] = []
     for name in RULE_FILES:
         model, problems = check_file(rules_dir / name, agencies)
         unknown_code = [p for p in problems if p.endswith(UNKNOWN_AGENCY)]
-        for problem in unknown_code:
-            log.warning("%s:%s (rule skipped)", rules_dir / name, problem)
+        warnings += [f"{rules_dir / name}:{problem}" for problem in unknown_code]
         if model is None or len(problems) > len(unknown_code):
             raise DataFileError(rules_dir / name, [p for p in problems if p not in unknown_code])
         models[name] = model
-    return Rules(models[AREAS_FILE], models[AGENCIES_FILE], models[PROBLEM_TYPES_FILE])  # type: ignore[arg-type]
+    rules = Rules(models[AREAS_FILE], models[AGENCIES_FILE], models[PROBLEM_TYPES_FILE])  # type: ignore[arg-type]
+    return rules, warnings
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A cache file appears whole or not at all; failing to write one only costs time."""
+    try:
+        fd, partial = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        log.warning("cannot write cache %s: %s", path, exc)
