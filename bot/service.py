@@ -119,6 +119,8 @@ class BotService:
         self._tagger = await load_tagger(self.session_factory, self.settings)
         if self.world is not None:
             sandbox.setup(app, self.world)
+            if self.settings.web_host not in ("127.0.0.1", "localhost", "::1"):
+                log.warning("sandbox on %s: anyone who reaches it can act as any sandbox user", self.settings.web_host)
             return
         api_base = str(self.settings.bot_api_base).rstrip("/") if self.settings.bot_api_base else None
         self.runtime = self._runtime(api_base, self._tagger)
