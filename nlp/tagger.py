@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,25 @@ class TagResult:
     personal_data: tuple[PersonalSpan, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; this is what ``Complaint.tagging`` stores."""
-        return asdict(self)
+        """JSON-ready; this is what ``Complaint.tagging`` stores (built by hand: ``asdict`` deep-copies
+        and costs as much as the matching)."""
+        return {
+            "normalized_text": self.normalized_text,
+            "script": self.script,
+            "agency": self.agency,
+            "agency_name": self.agency_name,
+            "confidence": self.confidence,
+            "low_confidence": self.low_confidence,
+            "candidates": [{"code": c.code, "name": c.name, "score": c.score} for c in self.candidates],
+            "area": self.area,
+            "area_confidence": self.area_confidence,
+            "problem_types": list(self.problem_types),
+            "evidence": [
+                {"kind": e.kind, "value": e.value, "word": e.word, "start": e.start, "end": e.end}
+                for e in self.evidence
+            ],
+            "personal_data": [{"kind": p.kind, "start": p.start, "end": p.end} for p in self.personal_data],
+        }
 
     def evidence_for(self, kind: str, value: str | None = None) -> tuple[Evidence, ...]:
         return tuple(e for e in self.evidence if e.kind == kind and (value is None or e.value == value))

@@ -133,3 +133,10 @@ def test_hand_labelled_problem_types_reach_the_micro_f1_target(tagger: Tagger) -
         if not want:
             assert not got, message["text"]
     assert 2 * tp / (2 * tp + fp + fn) >= 0.85
+
+
+def test_to_dict_has_every_field_of_the_result(tagger: Tagger) -> None:
+    from dataclasses import asdict
+
+    result = tagger.tag("派出所民警态度恶劣，电话13812345678")
+    assert result.to_dict() == json.loads(json.dumps(asdict(result)))
