@@ -66,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "tipdm2020" / "unlabeled.csv")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--jsonl-texts", type=int, default=0, help="texts for the jsonl process runs (0: all)")
     args = parser.parse_args()
 
     import jieba
@@ -98,23 +99,27 @@ def main() -> None:
         tag_best = min(tag_best, time.perf_counter() - started)
     short = [lat for lat, text in zip(latencies, texts, strict=True) if len(text) <= 1000]
 
+    jsonl_texts = texts[: args.jsonl_texts] if args.jsonl_texts else texts
+    jsonl_chars = sum(len(t) for t in jsonl_texts[1:])
     first_times = []
     for _ in range(3):  # the first run may build the caches; report the warm ones
-        first, rest, peak = jsonl_process(texts)
+        first, rest, peak = jsonl_process(jsonl_texts)
         first_times.append(first)
     first_warm = statistics.median(first_times[1:])
 
-    jieba_rate, tag_rate, jsonl_rate = chars / jieba_best, chars / tag_best, chars / rest
+    jieba_rate, tag_rate, jsonl_rate = chars / jieba_best, chars / tag_best, jsonl_chars / rest
     print(f"{len(texts)} texts, {chars} characters, mean {chars / len(texts):.0f}; best of {args.rounds} rounds")
     print(f"jieba.lcut(HMM=False): {jieba_rate / 1000:.0f} k chars/s ({jieba_best:.2f} s)")
     print(f"Tagger.tag:            {tag_rate / 1000:.0f} k chars/s ({tag_best:.2f} s)")
-    print(f"minsheng tag --jsonl:  {jsonl_rate / 1000:.0f} k chars/s after the first answer ({rest:.2f} s)")
+    print(
+        f"minsheng tag --jsonl:  {jsonl_rate / 1000:.0f} k chars/s after the first answer ({rest:.2f} s, {len(jsonl_texts)} texts)"
+    )
     print(
         f"SUMMARY tag/jieba throughput {tag_rate / jieba_rate:.2f} (jsonl process {jsonl_rate / jieba_rate:.2f})"
         f" | p50 {statistics.median(latencies) * 1000:.2f} ms p99 {percentile(latencies, 0.99) * 1000:.2f} ms"
         f" (≤1000 chars: p99 {percentile(short, 0.99) * 1000:.2f} ms, {len(short)} texts)"
         f" | first tag {first_warm:.2f} s after process start (warm cache)"
-        f" | peak RSS {peak:.0f} MiB (jsonl process) | cpus {os.cpu_count()}"
+        f" | peak RSS {peak:.0f} MiB (jsonl process) | cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f}"
     )
 
 
