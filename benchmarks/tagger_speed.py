@@ -112,7 +112,8 @@ def main() -> None:
     print(f"jieba.lcut(HMM=False): {jieba_rate / 1000:.0f} k chars/s ({jieba_best:.2f} s)")
     print(f"Tagger.tag:            {tag_rate / 1000:.0f} k chars/s ({tag_best:.2f} s)")
     print(
-        f"minsheng tag --jsonl:  {jsonl_rate / 1000:.0f} k chars/s after the first answer ({rest:.2f} s, {len(jsonl_texts)} texts)"
+        f"minsheng tag --jsonl:  {jsonl_rate / 1000:.0f} k chars/s after the first answer"
+        f" ({rest:.2f} s, {len(jsonl_texts)} texts)"
     )
     print(
         f"SUMMARY tag/jieba throughput {tag_rate / jieba_rate:.2f} (jsonl process {jsonl_rate / jieba_rate:.2f})"
