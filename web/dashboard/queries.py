@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,6 @@ class ComplaintFilter:
     major: bool | None = None
     month: date | None = None
     page: int = 1
-    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, query: Mapping[str, str]) -> ComplaintFilter:
