@@ -191,7 +191,7 @@ def tune_weights(
     *,
     epochs: int = 3,
     rate: float = 0.1,
-    floor: float = 0.1,
+    floor: float = 0.05,
     frozen: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, float]]:
     """Adjust keyword weights (averaged perceptron) so the scorer gets the labelled messages right.
@@ -228,4 +228,4 @@ def tune_weights(
         for word, weight in weights.items():
             totals[word] += weight
         steps += 1
-    return {area: {word: round(totals[word] / steps, 1) for word in keywords} for area, keywords in areas.items()}
+    return {area: {word: round(totals[word] / steps, 2) for word in keywords} for area, keywords in areas.items()}
