@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency
 from handlers.agency_cards import (
+    PAGE_SIZE,
     agency_picker,
     back_keyboard,
     card_actions,
@@ -28,6 +29,7 @@ from handlers.agency_cards import (
     card_text,
     evidence_words,
     local_time,
+    pages,
     queue_page,
     status_name,
 )
@@ -90,7 +92,8 @@ async def inbox_view(
     if not items:
         return tr("agency.inbox.empty"), None
     items.sort(key=lambda item: (item.due_at is None, item.due_at, item.id))
-    shown = items[(max(page, 1) - 1) * 5 : max(page, 1) * 5]
+    page = min(max(page, 1), pages(len(items), PAGE_SIZE))
+    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     evidence = {item.id: evidence_words(tr, await complaint_for_actor(session, actor, item.id)) for item in shown}
     return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, evidence)
 

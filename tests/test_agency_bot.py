@@ -114,7 +114,9 @@ async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Offic
     await reply_and_resolve("窗口人员已调岗，向您致歉")
     resolved = await citizen.wait_for_reply(contains="已调岗")
     await citizen.press(label("rate.button.0"), message=resolved)  # 满意
-    await office.harness.world.wait_for(lambda: "已结案" in resolved.text, 10)  # the rating edits the notice
+    await office.harness.world.wait_for(  # thanked in a new message or in the edited notice
+        lambda: any("已结案" in m.text for m in citizen.bot_messages() if m.message_id >= resolved.message_id), 10
+    )
     await office.deliver()
     rated = await traffic.wait_for_reply(contains="的评价：满意")
     assert number in rated.text
