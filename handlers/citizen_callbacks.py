@@ -128,3 +128,23 @@ async def drop_buttons(query: CallbackQuery) -> None:
     except TelegramBadRequest as exc:
         if "not modified" not in str(exc):
             raise
+
+
+async def annotate(query: CallbackQuery, text: str) -> None:
+    """Answer the press by adding ``text`` under the pressed message and taking its buttons off, so a
+    notice keeps what it said (the agency's reply) and shows the outcome; if the message cannot grow
+    (Telegram's length limit), the buttons go and ``text`` comes as a new message."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(f"{message.html_text}\n\n{text}", reply_markup=None)
+    except TelegramBadRequest:
+        if message.reply_markup:
+            try:
+                await message.edit_reply_markup(reply_markup=None)
+            except TelegramBadRequest as exc:
+                if "not modified" not in str(exc):
+                    raise
+        await message.answer(text)

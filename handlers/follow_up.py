@@ -22,6 +22,7 @@ from handlers.citizen_callbacks import (
     RateStep,
     StatusOf,
     Withdraw,
+    annotate,
     drop_buttons,
     rating_of,
     show,
@@ -317,8 +318,8 @@ async def _rate(
     *,
     keep_message: bool,
 ) -> None:
-    """Rate; with ``keep_message`` (a notice carrying the agency's reply) the pressed message keeps its
-    text and loses its buttons, and the answer comes as a new message."""
+    """Rate; with ``keep_message`` (a notice carrying the agency's reply) the answer is added under the
+    pressed message's text instead of replacing it."""
     try:
         complaint = await lifecycle.rate(
             session, clock, deadlines, complaint_id, Actor.citizen(citizen), rating, comment
@@ -330,9 +331,7 @@ async def _rate(
     if not keep_message:
         await show(query, text)
         return
-    await drop_buttons(query)
-    if isinstance(query.message, Message):
-        await query.message.answer(text)
+    await annotate(query, text)
 
 
 async def _remember_and_set(state: FSMContext, new_state: State, **data: object) -> None:

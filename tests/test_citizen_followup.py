@@ -139,7 +139,9 @@ async def test_my_lists_own_complaints_with_status_words_and_due_dates(scene: Sc
 
 
 async def test_my_pages_through_many_complaints_and_says_so_when_there_are_none(scene: Scene) -> None:
-    await scene.me.send("/my")
+    await scene.me.send("/start")
+    await scene.me.wait_for_reply(contains="民声")
+    await scene.me.press(HANS.plain("menu.my"))  # the menu button is the same as /my
     assert (await scene.me.wait_for_reply()).text == HANS.plain("my.empty")
     made = [await scene.complaint() for _ in range(7)]
     await scene.me.send("/my")
@@ -264,10 +266,11 @@ async def test_dissatisfied_asks_why_reopens_and_a_second_resolution_rated_satis
 async def test_satisfied_closes_at_once_and_thanks_the_citizen(scene: Scene) -> None:
     complaint, notice = await resolved_and_delivered(scene)
     await scene.me.press(HANS.plain("rate.button.1"))
-    await scene.me.wait_for_reply(contains="感谢您的评价（比较满意）")
+    await scene.harness.settle()
     assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
     kept = scene.me.world.find_message(scene.me.user.id, notice.message_id)
-    assert "已为您加急办理户口迁移" in kept.text and not kept.inline_keyboard  # the reply stays, the buttons go
+    assert "已为您加急办理户口迁移" in kept.text  # the agency's reply stays …
+    assert "感谢您的评价（比较满意）" in kept.text and not kept.inline_keyboard  # … the outcome is added
 
 
 async def test_a_double_tapped_rating_button_acts_once(scene: Scene) -> None:
