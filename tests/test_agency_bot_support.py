@@ -104,7 +104,10 @@ class Office:
         return complaint
 
     async def deliver(self) -> None:
-        """Send every due notice through the bot's transport (no per-chat spacing: the clock is fixed)."""
+        """Send every due notice through the bot's transport (no per-chat spacing: the clock is fixed).
+
+        Updates in hand are settled first: a handler answers before its transaction commits."""
+        await self.harness.settle()
         transport = TelegramTransport(
             self.harness.bot,
             default_texts(),
@@ -118,6 +121,8 @@ class Office:
             pass
 
     async def complaint(self, complaint_id: int) -> Complaint:
+        """The complaint as committed once every update in hand is handled."""
+        await self.harness.settle()
         async with self.session_factory() as session:
             found = await session.get(Complaint, complaint_id)
             assert found is not None
