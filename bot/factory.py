@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import (
+    CommitBeforeSending,
     DbSessionMiddleware,
     DuplicateUpdateMiddleware,
     FloodMiddleware,
@@ -43,6 +44,7 @@ PROCESSED_UPDATE_RETENTION = timedelta(days=7)
 def create_bot(token: str, api_base: str | None = None) -> Bot:
     """A Bot that speaks HTML; ``api_base`` points it at a self-hosted Bot API server (or the sandbox)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    session.middleware(CommitBeforeSending())
     return Bot(
         token,
         session=session,

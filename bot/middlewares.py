@@ -5,6 +5,8 @@
 3. :class:`DuplicateUpdateMiddleware` - an ``update_id`` already handled is skipped;
 4. :class:`LanguageMiddleware` - ``lang`` ("zh-Hans"/"zh-Hant") and ``tr`` (its texts) for handlers;
 5. :class:`FloodMiddleware` - per-user rate limit and double-tap guard for buttons.
+
+And one on the Bot's requests: :class:`CommitBeforeSending`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from typing import Any
 
 import opencc
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -82,6 +87,25 @@ class DbSessionMiddleware(BaseMiddleware):
                 return result
             finally:
                 current_session.reset(token)
+
+
+class CommitBeforeSending(BaseRequestMiddleware):
+    """What the bot tells a user must already be durable.
+
+    Handlers answer inside the update's transaction ("受理编号 20261122-0042", "已受理"); were the
+    commit to fail afterwards, the citizen would hold a number for a complaint that does not exist.
+    So the update's open transaction is committed before any request leaves; a failing commit reaches
+    the errors router, which says the action did not take effect. Requests made outside an update
+    (the outbox sender) pass straight through.
+    """
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Any:
+        session = current_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
 
 
 class DuplicateUpdateMiddleware(BaseMiddleware):

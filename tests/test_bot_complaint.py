@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,15 +16,36 @@ from handlers.texts import default_texts
 from minsheng.settings import Settings
 from storage.models import Complaint
 from tests.botapi import Sandbox, running_bot, sandbox_server
+from web.sandbox.world import SandboxWorld
 
 HANS = default_texts()("zh-Hans")
 PART_ONE = "我去市民中心社保窗口办医保卡，工作人员态度恶劣，爱理不理，让我跑了好几趟都没办成。"
 PART_TWO = "最后还说这事不归他们管，让我去找别的部门。"
 
 
+class DurabilityWatch(SandboxWorld):
+    """Notes, as each message carrying a tracking number reaches the chat, whether that complaint is
+    already committed: a citizen must never hold a number the database could still roll back."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self.session_factory = session_factory
+        self.committed_when_told: dict[str, bool] = {}
+
+    async def bot_sends(self, chat_id: int, html: str, **options: Any) -> dict[str, Any]:
+        if (found := TRACKING_NO.search(html)) and found.group(0) not in self.committed_when_told:
+            async with self.session_factory() as session:
+                stored = await session.scalar(select(func.count()).where(Complaint.tracking_no == found.group(0)))
+            self.committed_when_told[found.group(0)] = stored == 1
+        return await super().bot_sends(chat_id, html, **options)
+
+
+TRACKING_NO = re.compile(r"\d{8}-\d{4}")
+
+
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with sandbox_server() as sandbox:
+async def sandbox(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[Sandbox]:
+    async with sandbox_server(DurabilityWatch(session_factory)) as sandbox:
         yield sandbox
 
 
@@ -81,7 +103,8 @@ async def test_a_citizen_files_a_complaint_across_a_restart_and_gets_a_tracking_
         _, confirm_button = user.button("✅ 确认提交")
         await user.press("✅ 确认提交")
         submitted = await user.wait_for_reply(contains="受理编号")
-        tracking_no = re.search(r"\d{8}-\d{4}", submitted.text).group(0)
+        tracking_no = TRACKING_NO.search(submitted.text).group(0)
+        assert sandbox.world.committed_when_told == {tracking_no: True}
         receipt = await user.wait_for_reply(contains=tracking_no)
         assert "前" in receipt.text  # the deadlines, in words
         answered = len(user.answers())
