@@ -29,7 +29,8 @@ from sqlalchemy.engine import make_url
 
 from reports.publication import build_publication, render_xlsx
 from storage import migrate
-from storage.catalogue import import_catalogue, load_catalogue
+from storage.agencies import import_catalogue
+from storage.catalogue import load_catalogue
 from storage.db import create_engine, create_session_factory
 
 SERVER = os.environ.get("MINSHENG_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")

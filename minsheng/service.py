@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.service import BotService
 from minsheng.settings import Settings
 from storage import migrate
-from storage.catalogue import import_catalogue, load_catalogue
+from storage.agencies import import_catalogue
+from storage.catalogue import load_catalogue
 from storage.db import create_engine, create_session_factory
 from storage.models import Agency
 from web.app import create_app

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import Json, UtcDateTime, utcnow
+from storage.vocabulary import AgencyRole
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,12 +47,6 @@ class Timestamped:
 
 
 # --- agencies and the people who act for them --------------------------------------------------
-
-
-class AgencyRole(StrEnum):
-    AGENCY = "agency"
-    OVERSIGHT = "oversight"  # 效能办: rules on disputes and extensions, receives escalations
-    DEFAULT_OWNER = "default_owner"  # 兜底: takes complaints whose agency is unclear
 
 
 class Agency(Timestamped, Base):

@@ -46,6 +46,12 @@ PROBLEM_TYPES: tuple[str, ...] = (
 )
 
 
+class AgencyRole(StrEnum):
+    AGENCY = "agency"
+    OVERSIGHT = "oversight"  # 效能办: rules on disputes and extensions, receives escalations
+    DEFAULT_OWNER = "default_owner"  # 兜底: takes complaints whose agency is unclear
+
+
 class Rating(StrEnum):
     """After-closure satisfaction (满意度测评); satisfaction rate = (满意 + 比较满意) ÷ rated."""
 

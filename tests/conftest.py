@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import migrate
-from storage.catalogue import import_catalogue, load_catalogue
+from storage.agencies import import_catalogue
+from storage.catalogue import load_catalogue
 from storage.db import create_engine, create_session_factory
 from storage.models import Base
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
-from storage.catalogue import Catalogue, ImportReport, import_catalogue, load_catalogue
+from storage.agencies import ImportReport, import_catalogue
+from storage.catalogue import Catalogue, load_catalogue
 from storage.datafile import DataFileError
 from storage.models import (
     ActorKind,

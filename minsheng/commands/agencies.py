@@ -20,7 +20,8 @@ def agencies() -> None:
 @click.pass_context
 def agencies_import(ctx: click.Context, file: Path) -> None:
     """Import or update agencies from a catalogue FILE (idempotent)."""
-    from storage.catalogue import import_catalogue, load_catalogue
+    from storage.agencies import import_catalogue
+    from storage.catalogue import load_catalogue
     from storage.db import create_session_factory
 
     catalogue = load_catalogue(file)
