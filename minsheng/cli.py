@@ -35,6 +35,8 @@ def serve(ctx: click.Context) -> None:
 
     settings = settings_from(ctx)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level != "DEBUG":  # one access line per long poll of the sandbox drowns the rest
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     run_async(run_service(settings))
 
 
