@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.urls import async_url
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,8 +65,6 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
-        from storage.db import async_url  # SQLAlchemy is imported only when a database is configured
-
         try:
             return async_url(value)
         except Exception as exc:

@@ -5,21 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
-
-
-def async_url(url: str) -> str:
-    """Accept the plain URLs operators write (``postgresql://``, ``sqlite:///``) and pick the async driver."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if parsed.drivername in _ASYNC_DRIVERS:
-        parsed = parsed.set(drivername=_ASYNC_DRIVERS[parsed.drivername])
-    elif backend not in ("sqlite", "postgresql"):
-        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
-    return parsed.render_as_string(hide_password=False)
+from storage.urls import async_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
