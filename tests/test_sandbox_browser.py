@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,3 +78,36 @@ async def test_a_second_tab_plays_another_user_whose_chat_is_separate(service_ur
     await expect(citizen.locator(".msg.bot", has_text="文字")).to_be_visible(timeout=15_000)
     await expect(citizen.locator(".msg.bot", has_text="/complain")).to_have_count(0)
     await expect(contact.locator(".msg.bot", has_text="文字")).to_have_count(0)
+
+
+async def test_a_citizen_files_a_complaint_through_the_chat_page_and_gets_a_tracking_number(
+    service_url: str, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport={"width": 390, "height": 780})
+    await page.goto(f"{service_url}/sandbox/?user=10001")
+    bot = page.locator(".msg.bot")
+
+    async def say(text: str, then: str) -> None:
+        await page.fill("#text", text)
+        await page.click("#send")
+        await expect(bot.filter(has_text=then).last).to_be_visible(timeout=15_000)
+
+    async def tap(message_text: str, button: str | None, then: str) -> None:
+        buttons = bot.filter(has_text=message_text).last.get_by_role("button")
+        await (buttons.first if button is None else buttons.filter(has_text=button)).click()
+        await expect(bot.filter(has_text=then).last).to_be_visible(timeout=15_000)
+
+    await say("/complain", "写完了")
+    await say("我去社保窗口办医保卡，工作人员态度恶劣，爱理不理，让我跑了好几趟都没办成。", "已记下")
+    await tap("已记下", "写完了", "发生在哪里")
+    await tap("发生在哪里", "跳过", "问题类型")
+    await tap("问题类型", None, "匿名")  # the tagger's best candidate
+    await tap("匿名", "匿名", "联系电话")
+    await tap("联系电话", "跳过", "请确认")
+    await tap("请确认", "确认提交", "受理编号")
+    submitted = await bot.filter(has_text="受理编号").last.inner_text()
+    tracking_no = re.search(r"\d{8}-\d{4}", submitted).group(0)
+    receipt = bot.filter(has_text=tracking_no).filter(has_text="前")  # the outbox receipt with deadlines
+    await expect(receipt.last).to_be_visible(timeout=15_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "sandbox-complaint.png", full_page=True)
