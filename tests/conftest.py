@@ -23,6 +23,7 @@ from storage.agencies import import_catalogue
 from storage.catalogue import load_catalogue
 from storage.db import create_engine, create_session_factory
 from storage.models import Base
+from tests.factories import World, build_world
 
 PG_SERVER_URL = os.environ.get("MINSHENG_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -157,3 +158,9 @@ async def catalogue_loaded(session_factory: async_sessionmaker[AsyncSession]) ->
     async with session_factory() as session:
         await import_catalogue(session, load_catalogue(DEFAULT_CATALOGUE))
         await session.commit()
+
+
+@pytest.fixture
+async def world(session: AsyncSession, catalogue_loaded: None) -> World:
+    """Agencies, contacts, a citizen, a clock and deadlines: what workflow tests act with."""
+    return await build_world(session)

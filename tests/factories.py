@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,7 @@ from storage.models import (
 from workflow.actors import Actor
 from workflow.clock import FixedClock
 from workflow.deadlines import Deadlines
+from workflow.errors import DomainError
 from workflow.intake import register_complaint
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,3 +198,12 @@ async def outbox_kinds(session: AsyncSession, complaint_id: int) -> list[tuple[i
         .order_by(OutboxMessage.id)
     )
     return [(chat_id, kind) for chat_id, kind in rows]
+
+
+async def refused(world: World, code: str, action: Any, complaint: Complaint, *args: Any) -> None:
+    """The action raises ``code`` and leaves the complaint, its events, notices and timers untouched."""
+    before = await snapshot(world.session, complaint)
+    with pytest.raises(DomainError) as caught:
+        await action(world.session, world.clock, world.deadlines, complaint.id, *args)
+    assert caught.value.code == code
+    assert await snapshot(world.session, complaint) == before

@@ -6,31 +6,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Complaint, ComplaintStatus, Evaluation, EventAction
 from storage.vocabulary import Rating
-from tests.factories import World, build_world, events_of, outbox_kinds, snapshot
+from tests.factories import World, events_of, outbox_kinds, refused
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.errors import DomainError
 from workflow.transitions import replay
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
-
-
-async def refused(world: World, code: str, action, complaint, *args) -> None:
-    """The action raises ``code`` and leaves the complaint, its events, notices and timers untouched."""
-    before = await snapshot(world.session, complaint)
-    with pytest.raises(DomainError) as caught:
-        await action(world.session, world.clock, world.deadlines, complaint.id, *args)
-    assert caught.value.code == code
-    assert await snapshot(world.session, complaint) == before
 
 
 async def accepted(world: World, **kwargs):

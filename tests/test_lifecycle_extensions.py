@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ComplaintTimer, EventAction
-from tests.factories import World, build_world, events_of, outbox_kinds, snapshot
+from tests.factories import World, events_of, outbox_kinds, refused
 from workflow import lifecycle
-from workflow.errors import DomainError
 from workflow.queues import pending_decisions
 
 REASON = "需现场勘验，涉及多个部门"
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
-
-
-async def refused(world: World, code: str, action, complaint, *args) -> None:
-    before = await snapshot(world.session, complaint)
-    with pytest.raises(DomainError) as caught:
-        await action(world.session, world.clock, world.deadlines, complaint.id, *args)
-    assert caught.value.code == code
-    assert await snapshot(world.session, complaint) == before
 
 
 async def accepted(world: World):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ComplaintStatus
-from tests.factories import World, build_world
+from tests.factories import World
 from workflow import lifecycle
 from workflow.errors import DomainError
 from workflow.queues import (
@@ -22,11 +21,6 @@ from workflow.queues import (
 )
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
 
 
 async def test_first_contact_queue_shows_owned_and_incoming_transfers_with_the_acknowledge_deadline(

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reports.figures import monthly_figures
 from storage.vocabulary import Rating
-from tests.factories import ZONE, World, build_world
+from tests.factories import ZONE, World
 from workflow import lifecycle, transfers
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
 
 
 async def test_figures_follow_a_month_of_real_workflow_actions(world: World) -> None:

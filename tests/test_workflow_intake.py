@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ComplaintProblem, ComplaintStatus, ComplaintTimer, EventAction, OutboxMessage
-from tests.factories import FakeEvidence, FakeTagging, World, build_world, events_of, make_contact
+from tests.factories import FakeEvidence, FakeTagging, World, events_of, make_contact
 from workflow.citizens import get_or_create_citizen
 from workflow.errors import DomainError
 from workflow.intake import AttachmentIn, register_complaint
 
 TEXT = "派出所办户口跑了好几趟，窗口态度恶劣"
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
 
 
 async def test_complaint_goes_to_the_confirmed_agency_as_first_contact_owner(world: World) -> None:

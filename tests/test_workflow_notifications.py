@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ContactRole, OutboxMessage
-from tests.factories import World, build_world, make_citizen, make_contact
+from tests.factories import World, make_citizen, make_contact
 from workflow.notifications import Notice, notify_agency, notify_citizen, notify_oversight
-
-
-@pytest.fixture
-async def world(session: AsyncSession, catalogue_loaded: None) -> World:
-    return await build_world(session)
 
 
 async def chats(session: AsyncSession, kind: Notice) -> list[int]:
