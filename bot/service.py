@@ -21,6 +21,8 @@ from sqlalchemy.orm import selectinload
 from bot.factory import create_bot, create_dispatcher
 from bot.runtime import BotRuntime
 from bot.transport import NoticeRenderer, TelegramTransport
+from handlers.agency_notices import render_agency_notice
+from handlers.citizen_notices import render_citizen_notice
 from handlers.texts import default_texts
 from minsheng.settings import Settings
 from storage.models import Agency
@@ -45,20 +47,7 @@ class TaggerAgency:
 
 def notice_renderers() -> list[NoticeRenderer]:
     """Notice renderers of the conversations, before the catalogue's plain texts."""
-    renderers: list[NoticeRenderer] = []
-    try:
-        from handlers.citizen_notices import render_citizen_notice
-    except ImportError:
-        pass
-    else:
-        renderers.append(render_citizen_notice)
-    try:
-        from handlers.agency_notices import render_agency_notice  # type: ignore[attr-defined]
-    except ImportError:
-        pass
-    else:
-        renderers.append(render_agency_notice)
-    return renderers
+    return [render_citizen_notice, render_agency_notice]
 
 
 async def load_tagger(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> object | None:

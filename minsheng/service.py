@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.service import BotService
 from minsheng.settings import Settings
@@ -27,11 +27,12 @@ from workflow.deadlines import Deadlines
 log = logging.getLogger(__name__)
 
 
-async def prepare_database(engine: AsyncEngine, settings: Settings) -> None:
+async def prepare_database(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
     """Bring the schema up (or check it), and give an empty database the default catalogue so the
     service is usable on first start."""
     await migrate.ensure_schema(engine)
-    session_factory = create_session_factory(engine)
     async with session_factory() as session:
         if not await session.scalar(select(func.count()).select_from(Agency)):
             report = await import_catalogue(session, load_catalogue(settings.catalogue_path))
@@ -54,16 +55,17 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
 
     engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
     bot_service: BotService | None = None
     try:
-        await prepare_database(engine, settings)
+        await prepare_database(engine, session_factory, settings)
         clock = SystemClock()
         deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
         deadlines.warn_about_unknown_years(clock.now())
         app = create_app(engine, settings)
-        bot_service = BotService(settings, create_session_factory(engine), clock=clock, deadlines=deadlines)
+        bot_service = BotService(settings, session_factory, clock=clock, deadlines=deadlines)
         await bot_service.mount(app)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
@@ -73,11 +75,7 @@ async def serve(
         log.info("web server on http://%s:%s", host, port)
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         await bot_service.start(f"http://{local_host}:{port}")
-        tasks.append(
-            asyncio.create_task(
-                timekeeper.run(create_session_factory(engine), clock, deadlines, stop), name="timekeeper"
-            )
-        )
+        tasks.append(asyncio.create_task(timekeeper.run(session_factory, clock, deadlines, stop), name="timekeeper"))
         if ready is not None:
             ready(f"http://{host}:{port}")
         await stop.wait()
