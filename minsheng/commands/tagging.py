@@ -20,10 +20,7 @@ def _load_tagger(ctx: click.Context, rules_dir: Path | None) -> Any:
 
     settings = settings_from(ctx)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    try:
-        return Tagger.load(rules_dir or settings.rules_dir, load_catalogue(settings.catalogue_path).agencies)
-    except DataFileError as exc:
-        raise click.ClickException(str(exc)) from None
+    return Tagger.load(rules_dir or settings.rules_dir, load_catalogue(settings.catalogue_path).agencies)
 
 
 def _readable(result: Any) -> str:
