@@ -80,8 +80,8 @@ def agency_area(tagger: Tagger, result: object, bonus: float) -> tuple[str | Non
 
 
 def tagger_for(base: Tagger, areas: AreasFile) -> Tagger:
-    """The same tagger with other area rules (the tokenizer already knows every mined word)."""
-    return Tagger(replace(base.rules, areas=areas), list(base._agencies.values()), base.tokenizer)
+    """The same tagger with other area rules (the segmenter already knows every mined word)."""
+    return Tagger(replace(base.rules, areas=areas), list(base._agencies.values()), base.segmenter)
 
 
 def svm_predictions(token_texts: list[str], labels: list[str], fold: list[int], k: int) -> list[str]:

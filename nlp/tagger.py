@@ -1,27 +1,21 @@
 """The rule tagger: agency, area and problem types for a complaint, each with the words that led to it.
 
-Matching is word-based: one ``jieba.Tokenizer`` whose user dictionary holds every rule word (so
-不动产登记中心 or 推诿扯皮 stay whole), loaded once and only read afterwards. A clerk must be able to
+Matching is word-based: one segmenter that cuts exactly as jieba does, on jieba's dictionary plus every
+rule word as a user word (so 不动产登记中心 or 推诿扯皮 stay whole), loaded once from its cache and only
+read afterwards. A clerk must be able to
 see why a tag was given, so every tag carries evidence with offsets into the text as written; and a
 weak guess is reported as weak (``low_confidence``) so the conversation asks instead of guessing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import marshal
 import math
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
-
-import jieba
 
 from nlp.normalize import Normalized, normalize
 from nlp.personal_data import PersonalSpan, find_personal_data
@@ -36,7 +30,6 @@ CLAUSE_BREAKS = frozenset("，。！？；,.!?;：:\n…、")
 MAX_AREA_EVIDENCE = 8
 #: Keywords alone (班主任, 学生) hint at a unit but never choose it: the citizen is asked.
 KEYWORD_ONLY_CONFIDENCE = 0.5
-log = logging.getLogger(__name__)
 
 Token = tuple[str, int, int]  # word, start, end in the normalised text
 
@@ -97,44 +90,12 @@ class TagResult:
         return tuple(e for e in self.evidence if e.kind == kind and (value is None or e.value == value))
 
 
-def build_tokenizer(words: set[str], cache_dir: Path | None = None) -> jieba.Tokenizer:
-    """A private tokenizer that keeps every rule word whole.
-
-    Adding the rule words costs as much as loading jieba's dictionary, so the finished prefix
-    dictionary is cached (like jieba's own cache, keyed by the words): a warm start is one file read.
-    """
-    tokenizer = jieba.Tokenizer()
-    digest = hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest()[:16]
-    cache = (cache_dir or Path(tempfile.gettempdir())) / f"minsheng-jieba-{jieba.__version__}-{digest}.cache"
-    try:
-        with cache.open("rb") as file:
-            tokenizer.FREQ, tokenizer.total = marshal.load(file)
-        tokenizer.initialized = True
-        return tokenizer
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
-    tokenizer.initialize()
-    for word in sorted(words, key=len):
-        if not tokenizer.FREQ.get(word) or len(tokenizer.lcut(word, HMM=False)) > 1:
-            tokenizer.add_word(word)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=cache.parent)
-        with os.fdopen(fd, "wb") as file:
-            marshal.dump((tokenizer.FREQ, tokenizer.total), file)
-        os.replace(partial, cache)
-    except OSError as exc:
-        log.warning("cannot write the tokenizer cache %s: %s", cache, exc)
-    return tokenizer
-
-
 class Tagger:
     """Immutable after ``load``: safe to share between concurrent handlers."""
 
-    def __init__(self, rules: Rules, agencies: Sequence[AgencyLike], tokenizer: jieba.Tokenizer) -> None:
+    def __init__(self, rules: Rules, agencies: Sequence[AgencyLike], segmenter: Segmenter) -> None:
         self.rules = rules
-        self.tokenizer = tokenizer
-        self._segmenter = Segmenter(tokenizer)
+        self.segmenter = segmenter
         self._agencies = {agency.code: agency for agency in agencies}
         self._parents = {a.code: getattr(a, "parent", None) for a in agencies}
         settings = rules.agencies.settings
@@ -159,20 +120,20 @@ class Tagger:
 
     @classmethod
     def load(cls, rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Tagger:
-        """Read and check the rules, then build the one tokenizer; raises ``DataFileError`` on bad rules."""
+        """Read and check the rules, then load the one segmenter; raises ``DataFileError`` on bad rules."""
         rules = load_rules(rules_dir, agencies)
         words = rules.words() | {w for a in agencies for w in (a.name, *a.aliases)}
-        return cls(rules, agencies, build_tokenizer(words))
+        return cls(rules, agencies, Segmenter.for_words(words))
 
     def tokens(self, text: str) -> list[Token]:
         """Tokens of already normalised text (what the rules are matched against)."""
-        words = self._segmenter.lcut(text)
+        words = self.segmenter.lcut(text)
         starts = list(accumulate(map(len, words), initial=0))
         return [(word, starts[i], starts[i + 1]) for i, word in enumerate(words)]
 
     def tag(self, text: str) -> TagResult:
         normalized = normalize(text)
-        words = self._segmenter.lcut(normalized.text)
+        words = self.segmenter.lcut(normalized.text)
         starts = list(accumulate(map(len, words), initial=0))
         evidence: list[Evidence] = []
 
