@@ -25,6 +25,7 @@ from handlers.agency_notices import render_agency_notice
 from handlers.citizen_notices import render_citizen_notice
 from handlers.texts import default_texts
 from minsheng.settings import Settings
+from nlp.tagger import Tagger
 from storage.models import Agency
 from web import sandbox
 from workflow.clock import Clock
@@ -50,23 +51,19 @@ def notice_renderers() -> list[NoticeRenderer]:
     return [render_citizen_notice, render_agency_notice]
 
 
-async def load_tagger(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> object | None:
-    """The rule tagger over the active catalogue; None (and a warning) if it cannot be built."""
-    try:
-        from nlp.tagger import Tagger
+async def load_tagger(session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> Tagger:
+    """The rule tagger over the active catalogue.
 
-        async with session_factory() as session:
-            rows = await session.scalars(
-                select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.parent))
-            )
-            agencies = [
-                TaggerAgency(a.code, a.name, tuple(a.aliases or ()), a.area, a.parent.code if a.parent else None)
-                for a in rows
-            ]
-        return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
-    except Exception as exc:
-        log.warning("tagger unavailable, complaints will not be pre-classified: %s", exc)
-        return None
+    A broken rules file stops start-up with its line (``DataFileError``), as a broken catalogue does:
+    running on quietly without tags would hide the mistake from the officer who made it.
+    """
+    async with session_factory() as session:
+        rows = await session.scalars(select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.parent)))
+        agencies = [
+            TaggerAgency(a.code, a.name, tuple(a.aliases or ()), a.area, a.parent.code if a.parent else None)
+            for a in rows
+        ]
+    return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
 
 
 class BotService:
@@ -90,7 +87,7 @@ class BotService:
         self.runtime: BotRuntime | None = None
         self._sender: asyncio.Task[None] | None = None
         self._sender_stop = asyncio.Event()
-        self._tagger: object | None = None
+        self._tagger: Tagger | None = None
 
     @property
     def is_sandbox(self) -> bool:

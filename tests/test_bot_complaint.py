@@ -51,9 +51,7 @@ async def sandbox(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIte
 
 @pytest.fixture
 async def tagger(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> object:
-    tagger = await load_tagger(session_factory, Settings())
-    assert tagger is not None
-    return tagger
+    return await load_tagger(session_factory, Settings())
 
 
 async def test_a_citizen_files_a_complaint_across_a_restart_and_gets_a_tracking_number_and_receipt(

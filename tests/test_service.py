@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -133,3 +134,26 @@ async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     assert process.returncode == 1
     assert output.splitlines() == [f"Error: {output.removeprefix('Error: ')}"]
     assert expected in output
+
+
+def rules_with_a_bad_weight(folder: Path) -> tuple[Path, int]:
+    """A copy of the default rules with one negative area weight; the file and that line."""
+    shutil.copytree(Path(__file__).resolve().parent.parent / "nlp" / "rules", folder)
+    areas = folder / "areas.yaml"
+    lines = areas.read_text(encoding="utf-8").splitlines()
+    at = lines.index("  城乡建设:") + 1
+    lines.insert(at, "    一个错词: -1")
+    areas.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return areas, at + 1
+
+
+async def test_a_broken_rules_file_stops_start_up_naming_its_line(tmp_path: Path) -> None:
+    areas, line = rules_with_a_bad_weight(tmp_path / "rules")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "minsheng", "serve", cwd=tmp_path, env=service_env(MINSHENG_RULES_DIR=str(areas.parent)),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 1, output
+    assert f"Error: {areas}:{line}: areas.城乡建设.一个错词: weight must be positive" in output
+    assert "Traceback" not in output
