@@ -1,4 +1,4 @@
-"""`minsheng users add/list` and `minsheng api-token create`: the accounts they make really work."""
+"""`minsheng users` and `minsheng api-token`: the accounts and tokens they make, change and revoke really work."""
 
 from __future__ import annotations
 
@@ -91,3 +91,52 @@ async def test_api_token_is_printed_once_stored_hashed_and_accepted(
     async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
         response = await client.get("/api/v1/complaints", headers={"Authorization": f"Bearer {token}"})
         assert response.status == 200
+
+
+async def test_a_new_password_ends_open_sessions_and_a_disabled_account_cannot_log_in(
+    database_url: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    assert (
+        await run(database_url, "users", "add", "chief", "--role", "oversight", input="first password\n" * 2)
+    ).exit_code == 0
+    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+        assert (await log_in(client, "chief", "first password")).status == 303
+        assert (await client.get("/dashboard/", allow_redirects=False)).status == 200
+
+        short = await run(database_url, "users", "password", "chief", input="short\nshort\n")
+        assert short.exit_code != 0 and "at least 10" in short.output
+        unknown = await run(database_url, "users", "password", "nobody", input="second password\n" * 2)
+        assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
+        changed = await run(database_url, "users", "password", "chief", input="second password\n" * 2)
+        assert changed.exit_code == 0, changed.output
+        assert (await client.get("/dashboard/", allow_redirects=False)).status == 303  # back to the login page
+        assert (await log_in(client, "chief", "first password")).status != 303
+        assert (await log_in(client, "chief", "second password")).status == 303
+
+        assert (await run(database_url, "users", "disable", "chief")).exit_code == 0
+        assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
+        assert (await log_in(client, "chief", "second password")).status != 303
+        assert "inactive" in (await run(database_url, "users", "list")).output
+        assert (await run(database_url, "users", "enable", "chief")).exit_code == 0
+        assert (await log_in(client, "chief", "second password")).status == 303
+
+
+async def test_a_revoked_api_token_is_refused_and_listed_as_revoked(
+    database_url: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    created = await run(database_url, "api-token", "create", "warehouse", "--role", "oversight")
+    token = created.output.strip().splitlines()[-1]
+    listed = await run(database_url, "api-token", "list")
+    assert token not in listed.output
+    (row,) = [line for line in listed.output.splitlines() if "warehouse" in line]
+    assert row.endswith("active")
+    token_id = row.split()[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+        assert (await client.get("/api/v1/complaints", headers=headers)).status == 200
+        revoked = await run(database_url, "api-token", "revoke", token_id)
+        assert revoked.exit_code == 0, revoked.output
+        assert (await client.get("/api/v1/complaints", headers=headers)).status == 401
+    assert "revoked" in (await run(database_url, "api-token", "list")).output
+    missing = await run(database_url, "api-token", "revoke", "9999")
+    assert missing.exit_code != 0 and "no token with id 9999" in missing.output

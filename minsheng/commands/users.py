@@ -2,6 +2,7 @@
 
 The first oversight account is made here (there is no sign-up page): passwords are prompted twice
 and stored only as scrypt hashes; an API token is printed once and stored only as its SHA-256.
+Accounts are disabled and tokens revoked, never deleted, so the record of who acted stays whole.
 """
 
 from __future__ import annotations
@@ -33,6 +34,29 @@ async def _agency_id(session: Any, role: str, code: str | None) -> int | None:
     return agency.id
 
 
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise click.UsageError("the password needs at least 10 characters")
+
+
+async def _change_user(ctx: click.Context, username: str, change: Any) -> None:
+    """Apply ``change(user)`` to one account, by name."""
+    from sqlalchemy import select
+
+    from storage.db import create_session_factory
+    from storage.models import WebUser
+
+    async def work(engine: Any) -> None:
+        async with create_session_factory(engine)() as session:
+            user = await session.scalar(select(WebUser).where(WebUser.username == username))
+            if user is None:
+                raise click.UsageError(f"no user {username!r} (see `minsheng users list`)")
+            change(user)
+            await session.commit()
+
+    await with_engine(work)(settings_from(ctx))
+
+
 @click.group()
 def users() -> None:
     """Dashboard accounts."""
@@ -52,8 +76,7 @@ def users_add(ctx: click.Context, username: str, role: str, agency_code: str | N
     from storage.models import WebUser
     from web.auth import hash_password
 
-    if len(password) < 10:
-        raise click.UsageError("the password needs at least 10 characters")
+    _check_password(password)
 
     async def work(engine: Any) -> None:
         async with create_session_factory(engine)() as session:
@@ -94,6 +117,37 @@ def users_list(ctx: click.Context) -> None:
         click.echo(f"{user.username:<24} {user.role:<14} {code or '-'}{state}")
 
 
+@users.command("password")
+@click.argument("username")
+@click.password_option("--password", prompt="New password", confirmation_prompt="Repeat password")
+@click.pass_context
+def users_password(ctx: click.Context, username: str, password: str) -> None:
+    """Set a new password; the account's open dashboard sessions end with the old one."""
+    from web.auth import hash_password
+
+    _check_password(password)
+    run_async(_change_user(ctx, username, lambda user: setattr(user, "password_hash", hash_password(password))))
+    click.echo(f"password changed for {username}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Stop an account from logging in; its open sessions end at their next request."""
+    run_async(_change_user(ctx, username, lambda user: setattr(user, "active", False)))
+    click.echo(f"disabled {username}")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+def users_enable(ctx: click.Context, username: str) -> None:
+    """Let a disabled account log in again."""
+    run_async(_change_user(ctx, username, lambda user: setattr(user, "active", True)))
+    click.echo(f"enabled {username}")
+
+
 @click.group("api-token")
 def api_token() -> None:
     """JSON API tokens."""
@@ -121,3 +175,50 @@ def api_token_create(ctx: click.Context, name: str, role: str, agency_code: str 
     run_async(with_engine(work)(settings_from(ctx)))
     click.echo(f"token for {name} (shown once, keep it safe):")
     click.echo(token)
+
+
+@api_token.command("list")
+@click.pass_context
+def api_token_list(ctx: click.Context) -> None:
+    """List tokens (never the tokens themselves): id, name, role, agency, created, revoked."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from storage.db import create_session_factory
+    from storage.models import Agency, ApiToken
+
+    async def work(engine: Any) -> list[Any]:
+        agency = aliased(Agency)
+        async with create_session_factory(engine)() as session:
+            query = (
+                select(ApiToken, agency.code).outerjoin(agency, agency.id == ApiToken.agency_id).order_by(ApiToken.id)
+            )
+            return list((await session.execute(query)).all())
+
+    for token, code in run_async(with_engine(work)(settings_from(ctx))):
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC" if token.revoked_at else "active"
+        created = f"{token.created_at:%Y-%m-%d}"
+        click.echo(f"{token.id:<5} {token.name:<24} {token.role:<14} {code or '-':<24} {created} {state}")
+
+
+@api_token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def api_token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token by its id (see `api-token list`); it is refused from the next request on."""
+    from storage.db import create_session_factory
+    from storage.models import ApiToken
+    from storage.types import utcnow
+
+    async def work(engine: Any) -> str:
+        async with create_session_factory(engine)() as session:
+            token = await session.get(ApiToken, token_id)
+            if token is None:
+                raise click.UsageError(f"no token with id {token_id} (see `minsheng api-token list`)")
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                await session.commit()
+            return token.name
+
+    name = run_async(with_engine(work)(settings_from(ctx)))
+    click.echo(f"revoked token {token_id} ({name})")
