@@ -9,8 +9,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.texts import Translator
+from workflow.contacts import contact_by_telegram
+from workflow.invites import acts_as_oversight
 
 #: Menu actions, in the order the buttons are shown; each also has a /command of the same name.
 MENU_ACTIONS = ("complain", "evaluate", "my", "help")
@@ -40,8 +43,12 @@ def commands_router() -> Router:
         await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
 
     @router.message(Command("help"))
-    async def help_command(message: Message, tr: Translator) -> None:
-        await message.answer(tr("help"), reply_markup=menu_keyboard(tr))
+    async def help_command(message: Message, session: AsyncSession, tr: Translator) -> None:
+        contact = await contact_by_telegram(session, message.from_user.id) if message.from_user else None
+        if contact is None:
+            await message.answer(tr("help"), reply_markup=menu_keyboard(tr))
+        else:  # a contact's own commands; the citizens' ones still work for them
+            await message.answer(tr("help.oversight" if acts_as_oversight(contact) else "help.contact"))
 
     @router.callback_query(Menu.filter(F.action == "help"))
     async def help_button(query: CallbackQuery, tr: Translator) -> None:

@@ -34,6 +34,18 @@ async def test_bind_gives_contacts_their_own_command_menu(office: Office) -> Non
     assert menus[office.overseer.user.id][:2] == ["overdue", "pending"]
 
 
+async def test_help_shows_contacts_their_own_commands(office: Office) -> None:
+    await office.police.send("/help")
+    clerk_help = await office.police.wait_for_reply(contains="/inbox")
+    assert clerk_help.text == HANS.plain("help.contact")
+    await office.overseer.send("/help")
+    oversight_help = await office.overseer.wait_for_reply(contains="/overdue")
+    assert oversight_help.text == HANS.plain("help.oversight")
+    await office.citizen.send("/help")
+    citizen_help = await office.citizen.wait_for_reply(contains="/complain")
+    assert "/inbox" not in citizen_help.text
+
+
 async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Office) -> None:
     police, traffic, overseer, citizen = office.police, office.traffic, office.overseer, office.citizen
     traffic_name = await office.agency_name("traffic-police")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.models import Agency, AgencyContact, AgencyRole, ContactRole
 from workflow.errors import DomainError
@@ -38,9 +39,11 @@ async def active_agency(session: AsyncSession, agency_id: int) -> Agency:
 
 
 async def contact_by_telegram(session: AsyncSession, telegram_user_id: int) -> AgencyContact | None:
-    """The active contact a Telegram user acts as, if any."""
+    """The active contact a Telegram user acts as, if any, with its agency."""
     return await session.scalar(
-        select(AgencyContact).where(AgencyContact.telegram_user_id == telegram_user_id, AgencyContact.active.is_(True))
+        select(AgencyContact)
+        .options(selectinload(AgencyContact.agency))
+        .where(AgencyContact.telegram_user_id == telegram_user_id, AgencyContact.active.is_(True))
     )
 
 
