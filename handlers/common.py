@@ -4,7 +4,7 @@ whatever no conversation claimed (stickers, voice notes, stray text, stale butto
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
@@ -38,9 +38,21 @@ def commands_router() -> Router:
     router = Router(name="commands")
 
     @router.message(CommandStart())
-    async def start(message: Message, tr: Translator) -> None:
+    async def start(message: Message, state: FSMContext, tr: Translator) -> None:
         name = message.from_user.full_name if message.from_user else ""
-        await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
+        if await state.get_state() is None:
+            await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
+        else:  # /start is no way to lose what was typed: only /cancel drops it
+            await message.answer(tr("welcome.in_progress", name=name))
+
+    @router.message(Command("complain", "evaluate"), ~StateFilter(None))
+    @router.callback_query(Menu.filter(F.action.in_({"complain", "evaluate"})), ~StateFilter(None))
+    async def busy(event: Message | CallbackQuery, tr: Translator) -> None:
+        """Starting over would wipe the conversation under way (a half-written complaint)."""
+        if isinstance(event, CallbackQuery):
+            await event.answer(tr.plain("hint.in_progress"), show_alert=True)
+        else:
+            await event.answer(tr("hint.in_progress"))
 
     @router.message(Command("help"))
     async def help_command(message: Message, session: AsyncSession, tr: Translator) -> None:

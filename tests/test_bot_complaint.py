@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from bot.service import load_tagger
 from handlers.texts import default_texts
 from minsheng.settings import Settings
-from storage.models import Complaint
+from storage.models import Complaint, FsmRecord
 from tests.botapi import Sandbox, running_bot, sandbox_server
 from web.sandbox.world import SandboxWorld
 
@@ -144,3 +144,28 @@ async def test_a_stale_button_from_a_cancelled_complaint_does_nothing(
         await user.wait_for_answer("失效")
         await harness.settle()
         assert not any("发生在哪里" in m.text for m in user.bot_messages())
+
+
+async def test_start_or_complain_again_mid_complaint_keeps_the_draft(
+    session_factory: async_sessionmaker[AsyncSession], sandbox: Sandbox, tagger: object
+) -> None:
+    async with running_bot(session_factory, sandbox, tagger=tagger) as harness:
+        user = harness.user()
+        await user.send("/complain")
+        await user.wait_for_reply(contains="写完了")
+        await user.send(PART_ONE)
+        await user.wait_for_reply(contains="已记下")
+        await user.send("/start")
+        assert "/cancel" in (await user.wait_for_reply(contains="没有完成")).text
+        await user.send("/complain")
+        assert (await user.wait_for_reply()).text == HANS.plain("hint.in_progress")
+        await user.send("/help")  # answers in any state, with the menu buttons
+        menu = await user.wait_for_reply(contains="/complain")
+        await user.press(HANS.plain("menu.complain"), message=menu)
+        await harness.settle()
+        assert user.answers()[-1] == HANS.plain("hint.in_progress")
+        await user.send(PART_TWO)
+        await user.wait_for_reply(contains="已记下")
+    async with session_factory() as session:
+        (record,) = (await session.scalars(select(FsmRecord).where(FsmRecord.state.is_not(None)))).all()
+    assert record.data["parts"] == [PART_ONE, PART_TWO]

@@ -252,6 +252,10 @@ async def test_cancel_by_button_or_command_stores_nothing(scene: Scene) -> None:
 async def test_a_double_tapped_confirm_stores_once_and_old_buttons_are_stale(scene: Scene) -> None:
     await scene.me.send("/evaluate")
     old = await scene.me.wait_for_reply(contains="评议单位")
+    await scene.me.send("/evaluate")  # not over the one under way
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("hint.in_progress")
+    await scene.me.send("/cancel")
+    await scene.me.wait_for_reply(contains="已取消")
     await scene.me.send("/evaluate")  # a fresh conversation makes the first panel's buttons stale
     panel = await scene.me.wait_for_reply(contains="评议单位")
     await scene.me.press("政法", message=old)
