@@ -1,7 +1,9 @@
 """Problem-type matching over tokens: phrases, co-occurrence within a clause, and negation.
 
 Kept apart from the tagger because this is where precision is won or lost: "态度很好" and
-"没有乱收费" must not make a complaint about conduct, while "态度极其恶劣" must.
+"没有乱收费" must not make a complaint about conduct, while "态度极其恶劣" must. Nor does "物业乱收费"
+or "开发商一拖再拖": problem types are about public bodies, so a match whose nearest party named before
+it in the same sentence is a private one (``parties.private``, not ``parties.public``) does not count.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from storage.vocabulary import PROBLEM_TYPES
 
 Token = tuple[str, int, int]
 
+#: Tokens that end a sentence: who a sentence is about is decided within it.
+SENTENCE_BREAKS = frozenset("。！？!?；;\n")
+
 
 class ProblemMatcher:
     """Compiled problem-type rules; ``match`` reads tokens only, so one instance serves all callers."""
@@ -22,6 +27,8 @@ class ProblemMatcher:
         self._breaks = frozenset(clause_breaks)
         self._cues = frozenset(rules.negation.cues)
         self._cue_window = rules.negation.within
+        self._public = frozenset(rules.parties.public)
+        self._private = frozenset(rules.parties.private)
         self._phrases: dict[str, str] = {}
         # word -> (problem type, rule number, side): side 0 is `words`, side 1 is `with`.
         self._together: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
@@ -48,6 +55,22 @@ class ProblemMatcher:
                 return True
         return False
 
+    def _private_subjects(self, words: list[str]) -> list[bool]:
+        """For each word, whether the last party named before it in its sentence is a private one
+        (empty when the text names none: the common case costs one pass)."""
+        if not any(word in self._private for word in words):
+            return []
+        flags, private = [], False
+        for word in words:
+            flags.append(private)
+            if word in SENTENCE_BREAKS:
+                private = False
+            elif word in self._private:
+                private = True
+            elif word in self._public:
+                private = False
+        return flags
+
     def _same_clause(self, words: list[str], first: int, last: int) -> bool:
         return not any(word in self._breaks for word in words[first + 1 : last])
 
@@ -59,9 +82,10 @@ class ProblemMatcher:
         # (type, rule) -> side -> indexes of words seen so far, not negated
         pending: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
         keys = self._keys
+        private = self._private_subjects(words)
         for index in [i for i, word in enumerate(words) if word in keys]:
             word = words[index]
-            if self._negated(words, starts, index):
+            if self._negated(words, starts, index) or (private and private[index]):
                 continue
             token = (word, starts[index], starts[index + 1])
             name = self._phrases.get(word)

@@ -94,8 +94,16 @@ class Negation(_Strict):
     within: int = Field(default=3, ge=1, le=10, description="Characters before a match searched for a cue")
 
 
+class Parties(_Strict):
+    """Who a sentence is about: problem types are about public bodies, not developers or 物业."""
+
+    public: list[Keyword] = Field(default_factory=list)
+    private: list[Keyword] = Field(default_factory=list)
+
+
 class ProblemTypesFile(_Strict):
     negation: Negation
+    parties: Parties = Parties()
     problem_types: dict[str, ProblemTypeRule]
 
 
@@ -115,6 +123,8 @@ class Rules:
                 words.update(together.words)
                 words.update(together.with_)
         words.update(self.problem_types.negation.cues)
+        words.update(self.problem_types.parties.public)
+        words.update(self.problem_types.parties.private)
         return words
 
 
@@ -188,6 +198,12 @@ def semantic_problems(model: BaseModel, lines: LineMap, agencies: Sequence[Agenc
     elif isinstance(model, ProblemTypesFile):
         cues = set(model.negation.cues)
         problems.repeats(model.negation.cues, ("negation", "cues"))
+        problems.repeats(model.parties.public, ("parties", "public"))
+        problems.repeats(model.parties.private, ("parties", "private"))
+        public = set(model.parties.public)
+        for index, word in enumerate(model.parties.private):
+            if word in public:
+                problems.add(("parties", "private", index), f"{word!r} is also listed as a public body")
         for name, rule in model.problem_types.items():
             if name not in PROBLEM_TYPES:
                 problems.add(("problem_types", name), f"unknown problem type; use one of {' '.join(PROBLEM_TYPES)}")

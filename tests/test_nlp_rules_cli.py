@@ -62,7 +62,8 @@ def test_rules_check_reports_each_problem_with_its_line(runner: CliRunner, tmp_p
     bad = tmp_path / "problem_types.yaml"
     bad.write_text(
         "negation:\n  cues: [没有]\nproblem_types:\n  脸难看:\n    phrases: [态度恶劣, 没有, 态度恶劣]\n"
-        "  吃饭难:\n    phrases: [饭]\n  推诿扯皮:\n    phrases: [态度恶劣]\n",
+        "  吃饭难:\n    phrases: [饭]\n  推诿扯皮:\n    phrases: [态度恶劣]\n"
+        "parties:\n  public: [城管]\n  private: [物业, 城管]\n",
         encoding="utf-8",
     )
     result = runner.invoke(main, ["rules", "check", str(bad)])
@@ -71,6 +72,7 @@ def test_rules_check_reports_each_problem_with_its_line(runner: CliRunner, tmp_p
     assert f"{bad}:5: problem_types.脸难看.phrases.2: duplicate keyword '态度恶劣'" in result.output
     assert f"{bad}:6: problem_types.吃饭难: unknown problem type" in result.output
     assert f"{bad}:9: problem_types.推诿扯皮.phrases.0: conflicting phrase '态度恶劣', also 脸难看" in result.output
+    assert f"{bad}:12: parties.private.1: '城管' is also listed as a public body" in result.output
 
 
 def test_unknown_agency_code_and_alias_conflict_are_reported(tmp_path: Path) -> None:

@@ -95,6 +95,23 @@ def test_negated_or_praising_text_gets_no_problem_type(tagger: Tagger, text: str
     assert tagger.tag(text).problem_types == ()
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("小区物业乱收费", ()),
+        ("開發商一拖再拖，至今不交房", ()),
+        ("物业乱收费，向住建局反映多次无果，住建局不闻不问", ("不作为",)),
+        ("物业乱收费。街道办也乱收费", ("乱收费",)),
+        ("物业说归城管管，城管又推诿", ("推诿扯皮",)),
+    ],
+)
+def test_conduct_words_about_a_private_party_are_not_a_problem_type(
+    tagger: Tagger, text: str, expected: tuple[str, ...]
+) -> None:
+    """The party last named before a match in its sentence decides: 物业 and 开发商 are not public bodies."""
+    assert tagger.tag(text).problem_types == expected
+
+
 def test_attitude_with_a_bad_word_nearby_is_a_bad_attitude(tagger: Tagger) -> None:
     result = tagger.tag("那个窗口的态度真是极其恶劣")
     assert result.problem_types == ("脸难看",)

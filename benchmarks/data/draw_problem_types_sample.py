@@ -1,8 +1,11 @@
 """Draw the messages of ``problem_types_real.csv`` from ``unlabeled.csv`` (labels are added by hand).
 
     uv run python benchmarks/data/draw_problem_types_sample.py --out /tmp/sample.csv
+    # a further batch, none of the rows already drawn:
+    uv run python benchmarks/data/draw_problem_types_sample.py --out /tmp/b.csv --seed 2 \
+        --per-stratum 125 --exclude benchmarks/data/problem_types_real.csv
 
-Two strata of 150 messages each, seed 20260523:
+Two strata of 150 messages each (``--per-stratum``), seed 20260523 (``--seed``):
 
 * ``conduct``: messages where the problem-type rules fire or that contain a conduct-like word
   (CONDUCT_WORDS, general words citizens use about officials, wider than the rules);
@@ -51,22 +54,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--per-stratum", type=int, default=PER_STRATUM)
+    parser.add_argument("--exclude", type=Path, action="append", default=[], help="CSV whose rows are not drawn again")
     args = parser.parse_args()
+    excluded = set()
+    for path in args.exclude:
+        with path.open(encoding="utf-8", newline="") as file:
+            excluded.update(int(row["row"]) for row in csv.DictReader(file))
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tagger = Tagger.load(REPO / "nlp" / "rules", load_catalogue(REPO / "storage" / "data" / "agencies.yaml").agencies)
     with args.data.open(encoding="utf-8") as file:
         texts = [row["text"] for row in csv.DictReader(file)]
-    seen: set[str] = set()
+    seen = {texts[row] for row in excluded}  # nor a re-post of one
     rows = []
     for row, text in enumerate(texts):
         if text.strip() and text not in seen:
             seen.add(text)
             rows.append(row)
     conduct = [r for r in rows if tagger.tag(texts[r]).problem_types or any(w in texts[r] for w in CONDUCT_WORDS)]
-    rng = random.Random(SEED)
-    picked = {r: "conduct" for r in rng.sample(conduct, PER_STRATUM)}
+    rng = random.Random(args.seed)
+    picked = {r: "conduct" for r in rng.sample(conduct, args.per_stratum)}
     rest = [r for r in rows if r not in picked]
-    picked.update({r: "random" for r in rng.sample(rest, PER_STRATUM)})
+    picked.update({r: "random" for r in rng.sample(rest, args.per_stratum)})
     order = sorted(picked)
     rng.shuffle(order)
     with args.out.open("w", encoding="utf-8", newline="") as file:
