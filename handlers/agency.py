@@ -76,7 +76,8 @@ async def render_card(
         citizen = await session.get(Citizen, complaint.citizen_id)
     item = to_item(complaint, deadlines, clock.now())
     text = card_text(tr, complaint, item, citizen, deadlines)
-    return text, card_keyboard(tr, complaint.id, card_actions(complaint, actor, oversight))
+    actions = card_actions(complaint, actor, oversight)
+    return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
 
 
 async def inbox_view(
@@ -166,6 +167,22 @@ def agency_router() -> Router:
         text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
         await query.answer()
         await send(bot, query.from_user.id, text, markup)
+
+    @router.callback_query(Card.filter(F.act == CardAction.FILES))
+    async def files(query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, tr: Translator) -> None:
+        """The evidence as the citizen sent it: Telegram resends a file by its id, nothing is downloaded."""
+        _, actor = await acting_contact(session, bot, query.from_user)
+        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        await query.answer()
+        count = len(complaint.attachments)
+        if not count:
+            await send(bot, query.from_user.id, tr("agency.files.none"))
+        for index, attachment in enumerate(complaint.attachments, start=1):
+            caption = tr("agency.files.caption", tracking_no=complaint.tracking_no, index=index, count=count)
+            if attachment.kind == "photo":
+                await bot.send_photo(query.from_user.id, attachment.telegram_file_id, caption=caption)
+            else:
+                await bot.send_document(query.from_user.id, attachment.telegram_file_id, caption=caption)
 
     @router.callback_query(Card.filter(F.act == CardAction.ACCEPT))
     async def accept(

@@ -18,6 +18,7 @@ class CardAction(StrEnum):
     DECLINE = "decline"  # 退回, with its basis
     EXTEND = "extend"  # 申请延期: days, then the reason
     RESOLVE = "resolve"  # 回复并办结
+    FILES = "files"  # the citizen's photos and documents, sent into the chat
     # oversight
     APPROVE = "approve"  # 批准延期
     REFUSE = "refuse"  # 驳回延期, with a reason

@@ -141,23 +141,27 @@ def card_actions(complaint: Complaint, actor: Actor, oversight: bool) -> list[Ca
             actions.append(CardAction.UNMAJOR)
         elif status not in (S.CLOSED, S.WITHDRAWN):
             actions.append(CardAction.MAJOR)
+    if complaint.attachments:
+        actions.append(CardAction.FILES)
     return actions
 
 
-def action_label(tr: Translator, action: CardAction) -> str:
+def action_label(tr: Translator, action: CardAction, files: int = 0) -> str:
     prefix = "oversight" if action in _OVERSIGHT_ACTIONS else "agency"
-    return tr.plain(f"{prefix}.button.{action.value}")
+    return tr.plain(f"{prefix}.button.{action.value}", count=files)
 
 
 _OVERSIGHT_ACTIONS = {CardAction.APPROVE, CardAction.REFUSE, CardAction.RULE, CardAction.MAJOR, CardAction.UNMAJOR}
 
 
-def card_keyboard(tr: Translator, complaint_id: int, actions: Sequence[CardAction]) -> InlineKeyboardMarkup | None:
+def card_keyboard(
+    tr: Translator, complaint_id: int, actions: Sequence[CardAction], files: int = 0
+) -> InlineKeyboardMarkup | None:
     if not actions:
         return None
     builder = InlineKeyboardBuilder()
     for action in actions:
-        builder.button(text=action_label(tr, action), callback_data=Card(id=complaint_id, act=action))
+        builder.button(text=action_label(tr, action, files), callback_data=Card(id=complaint_id, act=action))
     builder.adjust(2)
     return builder.as_markup()
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ComplaintStatus
 from tests.test_agency_bot_support import COMPLAINT_TEXT, HANS, Office, open_office, pick_agency, press_and_reply
+from workflow.intake import AttachmentIn
 
 S = ComplaintStatus
 
@@ -195,3 +196,24 @@ async def test_the_inbox_pages_with_numbered_arrows(office: Office) -> None:
     second = await office.police.wait_for_reply(contains="第 2/2 页")
     assert sum(number in second.text for number in numbers) == 2
     assert label("agency.button.prev", page=1) in [b["text"] for row in second.inline_keyboard or [] for b in row]
+
+
+async def test_the_card_offers_the_citizens_files_and_sends_them_by_their_telegram_ids(office: Office) -> None:
+    police = office.police
+    files = (
+        AttachmentIn("photo", "photo-file-1", "u1"),
+        AttachmentIn("document", "doc-file-2", "u2", file_name="收据.pdf", mime_type="application/pdf"),
+    )
+    complaint = await office.file_complaint(anonymous=True, attachments=files)
+    await police.send("/inbox")
+    await police.wait_for_reply(contains="待办投诉")
+    await press_and_reply(police, label("agency.button.show", tracking_no=complaint.tracking_no), contains="匿名")
+    await police.press(label("agency.button.files", count=2))
+    await office.harness.settle()
+    sent = [(name, params) for name, params in office.harness.world.calls if name in ("sendPhoto", "sendDocument")]
+    assert [(name, params.get("photo") or params.get("document")) for name, params in sent] == [
+        ("sendPhoto", "photo-file-1"),
+        ("sendDocument", "doc-file-2"),
+    ]
+    assert [params["chat_id"] for _, params in sent] == [str(police.user.id)] * 2
+    assert label("agency.files.caption", tracking_no=complaint.tracking_no, index=2, count=2) in sent[1][1]["caption"]

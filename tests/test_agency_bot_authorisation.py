@@ -15,6 +15,7 @@ from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, P
 from storage.models import AgencyContact
 from tests.botapi import ChatUser
 from tests.test_agency_bot_support import HANS, Office, open_office
+from workflow.intake import AttachmentIn
 from workflow.invites import revoke
 
 
@@ -41,6 +42,7 @@ FORGED_BY_ANOTHER_AGENCY = [
     (CardAction.DECLINE, "not_found"),
     (CardAction.EXTEND, "not_found"),
     (CardAction.RESOLVE, "not_found"),
+    (CardAction.FILES, "not_found"),
     (CardAction.APPROVE, "not_allowed"),
     (CardAction.REFUSE, "not_allowed"),
     (CardAction.RULE, "not_allowed"),
@@ -50,7 +52,8 @@ FORGED_BY_ANOTHER_AGENCY = [
 
 
 async def test_a_contact_of_another_agency_cannot_touch_a_complaint_by_forging_callback_data(office: Office) -> None:
-    complaint = await office.file_complaint()
+    assert {action for action, _ in FORGED_BY_ANOTHER_AGENCY} == set(CardAction)
+    complaint = await office.file_complaint(attachments=(AttachmentIn("photo", "photo-file-1", "u1"),))
     before = await office.complaint(complaint.id)
     traffic_id = await _agency_id(office, "traffic-police")
     for action, code in FORGED_BY_ANOTHER_AGENCY:
@@ -71,6 +74,7 @@ async def test_a_contact_of_another_agency_cannot_touch_a_complaint_by_forging_c
     )
     await office.housing.send("/inbox")
     assert complaint.tracking_no not in (await office.housing.wait_for_reply()).text
+    assert not [name for name, _ in office.harness.world.calls if name in ("sendPhoto", "sendDocument")]
 
 
 async def test_a_forged_step_cannot_smuggle_a_transfer_into_another_agencys_complaint(office: Office) -> None:

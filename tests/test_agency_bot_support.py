@@ -8,7 +8,7 @@ bot's real outbox transport with the agency and citizen renderers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -29,7 +29,7 @@ from tests.factories import ZONE, FakeEvidence, FakeTagging, make_clock, make_de
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import FixedClock
 from workflow.deadlines import Deadlines
-from workflow.intake import register_complaint
+from workflow.intake import AttachmentIn, register_complaint
 from workflow.invites import create_invite
 from workflow.outbox import RateLimiter, deliver_due
 
@@ -82,7 +82,9 @@ class Office:
         await user.send(f"/bind {await self.invite(agency_code, role)}")
         await user.wait_for_reply(contains="绑定成功")
 
-    async def file_complaint(self, *, anonymous: bool = False, phone: str | None = "13800138000") -> Complaint:
+    async def file_complaint(
+        self, *, anonymous: bool = False, phone: str | None = "13800138000", attachments: Sequence[AttachmentIn] = ()
+    ) -> Complaint:
         """The citizen's complaint, registered through the real intake (the /complain conversation
         is the citizen engineer's); the tagger's evidence is a matched phrase."""
         evidence = (FakeEvidence("problem_type", "事难办", "跑了好几趟", 6, 11),)
@@ -99,6 +101,7 @@ class Office:
                 agency_code="public-security",
                 anonymous=anonymous,
                 contact_phone=phone,
+                attachments=attachments,
             )
             await session.commit()
         return complaint

@@ -69,6 +69,7 @@ def _loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
         selectinload(Complaint.owner_agency),
         selectinload(Complaint.first_contact_agency),
         selectinload(Complaint.transfer_to_agency),
+        selectinload(Complaint.attachments),
     )
 
 
