@@ -12,7 +12,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +30,7 @@ from minsheng.settings import Settings
 from nlp.tagger import Tagger
 from storage.models import Agency
 from web import sandbox
+from web.app import FILES, FileUnavailable
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.outbox import run_sender
@@ -64,6 +67,14 @@ async def load_tagger(session_factory: async_sessionmaker[AsyncSession], setting
             for a in rows
         ]
     return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
+
+
+async def download_file(bot: Bot, file_id: str) -> bytes:
+    """The bytes behind a Telegram file id (Bot API downloads stop at 20 MB)."""
+    try:
+        return (await bot.download(file_id, timeout=60)).read()
+    except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as exc:
+        raise FileUnavailable(str(exc)) from exc
 
 
 class BotService:
@@ -103,6 +114,7 @@ class BotService:
     async def mount(self, app: web.Application) -> None:
         """Before the web app starts."""
         self._tagger = await load_tagger(self.session_factory, self.settings)
+        app[FILES].fetch = self.download
         if self.world is not None:
             sandbox.setup(app, self.world)
             if self.settings.web_host not in ("127.0.0.1", "localhost", "::1"):
@@ -111,6 +123,12 @@ class BotService:
         api_base = str(self.settings.bot_api_base).rstrip("/") if self.settings.bot_api_base else None
         self.runtime = self._runtime(api_base, self._tagger)
         self.runtime.mount(app)
+
+    async def download(self, file_id: str) -> bytes:
+        """A citizen's photo or document, for the dashboard."""
+        if self.bot is None:
+            raise FileUnavailable("the bot is not running")
+        return await download_file(self.bot, file_id)
 
     async def start(self, web_url: str) -> None:
         """Once the web app listens at ``web_url`` (reachable from this process)."""

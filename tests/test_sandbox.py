@@ -12,6 +12,7 @@ import pytest
 
 from minsheng.service import serve
 from minsheng.settings import Settings
+from web.sandbox import SANDBOX_TOKEN
 
 
 def sandbox_settings(tmp_path: Path) -> Settings:
@@ -102,3 +103,24 @@ async def test_serve_stops_the_sandbox_bot_cleanly(tmp_path: Path, caplog: pytes
     assert not [t for t in asyncio.all_tasks() if t.get_name() in ("bot-polling", "outbox-sender", "timekeeper")]
     assert not leftover
     assert "sandbox chat page on" in caplog.text and "bot: polling mode" in caplog.text
+
+
+async def test_a_photo_uploaded_on_the_chat_page_can_be_fetched_back_through_the_bot_api(service_url: str) -> None:
+    """What the dashboard does to show a citizen's photo: getFile, then the file URL, with the bot's token."""
+    api = f"{service_url}/sandbox/botapi"
+    async with aiohttp.ClientSession() as http:
+        form = aiohttp.FormData({"kind": "photo", "caption": "窗口的照片"})
+        form.add_field("file", b"\xff\xd8\xff photo bytes", filename="window.jpg", content_type="image/jpeg")
+        async with http.post(f"{service_url}/sandbox/api/chats/10001/messages", data=form) as response:
+            assert response.status == 200
+        async with http.get(f"{service_url}/sandbox/api/chats/10001", params={"since": 0}) as response:
+            mine = [m for m in (await response.json())["messages"] if not m["from_bot"] and m["kind"] == "photo"]
+        file_id = f"photo-u{mine[-1]['message_id']}"
+        async with http.post(f"{api}/bot{SANDBOX_TOKEN}/getFile", json={"file_id": file_id}) as response:
+            path = (await response.json())["result"]["file_path"]
+        async with http.get(f"{api}/file/bot{SANDBOX_TOKEN}/{path}") as response:
+            assert await response.read() == b"\xff\xd8\xff photo bytes"
+        async with http.get(f"{api}/file/botwrong-token/{path}") as response:
+            assert response.status == 401
+        async with http.post(f"{api}/bot{SANDBOX_TOKEN}/getFile", json={"file_id": "photo-unknown"}) as response:
+            assert response.status == 400

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,8 +14,22 @@ from storage.db import ping
 
 log = logging.getLogger(__name__)
 
+
+class FileUnavailable(Exception):
+    """A citizen's file could not be fetched from Telegram just now."""
+
+
+@dataclass
+class TelegramFiles:
+    """Photos and documents citizens attach stay at Telegram (only their ids are stored); the bot,
+    once it runs, lends its download here so the dashboard can show them. None: no bot yet."""
+
+    fetch: Callable[[str], Awaitable[bytes]] | None = None
+
+
 ENGINE = web.AppKey("engine", AsyncEngine)
 SETTINGS = web.AppKey("settings", Settings)
+FILES = web.AppKey("telegram_files", TelegramFiles)
 
 routes = web.RouteTableDef()
 
@@ -34,6 +50,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[ENGINE] = engine
     app[SETTINGS] = settings
+    app[FILES] = TelegramFiles()
     app.add_routes(routes)
     from web import api, dashboard
 

@@ -80,6 +80,7 @@ ERRORS = {
 }
 UNKNOWN_ERROR = "操作未能完成，请稍后重试。"
 UNAVAILABLE = "办理功能暂不可用，请联系管理员。"
+FILE_UNAVAILABLE = "附件保存在 Telegram，暂时无法取回（机器人未运行或网络不通），请稍后再试。"
 
 #: Shown after a successful oversight action (the ``done`` query parameter of the redirect).
 DONE = {

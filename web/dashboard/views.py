@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
 
 from reports.figures import monthly_figures
-from storage.models import OPEN_STATUSES, AgencyContact, Complaint, ComplaintStatus, WebUser
+from storage.models import OPEN_STATUSES, AgencyContact, Attachment, Complaint, ComplaintStatus, WebUser
 from storage.vocabulary import PROBLEM_TYPES
+from web.app import FILES, FileUnavailable
 from web.auth import DUMMY_HASH, verify_password
 from web.dashboard import messages
 from web.dashboard.context import (
@@ -37,7 +40,10 @@ from web.dashboard.queries import (
 from workflow.extensions import pending_extension
 from workflow.queues import QueueItem, pending_decisions, to_item
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+#: Shown in the browser; anything else is downloaded, so an uploaded HTML file never runs as a page.
+INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 def _safe_next(target: str | None) -> str:
@@ -200,3 +206,33 @@ async def complaint_page(request: web.Request) -> web.StreamResponse:
     if context is None:
         return not_found(request)
     return render(request, "complaint.html", context)
+
+
+@routes.get(r"/dashboard/complaints/{tracking_no}/files/{attachment_id:\d+}")
+async def attachment_file(request: web.Request) -> web.StreamResponse:
+    """A photo or document of a complaint the viewer may see, fetched from Telegram through the bot."""
+    complaint = await get_complaint(db(request), viewer_of(current_user(request)), request.match_info["tracking_no"])
+    wanted = int(request.match_info["attachment_id"])
+    attachment = next((a for a in complaint.attachments if a.id == wanted), None) if complaint else None
+    if attachment is None:
+        return not_found(request)
+    fetch = request.app[FILES].fetch
+    try:
+        if fetch is None:
+            raise FileUnavailable("no bot runs in this process")
+        content = await fetch(attachment.telegram_file_id)
+    except FileUnavailable as exc:
+        log.warning("attachment %s of %s unavailable: %s", attachment.id, attachment.complaint_id, exc)
+        page = {"title": "附件暂时无法查看", "message": messages.FILE_UNAVAILABLE}
+        return render(request, "error.html", page, status=502)
+    return _file_response(attachment, content)
+
+
+def _file_response(attachment: Attachment, content: bytes) -> web.Response:
+    mime = attachment.mime_type or ("image/jpeg" if attachment.kind == "photo" else "")
+    inline = mime in INLINE_IMAGES
+    name = attachment.file_name or f"附件{attachment.id}" + (".jpg" if attachment.kind == "photo" else "")
+    response = web.Response(body=content, content_type=mime if inline else "application/octet-stream")
+    response.headers["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "private, no-store"  # evidence with personal data: no caches
+    return response

@@ -124,7 +124,10 @@ async def get_chat(world: SandboxWorld, p: Params) -> Any:
 
 async def get_file(world: SandboxWorld, p: Params) -> Any:
     file_id = str(p.get("file_id") or "")
-    return {"file_id": file_id, "file_unique_id": file_id[-16:], "file_path": f"files/{file_id}"}
+    content = world.files.get(file_id)
+    if content is None:
+        raise BotApiError(400, "Bad Request: invalid file_id")
+    return {"file_id": file_id, "file_unique_id": file_id[-16:], "file_size": len(content), "file_path": file_id}
 
 
 async def _true(world: SandboxWorld, p: Params) -> Any:
@@ -190,5 +193,17 @@ async def bot_api(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
+async def file_download(request: web.Request) -> web.Response:
+    """Telegram's ``/file/bot<token>/<file_path>``: the bytes of an uploaded photo or document."""
+    world = request.app[WORLD]
+    if request.match_info["token"] != world.token:
+        return _error(401, "Unauthorized")
+    content = world.files.get(request.match_info["path"])
+    if content is None:
+        return _error(404, "Not Found")
+    return web.Response(body=content, content_type="application/octet-stream")
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/botapi/file/bot{token}/{path}", file_download)
     app.router.add_route("*", "/botapi/bot{token}/{method}", bot_api)

@@ -63,7 +63,9 @@ async def send(request: web.Request) -> web.Response:
         upload = form.get("file")
         kind = "photo" if str(form.get("kind")) == "photo" else "document"
         name = getattr(upload, "filename", None) or "file"
-        update_id = await world.user_sends(user_id, str(form.get("caption") or ""), kind=kind, file_name=name)
+        content = upload.file.read() if isinstance(upload, web.FileField) else None
+        caption = str(form.get("caption") or "")
+        update_id = await world.user_sends(user_id, caption, kind=kind, file_name=name, content=content)
         return web.json_response({"update_id": update_id})
     body = await request.json()
     kind = str(body.get("kind") or "text")

@@ -19,6 +19,7 @@ from typing import Any
 
 BOT_ID = 7000000001
 SANDBOX_TOKEN = f"{BOT_ID}:sandbox-not-a-real-telegram-token"
+MAX_FILES = 100
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -107,6 +108,9 @@ class SandboxWorld:
         }
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, list[ChatMessage]] = {}
+        #: Bytes of the photos and documents people uploaded on the chat page, by file id (the newest
+        #: MAX_FILES only: the sandbox is for trying things out, not for keeping evidence).
+        self.files: dict[str, bytes] = {}
         self.reply_keyboards: dict[int, list[list[str]] | None] = {}
         self.answers: list[CallbackAnswer] = []
         self.commands: list[dict[str, Any]] = []
@@ -144,7 +148,13 @@ class SandboxWorld:
         return self.users[user_id]
 
     async def user_sends(
-        self, user_id: int, text: str = "", *, kind: str = "text", file_name: str | None = None
+        self,
+        user_id: int,
+        text: str = "",
+        *,
+        kind: str = "text",
+        file_name: str | None = None,
+        content: bytes | None = None,
     ) -> int:
         """A person sends a message (text, or a photo/document/sticker/voice); returns its update id."""
         user = self.user(user_id)
@@ -181,6 +191,11 @@ class SandboxWorld:
             raise ValueError(f"unknown message kind {kind!r}")
         if text and kind in ("photo", "document"):
             raw["caption"] = text
+        if content is not None and kind in ("photo", "document"):
+            file_id = raw["photo"][-1]["file_id"] if kind == "photo" else raw["document"]["file_id"]
+            self.files[file_id] = content
+            while len(self.files) > MAX_FILES:
+                del self.files[next(iter(self.files))]
         return await self.push_update({"message": raw})
 
     async def user_presses(self, user_id: int, message_id: int, data: str) -> int:
