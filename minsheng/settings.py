@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.urls import async_url
 
@@ -52,6 +54,18 @@ class Settings(BaseSettings):
         "next to the SQLite database (or in the working directory on PostgreSQL)",
     )
     web_secure_cookies: bool = Field(default=False, description="Mark cookies Secure; set true behind HTTPS")
+    web_trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names "
+        "the client, e.g. 172.16.0.0/12 for a proxy in Docker; none: the peer is the client",
+    )
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -121,6 +121,7 @@ async def test_healthz_reports_503_when_the_database_is_unreachable() -> None:
         ("MINSHENG_WEB_PORT", "eighty", "bad setting MINSHENG_WEB_PORT"),
         ("MINSHENG_DATABASE_URL", "mysql://x@y/z", "bad setting MINSHENG_DATABASE_URL: unsupported database"),
         ("MINSHENG_WEBHOOK_URL", "not a url", "bad setting MINSHENG_WEBHOOK_URL"),
+        ("MINSHENG_WEB_TRUSTED_PROXIES", "10.0.0.1, nginx", "bad setting MINSHENG_WEB_TRUSTED_PROXIES"),
     ],
 )
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient, TestServer
+import pytest
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from multidict import CIMultiDict
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +19,7 @@ from web.auth import (
     SESSION_LIFETIME,
     LoginThrottle,
     SessionSigner,
+    client_address,
     hash_password,
     load_secret,
     verify_password,
@@ -185,3 +189,63 @@ def test_throttle_forgets_keys_whose_failures_expired() -> None:
     for name in ("a", "b", "c", "never-failed"):
         assert not throttle.blocked(name, "10.0.0.9")
     assert throttle._failures == {}
+
+
+async def _log_in_from(client: TestClient, username: str, forwarded_for: str) -> int:
+    token = await csrf_from(client, "/dashboard/login")
+    response = await client.post(
+        "/dashboard/login",
+        data={"username": username, "password": "wrong", "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded_for},
+        allow_redirects=False,
+    )
+    return response.status
+
+
+async def test_behind_a_trusted_proxy_the_throttle_counts_each_client_not_the_proxy(
+    engine: AsyncEngine, world: World, tmp_path: Path
+) -> None:
+    settings = make_settings(engine, tmp_path, web_trusted_proxies="127.0.0.1, ::1")
+    async with TestClient(TestServer(create_app(engine, settings), port=0)) as proxied:
+        for attempt in range(5):
+            assert await _log_in_from(proxied, f"guess{attempt}", "203.0.113.7") == 401
+        assert await _log_in_from(proxied, "guess5", "203.0.113.7") == 429  # that client is blocked…
+        assert await _log_in_from(proxied, "guess5", "198.51.100.2") == 401  # …the others behind the proxy not
+        assert await _log_in_from(proxied, "guess5", "198.51.100.2, 203.0.113.7") == 429  # forged left part
+
+
+async def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(client: TestClient, world: World) -> None:
+    for attempt in range(5):
+        assert await _log_in_from(client, f"guess{attempt}", f"203.0.113.{attempt}") == 401
+    assert await _log_in_from(client, "guess5", "198.51.100.2") == 429
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client_ip"),
+    [
+        ("10.0.0.5", [], "10.0.0.5"),
+        ("10.0.0.5", ["1.2.3.4"], "10.0.0.5"),  # not a trusted proxy: its header is not believed
+        ("127.0.0.1", ["1.2.3.4"], "1.2.3.4"),
+        ("127.0.0.1", ["9.9.9.9, 1.2.3.4"], "1.2.3.4"),  # the client forged 9.9.9.9
+        ("127.0.0.1", ["9.9.9.9", "172.18.0.3, 1.2.3.4"], "1.2.3.4"),
+        ("127.0.0.1", ["1.2.3.4, 172.18.0.3"], "1.2.3.4"),  # two proxies in a row
+        ("127.0.0.1", ["not-an-ip"], "not-an-ip"),
+    ],
+)
+def test_client_address_walks_forwarded_for_through_trusted_proxies_only(
+    peer: str, forwarded: list[str], client_ip: str
+) -> None:
+    headers = CIMultiDict(("X-Forwarded-For", value) for value in forwarded)
+    request = make_mocked_request("POST", "/dashboard/login", headers=headers, transport=_Transport(peer))
+    trusted = [ip_network("127.0.0.0/8"), ip_network("172.16.0.0/12")]
+    assert client_address(request, trusted) == client_ip
+
+
+class _Transport:
+    """The peer end of a connection, as aiohttp reads ``request.remote`` from it."""
+
+    def __init__(self, peer: str) -> None:
+        self.peer = peer
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return (self.peer, 40000) if name == "peername" else default

@@ -18,10 +18,12 @@ import os
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 
+from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from minsheng.settings import Settings
@@ -219,3 +221,23 @@ class LoginThrottle:
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(f"u:{username.lower()}", None)
+
+
+def client_address(request: web.Request, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:
+    """Who is really asking: the peer, unless the peer is a trusted proxy; then, walking
+    X-Forwarded-For from the right, the first hop that is not one (a client can forge the left part)."""
+    address = request.remote or "-"
+    hops = [hop.strip() for value in request.headers.getall("X-Forwarded-For", []) for hop in value.split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(address, trusted_proxies):
+            break
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted_proxies)

@@ -13,7 +13,7 @@ from reports.figures import monthly_figures
 from storage.models import OPEN_STATUSES, AgencyContact, Attachment, Complaint, ComplaintStatus, WebUser
 from storage.vocabulary import PROBLEM_TYPES
 from web.app import FILES, FileUnavailable
-from web.auth import DUMMY_HASH, verify_password
+from web.auth import DUMMY_HASH, client_address, verify_password
 from web.dashboard import messages
 from web.dashboard.context import (
     USER,
@@ -67,7 +67,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     throttle = services(request).throttle
-    address = request.remote or "-"
+    address = client_address(request, services(request).settings.web_trusted_proxies)
     if throttle.blocked(username, address):
         return render(request, "login.html", {"next": target, "error": messages.LOGIN_THROTTLED}, status=429)
     user = await db(request).scalar(select(WebUser).where(WebUser.username == username)) if username else None
