@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from storage.models import ComplaintStatus
+from storage.models import Complaint, ComplaintStatus
 from tests.factories import World
 from workflow import lifecycle
 from workflow.errors import DomainError
@@ -15,6 +16,8 @@ from workflow.queues import (
     complaint_for_citizen,
     complaints_of_citizen,
     first_contact_queue,
+    is_overdue,
+    overdue_condition,
     overdue_queue,
     pending_decisions,
     time_limited_queue,
@@ -89,6 +92,16 @@ async def test_overdue_queue_spans_agencies_and_both_clocks(world: World) -> Non
     overdue = await overdue_queue(world.session, world.deadlines, world.clock.now())
     assert [item.id for item in overdue] == [unacknowledged.id, handled.id]
     assert all(item.state == "overdue" for item in overdue)
+
+    # The same rule in SQL (dashboard filters) and in Python (pages, API), both ways round.
+    now = world.clock.now()
+    mine = Complaint.id.in_([unacknowledged.id, handled.id, on_time.id])
+    late = set(await world.session.scalars(select(Complaint.id).where(mine, overdue_condition(now))))
+    in_time = set(await world.session.scalars(select(Complaint.id).where(mine, ~overdue_condition(now))))
+    assert late == {unacknowledged.id, handled.id} and in_time == {on_time.id}
+    for complaint in (unacknowledged, handled, on_time):
+        await world.session.refresh(complaint)
+        assert is_overdue(complaint, now) == (complaint.id in late)
 
 
 async def test_pending_decisions_list_disputes_for_oversight(world: World) -> None:

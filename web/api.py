@@ -28,10 +28,10 @@ from web.dashboard.queries import (
     Viewer,
     agency_names,
     get_complaint,
-    is_overdue,
     list_complaints,
 )
 from workflow.clock import Clock, SystemClock
+from workflow.queues import is_overdue
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 MAX_PER_PAGE = 200

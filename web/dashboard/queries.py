@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from reports.figures import month_bounds
 from storage.models import (
-    OPEN_STATUSES,
     Agency,
     Complaint,
     ComplaintProblem,
@@ -28,6 +27,7 @@ from storage.models import (
     WebRole,
 )
 from storage.vocabulary import PROBLEM_TYPES
+from workflow.queues import overdue_condition
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -136,31 +136,6 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
         Complaint.first_contact_agency_id == viewer.agency_id,
         Complaint.transfer_to_agency_id == viewer.agency_id,
     )
-
-
-def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """Still open and past a deadline: not acknowledged in time, or not resolved in time."""
-    return and_(
-        Complaint.status.in_([status.value for status in OPEN_STATUSES]),
-        # Explicit IS NOT NULL: the negated filter (overdue=false) must not drop rows without deadlines.
-        or_(
-            and_(Complaint.resolve_due_at.is_not(None), Complaint.resolve_due_at < now),
-            and_(
-                Complaint.acknowledged_at.is_(None),
-                Complaint.acknowledge_due_at.is_not(None),
-                Complaint.acknowledge_due_at < now,
-            ),
-        ),
-    )
-
-
-def is_overdue(complaint: Complaint, now: datetime) -> bool:
-    if complaint.status not in OPEN_STATUSES:
-        return False
-    if complaint.resolve_due_at is not None and complaint.resolve_due_at < now:
-        return True
-    due = complaint.acknowledge_due_at
-    return complaint.acknowledged_at is None and due is not None and due < now
 
 
 async def agency_by_code(session: AsyncSession, code: str) -> Agency | None:

@@ -34,11 +34,10 @@ from web.dashboard.queries import (
     active_agencies,
     agency_names,
     get_complaint,
-    is_overdue,
     list_complaints,
 )
 from workflow.extensions import pending_extension
-from workflow.queues import QueueItem, pending_decisions, to_item
+from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
