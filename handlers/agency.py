@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency
+from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency, SendReply
 from handlers.agency_cards import (
     PAGE_SIZE,
     agency_picker,
@@ -55,6 +55,7 @@ class AgencyFlow(StatesGroup):
     decline_basis = State()
     extend_reason = State()
     reply = State()
+    reply_confirm = State()  # the reply shown back once before it goes to the citizen
 
 
 async def send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -342,8 +343,26 @@ def agency_router() -> Router:
         await message.answer(tr("agency.extend.done", tracking_no=complaint.tracking_no, days=data["days"]))
 
     @router.message(AgencyFlow.reply, finishing)
-    async def reply(
-        message: Message,
+    @router.message(AgencyFlow.reply_confirm, finishing)  # a new text replaces the previewed one
+    async def reply(message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator) -> None:
+        """The citizen reads the reply verbatim and it closes the handling: show it back first."""
+        _, actor = await acting_contact(session, bot, message.from_user)
+        data = await state.get_data()
+        complaint = await complaint_for_actor(session, actor, data["complaint_id"])
+        await state.set_state(AgencyFlow.reply_confirm)
+        await state.update_data(reply=message.text or "")
+        builder = InlineKeyboardBuilder()
+        builder.button(text=tr.plain("agency.button.send_reply"), callback_data=SendReply(id=complaint.id))
+        for key, act in (("rewrite", CardAction.RESOLVE), ("back", CardAction.SHOW)):
+            builder.button(text=tr.plain(f"agency.button.{key}"), callback_data=Card(id=complaint.id, act=act))
+        builder.adjust(1, 2)
+        preview = tr("agency.resolve.preview", tracking_no=complaint.tracking_no, reply=message.text or "")
+        await message.answer(preview, reply_markup=builder.as_markup())
+
+    @router.callback_query(AgencyFlow.reply_confirm, SendReply.filter())
+    async def send_reply(
+        query: CallbackQuery,
+        callback_data: SendReply,
         session: AsyncSession,
         bot: Bot,
         state: FSMContext,
@@ -351,17 +370,22 @@ def agency_router() -> Router:
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
-        _, actor = await acting_contact(session, bot, message.from_user)
+        _, actor = await acting_contact(session, bot, query.from_user)
         data = await state.get_data()
-        complaint = await lifecycle.resolve(session, clock, deadlines, data["complaint_id"], actor, message.text or "")
+        if data.get("complaint_id") != callback_data.id:  # a preview of an earlier reply
+            await query.answer(tr.plain("hint.stale_button"))
+            return
+        complaint = await lifecycle.resolve(session, clock, deadlines, callback_data.id, actor, data["reply"])
         await state.clear()
+        await query.answer()
         status = status_name(tr, complaint.status)
-        await message.answer(tr("agency.resolve.done", tracking_no=complaint.tracking_no, status=status))
+        await send(bot, query.from_user.id, tr("agency.resolve.done", tracking_no=complaint.tracking_no, status=status))
 
     @router.message(AgencyFlow.transfer_reason, ~F.text.func(is_command))
     @router.message(AgencyFlow.decline_basis, ~F.text.func(is_command))
     @router.message(AgencyFlow.extend_reason, ~F.text.func(is_command))
     @router.message(AgencyFlow.reply, ~F.text.func(is_command))
+    @router.message(AgencyFlow.reply_confirm, ~F.text.func(is_command))
     async def need_text(message: Message, tr: Translator) -> None:
         await message.answer(tr("agency.flow.need_text"))
 

@@ -55,3 +55,9 @@ class PickAgency(CallbackData, prefix="agp"):
 class ExtendDays(CallbackData, prefix="agd"):
     id: int
     days: int
+
+
+class SendReply(CallbackData, prefix="agr"):
+    """Send the previewed reply (kept in the presser's own conversation state) and resolve."""
+
+    id: int

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.agency_callbacks import SendReply
 from storage.models import ComplaintStatus
 from tests.test_agency_bot_support import COMPLAINT_TEXT, HANS, Office, open_office, pick_agency, press_and_reply
 from workflow.intake import AttachmentIn
@@ -111,7 +112,9 @@ async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Offic
         await press_and_reply(traffic, label("agency.button.show", tracking_no=number), contains="办理中")
         await press_and_reply(traffic, label("agency.button.resolve"), contains="答复")
         await traffic.send(reply)
-        await traffic.wait_for_reply(contains="已办结")
+        preview = await traffic.wait_for_reply(contains="将原文发给群众")
+        assert reply in preview.text
+        await press_and_reply(traffic, label("agency.button.send_reply"), contains="已办结")
         await office.deliver()
 
     await reply_and_resolve("已约谈窗口人员，户口已办妥")
@@ -217,3 +220,31 @@ async def test_the_card_offers_the_citizens_files_and_sends_them_by_their_telegr
     ]
     assert [params["chat_id"] for _, params in sent] == [str(police.user.id)] * 2
     assert label("agency.files.caption", tracking_no=complaint.tracking_no, index=2, count=2) in sent[1][1]["caption"]
+
+
+async def test_the_reply_is_shown_back_and_only_the_confirmed_text_reaches_the_citizen(office: Office) -> None:
+    police = office.police
+    complaint = await office.file_complaint()
+    await police.send("/inbox")
+    await police.wait_for_reply(contains="待办投诉")
+    await press_and_reply(police, label("agency.button.show", tracking_no=complaint.tracking_no), contains="投诉人")
+    await press_and_reply(police, label("agency.button.accept"), contains="已受理")
+    await police.press(label("agency.button.show", tracking_no=complaint.tracking_no))
+    await police.wait_for_reply(contains="办理中")
+    await press_and_reply(police, label("agency.button.resolve"), contains="答复")
+    await police.send("初稿：已处理")
+    await police.wait_for_reply(contains="初稿")
+    await police.send("已约谈窗口人员并当场办结")  # replaces the draft
+    await police.wait_for_reply(contains="已约谈")
+    assert (await office.complaint(complaint.id)).status == S.ACCEPTED  # nothing sent yet
+
+    forged = SendReply(id=complaint.id).pack()  # another agency's contact, with no preview of their own
+    traffic = office.traffic
+    await traffic.world.user_presses(traffic.user.id, traffic.bot_messages()[-1].message_id, forged)
+    await office.harness.settle()
+    assert traffic.answers()[-1] == HANS.plain("hint.stale_button")
+    assert (await office.complaint(complaint.id)).status == S.ACCEPTED
+
+    await press_and_reply(police, label("agency.button.send_reply"), contains="已办结")
+    resolved = await office.complaint(complaint.id)
+    assert (resolved.status, resolved.reply_text) == (S.RESOLVED, "已约谈窗口人员并当场办结")
