@@ -3,7 +3,8 @@
 Kept apart from the tagger because this is where precision is won or lost: "态度很好" and
 "没有乱收费" must not make a complaint about conduct, while "态度极其恶劣" must. Nor does "物业乱收费"
 or "开发商一拖再拖": problem types are about public bodies, so a match whose nearest party named before
-it in the same sentence is a private one (``parties.private``, not ``parties.public``) does not count.
+it in the same sentence is a private one (``parties.private``, not ``parties.public``) does not count,
+unless the word itself names an official shielding that party (``parties.shielding``: 保护伞, 包庇).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class ProblemMatcher:
         self._cue_window = rules.negation.within
         self._public = frozenset(rules.parties.public)
         self._private = frozenset(rules.parties.private)
+        self._shielding = frozenset(rules.parties.shielding)
         self._phrases: dict[str, str] = {}
         # word -> (problem type, rule number, side): side 0 is `words`, side 1 is `with`.
         self._together: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
@@ -62,13 +64,14 @@ class ProblemMatcher:
             return []
         flags, private = [], False
         for word in words:
+            if word in self._public:
+                # A public body is the party itself: "物业和城管都不管" is about 城管 too.
+                private = False
             flags.append(private)
             if word in SENTENCE_BREAKS:
                 private = False
             elif word in self._private:
                 private = True
-            elif word in self._public:
-                private = False
         return flags
 
     def _same_clause(self, words: list[str], first: int, last: int) -> bool:
@@ -85,7 +88,7 @@ class ProblemMatcher:
         private = self._private_subjects(words)
         for index in [i for i, word in enumerate(words) if word in keys]:
             word = words[index]
-            if self._negated(words, starts, index) or (private and private[index]):
+            if self._negated(words, starts, index) or (private and private[index] and word not in self._shielding):
                 continue
             token = (word, starts[index], starts[index + 1])
             name = self._phrases.get(word)

@@ -95,10 +95,14 @@ class Negation(_Strict):
 
 
 class Parties(_Strict):
-    """Who a sentence is about: problem types are about public bodies, not developers or 物业."""
+    """Who a sentence is about: problem types are about public bodies, not developers or 物业.
+
+    ``shielding`` words name an official shielding a private party (保护伞, 包庇): the private party
+    named before them is the one shielded, so they count all the same."""
 
     public: list[Keyword] = Field(default_factory=list)
     private: list[Keyword] = Field(default_factory=list)
+    shielding: list[Keyword] = Field(default_factory=list)
 
 
 class ProblemTypesFile(_Strict):
@@ -200,10 +204,20 @@ def semantic_problems(model: BaseModel, lines: LineMap, agencies: Sequence[Agenc
         problems.repeats(model.negation.cues, ("negation", "cues"))
         problems.repeats(model.parties.public, ("parties", "public"))
         problems.repeats(model.parties.private, ("parties", "private"))
+        problems.repeats(model.parties.shielding, ("parties", "shielding"))
         public = set(model.parties.public)
         for index, word in enumerate(model.parties.private):
             if word in public:
                 problems.add(("parties", "private", index), f"{word!r} is also listed as a public body")
+        matched = {
+            word
+            for rule in model.problem_types.values()
+            for word in (*rule.phrases, *(w for t in rule.together for w in (*t.words, *t.with_)))
+        }
+        for index, word in enumerate(model.parties.shielding):
+            if word not in matched:
+                message = f"{word!r} is not a phrase or co-occurrence word of any type"
+                problems.add(("parties", "shielding", index), message)
         for name, rule in model.problem_types.items():
             if name not in PROBLEM_TYPES:
                 problems.add(("problem_types", name), f"unknown problem type; use one of {' '.join(PROBLEM_TYPES)}")

@@ -103,6 +103,10 @@ def test_negated_or_praising_text_gets_no_problem_type(tagger: Tagger, text: str
         ("物业乱收费，向住建局反映多次无果，住建局不闻不问", ("不作为",)),
         ("物业乱收费。街道办也乱收费", ("乱收费",)),
         ("物业说归城管管，城管又推诿", ("推诿扯皮",)),
+        # A public body named right after a private one is a party of its own.
+        ("物业和城管都视而不见", ("不作为",)),
+        # 保护伞 names the official who shields the private party named before it.
+        ("店老板早就打点好了，执法部门成了夜宵店的保护伞", ("执法不公",)),
     ],
 )
 def test_conduct_words_about_a_private_party_are_not_a_problem_type(
@@ -110,6 +114,20 @@ def test_conduct_words_about_a_private_party_are_not_a_problem_type(
 ) -> None:
     """The party last named before a match in its sentence decides: 物业 and 开发商 are not public bodies."""
     assert tagger.tag(text).problem_types == expected
+
+
+def test_shielding_words_must_be_rule_words(tmp_path: Path) -> None:
+    from nlp.rulebook import check_file
+
+    bad = tmp_path / "problem_types.yaml"
+    bad.write_text(
+        "negation:\n  cues: [没有]\nparties:\n  private: [物业]\n  shielding: [包庇, 保护伞, 包庇]\n"
+        "problem_types:\n  执法不公:\n    phrases: [包庇]\n",
+        encoding="utf-8",
+    )
+    _, problems = check_file(bad, [])
+    assert "5: parties.shielding.1: '保护伞' is not a phrase or co-occurrence word of any type" in problems
+    assert "5: parties.shielding.2: duplicate keyword '包庇'" in problems
 
 
 def test_attitude_with_a_bad_word_nearby_is_a_bad_attitude(tagger: Tagger) -> None:
