@@ -2,7 +2,7 @@
 
     uv run python benchmarks/problem_types_accuracy.py [--rules nlp/rules] [--errors tune]
 
-Reads ``benchmarks/data/problem_types_real.csv`` (300 real messages, labelled by hand; see
+Reads ``benchmarks/data/problem_types_real.csv`` (real messages, labelled by hand; see
 ``benchmarks/data/README.md``) and prints, for each split (``tune``: rules may be tuned on it; ``eval``:
 never read while tuning), per-type precision / recall, micro-F1 and the share of messages with no conduct
 complaint that wrongly get a problem type. As a sanity figure it also prints the share of all messages in
@@ -10,6 +10,10 @@ complaint that wrongly get a problem type. As a sanity figure it also prints the
 
 ``--errors tune`` lists the tuning split's wrong messages with the evidence words (never use it on
 ``eval`` while tuning).
+
+It also prints how far two people agree: ``problem_types_second_reading.csv`` holds a second, independent
+reading of 120 of the messages, scored against the first like the tagger is, and the tagger on the same
+120 against each reading. That is the ceiling a rule set can be expected to reach.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from storage.catalogue import load_catalogue  # noqa: E402
 from storage.vocabulary import PROBLEM_TYPES  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "problem_types_real.csv"
+SECOND_READING = REPO / "benchmarks" / "data" / "problem_types_second_reading.csv"
 CORPUS = REPO.parent / "shared" / "data" / "tipdm2020"
 SPLITS = ("tune", "eval")
 
@@ -127,6 +132,19 @@ def main() -> None:
                     evidence = " ".join(f"{e.value}:{e.word}" for e in t.evidence if e.kind == "problem_type")
                     print(f"  row {row['row']}: gold {'|'.join(sorted(row['gold'])) or '-'}")  # type: ignore[arg-type]
                     print(f"    got {'|'.join(sorted(p)) or '-'}  [{evidence}]")
+    agreement = ""
+    if SECOND_READING.exists():
+        second = {str(row["row"]): row["gold"] for row in read_labelled(SECOND_READING)}
+        both = [row for row in rows if row["row"] in second]
+        first_gold = [row["gold"] for row in both]
+        second_gold = [second[str(row["row"])] for row in both]  # type: ignore[misc]
+        mine = [frozenset(tagger.tag(str(row["text"])).problem_types) for row in both]
+        people = scores(first_gold, second_gold)["f1"]
+        print(
+            f"\nagreement on {len(both)} messages read twice: second reader vs first micro-F1 {people:.3f}; "
+            f"tagger vs first {scores(first_gold, mine)['f1']:.3f}, vs second {scores(second_gold, mine)['f1']:.3f}"
+        )
+        agreement = f" | two readers agree at F1 {people:.3f}"
     everything = scores(
         [row["gold"] for row in rows],  # type: ignore[misc]
         [frozenset(tagger.tag(str(row["text"])).problem_types) for row in rows],
@@ -140,7 +158,7 @@ def main() -> None:
     print(
         f"\nSUMMARY problem types on {len(rows)} real hand-labelled messages: micro-F1 tune "
         f"{tune['f1']:.3f} eval {evaluation['f1']:.3f} (all {everything['f1']:.3f}) | no-conduct given a type: "
-        f"tune {fp_share(tune):.1%} eval {fp_share(evaluation):.1%}{corpus} | target F1 >= 0.70, FP 0"
+        f"tune {fp_share(tune):.1%} eval {fp_share(evaluation):.1%}{corpus}{agreement} | target F1 >= 0.70, FP 0"
     )
 
 
