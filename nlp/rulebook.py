@@ -1,11 +1,13 @@
 """The tagger's rules: three YAML files an oversight officer can read and edit, and their checks.
 
-- ``areas.yaml``: per area, keywords with weights (how strongly a word points to that area).
+- ``areas.yaml``: per area, keywords with weights (how strongly a word points to that area); a word
+  may be listed under more than one area, with a weight in each.
 - ``agencies.yaml``: per agency code, keywords beyond the catalogue's name and aliases.
 - ``problem_types.yaml``: per canonical problem type, phrases and co-occurrences, plus negation cues.
 
 Structural errors are pydantic errors with their line; the checks that need the whole picture
-(unknown names, a keyword claimed twice) are done here and reported the same way, ``LINE: where: msg``.
+(unknown names, a keyword claimed twice where that is not allowed) are done here and reported the
+same way, ``LINE: where: msg``.
 """
 
 from __future__ import annotations
@@ -171,19 +173,21 @@ class _Problems(list[str]):
 
 
 def semantic_problems(model: BaseModel, lines: LineMap, agencies: Sequence[AgencyLike]) -> list[str]:
-    """What pydantic cannot see: unknown names, and a keyword claimed twice or by two owners."""
+    """What pydantic cannot see: unknown names, and a keyword claimed twice or by two agencies or problem
+    types (an area keyword may count for several areas)."""
     problems = _Problems(lines)
     owner: dict[str, str] = {}
     if isinstance(model, AreasFile):
+        # A word may weigh for several areas; listed twice under one area, the YAML reader refuses it
+        # as a duplicate key, with both lines.
         for area, keywords in model.areas.items():
             if area not in AREAS:
                 problems.add(("areas", area), f"unknown area; use one of {' '.join(AREAS)}")
             for word, weight in keywords.items():
+                if not word.strip():
+                    problems.add(("areas", area, word), "empty keyword")
                 if weight <= 0:
                     problems.add(("areas", area, word), "weight must be positive")
-                if word in owner:
-                    problems.add(("areas", area, word), f"conflicting keyword, also listed under {owner[word]}")
-                owner.setdefault(word, area)
     elif isinstance(model, AgenciesFile):
         known = {agency.code for agency in agencies}
         for agency in agencies:

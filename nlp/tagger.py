@@ -109,11 +109,14 @@ class Tagger:
                 for word in rule.keywords:
                     index[word].setdefault(code, settings.keyword_weight)
         self._agency_words = {word: tuple(codes.items()) for word, codes in index.items()}
-        self._area_words = {
-            word: (area, weight) for area, keywords in rules.areas.areas.items() for word, weight in keywords.items()
-        }
+        # A word may weigh for several areas (小区: 城乡建设 and a little 商贸旅游): every area it is listed under.
+        areas_of: dict[str, list[str]] = defaultdict(list)
+        for area, keywords in rules.areas.areas.items():
+            for word in keywords:
+                areas_of[word].append(area)
+        self._area_words = {word: tuple(areas) for word, areas in areas_of.items()}
         self._lookup = {
-            word: (self._agency_words.get(word, ()), self._area_words.get(word))
+            word: (self._agency_words.get(word, ()), self._area_words.get(word, ()))
             for word in self._agency_words.keys() | self._area_words.keys()
         }
         self._problems = ProblemMatcher(rules.problem_types, CLAUSE_BREAKS)
@@ -146,14 +149,14 @@ class Tagger:
         for index in [i for i, word in enumerate(words) if word in lookup]:
             word = words[index]
             token = (word, starts[index], starts[index + 1])
-            owners, area_weight = lookup[word]
+            owners, areas = lookup[word]
             for code, weight in owners:
                 named[code] |= weight > keyword_weight
                 if all(hit[0] != word for hit in agency_hits[code]):
                     agency_scores[code] += weight
                 agency_hits[code].append(token)
-            if area_weight is not None:
-                area_counts[area_weight[0]][word].append(token)
+            for area in areas:
+                area_counts[area][word].append(token)
 
         candidates = tuple(
             Candidate(code, self._agencies[code].name, round(score, 3))
@@ -212,14 +215,15 @@ class Tagger:
     def _area(
         self, counts: dict[str, dict[str, list[Token]]], chosen: Candidate | None, confidence: float
     ) -> tuple[str | None, float, list[Token]]:
-        """Weighted keyword hits per area (a repeated word counts less each time), plus the area of a
-        confidently chosen agency; the best area wins if it reaches ``min_score``."""
+        """Per area, the sum of the weights its keywords have there (a repeated word counts less each
+        time; a word listed under two areas counts for both), plus ``agency_bonus`` × confidence for the
+        area of a confidently chosen agency; the best area wins if it reaches ``min_score``. Only areas
+        with a keyword in the text or a named agency compete; the evidence is the winner's keywords."""
         scores: dict[str, float] = defaultdict(float)
         for area, words in counts.items():
             keywords = self.rules.areas.areas[area]
             scores[area] = sum(
-                keywords[word] * (1 + math.log(len(hits)) if len(hits) > 1 else keywords[word])
-                for word, hits in words.items()
+                keywords[word] * (1 + math.log(len(hits)) if len(hits) > 1 else 1.0) for word, hits in words.items()
             )
         settings = self.rules.areas.settings
         agency_area = self._agencies[chosen.code].area if chosen else None

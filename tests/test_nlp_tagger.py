@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from nlp.rulebook import AreasFile
 from nlp.tagger import Tagger, TagResult
 from storage.catalogue import load_catalogue
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "data" / "nlp_problem_types.yaml"
+AGENCIES = load_catalogue(REPO / "storage" / "data" / "agencies.yaml").agencies
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,22 @@ def test_text_with_nothing_to_go_on_has_no_agency_area_or_type(tagger: Tagger) -
 def test_area_is_found_without_an_agency(tagger: Tagger) -> None:
     assert tagger.tag("楼下烧烤店油烟和噪音严重扰民").area == "环境保护"
     assert tagger.tag("公司拖欠工资半年，劳动合同也没签").area == "劳动和社会保障"
+
+
+def test_a_word_listed_under_two_areas_counts_for_both(tagger: Tagger) -> None:
+    areas = AreasFile(areas={"城乡建设": {"垃圾": 2.0, "小区": 1.0}, "环境保护": {"垃圾": 1.0, "焚烧": 3.0}})
+    custom = Tagger(replace(tagger.rules, areas=areas), AGENCIES, tagger.segmenter)
+    result = custom.tag("小区垃圾没人清理")  # 城乡建设 2 + 1, 环境保护 1
+    assert result.area == "城乡建设" and words(result, "area") == ["小区", "垃圾"]
+    result = custom.tag("工厂焚烧垃圾")  # 环境保护 3 + 1, 城乡建设 2
+    assert result.area == "环境保护" and words(result, "area") == ["焚烧", "垃圾"]
+
+
+def test_an_area_score_is_the_plain_sum_of_its_keyword_weights(tagger: Tagger) -> None:
+    areas = AreasFile(areas={"城乡建设": {"物业": 1.5}, "环境保护": {"噪音": 2.0}})
+    custom = Tagger(replace(tagger.rules, areas=areas), AGENCIES, tagger.segmenter)
+    assert custom.tag("物业，噪音").area == "环境保护"  # 2 against 1.5 (a weight counts once, not squared)
+    assert custom.tag("物业，物业，噪音").area == "城乡建设"  # 1.5 × (1 + ln 2) ≈ 2.54 against 2
 
 
 @pytest.mark.parametrize(
