@@ -33,11 +33,14 @@ CITIZEN_KINDS = frozenset(
         Notice.REOPENED,
         Notice.EXTENSION_DECIDED,
         Notice.CLOSED,
+        Notice.CLOSED_UNRATED,
         Notice.WITHDRAWN,
     }
 )
 #: Kinds that reach only the citizen, so a citizen's button is safe on them.
-_WITH_PROGRESS = frozenset({Notice.RECEIPT, Notice.TRANSFERRED, Notice.ACCEPTED, Notice.REOPENED, Notice.CLOSED})
+_WITH_PROGRESS = frozenset(
+    {Notice.RECEIPT, Notice.TRANSFERRED, Notice.ACCEPTED, Notice.REOPENED, Notice.CLOSED, Notice.CLOSED_UNRATED}
+)
 
 
 def rating_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:

@@ -13,11 +13,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.citizen_callbacks import MyPage, RateStep, StatusOf, Withdraw
 from handlers.citizen_notices import rating_keyboard
 from handlers.texts import TRADITIONAL, Translator
-from storage.models import OPEN_STATUSES, Complaint, ComplaintStatus
+from storage.models import OPEN_STATUSES, Complaint, ComplaintStatus, EventAction
 from storage.vocabulary import Rating
 from workflow.citizen_view import CitizenComplaint, TimelineEntry
 from workflow.deadlines import Deadlines
-from workflow.timers import ACKNOWLEDGE_STATUSES
+from workflow.timers import ACKNOWLEDGE_STATUSES, rating_window_end
 
 PER_PAGE = 5
 SUMMARY_CHARS = 30
@@ -32,7 +32,9 @@ def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: da
     """The deadline running now, in plain words; None when nothing is due from the agency."""
     status = ComplaintStatus(complaint.status)
     if status == ComplaintStatus.RESOLVED:
-        return tr("my.due.rate")
+        window_end = rating_window_end(complaint, deadlines)
+        due_text = in_script(deadlines.describe(window_end, now=now), tr) if window_end else None
+        return tr("my.due.rate", due=due_text or tr.plain("agency.none"))
     if status in ACKNOWLEDGE_STATUSES:
         key, due = "my.due.acknowledge", complaint.acknowledge_due_at
     elif status == ComplaintStatus.ACCEPTED:
@@ -99,6 +101,8 @@ def _event_text(entry: TimelineEntry, tr: Translator) -> str:
         "days": entry.data.get("days", ""),
     }
     key = f"status.event.{entry.action}"
+    if entry.action == EventAction.CLOSED and entry.data.get("unrated"):
+        key += "_unrated"
     if entry.reason:
         params["reason"] = entry.reason
         key += "_with_reason"

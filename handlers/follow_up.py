@@ -3,8 +3,8 @@ only to its own citizen), the rating buttons under a RESOLVED notice, and withdr
 
 不满意 first asks why (a one-step FSM that remembers and restores whatever conversation was going on),
 then rates with the reason, which reopens the complaint (重办) per the workflow rules. A refused press
-(already rated, withdrawn meanwhile, a double tap that lost the race) is answered in a toast and
-changes nothing.
+(already rated, closed unrated after the rating window, withdrawn meanwhile, a double tap that lost
+the race) is answered in a toast and changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from handlers.citizen_views import (
 from handlers.common import Menu
 from handlers.errors import error_text
 from handlers.texts import Translator
-from storage.models import OPEN_STATUSES, Citizen, ComplaintStatus
+from storage.models import OPEN_STATUSES, Citizen
 from storage.vocabulary import Rating
 from workflow import lifecycle
 from workflow.actors import Actor
@@ -190,9 +190,7 @@ def follow_up_router() -> Router:
         if rating == Rating.DISSATISFIED:
             try:  # ask why only if the complaint can still be rated
                 view = await complaint_by_id(session, citizen, callback_data.complaint_id)
-                if view.complaint.status != ComplaintStatus.RESOLVED:
-                    code = "already_rated" if view.complaint.status == ComplaintStatus.CLOSED else "bad_state"
-                    raise DomainError(code)
+                await lifecycle.require_ratable(session, view.complaint)
             except DomainError as error:
                 await refused(query, session, error, tr)
                 return

@@ -305,7 +305,8 @@ def _events_are_append_only(mapper: Any, connection: Any, target: ComplaintEvent
 
 
 class ComplaintTimer(Base):
-    """A due moment the timekeeper acts on (reminder, 催办, 督办); done once, whoever runs it."""
+    """A due moment the timekeeper acts on (reminder, 催办, 督办, a rating window's end); done once, whoever
+    runs it."""
 
     __tablename__ = "complaint_timer"
     __table_args__ = (

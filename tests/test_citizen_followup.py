@@ -25,7 +25,7 @@ from handlers.texts import default_texts
 from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
 from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
 from tests.factories import agency, events_of, make_clock, make_complaint, make_contact, make_deadlines
-from workflow import lifecycle
+from workflow import lifecycle, timekeeper
 from workflow.actors import Actor
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import FixedClock
@@ -320,6 +320,39 @@ async def test_cancel_while_asked_why_rates_nothing(scene: Scene) -> None:
     await scene.me.send("/cancel")
     await scene.me.wait_for_reply(contains="取消")
     assert await scene.ratings(complaint.id) == 0
+
+
+async def test_after_the_rating_window_the_citizen_is_told_and_old_buttons_are_refused_clearly(
+    scene: Scene,
+) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    window_end = scene.deadlines.rating_due(scene.clock.now())
+    assert f"评价期限：{scene.deadlines.describe(window_end, now=scene.clock.now())}" in notice.text
+    buttons = {b["text"]: b["callback_data"] for row in notice.inline_keyboard or [] for b in row}
+    await scene.me.send("/my")
+    due = scene.deadlines.describe(window_end, now=scene.clock.now())
+    assert HANS.plain("my.due.rate", due=due) in (await scene.me.wait_for_reply(contains="我的投诉")).text
+
+    scene.clock.set(window_end)
+    await timekeeper.run_once(scene.session_factory, scene.clock, scene.deadlines)
+    await scene.deliver()
+    told = await scene.me.wait_for_reply(contains="未评价")
+    assert told.text == HANS.plain("notice.complaint.closed_unrated", tracking_no=complaint.tracking_no)
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+
+    before = len(scene.me.bot_messages())
+    for label in ("😊 满意", "😞 不满意"):  # pressed later on the old notice
+        await scene.me.world.user_presses(scene.me.user.id, notice.message_id, buttons[label])
+    await scene.harness.settle()
+    assert scene.me.answers()[-2:] == [HANS.plain("error.rating_expired")] * 2
+    assert len(scene.me.bot_messages()) == before  # a toast, no reason asked
+    assert await scene.ratings(complaint.id) == 0
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    view = await scene.me.wait_for_reply(contains=HANS.plain("status.timeline"))
+    assert HANS.plain("status.event.closed_unrated") in view.text
+    assert not any(b["text"] in buttons for row in view.inline_keyboard or [] for b in row)
 
 
 # --- withdrawing ---------------------------------------------------------------------------------

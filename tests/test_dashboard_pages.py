@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
@@ -89,6 +89,31 @@ async def test_complaint_page_shows_the_timeline_with_actor_time_move_and_reason
     assert "待受理 → 转办中" in page
     assert "2026-11-18" in page  # local time of the events
     assert "窗口.jpg" in page
+
+
+async def test_complaint_page_says_a_closure_after_the_rating_window_was_unrated(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint).where(Complaint.id == world.complaint_a.id).values(status=ComplaintStatus.CLOSED)
+        )
+        session.add(
+            ComplaintEvent(
+                complaint_id=world.complaint_a.id,
+                at=NOW,
+                action=EventAction.CLOSED,
+                actor_kind=ActorKind.SYSTEM,
+                from_status=ComplaintStatus.RESOLVED,
+                to_status=ComplaintStatus.CLOSED,
+                data={"unrated": True, "cause": "rating_window_passed"},
+            )
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "已办结待评价 → 已结案" in page
+    assert "评价期限已过，群众未评价（未评价结案）" in page
 
 
 async def test_tag_evidence_is_highlighted_at_its_offsets(client: TestClient, world: World) -> None:

@@ -225,6 +225,27 @@ def test_policy_refuses_a_duplicated_key_with_its_line(tmp_path: Path) -> None:
     assert f"{len(text.splitlines())}: invalid YAML: duplicate key" in caught.value.problems[0]
 
 
+def test_rating_window_counts_working_days_past_national_day_and_its_make_up_saturday(deadlines: Deadlines) -> None:
+    assert deadlines.rating_window_days == 7
+    # 10-01..07 off; 10-08, 09, 10 (a make-up Saturday), 12, 13, 14, 15: close of business on the 7th.
+    assert deadlines.rating_due(local(2026, 9, 30, 15, 0)).astimezone(ZONE) == local(2026, 10, 15, 17, 30)
+
+
+@pytest.mark.parametrize("value", ["0", "61", "一周"])
+def test_policy_refuses_a_bad_rating_window_with_its_line(tmp_path: Path, value: str) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace("rating_window_days: 7", f"rating_window_days: {value}")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("rating_window_days:"))
+    with pytest.raises(DataFileError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    assert caught.value.problems[0].startswith(f"{line}: rating_window_days:"), caught.value.problems
+
+
+def test_policy_requires_a_rating_window(tmp_path: Path) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace("rating_window_days: 7\n", "")
+    with pytest.raises(DataFileError, match="rating_window_days"):
+        load_policy(write_policy(tmp_path, text))
+
+
 def test_start_up_warns_loudly_about_years_without_holiday_data(
     deadlines: Deadlines, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -3,8 +3,9 @@
 - the transition table is obeyed: an action the table forbids always fails, one that succeeds lands
   in the status the table names, and a failed action changes nothing;
 - exactly one owner at any time once assigned; a receiver only while transferring;
-- no complaint lost or stuck: every open complaint has its running deadline and a live timer for it,
-  a finished one has none;
+- no complaint lost or stuck: every open complaint has its running deadline and a timer for it (still
+  pending, or fired by the timekeeper), a resolved one exactly its rating window, a finished one none;
+- when the rating window passes the timekeeper closes the complaint unrated, with no rating stored;
 - the events replay to the complaint's current state.
 
 Hypothesis drives the machine synchronously, so it runs in a worker thread with its own event loop
@@ -31,13 +32,23 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, create_session_factory
-from storage.models import OPEN_STATUSES, Complaint, ComplaintEvent, ComplaintStatus, ComplaintTimer, ContactRole
+from storage.models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    ComplaintTimer,
+    ContactRole,
+    Evaluation,
+    EventAction,
+)
 from storage.vocabulary import Rating
 from tests.factories import make_citizen, make_clock, make_complaint, make_contact, make_deadlines
-from workflow import lifecycle
+from workflow import lifecycle, timekeeper
 from workflow.actors import Actor
+from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.timers import ACKNOWLEDGE_STATUSES
+from workflow.timers import ACKNOWLEDGE_STATUSES, rating_window_end
 from workflow.transitions import MAX_DECLINES, TRANSITIONS, Action, replay
 
 S = ComplaintStatus
@@ -67,10 +78,14 @@ ACTIONS: dict[str, tuple[Callable[..., Coroutine[Any, Any, Any]], Callable[..., 
     "withdraw": (lifecycle.withdraw, lambda ids, ok: st.just(())),
     "set_major": (lifecycle.set_major, lambda ids, ok: st.tuples(reason(ok))),
     "clear_major": (lifecycle.clear_major, lambda ids, ok: st.tuples(reason(ok))),
+    # By the rules, time runs past the window and the timekeeper does it; otherwise it is tried directly
+    # by anyone, and refused unless the service acts after the window.
+    "expire_rating": (lifecycle.expire_rating, lambda ids, ok: st.just(())),
 }
 
-#: Actions that end or sidetrack a story: drawn less often so sequences reach deep states.
-RARE = frozenset({"withdraw", "set_major", "clear_major"})
+#: How often an allowed action is drawn by the rules (default 4): those that end or sidetrack a story
+#: less often, so sequences reach deep states and the citizen mostly rates before the window passes.
+WEIGHTS = {"withdraw": 1, "set_major": 1, "clear_major": 1, "expire_rating": 2}
 
 #: The table rows each action name may use.
 ROWS = {
@@ -110,7 +125,7 @@ class World:
             self.actors.append((await make_contact(session, "oversight-office", ContactRole.OVERSIGHT))[1])
             self.citizen, me = await make_citizen(session)
             _, stranger = await make_citizen(session)
-            self.actors += [me, stranger]
+            self.actors += [me, stranger, Actor.system()]
             self.agency_ids = {code: actor.agency_id for code, actor in zip(AGENCIES, self.actors, strict=False)}
             await session.commit()
 
@@ -152,7 +167,7 @@ def lifecycle_machine(world: World) -> type[RuleBasedStateMachine]:
                     )
                     await session.commit()
                 async with world.factory() as session:
-                    await _check(session, complaint.id)
+                    await _check(session, complaint.id, world.deadlines)
                 return complaint.id
 
             self.complaint_ids.append(world.run(go()))
@@ -174,9 +189,12 @@ def lifecycle_machine(world: World) -> type[RuleBasedStateMachine]:
                     name
                     for name in sorted(ACTIONS)
                     if any((status, row) in TRANSITIONS for row in ROWS[name])
-                    for _ in range(1 if name in RARE else 4)
+                    for _ in range(WEIGHTS.get(name, 4))
                 ]
                 name = data.draw(st.sampled_from(names), label="action")
+                if name == "expire_rating":
+                    world.run(self._window_passes(complaint_id))
+                    return
                 actor = world.run(world.expected_actor(complaint_id, name))
             else:
                 name = data.draw(st.sampled_from(sorted(ACTIONS)), label="action")
@@ -184,6 +202,24 @@ def lifecycle_machine(world: World) -> type[RuleBasedStateMachine]:
             function, arguments = ACTIONS[name]
             args = data.draw(arguments(world.agency_ids, by_the_rules), label="args")
             world.run(self._attempt(complaint_id, name, function, actor, args))
+
+        async def _window_passes(self, complaint_id: int) -> None:
+            """Time runs to a resolved complaint's rating window end and the timekeeper runs."""
+            async with world.factory() as session:
+                complaint = await session.get_one(Complaint, complaint_id)
+                window_end = rating_window_end(complaint, world.deadlines)
+                assert window_end is not None
+                ratings = await _ratings(session, complaint_id)
+            world.clock.set(max(window_end, world.clock.now()))  # the steps may have passed it already
+            await timekeeper.run_once(world.factory, world.clock, world.deadlines, limit=1000)
+            async with world.factory() as session:
+                after = await session.get_one(Complaint, complaint_id)
+                assert after.status == TRANSITIONS[(S.RESOLVED, Action.EXPIRE_RATING)]
+                closed = (await _events(session, complaint_id))[-1]
+                assert (closed.action, closed.data.get("unrated")) == (EventAction.CLOSED, True)
+                assert await _ratings(session, complaint_id) == ratings  # unrated is not a rating
+                for other_id in self.complaint_ids:
+                    await _check(session, other_id, world.deadlines)
 
         async def _attempt(self, complaint_id: int, name: str, function: Any, actor: Actor, args: tuple) -> None:
             async with world.factory() as session:
@@ -208,9 +244,19 @@ def lifecycle_machine(world: World) -> type[RuleBasedStateMachine]:
                     assert (S(status), row) in TRANSITIONS, f"{name} succeeded in {status}"
                     assert after.status == TRANSITIONS[(S(status), row)]
                     assert await _count(session, complaint_id) > events_before
-                await _check(session, complaint_id)
+                await _check(session, complaint_id, world.deadlines)
 
     return LifecycleMachine
+
+
+async def _ratings(session: AsyncSession, complaint_id: int) -> int:
+    query = select(func.count()).select_from(Evaluation).where(Evaluation.complaint_id == complaint_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def _events(session: AsyncSession, complaint_id: int) -> list[ComplaintEvent]:
+    query = select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.id)
+    return list(await session.scalars(query))
 
 
 async def _count(session: AsyncSession, complaint_id: int) -> int:
@@ -218,38 +264,39 @@ async def _count(session: AsyncSession, complaint_id: int) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def _check(session: AsyncSession, complaint_id: int) -> None:
+async def _check(session: AsyncSession, complaint_id: int, deadlines: Deadlines) -> None:
     complaint = await session.get(Complaint, complaint_id)
     assert complaint is not None
     # Exactly one owner; a receiver only while a transfer waits, and never the owner itself.
     assert complaint.owner_agency_id is not None and complaint.first_contact_agency_id is not None
     assert (complaint.transfer_to_agency_id is not None) == (complaint.status == S.TRANSFERRING)
     assert complaint.transfer_to_agency_id != complaint.owner_agency_id
-    # Not lost, not stuck: the running deadline exists and a live timer watches it.
-    live = set(
-        await session.scalars(
-            select(ComplaintTimer.kind).where(
-                ComplaintTimer.complaint_id == complaint_id,
-                ComplaintTimer.done_at.is_(None),
-                ComplaintTimer.cancelled.is_(False),
+    # Not lost, not stuck: the running deadline exists and a timer watches it (pending, or already
+    # fired by the timekeeper for that very deadline); a resolved complaint's rating window likewise.
+    timers = (
+        await session.execute(
+            select(ComplaintTimer.kind, ComplaintTimer.due_at, ComplaintTimer.done_at).where(
+                ComplaintTimer.complaint_id == complaint_id, ComplaintTimer.cancelled.is_(False)
             )
         )
-    )
+    ).all()
+    watched = {(kind, due) for kind, due, _ in timers}
+    live = {kind for kind, _, done in timers if done is None}
     if complaint.status in ACKNOWLEDGE_STATUSES:
-        assert complaint.acknowledge_due_at is not None and "ack_overdue" in live
+        assert complaint.acknowledge_due_at is not None
+        assert ("ack_overdue", complaint.acknowledge_due_at) in watched
     elif complaint.status == S.ACCEPTED:
-        assert complaint.resolve_due_at is not None and "resolve_overdue" in live
+        assert complaint.resolve_due_at is not None and ("resolve_overdue", complaint.resolve_due_at) in watched
         assert complaint.acknowledged_at is not None
+    elif complaint.status == S.RESOLVED:
+        window_end = rating_window_end(complaint, deadlines)
+        assert live == {"rating_window"} and ("rating_window", window_end) in watched  # nothing else chased
     else:
         assert complaint.status not in OPEN_STATUSES and not live
     if complaint.status == S.RESOLVED:
         assert complaint.resolved_at is not None and complaint.reply_text
     # The audit log tells the same story as the row.
-    events = list(
-        await session.scalars(
-            select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.id)
-        )
-    )
+    events = await _events(session, complaint_id)
     state = replay(events)
     assert (
         state.status,

@@ -34,6 +34,7 @@ class Deadlines:
         self.max_extension_days = policy.extensions.max_days
         self.max_extensions = policy.extensions.max_requests
         self.reopen_resolve_days = policy.reopen_resolve_days
+        self.rating_window_days = policy.rating_window_days
         self.day_length = sum(
             (
                 datetime.combine(date.min, end) - datetime.combine(date.min, start)
@@ -86,6 +87,10 @@ class Deadlines:
 
     def extend(self, due: datetime, days: int) -> datetime:
         return self.add_working_days(due, days)
+
+    def rating_due(self, resolved_at: datetime) -> datetime:
+        """End of the citizen's rating window (满意度测评) for a reply given at ``resolved_at``."""
+        return self.add_working_days(resolved_at, self.rating_window_days)
 
     # --- working-time arithmetic ----------------------------------------------------------------
 

@@ -22,7 +22,8 @@ Codes:
 - ``too_many_extensions`` the policy's number of extensions is used up
 - ``extension_pending``   asking for an extension while one awaits oversight
 - ``nothing_pending``     deciding an extension nobody asked for
-- ``already_rated``       rating a complaint that is already closed
+- ``already_rated``       rating a complaint that is already rated and closed
+- ``rating_expired``      rating a complaint closed unrated because its rating window passed
 - ``already_major``       flagging (挂牌) a complaint that is already flagged
 - ``not_major``           clearing (消号) a complaint that is not flagged
 - ``no_default_owner``    the catalogue has no active default owner (兜底) to route to
@@ -52,6 +53,7 @@ CODES: frozenset[str] = frozenset(
         "extension_pending",
         "nothing_pending",
         "already_rated",
+        "rating_expired",
         "already_major",
         "not_major",
         "no_default_owner",

@@ -1,18 +1,19 @@
-"""The complaint lifecycle: every action a person can take on a complaint.
+"""The complaint lifecycle: every action a person (or, for the rating window, the service) can take
+on a complaint.
 
 Each action is ``(session, clock, deadlines, complaint_id, actor, ...) -> Complaint``: it checks who
 acts and the transition table (``workflow.transitions``), then changes the complaint, appends one
 audit event per transition, reschedules timers and queues notices, and flushes. It never commits: the
-channel does, so a refused or failed action changes nothing. Transfers live in ``workflow.transfers``
-and extensions in ``workflow.extensions``; they are re-exported here so callers import one module.
+channel does, so a refused or failed action changes nothing. Transfers live in ``workflow.transfers``,
+extensions in ``workflow.extensions`` and rating (with the rating window) in ``workflow.ratings``;
+they are re-exported here so callers import one module.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Complaint, ComplaintStatus, Evaluation, EvaluationKind, EventAction
-from storage.vocabulary import Rating
+from storage.models import Complaint, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
 from workflow.clock import Clock
@@ -30,7 +31,8 @@ from workflow.guards import (
     require_oversight,
     require_text,
 )
-from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
+from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
+from workflow.ratings import expire_rating, rate, require_ratable
 from workflow.transfers import decline_transfer, rule_dispute, transfer
 from workflow.transitions import Action
 
@@ -39,9 +41,11 @@ __all__ = [
     "clear_major",
     "decide_extension",
     "decline_transfer",
+    "expire_rating",
     "pending_extension",
     "rate",
     "request_extension",
+    "require_ratable",
     "resolve",
     "rule_dispute",
     "set_major",
@@ -105,7 +109,7 @@ async def accept(
 async def resolve(
     session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, reply_text: str
 ) -> Complaint:
-    """办结: the owner replies to the citizen, who is then asked to rate."""
+    """办结: the owner replies to the citizen, who is then asked to rate within the rating window."""
     complaint = await load(session, complaint_id)
     require_contact_of(actor, complaint.owner_agency_id)
     to_status = next_status(complaint, Action.RESOLVE)
@@ -131,95 +135,16 @@ async def resolve(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
+    rating_due = timers.rating_window_end(complaint, deadlines)
     await notify_citizen(
         session,
         complaint,
         Notice.RESOLVED,
         agency_name=await agency_name(session, complaint.owner_agency_id),
         reply=reply,
+        rating_due=iso(rating_due),
+        rating_due_text=deadlines.describe(rating_due, now=now) if rating_due else None,
     )
-    await flush(session)
-    return complaint
-
-
-async def rate(
-    session: AsyncSession,
-    clock: Clock,
-    deadlines: Deadlines,
-    complaint_id: int,
-    actor: Actor,
-    rating: Rating,
-    comment: str | None = None,
-) -> Complaint:
-    """满意度测评 by the complaint's citizen. 不满意 reopens (重办) once with a new deadline; a second
-    不满意 closes it and goes to oversight."""
-    complaint = await load(session, complaint_id)
-    require_citizen_of(actor, complaint)
-    rating = Rating(rating)
-    if complaint.status == ComplaintStatus.CLOSED:
-        raise DomainError("already_rated")
-    reopen = rating == Rating.DISSATISFIED and complaint.reopen_count == 0
-    to_status = next_status(complaint, Action.RATE_REOPEN if reopen else Action.RATE_CLOSE)
-    comment = (comment or "").strip() or None
-
-    now = clock.now()
-    owner_id = complaint.owner_agency_id
-    assert owner_id is not None
-    session.add(
-        Evaluation(
-            kind=EvaluationKind.COMPLAINT_RATING.value,
-            agency_id=owner_id,
-            complaint_id=complaint.id,
-            citizen_id=complaint.citizen_id,
-            rating=rating.value,
-            comment=comment,
-            created_at=now,
-        )
-    )
-    from_status = complaint.status
-    record(
-        session,
-        complaint,
-        actor,
-        EventAction.RATED,
-        now,
-        from_status=from_status,
-        to_status=from_status,
-        agency_id=owner_id,
-        reason=comment,
-        rating=rating.value,
-        round=complaint.reopen_count + 1,
-    )
-    complaint.status = to_status
-    if reopen:
-        complaint.reopen_count += 1
-        complaint.resolved_at = None
-        complaint.resolve_due_at = deadlines.extend(now, deadlines.reopen_resolve_days)
-    else:
-        complaint.closed_at = now
-    record(
-        session,
-        complaint,
-        actor,
-        EventAction.REOPENED if reopen else EventAction.CLOSED,
-        now,
-        from_status=from_status,
-        to_status=to_status,
-        agency_id=owner_id,
-        rating=rating.value,
-        resolve_due=iso(complaint.resolve_due_at) if reopen else None,
-    )
-    await flush(session)
-    await timers.reschedule(session, complaint, deadlines)
-    await notify_agency(session, owner_id, Notice.RATED, complaint=complaint, rating=rating.value)
-    if reopen:
-        due_text = deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None
-        await notify_agency(session, owner_id, Notice.REOPENED_FOR_AGENCY, complaint=complaint)
-        await notify_citizen(session, complaint, Notice.REOPENED, resolve_due_text=due_text)
-    elif rating == Rating.DISSATISFIED:
-        await notify_oversight(
-            session, Notice.DISSATISFIED_AGAIN, complaint=complaint, agency_name=await agency_name(session, owner_id)
-        )
     await flush(session)
     return complaint
 

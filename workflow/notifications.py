@@ -27,6 +27,7 @@ class Notice(StrEnum):
     REOPENED = "complaint.reopened"  # 重办 with its new deadline
     EXTENSION_DECIDED = "complaint.extension_decided"  # also to the agency
     CLOSED = "complaint.closed"
+    CLOSED_UNRATED = "complaint.closed_unrated"  # the rating window passed: closed as 未评价
     WITHDRAWN = "complaint.withdrawn"  # confirmation to the citizen; also to the agency
     # to agencies
     NEW_IN_QUEUE = "agency.new_complaint"
@@ -36,6 +37,7 @@ class Notice(StrEnum):
     RULED = "agency.ruled"  # 审定: to the named owner and the previous one
     RATED = "agency.rated"
     REOPENED_FOR_AGENCY = "agency.reopened"
+    CLOSED_UNRATED_FOR_AGENCY = "agency.closed_unrated"  # no rating in the window: the case is closed
     MAJOR_SET = "agency.major_set"  # 挂牌督办
     MAJOR_CLEARED = "agency.major_cleared"  # 消号
     REMINDER = "agency.reminder"  # 预警 (sent by the timekeeper)

@@ -97,6 +97,8 @@ class Policy(_Strict):
     warning: WarningPolicy = Field(default_factory=WarningPolicy)
     extensions: Extensions
     reopen_resolve_days: int = Field(ge=1)
+    #: Working days the citizen has to rate a reply; then the complaint closes as unrated (未评价).
+    rating_window_days: int = Field(ge=1, le=60)
 
     @field_validator("working_hours", mode="before")
     @classmethod

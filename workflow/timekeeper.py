@@ -1,4 +1,5 @@
-"""The timekeeper: fires due complaint timers — 预警 before a deadline, 催办 at it, 督办 after it.
+"""The timekeeper: fires due complaint timers — 预警 before a deadline, 催办 at it, 督办 after it, and
+the close of a resolved complaint whose citizen let the rating window pass (未评价).
 
 Each timer is handled in its own transaction: claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (so
 several service instances on one PostgreSQL database never take the same timer; SQLite ignores the
@@ -18,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintTimer, EventAction
-from workflow import notifications
-from workflow.clock import Clock
+from workflow import notifications, ratings
+from workflow.actors import Actor
+from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
-from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of
+from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of, rating_window_end
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,17 @@ _OVERDUE = {TimerKind.ACK_OVERDUE, TimerKind.RESOLVE_OVERDUE}
 _ESCALATIONS = {TimerKind.ACK_ESCALATE, TimerKind.RESOLVE_ESCALATE}
 
 
-def _still_applies(timer: ComplaintTimer, complaint: Complaint | None, now: datetime) -> datetime | None:
+def _still_applies(
+    timer: ComplaintTimer, complaint: Complaint | None, now: datetime, deadlines: Deadlines
+) -> datetime | None:
     """The deadline the timer is about, if the complaint is still in the situation it was set for."""
     if complaint is None:
         return None
+    if timer.kind == TimerKind.RATING_WINDOW:
+        # Still awaiting a rating of the same reply (a rating or a 重办 cancels the timer; a later reply
+        # has its own window), and the window really has passed.
+        window_end = rating_window_end(complaint, deadlines)
+        return window_end if window_end is not None and now >= window_end else None
     clock = clock_of(timer.kind)
     due: datetime | None = getattr(complaint, clock.due_column)
     if complaint.status not in clock.statuses or due is None or complaint.owner_agency_id is None:
@@ -46,6 +55,10 @@ def _still_applies(timer: ComplaintTimer, complaint: Complaint | None, now: date
 async def _fire(
     session: AsyncSession, timer: ComplaintTimer, complaint: Complaint, due: datetime, now: datetime, d: Deadlines
 ) -> None:
+    if timer.kind == TimerKind.RATING_WINDOW:
+        timer.done_at = now  # fired, not cancelled, when the close reschedules the complaint's timers
+        await ratings.expire_rating(session, FixedClock(now), d, complaint.id, Actor.system(), timer_id=timer.id)
+        return
     clock = "acknowledge" if clock_of(timer.kind) is ACKNOWLEDGE else "resolve"
     agency_id = complaint.owner_agency_id
     assert agency_id is not None
@@ -99,7 +112,7 @@ async def _handle_next(
             return None
         try:
             complaint = await session.get(Complaint, timer.complaint_id)
-            due = _still_applies(timer, complaint, now)
+            due = _still_applies(timer, complaint, now, deadlines)
             if complaint is not None and due is not None:
                 await _fire(session, timer, complaint, due, now, deadlines)
             else:

@@ -1,4 +1,5 @@
-"""The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it.
+"""The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it, and the end
+of the citizen's rating window once the complaint is resolved.
 
 `reschedule` is called by the lifecycle after every change of status or deadline. It is idempotent:
 a timer already fired for the same moment is not created again, so calling it twice (or after a
@@ -25,12 +26,15 @@ class TimerKind(StrEnum):
     RESOLVE_WARNING = "resolve_warning"
     RESOLVE_OVERDUE = "resolve_overdue"
     RESOLVE_ESCALATE = "resolve_escalate"
+    RATING_WINDOW = "rating_window"  # unrated when it passes: closed as 未评价
 
 
 #: Statuses in which the acknowledge (受理) clock runs: nobody has taken the complaint yet.
 ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRANSFERRING, ComplaintStatus.DISPUTED})
 #: Statuses in which the resolve (办结) clock runs.
 RESOLVE_STATUSES = frozenset({ComplaintStatus.ACCEPTED})
+#: Statuses in which the citizen's rating window runs.
+RATING_STATUSES = frozenset({ComplaintStatus.RESOLVED})
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,17 @@ RESOLVE = ClockKinds(
 
 
 def clock_of(kind: str) -> ClockKinds:
+    """The deadline clock of an acknowledge or resolve timer (not the rating window, which has none)."""
+    if kind == TimerKind.RATING_WINDOW:
+        raise ValueError("the rating window is not a deadline clock")
     return ACKNOWLEDGE if kind.startswith("ack_") else RESOLVE
+
+
+def rating_window_end(complaint: Complaint, deadlines: Deadlines) -> datetime | None:
+    """When the citizen's window to rate the current reply closes; None unless awaiting a rating."""
+    if complaint.status not in RATING_STATUSES or complaint.resolved_at is None:
+        return None
+    return deadlines.rating_due(complaint.resolved_at)
 
 
 async def _problem_types(session: AsyncSession, complaint: Complaint) -> list[str]:
@@ -87,6 +101,9 @@ async def _fill_missing_due(session: AsyncSession, complaint: Complaint, deadlin
 
 def wanted_timers(complaint: Complaint, deadlines: Deadlines) -> set[tuple[str, datetime]]:
     """(kind, due_at) of every timer the complaint's current status and deadlines call for."""
+    if complaint.status in RATING_STATUSES:
+        window_end = rating_window_end(complaint, deadlines)
+        return set() if window_end is None else {(TimerKind.RATING_WINDOW.value, window_end)}
     if complaint.status in ACKNOWLEDGE_STATUSES:
         kinds, due, start = ACKNOWLEDGE, complaint.acknowledge_due_at, complaint.created_at
         clock_policy = deadlines.policy.acknowledge

@@ -32,6 +32,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     RATE_CLOSE = "rate_close"  # 满意 / 比较满意, or a second 不满意
     RATE_REOPEN = "rate_reopen"  # first 不满意: 重办
+    EXPIRE_RATING = "expire_rating"  # the service: the rating window passed unrated (未评价)
     WITHDRAW = "withdraw"
     SET_MAJOR = "set_major"
     CLEAR_MAJOR = "clear_major"
@@ -53,6 +54,7 @@ TRANSITIONS: dict[tuple[ComplaintStatus, Action], ComplaintStatus] = {
     (S.ACCEPTED, Action.RESOLVE): S.RESOLVED,
     (S.RESOLVED, Action.RATE_CLOSE): S.CLOSED,
     (S.RESOLVED, Action.RATE_REOPEN): S.ACCEPTED,
+    (S.RESOLVED, Action.EXPIRE_RATING): S.CLOSED,
     **{(status, Action.WITHDRAW): S.WITHDRAWN for status in _OPEN},
     **{(status, Action.SET_MAJOR): status for status in (*_OPEN, S.RESOLVED)},
     # 消号 may come after closure: the flag is tracked until explicitly cleared.

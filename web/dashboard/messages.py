@@ -73,6 +73,7 @@ ERRORS = {
     "extension_pending": "已有延期申请等待审批。",
     "nothing_pending": "没有待审批的延期申请。",
     "already_rated": "该投诉已评价结案。",
+    "rating_expired": "该投诉评价期限已过，已按未评价结案。",
     "already_major": "该投诉已挂牌督办。",
     "not_major": "该投诉未挂牌督办。",
     "no_default_owner": "目录中没有可用的兜底单位。",
