@@ -142,7 +142,7 @@ def rules_with_a_bad_weight(folder: Path) -> tuple[Path, int]:
     shutil.copytree(Path(__file__).resolve().parent.parent / "nlp" / "rules", folder)
     areas = folder / "areas.yaml"
     lines = areas.read_text(encoding="utf-8").splitlines()
-    at = lines.index("  城乡建设:") + 1
+    at = next(i for i, line in enumerate(lines) if line.startswith("  城乡建设:")) + 1
     lines.insert(at, "    一个错词: -1")
     areas.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return areas, at + 1
