@@ -210,7 +210,7 @@ def learn_weights(
     l1: float = 1.2e-4,
     refit: int = 15,
     scale: float = 5.0,
-    floor: float = 0.05,
+    floor: float = 0.5,
     digits: int = 2,
     seed: int = 0,
 ) -> dict[str, dict[str, float]]:

@@ -136,7 +136,7 @@ def test_learned_weights_pick_the_labels_and_drop_words_that_do_not_help() -> No
         + [Sample({"工厂": 1, "噪音": 2, "今天": 1}, "环境保护")] * 10
         + [Sample({"小区": 1, "今天": 1}, "城乡建设")] * 10
     )
-    learned = learn_weights(samples, min_count=3, l1=1e-3)
+    learned = learn_weights(samples, min_count=3, l1=1e-3, floor=0.05)
     assert "今天" not in learned["城乡建设"] and "今天" not in learned["环境保护"]  # everywhere: says nothing
     assert learned["城乡建设"]["物业"] > 1 and learned["环境保护"]["噪音"] > 1
     assert "物业" not in learned["环境保护"] and "噪音" not in learned["城乡建设"]
@@ -148,7 +148,9 @@ def test_learned_weights_pick_the_labels_and_drop_words_that_do_not_help() -> No
     ]:
         scores = area_scores(counts, learned)
         assert max(scores, key=scores.__getitem__) == label
-    assert learn_weights(samples, min_count=3, l1=1e-3) == learned  # deterministic
+    assert learn_weights(samples, min_count=3, l1=1e-3, floor=0.05) == learned  # deterministic
+    pruned = learn_weights(samples, min_count=3, l1=1e-3)  # by default weights under 0.5 are dropped
+    assert min(weight for keywords in pruned.values() for weight in keywords.values()) >= 0.5
 
 
 def test_learning_lets_hand_set_areas_and_agencies_compete_unchanged() -> None:
