@@ -3,6 +3,10 @@
 This is how the area rules get good without becoming a black box: each suggestion is a word, a
 weight (smoothed log-odds of the word in this label against all others) and the counts behind it,
 so a reviewer can see that 物业 appears in 412 of 1,260 城乡建设 messages and 35 others.
+
+``learn_weights`` goes further and learns the whole keyword list of the labelled areas, weights
+included, as a sparse model whose score is exactly the tagger's sum of keyword weights (see
+``benchmarks/tagger_accuracy.py --write-rules``); the result is still a list a person reads and edits.
 """
 
 from __future__ import annotations
