@@ -34,6 +34,25 @@ async def _agency_id(session: Any, role: str, code: str | None) -> int | None:
     return agency.id
 
 
+def _with_agency_codes(ctx: click.Context, model: Any, order: str) -> list[Any]:
+    """Every account or token, with the code of the agency it is bound to (None for oversight)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from storage.db import create_session_factory
+    from storage.models import Agency
+
+    async def work(engine: Any) -> list[Any]:
+        agency = aliased(Agency)
+        query = (
+            select(model, agency.code).outerjoin(agency, agency.id == model.agency_id).order_by(getattr(model, order))
+        )
+        async with create_session_factory(engine)() as session:
+            return list((await session.execute(query)).all())
+
+    return run_async(with_engine(work)(settings_from(ctx)))
+
+
 def _check_password(password: str) -> None:
     if len(password) < 10:
         raise click.UsageError("the password needs at least 10 characters")
@@ -96,23 +115,9 @@ def users_add(ctx: click.Context, username: str, role: str, agency_code: str | N
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """List dashboard accounts."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import aliased
+    from storage.models import WebUser
 
-    from storage.db import create_session_factory
-    from storage.models import Agency, WebUser
-
-    async def work(engine: Any) -> list[Any]:
-        agency = aliased(Agency)
-        async with create_session_factory(engine)() as session:
-            query = (
-                select(WebUser, agency.code)
-                .outerjoin(agency, agency.id == WebUser.agency_id)
-                .order_by(WebUser.username)
-            )
-            return list((await session.execute(query)).all())
-
-    for user, code in run_async(with_engine(work)(settings_from(ctx))):
+    for user, code in _with_agency_codes(ctx, WebUser, "username"):
         state = "" if user.active else " inactive"
         click.echo(f"{user.username:<24} {user.role:<14} {code or '-'}{state}")
 
@@ -181,21 +186,9 @@ def api_token_create(ctx: click.Context, name: str, role: str, agency_code: str 
 @click.pass_context
 def api_token_list(ctx: click.Context) -> None:
     """List tokens (never the tokens themselves): id, name, role, agency, created, revoked."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import aliased
+    from storage.models import ApiToken
 
-    from storage.db import create_session_factory
-    from storage.models import Agency, ApiToken
-
-    async def work(engine: Any) -> list[Any]:
-        agency = aliased(Agency)
-        async with create_session_factory(engine)() as session:
-            query = (
-                select(ApiToken, agency.code).outerjoin(agency, agency.id == ApiToken.agency_id).order_by(ApiToken.id)
-            )
-            return list((await session.execute(query)).all())
-
-    for token, code in run_async(with_engine(work)(settings_from(ctx))):
+    for token, code in _with_agency_codes(ctx, ApiToken, "id"):
         state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC" if token.revoked_at else "active"
         created = f"{token.created_at:%Y-%m-%d}"
         click.echo(f"{token.id:<5} {token.name:<24} {token.role:<14} {code or '-':<24} {created} {state}")
