@@ -116,6 +116,20 @@ def candidate_words(tokens: Iterable[str]) -> set[str]:
     }
 
 
+def _word_counts(
+    documents: Iterable[tuple[set[str], str]],
+) -> tuple[dict[str, Counter[str]], Counter[str], Counter[str]]:
+    """Messages containing each word, per label and overall, and messages per label."""
+    per_label: dict[str, Counter[str]] = {}
+    overall: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    for words, label in documents:
+        per_label.setdefault(label, Counter()).update(words)
+        overall.update(words)
+        sizes[label] += 1
+    return per_label, overall, sizes
+
+
 def mine(
     documents: Iterable[tuple[set[str], str]],
     *,
@@ -125,13 +139,7 @@ def mine(
     smoothing: float = 0.5,
 ) -> dict[str, list[Suggestion]]:
     """Per label, the words that set it apart, best first; a word is suggested for one label only."""
-    per_label: dict[str, Counter[str]] = {}
-    sizes: Counter[str] = Counter()
-    overall: Counter[str] = Counter()
-    for words, label in documents:
-        per_label.setdefault(label, Counter()).update(words)
-        overall.update(words)
-        sizes[label] += 1
+    per_label, overall, sizes = _word_counts(documents)
     total = sum(sizes.values())
     best: dict[str, tuple[float, str, Suggestion]] = {}
     for label, counts in per_label.items():
@@ -292,13 +300,7 @@ def render_areas(
 ) -> str:
     """An ``areas:`` block, areas in the given order; under each ``learned`` area the count of messages
     with the word in that area and elsewhere as a comment, and the other areas the word counts for."""
-    inside: dict[str, Counter[str]] = {}
-    overall: Counter[str] = Counter()
-    sizes: Counter[str] = Counter()
-    for words, label in documents:
-        inside.setdefault(label, Counter()).update(words)
-        overall.update(words)
-        sizes[label] += 1
+    inside, overall, sizes = _word_counts(documents)
     learned = set(learned)
     lines = ["areas:"]
     for area, keywords in areas.items():
