@@ -261,9 +261,11 @@ def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
     left the catalogue, which is skipped with a warning so a catalogue edit cannot stop the service.
 
     Parsing and checking a few thousand keywords with line numbers takes longer than the rest of
-    start-up, so checked rules are cached, keyed by the files' bytes and the catalogue."""
+    start-up, so checked rules are cached, keyed by the files' bytes, the catalogue and this module's
+    own source (a pickle of an older schema would load without the fields added since)."""
     rules_dir = Path(rules_dir)
-    digest = hashlib.sha256(repr(sorted((a.code, a.name, tuple(a.aliases)) for a in agencies)).encode())
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(repr(sorted((a.code, a.name, tuple(a.aliases)) for a in agencies)).encode())
     for name in RULE_FILES:
         try:
             digest.update((rules_dir / name).read_bytes())
