@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from reports.figures import month_bounds
 from storage.models import (
     Agency,
+    Attachment,
     Complaint,
     ComplaintProblem,
     ComplaintStatus,
@@ -204,6 +205,17 @@ async def get_complaint(session: AsyncSession, viewer: Viewer, tracking_no: str)
             selectinload(Complaint.attachments),
             selectinload(Complaint.citizen),
         )
+    )
+
+
+async def get_attachment(
+    session: AsyncSession, viewer: Viewer, tracking_no: str, attachment_id: int
+) -> Attachment | None:
+    """One file of a complaint the viewer may see (the same scope as ``get_complaint``), or None."""
+    return await session.scalar(
+        select(Attachment)
+        .join(Complaint, Complaint.id == Attachment.complaint_id)
+        .where(Attachment.id == attachment_id, Complaint.tracking_no == tracking_no, visible_to(viewer))
     )
 
 

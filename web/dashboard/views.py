@@ -33,6 +33,7 @@ from web.dashboard.queries import (
     ComplaintFilter,
     active_agencies,
     agency_names,
+    get_attachment,
     get_complaint,
     list_complaints,
 )
@@ -210,9 +211,9 @@ async def complaint_page(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/dashboard/complaints/{tracking_no}/files/{attachment_id:\d+}")
 async def attachment_file(request: web.Request) -> web.StreamResponse:
     """A photo or document of a complaint the viewer may see, fetched from Telegram through the bot."""
-    complaint = await get_complaint(db(request), viewer_of(current_user(request)), request.match_info["tracking_no"])
-    wanted = int(request.match_info["attachment_id"])
-    attachment = next((a for a in complaint.attachments if a.id == wanted), None) if complaint else None
+    viewer = viewer_of(current_user(request))
+    tracking_no, wanted = request.match_info["tracking_no"], int(request.match_info["attachment_id"])
+    attachment = await get_attachment(db(request), viewer, tracking_no, wanted)
     if attachment is None:
         return not_found(request)
     fetch = request.app[FILES].fetch
