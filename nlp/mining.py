@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.tagger import repeat_factor
+
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,8}")
 #: Numbers and amounts spelt in characters (三年, 两个, 十一点): they say nothing about an area.
 _NUMERAL_WORD = re.compile(r"[〇零一二三四五六七八九十百千万亿两几半多]+[个次年月日号点天岁元块位名条周]?")
@@ -192,11 +194,6 @@ class Sample:
     label: str
     agency_area: str | None = None  # area of a confidently named agency
     agency_bonus: float = 0.0  # what that agency adds to its area
-
-
-def repeat_factor(count: int) -> float:
-    """How much a word found ``count`` times counts: once is 1, a repeat adds less each time."""
-    return 1 + math.log(count) if count > 1 else 1.0
 
 
 def area_scores(counts: Mapping[str, int], areas: Mapping[str, Mapping[str, float]]) -> dict[str, float]:

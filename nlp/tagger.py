@@ -34,6 +34,12 @@ KEYWORD_ONLY_CONFIDENCE = 0.5
 Token = tuple[str, int, int]  # word, start, end in the normalised text
 
 
+def repeat_factor(count: int) -> float:
+    """How much an area keyword found ``count`` times counts: once is 1, a repeat adds less each time
+    (``nlp.mining`` learns the weights with this same factor)."""
+    return 1 + math.log(count) if count > 1 else 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     kind: str  # "agency" | "area" | "problem_type"
@@ -222,9 +228,7 @@ class Tagger:
         scores: dict[str, float] = defaultdict(float)
         for area, words in counts.items():
             keywords = self.rules.areas.areas[area]
-            scores[area] = sum(
-                keywords[word] * (1 + math.log(len(hits)) if len(hits) > 1 else 1.0) for word, hits in words.items()
-            )
+            scores[area] = sum(keywords[word] * repeat_factor(len(hits)) for word, hits in words.items())
         settings = self.rules.areas.settings
         agency_area = self._agencies[chosen.code].area if chosen else None
         if agency_area:
