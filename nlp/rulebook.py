@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nlp.cache import cache_file, write_atomically
 from storage.datafile import DataFileError, LineMap, read_yaml, validation_problems
 from storage.vocabulary import AREAS, PROBLEM_TYPES
 
@@ -271,13 +270,13 @@ def load_rules(rules_dir: Path | str, agencies: Sequence[AgencyLike]) -> Rules:
             digest.update((rules_dir / name).read_bytes())
         except OSError:
             digest.update(b"missing")
-    cache = Path(tempfile.gettempdir()) / f"minsheng-rules-{digest.hexdigest()[:20]}.pickle"
+    cache = cache_file(f"minsheng-rules-{digest.hexdigest()[:20]}.pickle")
     try:
         with cache.open("rb") as file:
             rules, warnings = pickle.load(file)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
         rules, warnings = _load_checked(rules_dir, agencies)
-        _write_atomically(cache, pickle.dumps((rules, warnings)))
+        write_atomically(cache, pickle.dumps((rules, warnings)))
     for warning in warnings:
         log.warning("%s (rule skipped)", warning)
     return rules
@@ -295,14 +294,3 @@ def _load_checked(rules_dir: Path, agencies: Sequence[AgencyLike]) -> tuple[Rule
         models[name] = model
     rules = Rules(models[AREAS_FILE], models[AGENCIES_FILE], models[PROBLEM_TYPES_FILE])  # type: ignore[arg-type]
     return rules, warnings
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A cache file appears whole or not at all; failing to write one only costs time."""
-    try:
-        fd, partial = tempfile.mkstemp(dir=path.parent)
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        log.warning("cannot write cache %s: %s", path, exc)

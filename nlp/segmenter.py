@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import array
 import hashlib
-import logging
 import math
-import os
 import re
 import struct
-import tempfile
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nlp.cache import cache_file, write_atomically
+
 if TYPE_CHECKING:
     import jieba
 
 __all__ = ["Segmenter"]
-
-log = logging.getLogger(__name__)
 
 # jieba's own block patterns (jieba.re_han_default, jieba.re_skip_default, jieba.re_eng).
 _HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
@@ -65,7 +62,7 @@ class Segmenter:
         words = sorted(set(words))
         digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
         name = f"minsheng-segmenter-{metadata.version('jieba')}-{digest}.bin"
-        cache = (cache_dir or Path(tempfile.gettempdir())) / name
+        cache = cache_file(name, cache_dir)
         try:
             return cls._read(cache)
         except (OSError, ValueError, struct.error):
@@ -78,10 +75,7 @@ class Segmenter:
             if not tokenizer.FREQ.get(word) or len(tokenizer.lcut(word, HMM=False)) > 1:
                 tokenizer.add_word(word)
         segmenter = cls.from_tokenizer(tokenizer)
-        try:
-            segmenter._write(cache)
-        except OSError as exc:
-            log.warning("cannot write the segmenter cache %s: %s", cache, exc)
+        write_atomically(cache, segmenter._encoded())
         return segmenter
 
     def lcut(self, text: str) -> list[str]:
@@ -152,15 +146,7 @@ class Segmenter:
             raise ValueError("truncated segmenter cache")
         return cls(dict(zip(words, values.tolist(), strict=True)), unknown)
 
-    def _write(self, path: Path) -> None:
+    def _encoded(self) -> bytes:
         words = "\0".join(self._logp).encode()
         values = array.array("d", self._logp.values())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(_CACHE_MAGIC + _CACHE_HEADER.pack(self._unknown, len(words)) + words + values.tobytes())
-            os.replace(partial, path)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        return _CACHE_MAGIC + _CACHE_HEADER.pack(self._unknown, len(words)) + words + values.tobytes()
