@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,10 +70,9 @@ class Scene:
         transport = TelegramTransport(
             bot, default_texts(), self.session_factory, ZONE, renderers=[render_citizen_notice]
         )
-        # Rows are due from their real creation time; deliver on a clock past both that and the test's clock.
-        later = FixedClock(max(self.clock.now(), datetime.now(UTC)) + timedelta(seconds=1))
         try:
-            await deliver_due(self.session_factory, transport, later, limiter=RateLimiter(later, chat_interval=0))
+            limiter = RateLimiter(self.clock, chat_interval=0)
+            await deliver_due(self.session_factory, transport, self.clock, limiter=limiter)
         finally:
             await bot.session.close()
 

@@ -98,6 +98,7 @@ async def request_extension(
         agency_name=await agency_name(session, complaint.owner_agency_id),
         days=days,
         reason=reason,
+        now=now,
     )
     await flush(session)
     return complaint
@@ -153,8 +154,10 @@ async def decide_extension(
         "reason": reason,
         "resolve_due_text": deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
     }
-    await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, **params)
+    await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, now=now, **params)
     assert complaint.owner_agency_id is not None
-    await notify_agency(session, complaint.owner_agency_id, Notice.EXTENSION_DECIDED, complaint=complaint, **params)
+    await notify_agency(
+        session, complaint.owner_agency_id, Notice.EXTENSION_DECIDED, complaint=complaint, now=now, **params
+    )
     await flush(session)
     return complaint

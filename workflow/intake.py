@@ -184,6 +184,7 @@ async def register_complaint(
         agency_name=agency.name,
         acknowledge_due_text=deadlines.describe(complaint.acknowledge_due_at, now=now),
         resolve_due_text=deadlines.describe(complaint.resolve_due_at, now=now),
+        now=now,
     )
     await notify_agency(
         session,
@@ -194,6 +195,7 @@ async def register_complaint(
         problem_types=problem_types,
         area=area,
         anonymous=anonymous,
+        now=now,
     )
     await flush(session)
     return complaint

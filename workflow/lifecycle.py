@@ -97,10 +97,11 @@ async def accept(
         Notice.ACCEPTED,
         agency_name=owner_name,
         resolve_due_text=deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
+        now=now,
     )
     if transferring and previous_owner is not None:
         await notify_agency(
-            session, previous_owner, Notice.TRANSFER_ACCEPTED, complaint=complaint, by_agency=owner_name
+            session, previous_owner, Notice.TRANSFER_ACCEPTED, complaint=complaint, by_agency=owner_name, now=now
         )
     await flush(session)
     return complaint
@@ -144,6 +145,7 @@ async def resolve(
         reply=reply,
         rating_due=iso(rating_due),
         rating_due_text=deadlines.describe(rating_due, now=now) if rating_due else None,
+        now=now,
     )
     await flush(session)
     return complaint
@@ -182,8 +184,8 @@ async def withdraw(
     await timers.reschedule(session, complaint, deadlines)
     for agency_id in dict.fromkeys((complaint.owner_agency_id, receiver_id)):
         if agency_id is not None:
-            await notify_agency(session, agency_id, Notice.WITHDRAWN, complaint=complaint)
-    await notify_citizen(session, complaint, Notice.WITHDRAWN)
+            await notify_agency(session, agency_id, Notice.WITHDRAWN, complaint=complaint, now=now)
+    await notify_citizen(session, complaint, Notice.WITHDRAWN, now=now)
     await flush(session)
     return complaint
 
@@ -228,6 +230,6 @@ async def _flag(
     await flush(session)
     if complaint.owner_agency_id is not None:
         kind = Notice.MAJOR_SET if major else Notice.MAJOR_CLEARED
-        await notify_agency(session, complaint.owner_agency_id, kind, complaint=complaint, reason=reason)
+        await notify_agency(session, complaint.owner_agency_id, kind, complaint=complaint, reason=reason, now=now)
     await flush(session)
     return complaint

@@ -7,6 +7,7 @@ an anonymous complaint must stay anonymous, and no agency needs a citizen's iden
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -67,8 +68,14 @@ async def agency_name(session: AsyncSession, agency_id: int | None) -> str | Non
     return await session.scalar(select(Agency.name).where(Agency.id == agency_id))
 
 
-async def notify_citizen(session: AsyncSession, complaint: Complaint, kind: Notice, **params: Any) -> None:
-    """To the complaint's citizen; skipped when there is none or they have no Telegram id (web intake)."""
+async def notify_citizen(
+    session: AsyncSession, complaint: Complaint, kind: Notice, *, now: datetime, **params: Any
+) -> None:
+    """To the complaint's citizen; skipped when there is none or they have no Telegram id (web intake).
+
+    ``now`` is the workflow clock's moment of the change: the notice is due from then, not from the
+    wall clock, so a sender on the same clock delivers it at once.
+    """
     if complaint.citizen_id is None:
         return
     chat_id = await session.scalar(select(Citizen.telegram_user_id).where(Citizen.id == complaint.citizen_id))
@@ -80,6 +87,7 @@ async def notify_citizen(session: AsyncSession, complaint: Complaint, kind: Noti
         kind=kind.value,
         params=complaint_params(complaint) | params,
         complaint_id=complaint.id,
+        now=now,
     )
 
 
@@ -88,22 +96,30 @@ async def notify_agency(
     agency_id: int,
     kind: Notice,
     *,
+    now: datetime,
     leads_only: bool = False,
     complaint: Complaint | None = None,
     **params: Any,
 ) -> None:
     """To every active contact of the agency (its leads only, for escalations)."""
-    await _send(session, await agency_chat_ids(session, agency_id, leads_only=leads_only), kind, complaint, params)
+    chat_ids = await agency_chat_ids(session, agency_id, leads_only=leads_only)
+    await _send(session, chat_ids, kind, complaint, params, now=now)
 
 
 async def notify_oversight(
-    session: AsyncSession, kind: Notice, *, complaint: Complaint | None = None, **params: Any
+    session: AsyncSession, kind: Notice, *, now: datetime, complaint: Complaint | None = None, **params: Any
 ) -> None:
-    await _send(session, await oversight_chat_ids(session), kind, complaint, params)
+    await _send(session, await oversight_chat_ids(session), kind, complaint, params, now=now)
 
 
 async def _send(
-    session: AsyncSession, chat_ids: list[int], kind: Notice, complaint: Complaint | None, params: dict[str, Any]
+    session: AsyncSession,
+    chat_ids: list[int],
+    kind: Notice,
+    complaint: Complaint | None,
+    params: dict[str, Any],
+    *,
+    now: datetime,
 ) -> None:
     payload = (complaint_params(complaint) if complaint is not None else {}) | params
     for chat_id in dict.fromkeys(chat_ids):  # a contact listed twice gets one message
@@ -113,4 +129,5 @@ async def _send(
             kind=kind.value,
             params=payload,
             complaint_id=complaint.id if complaint is not None else None,
+            now=now,
         )

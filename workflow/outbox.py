@@ -67,20 +67,22 @@ def enqueue(
     kind: str,
     params: dict[str, Any],
     complaint_id: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> OutboxMessage:
     """Add a message to the caller's unit of work; it exists only if the caller commits.
 
     The payload is semantic (``{"kind", "params"}``): the bot renders it in the recipient's language
-    at send time. ``now`` (from the caller's clock) makes it due at once; by default it is due from
-    the moment it is written.
+    at send time. ``now`` is required and comes from the caller's clock, the one the sender claims
+    on: a wall-clock stamp would leave the row "in the future" for any clock behind the real date.
     """
     message = OutboxMessage(
-        chat_id=chat_id, kind=kind, payload={"kind": kind, "params": params}, complaint_id=complaint_id
+        chat_id=chat_id,
+        kind=kind,
+        payload={"kind": kind, "params": params},
+        complaint_id=complaint_id,
+        next_attempt_at=now,
+        created_at=now,
     )
-    if now is not None:
-        message.next_attempt_at = now
-        message.created_at = now
     session.add(message)
     return message
 

@@ -102,14 +102,18 @@ async def rate(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    await notify_agency(session, owner_id, Notice.RATED, complaint=complaint, rating=rating.value)
+    await notify_agency(session, owner_id, Notice.RATED, complaint=complaint, rating=rating.value, now=now)
     if reopen:
         due_text = deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None
-        await notify_agency(session, owner_id, Notice.REOPENED_FOR_AGENCY, complaint=complaint)
-        await notify_citizen(session, complaint, Notice.REOPENED, resolve_due_text=due_text)
+        await notify_agency(session, owner_id, Notice.REOPENED_FOR_AGENCY, complaint=complaint, now=now)
+        await notify_citizen(session, complaint, Notice.REOPENED, resolve_due_text=due_text, now=now)
     elif rating == Rating.DISSATISFIED:
         await notify_oversight(
-            session, Notice.DISSATISFIED_AGAIN, complaint=complaint, agency_name=await agency_name(session, owner_id)
+            session,
+            Notice.DISSATISFIED_AGAIN,
+            complaint=complaint,
+            agency_name=await agency_name(session, owner_id),
+            now=now,
         )
     await flush(session)
     return complaint
@@ -181,8 +185,10 @@ async def expire_rating(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    await notify_citizen(session, complaint, Notice.CLOSED_UNRATED)
+    await notify_citizen(session, complaint, Notice.CLOSED_UNRATED, now=now)
     if complaint.owner_agency_id is not None:
-        await notify_agency(session, complaint.owner_agency_id, Notice.CLOSED_UNRATED_FOR_AGENCY, complaint=complaint)
+        await notify_agency(
+            session, complaint.owner_agency_id, Notice.CLOSED_UNRATED_FOR_AGENCY, complaint=complaint, now=now
+        )
     await flush(session)
     return complaint

@@ -82,10 +82,12 @@ async def _fire(
         )
     )
     if action is EventAction.ESCALATED:
-        await notifications.notify_oversight(session, notice, complaint=complaint, **params)
-        await notifications.notify_agency(session, agency_id, notice, leads_only=True, complaint=complaint, **params)
+        await notifications.notify_oversight(session, notice, complaint=complaint, now=now, **params)
+        await notifications.notify_agency(
+            session, agency_id, notice, leads_only=True, complaint=complaint, now=now, **params
+        )
     else:
-        await notifications.notify_agency(session, agency_id, notice, complaint=complaint, **params)
+        await notifications.notify_agency(session, agency_id, notice, complaint=complaint, now=now, **params)
 
 
 async def _handle_next(

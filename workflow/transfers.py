@@ -68,10 +68,10 @@ async def transfer(
     await timers.reschedule(session, complaint, deadlines)
     sender_name = await agency_name(session, owner_id)
     await notify_agency(
-        session, receiver.id, Notice.TRANSFER_IN, complaint=complaint, from_agency=sender_name, reason=reason
+        session, receiver.id, Notice.TRANSFER_IN, complaint=complaint, from_agency=sender_name, reason=reason, now=now
     )
     await notify_citizen(
-        session, complaint, Notice.TRANSFERRED, from_agency=sender_name, to_agency=receiver.name, reason=reason
+        session, complaint, Notice.TRANSFERRED, from_agency=sender_name, to_agency=receiver.name, reason=reason, now=now
     )
     await flush(session)
     return complaint
@@ -121,6 +121,7 @@ async def decline_transfer(
         by_agency=receiver_name,
         basis=basis,
         declines=complaint.transfer_declines,
+        now=now,
     )
     if to_status == ComplaintStatus.DISPUTED:
         await notify_oversight(
@@ -130,6 +131,7 @@ async def decline_transfer(
             owner_agency=await agency_name(session, owner_id),
             declined_by=receiver_name,
             basis=basis,
+            now=now,
         )
     await flush(session)
     return complaint
@@ -174,7 +176,7 @@ async def rule_dispute(
     for notified in dict.fromkeys((owner.id, previous_id)):
         if notified is not None:
             await notify_agency(
-                session, notified, Notice.RULED, complaint=complaint, owner_agency=owner.name, reason=reason
+                session, notified, Notice.RULED, complaint=complaint, owner_agency=owner.name, reason=reason, now=now
             )
     await flush(session)
     return complaint
