@@ -7,6 +7,8 @@ older or finished conversation no longer matches and is answered as stale withou
 
 from __future__ import annotations
 
+from typing import Self
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -73,10 +75,27 @@ class StatusOf(CallbackData, prefix="sto"):
 
 
 class RateComplaint(CallbackData, prefix="rat"):
-    """A rating button under a RESOLVED notice; ``r`` indexes ``RATINGS``."""
+    """A rating button (the RESOLVED notice, the rating reminder, the status view); ``r`` indexes
+    ``RATINGS``, ``round`` is the reply's round the buttons were sent with (``workflow.ratings``)."""
 
     complaint_id: int
     r: int
+    round: int | None = None
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        """Buttons sent before the round was carried (``rat:<id>:<r>``, still in chats) parse with
+        ``round`` None instead of failing as a stale button."""
+        if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+            value += cls.__separator__
+        return super().unpack(value)
+
+    @property
+    def shown_round(self) -> int:
+        """The round this button rates. One sent before rounds were carried is taken as the first
+        reply's: it still rates a complaint never reopened, and is refused as superseded after a 重办
+        (fresh buttons come with /status and the rating reminder)."""
+        return 1 if self.round is None else self.round
 
 
 class RateStep(CallbackData, prefix="rax"):

@@ -1,10 +1,10 @@
 """Citizen notices (``complaint.*`` kinds of ``workflow.notifications.Notice``) as Telegram messages.
 
 The text is the catalogue's ``notice.<kind>`` (one text per notice, shared with ``handlers.notices``);
-this adds the buttons that make a notice actionable: the RESOLVED notice carries the three rating
-buttons, the others addressed only to the citizen a button to the complaint's progress. Extension
-decisions and withdrawals also go to agency contacts under the same kind, so they get no citizen
-button.
+this adds the buttons that make a notice actionable: the RESOLVED notice and the rating reminder carry
+the three rating buttons (for the round in their params), the others addressed only to the citizen a
+button to the complaint's progress. Extension decisions and withdrawals also go to agency contacts
+under the same kind, so they get no citizen button.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CITIZEN_KINDS = frozenset(
         Notice.TRANSFERRED,
         Notice.ACCEPTED,
         Notice.RESOLVED,
+        Notice.RATING_REMINDER,
         Notice.REOPENED,
         Notice.EXTENSION_DECIDED,
         Notice.CLOSED,
@@ -41,13 +42,18 @@ CITIZEN_KINDS = frozenset(
 _WITH_PROGRESS = frozenset(
     {Notice.RECEIPT, Notice.TRANSFERRED, Notice.ACCEPTED, Notice.REOPENED, Notice.CLOSED, Notice.CLOSED_UNRATED}
 )
+#: Kinds that ask the citizen for a rating.
+_WITH_RATING = frozenset({Notice.RESOLVED, Notice.RATING_REMINDER})
 
 
-def rating_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup:
+def rating_keyboard(complaint_id: int, round: int | None, tr: Translator) -> InlineKeyboardMarkup:
+    """The three rating buttons for the reply of ``round`` (None only for a notice queued before rounds
+    were carried: such a button rates as the first reply's)."""
     builder = InlineKeyboardBuilder()
     for index in range(len(RATINGS)):
         builder.button(
-            text=tr.plain(f"rate.button.{index}"), callback_data=RateComplaint(complaint_id=complaint_id, r=index)
+            text=tr.plain(f"rate.button.{index}"),
+            callback_data=RateComplaint(complaint_id=complaint_id, r=index, round=round),
         )
     builder.adjust(3)
     return builder.as_markup()
@@ -69,8 +75,9 @@ def render_citizen_notice(
     complaint_id = params.get("complaint_id")
     if complaint_id is None:
         return text, None
-    if kind == Notice.RESOLVED:
-        return text, rating_keyboard(int(complaint_id), tr)
+    if kind in _WITH_RATING:
+        round = params.get("round")
+        return text, rating_keyboard(int(complaint_id), None if round is None else int(round), tr)
     if kind in _WITH_PROGRESS:
         return text, progress_keyboard(int(complaint_id), tr)
     return text, None

@@ -17,6 +17,7 @@ from storage.models import OPEN_STATUSES, Complaint, ComplaintStatus, EventActio
 from storage.vocabulary import Rating
 from workflow.citizen_view import CitizenComplaint, TimelineEntry
 from workflow.deadlines import Deadlines
+from workflow.ratings import current_round
 from workflow.timers import ACKNOWLEDGE_STATUSES, rating_window_end
 
 PER_PAGE = 5
@@ -132,7 +133,8 @@ def status_view(
 
     builder = InlineKeyboardBuilder()
     if complaint.status == ComplaintStatus.RESOLVED:
-        builder.attach(InlineKeyboardBuilder.from_markup(rating_keyboard(complaint.id, tr)))
+        keyboard = rating_keyboard(complaint.id, current_round(complaint), tr)
+        builder.attach(InlineKeyboardBuilder.from_markup(keyboard))
     if complaint.status in OPEN_STATUSES:
         builder.row().button(
             text=tr.plain("status.button.withdraw"), callback_data=Withdraw(complaint_id=complaint.id, action="ask")

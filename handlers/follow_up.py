@@ -1,10 +1,13 @@
 """The citizen follows their complaints: /my (a paged list), /status (one complaint and its timeline,
-only to its own citizen), the rating buttons under a RESOLVED notice, and withdrawing.
+only to its own citizen), the rating buttons (under a RESOLVED notice, the rating reminder and the
+status view), and withdrawing.
 
 不满意 first asks why (a one-step FSM that remembers and restores whatever conversation was going on),
 then rates with the reason, which reopens the complaint (重办) per the workflow rules. A refused press
-(already rated, closed unrated after the rating window, withdrawn meanwhile, a double tap that lost
-the race) is answered in a toast and changes nothing.
+(already rated, closed unrated after the rating window, a button from a reply superseded by a 重办,
+withdrawn meanwhile, a double tap that lost the race) is answered in a toast and changes nothing. The
+round a button was sent for travels with the 不满意 question in the FSM data, so the reason rates the
+reply the citizen saw.
 """
 
 from __future__ import annotations
@@ -187,14 +190,15 @@ def follow_up_router() -> Router:
             await query.answer(tr.plain("hint.stale_button"))
             return
         citizen = await citizen_of(session, query.from_user, lang)
+        round = callback_data.shown_round
         if rating == Rating.DISSATISFIED:
-            try:  # ask why only if the complaint can still be rated
+            try:  # ask why only if the complaint can still be rated, from this button
                 view = await complaint_by_id(session, citizen, callback_data.complaint_id)
-                await lifecycle.require_ratable(session, view.complaint)
+                await lifecycle.require_ratable(session, view.complaint, round=round)
             except DomainError as error:
                 await refused(query, session, error, tr)
                 return
-            await _remember_and_set(state, FollowUp.reason, rate_complaint=view.complaint.id)
+            await _remember_and_set(state, FollowUp.reason, rate_complaint=view.complaint.id, rate_round=round)
             await drop_buttons(query)  # offered again by the question's « 返回
             if isinstance(query.message, Message):
                 await query.message.answer(
@@ -203,7 +207,16 @@ def follow_up_router() -> Router:
                 )
             return
         await _rate(
-            query, session, citizen, callback_data.complaint_id, rating, None, tr, clock, deadlines, keep_message=True
+            query,
+            session,
+            citizen,
+            callback_data.complaint_id,
+            rating,
+            round,
+            tr,
+            clock,
+            deadlines,
+            keep_message=True,
         )
 
     @router.callback_query(RateStep.filter())
@@ -217,12 +230,14 @@ def follow_up_router() -> Router:
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
-        if (await state.get_data()).get("rate_complaint") != callback_data.complaint_id:
+        data = await state.get_data()
+        if data.get("rate_complaint") != callback_data.complaint_id:
             await query.answer(tr.plain("hint.stale_button"))
             return
+        round = data.get("rate_round")
         await _restore(state)
         if callback_data.action == "back":
-            await show(query, tr("rate.back"), rating_keyboard(callback_data.complaint_id, tr))
+            await show(query, tr("rate.back"), rating_keyboard(callback_data.complaint_id, round, tr))
             return
         citizen = await citizen_of(session, query.from_user, lang)
         await _rate(
@@ -231,7 +246,7 @@ def follow_up_router() -> Router:
             citizen,
             callback_data.complaint_id,
             Rating.DISSATISFIED,
-            None,
+            round,
             tr,
             clock,
             deadlines,
@@ -249,11 +264,19 @@ def follow_up_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         assert message.from_user is not None
-        complaint_id = int((await state.get_data())["rate_complaint"])
+        data = await state.get_data()
+        complaint_id = int(data["rate_complaint"])
         citizen = await citizen_of(session, message.from_user, lang)
         try:
             complaint = await lifecycle.rate(
-                session, clock, deadlines, complaint_id, Actor.citizen(citizen), Rating.DISSATISFIED, message.text
+                session,
+                clock,
+                deadlines,
+                complaint_id,
+                Actor.citizen(citizen),
+                Rating.DISSATISFIED,
+                message.text,
+                round=data.get("rate_round"),
             )
         except DomainError as error:
             await session.rollback()
@@ -309,18 +332,18 @@ async def _rate(
     citizen: Citizen,
     complaint_id: int,
     rating: Rating,
-    comment: str | None,
+    round: int | None,
     tr: Translator,
     clock: Clock,
     deadlines: Deadlines,
     *,
     keep_message: bool,
 ) -> None:
-    """Rate; with ``keep_message`` (a notice carrying the agency's reply) the answer is added under the
-    pressed message's text instead of replacing it."""
+    """Rate the reply of ``round`` (the pressed button's); with ``keep_message`` (a notice carrying the
+    agency's reply) the answer is added under the pressed message's text instead of replacing it."""
     try:
         complaint = await lifecycle.rate(
-            session, clock, deadlines, complaint_id, Actor.citizen(citizen), rating, comment
+            session, clock, deadlines, complaint_id, Actor.citizen(citizen), rating, round=round
         )
     except DomainError as error:
         await refused(query, session, error, tr)
@@ -346,5 +369,6 @@ async def _restore(state: FSMContext) -> None:
     data = await state.get_data()
     previous = data.pop("follow_up_previous", None)
     data.pop("rate_complaint", None)
+    data.pop("rate_round", None)
     await state.set_data(data)
     await state.set_state(previous)

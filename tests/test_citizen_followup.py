@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_bot
 from bot.middlewares import FloodMiddleware
 from bot.transport import TelegramTransport
-from handlers.citizen_notices import render_citizen_notice
+from handlers.citizen_notices import rating_keyboard, render_citizen_notice
 from handlers.texts import default_texts
 from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
 from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
@@ -116,6 +117,23 @@ async def resolved_and_delivered(
     await scene.act("resolve", complaint.id, reply)
     await scene.deliver()
     return complaint, await scene.me.wait_for_reply(contains=reply)
+
+
+def rating_buttons(message: ChatMessage) -> dict[str, str]:
+    """Label → callback data of the buttons a message carries (as sent, even if since removed)."""
+    return {b["text"]: b["callback_data"] for row in message.inline_keyboard or [] for b in row}
+
+
+def rating_data(complaint: Complaint, round: int) -> dict[str, str]:
+    """The three rating buttons of a reply of ``round``, as the citizen should get them."""
+    return {HANS.plain(f"rate.button.{i}"): f"rat:{complaint.id}:{i}:{round}" for i in range(3)}
+
+
+async def run_timekeeper(scene: Scene) -> None:
+    """Fire the timers due on the scene's clock and deliver what they queued."""
+    await timekeeper.run_once(scene.session_factory, scene.clock, scene.deadlines)
+    await scene.deliver()
+    await scene.harness.settle()
 
 
 # --- /my and /status ------------------------------------------------------------------------------
@@ -304,7 +322,8 @@ async def test_back_from_the_reason_question_offers_the_ratings_again_and_nothin
     await scene.me.wait_for_reply(contains="原因")
     await scene.me.press(HANS.plain("rate.button.back"))
     await scene.harness.settle()
-    assert scene.me.button(HANS.plain("rate.button.0"))
+    _, button = scene.me.button(HANS.plain("rate.button.0"))
+    assert button["callback_data"] == f"rat:{complaint.id}:0:1"  # still for the reply the citizen saw
     await scene.me.send("这句话不是原因，只是随便说说")
     await scene.me.wait_for_reply()
     assert await scene.ratings(complaint.id) == 0
@@ -351,6 +370,108 @@ async def test_after_the_rating_window_the_citizen_is_told_and_old_buttons_are_r
     view = await scene.me.wait_for_reply(contains=HANS.plain("status.timeline"))
     assert HANS.plain("status.event.closed_unrated") in view.text
     assert not any(b["text"] in buttons for row in view.inline_keyboard or [] for b in row)
+
+
+# --- 评价提醒 and rounds -------------------------------------------------------------------------------
+
+
+async def test_the_rating_reminder_comes_once_before_the_window_closes_and_its_buttons_rate(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    assert rating_buttons(notice) == rating_data(complaint, 1)
+    resolved_at = scene.clock.now()
+    window_end, remind_at = scene.deadlines.rating_due(resolved_at), scene.deadlines.rating_reminder(resolved_at)
+    assert remind_at is not None and remind_at.astimezone(ZONE).isoformat() == "2026-12-01T09:00:00+08:00"
+
+    scene.clock.set(remind_at - timedelta(minutes=1))
+    await run_timekeeper(scene)
+    assert not [m for m in scene.me.bot_messages() if "评价提醒" in m.text]
+    scene.clock.set(remind_at)
+    await run_timekeeper(scene)
+    reminder = await scene.me.wait_for_reply(contains="评价提醒")
+    due = scene.deadlines.describe(window_end, now=scene.clock.now())
+    assert due == "12月2日（周三）17:30前"
+    assert reminder.text == HANS.plain(
+        "notice.complaint.rating_reminder", tracking_no=complaint.tracking_no, rating_due_text=due
+    )
+    assert "未评价" in reminder.text and rating_buttons(reminder) == rating_data(complaint, 1)
+
+    scene.clock.set(remind_at + timedelta(hours=3))  # once: a later round of the timekeeper sends nothing
+    await run_timekeeper(scene)
+    assert len([m for m in scene.me.bot_messages() if "评价提醒" in m.text]) == 1
+
+    await scene.me.press(HANS.plain("rate.button.0"), message=reminder)
+    await scene.harness.settle()
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+    assert await scene.ratings(complaint.id) == 1
+    kept = scene.me.world.find_message(scene.me.user.id, reminder.message_id)
+    assert "感谢您的评价（满意）" in kept.text and not kept.inline_keyboard
+
+
+async def test_a_citizen_who_rated_gets_no_reminder(scene: Scene) -> None:
+    complaint, _ = await resolved_and_delivered(scene)
+    remind_at = scene.deadlines.rating_reminder(scene.clock.now())
+    assert remind_at is not None
+    await scene.me.press(HANS.plain("rate.button.1"))
+    await scene.harness.settle()
+    scene.clock.set(remind_at + timedelta(hours=1))
+    await run_timekeeper(scene)
+    assert not [m for m in scene.me.bot_messages() if "评价提醒" in m.text]
+    assert await scene.ratings(complaint.id) == 1
+
+
+async def test_a_first_reply_button_pressed_after_reopen_and_a_new_reply_is_refused_and_the_new_one_rates(
+    scene: Scene,
+) -> None:
+    complaint, first = await resolved_and_delivered(scene)
+    old = rating_buttons(first)
+    await scene.me.press(HANS.plain("rate.button.2"), message=first)
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("户口还是没有迁过来，窗口说材料不全")
+    await scene.me.wait_for_reply(contains="重新办理")
+    await scene.act("resolve", complaint.id, "材料已补齐，户口已迁入。")
+    await scene.deliver()
+    second = await scene.me.wait_for_reply(contains="户口已迁入")
+    assert rating_buttons(second) == rating_data(complaint, 2)
+
+    before = len(scene.me.bot_messages())
+    for data in (
+        old[HANS.plain("rate.button.0")],  # 满意 on the first reply, never seen the second
+        old[HANS.plain("rate.button.2")],  # 不满意: refused at once, no reason asked
+        f"rat:{complaint.id}:0",  # a button sent before rounds were carried: taken as the first reply's
+    ):
+        await scene.me.press_data(first.message_id, data)
+    await scene.harness.settle()
+    superseded = HANS.plain("error.rating_superseded")
+    assert superseded == "这是上一轮办理结果的评价按钮，请对最新的答复进行评价。发送 /my 可以查看最新答复。"
+    assert scene.me.answers()[-3:] == [superseded] * 3
+    assert len(scene.me.bot_messages()) == before  # toasts only
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.RESOLVED
+    assert await scene.ratings(complaint.id) == 1
+
+    await scene.me.send(f"/status {complaint.tracking_no}")  # the status view offers the current reply's
+    view = await scene.me.wait_for_reply(contains=HANS.plain("status.timeline"))
+    assert rating_data(complaint, 2).items() <= rating_buttons(view).items()
+
+    await scene.me.press(HANS.plain("rate.button.1"), message=second)
+    await scene.harness.settle()
+    closed = await scene.reload(complaint.id)
+    assert closed.status == ComplaintStatus.CLOSED and closed.reopen_count == 1
+    assert await scene.ratings(complaint.id) == 2
+    assert "感谢您的评价（比较满意）" in scene.me.world.find_message(scene.me.user.id, second.message_id).text
+
+
+async def test_a_button_sent_before_rounds_were_carried_still_rates_a_complaint_never_reopened(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    await scene.me.press_data(notice.message_id, f"rat:{complaint.id}:1")  # no round: an old chat's button
+    await scene.harness.settle()
+    assert (await scene.reload(complaint.id)).status == ComplaintStatus.CLOSED
+    assert await scene.ratings(complaint.id) == 1
+    assert "感谢您的评价（比较满意）" in scene.me.world.find_message(scene.me.user.id, notice.message_id).text
+
+
+def test_rating_buttons_fit_telegrams_64_bytes_for_any_complaint_id() -> None:
+    markup = rating_keyboard(2**63 - 1, 2, HANS)
+    assert all(len(b.callback_data.encode()) <= 64 for row in markup.inline_keyboard for b in row)
 
 
 # --- withdrawing ---------------------------------------------------------------------------------

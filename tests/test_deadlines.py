@@ -246,6 +246,64 @@ def test_policy_requires_a_rating_window(tmp_path: Path) -> None:
         load_policy(write_policy(tmp_path, text))
 
 
+def test_the_rating_reminder_comes_two_working_days_before_the_window_closes_skipping_the_holiday(
+    deadlines: Deadlines,
+) -> None:
+    assert deadlines.policy.rating_reminder_days_before == 2
+    # A reply on Monday 21 September: 22, 23, 24, 28, 29, 30 September (25th: Mid-Autumn) and 8 October,
+    # so the window closes on Thursday 8 October at 17:30. Two working days' worth before that is the
+    # start of Wednesday 30 September: the seven days of the National Day break count for nothing.
+    resolved_at = local(2026, 9, 21, 15, 0)
+    assert deadlines.rating_due(resolved_at).astimezone(ZONE) == local(2026, 10, 8, 17, 30)
+    assert deadlines.rating_reminder(resolved_at).astimezone(ZONE) == local(2026, 9, 30, 9, 0)
+
+
+@pytest.mark.parametrize(("window", "reminder"), [(7, 7), (7, 9), (1, 1)])
+def test_policy_refuses_a_rating_reminder_not_inside_the_window_with_its_line(
+    tmp_path: Path, window: int, reminder: int
+) -> None:
+    text = (
+        POLICY.read_text(encoding="utf-8")
+        .replace("rating_window_days: 7", f"rating_window_days: {window}")
+        .replace("rating_reminder_days_before: 2", f"rating_reminder_days_before: {reminder}")
+    )
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("rating_reminder_days_before:"))
+    with pytest.raises(DataFileError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    assert caught.value.problems == [
+        f"{line}: rating_reminder_days_before: must be less than rating_window_days ({window}), or 0 for no reminder"
+    ]
+
+
+@pytest.mark.parametrize("value", ["-1", "两天"])
+def test_policy_refuses_a_bad_rating_reminder_with_its_line(tmp_path: Path, value: str) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace(
+        "rating_reminder_days_before: 2", f"rating_reminder_days_before: {value}"
+    )
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("rating_reminder_days_before:"))
+    with pytest.raises(DataFileError) as caught:
+        load_policy(write_policy(tmp_path, text))
+    assert caught.value.problems[0].startswith(f"{line}: rating_reminder_days_before:"), caught.value.problems
+
+
+def test_policy_requires_the_rating_reminder_setting(tmp_path: Path) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace("rating_reminder_days_before: 2\n", "")
+    with pytest.raises(DataFileError, match="rating_reminder_days_before"):
+        load_policy(write_policy(tmp_path, text))
+
+
+def test_a_zero_rating_reminder_sends_none_and_allows_a_one_day_window(tmp_path: Path) -> None:
+    text = (
+        POLICY.read_text(encoding="utf-8")
+        .replace("rating_window_days: 7", "rating_window_days: 1")
+        .replace("rating_reminder_days_before: 2", "rating_reminder_days_before: 0")
+    )
+    policy = load_policy(write_policy(tmp_path, text))
+    deadlines = Deadlines.load(write_policy(tmp_path, text), HOLIDAYS, ZONE)
+    assert policy.rating_reminder_days_before == 0
+    assert deadlines.rating_reminder(local(2026, 11, 23, 10)) is None
+
+
 def test_start_up_warns_loudly_about_years_without_holiday_data(
     deadlines: Deadlines, caplog: pytest.LogCaptureFixture
 ) -> None:

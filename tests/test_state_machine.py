@@ -48,7 +48,7 @@ from workflow import lifecycle, timekeeper
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.timers import ACKNOWLEDGE_STATUSES, rating_window_end
+from workflow.timers import ACKNOWLEDGE_STATUSES, rating_reminder_at, rating_window_end
 from workflow.transitions import MAX_DECLINES, TRANSITIONS, Action, replay
 
 S = ComplaintStatus
@@ -290,7 +290,9 @@ async def _check(session: AsyncSession, complaint_id: int, deadlines: Deadlines)
         assert complaint.acknowledged_at is not None
     elif complaint.status == S.RESOLVED:
         window_end = rating_window_end(complaint, deadlines)
-        assert live == {"rating_window"} and ("rating_window", window_end) in watched  # nothing else chased
+        assert "rating_window" in live and ("rating_window", window_end) in watched
+        assert ("rating_reminder", rating_reminder_at(complaint, deadlines)) in watched
+        assert live <= {"rating_reminder", "rating_window"}  # nothing else chased
     else:
         assert complaint.status not in OPEN_STATUSES and not live
     if complaint.status == S.RESOLVED:

@@ -151,14 +151,17 @@ async def test_reschedule_never_recreates_a_timer_that_already_fired(
     assert await count(session, ComplaintTimer) == 3
 
 
-async def test_resolved_complaint_trades_its_deadline_timers_for_the_rating_window(
+async def test_resolved_complaint_trades_its_deadline_timers_for_the_rating_reminder_and_window(
     session: AsyncSession, deadlines: Deadlines
 ) -> None:
     complaint = await add_complaint(session, deadlines, await add_agencies(session), status=ComplaintStatus.ACCEPTED)
     complaint.status = ComplaintStatus.RESOLVED
     complaint.resolved_at = local(2026, 11, 27, 16, 0)  # a Friday afternoon
     await reschedule(session, complaint, deadlines)
-    assert await pending_timers(session, complaint.id) == [("rating_window", local(2026, 12, 8, 17, 30))]
+    assert await pending_timers(session, complaint.id) == [
+        ("rating_reminder", local(2026, 12, 7, 9, 0)),  # two working days' worth before the window closes
+        ("rating_window", local(2026, 12, 8, 17, 30)),
+    ]
 
 
 @pytest.mark.parametrize("status", [ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN])

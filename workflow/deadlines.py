@@ -92,6 +92,17 @@ class Deadlines:
         """End of the citizen's rating window (满意度测评) for a reply given at ``resolved_at``."""
         return self.add_working_days(resolved_at, self.rating_window_days)
 
+    def rating_reminder(self, resolved_at: datetime) -> datetime | None:
+        """When to remind a citizen who has not rated the reply given at ``resolved_at`` (评价提醒): the
+        policy's working days before the window closes, each a working day's worth of working hours as
+        for a 预警's ``working_days_before`` (so it lands at the start of a working day, not at its
+        close). None when the policy sends no reminder."""
+        days = self.policy.rating_reminder_days_before
+        if days <= 0:
+            return None
+        moment = self.subtract_working_time(self.rating_due(resolved_at), self.day_length * days)
+        return moment if moment > resolved_at else None
+
     # --- working-time arithmetic ----------------------------------------------------------------
 
     def _periods(self, day: date) -> list[tuple[datetime, datetime]]:

@@ -24,6 +24,7 @@ Codes:
 - ``nothing_pending``     deciding an extension nobody asked for
 - ``already_rated``       rating a complaint that is already rated and closed
 - ``rating_expired``      rating a complaint closed unrated because its rating window passed
+- ``rating_superseded``   a rating button from an earlier reply, pressed after a 重办 brought a new one
 - ``already_major``       flagging (挂牌) a complaint that is already flagged
 - ``not_major``           clearing (消号) a complaint that is not flagged
 - ``no_default_owner``    the catalogue has no active default owner (兜底) to route to
@@ -54,6 +55,7 @@ CODES: frozenset[str] = frozenset(
         "nothing_pending",
         "already_rated",
         "rating_expired",
+        "rating_superseded",
         "already_major",
         "not_major",
         "no_default_owner",

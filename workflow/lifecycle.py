@@ -32,7 +32,7 @@ from workflow.guards import (
     require_text,
 )
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
-from workflow.ratings import expire_rating, rate, require_ratable
+from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
 from workflow.transfers import decline_transfer, rule_dispute, transfer
 from workflow.transitions import Action
 
@@ -132,20 +132,18 @@ async def resolve(
         agency_id=complaint.owner_agency_id,
         on_time=complaint.resolve_due_at is None or now <= complaint.resolve_due_at,
         resolve_due=iso(complaint.resolve_due_at),
-        round=complaint.reopen_count + 1,
+        round=current_round(complaint),
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    rating_due = timers.rating_window_end(complaint, deadlines)
     await notify_citizen(
         session,
         complaint,
         Notice.RESOLVED,
         agency_name=await agency_name(session, complaint.owner_agency_id),
         reply=reply,
-        rating_due=iso(rating_due),
-        rating_due_text=deadlines.describe(rating_due, now=now) if rating_due else None,
         now=now,
+        **rating_request_params(complaint, deadlines, now),
     )
     await flush(session)
     return complaint

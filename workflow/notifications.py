@@ -25,6 +25,7 @@ class Notice(StrEnum):
     TRANSFERRED = "complaint.transferred"  # 首问: the unit it is being handed to, named
     ACCEPTED = "complaint.accepted"  # 受理, by whom and the resolve deadline
     RESOLVED = "complaint.resolved"  # the reply; the citizen gets rating buttons
+    RATING_REMINDER = "complaint.rating_reminder"  # not rated yet, the window closes soon: the buttons again
     REOPENED = "complaint.reopened"  # 重办 with its new deadline
     EXTENSION_DECIDED = "complaint.extension_decided"  # also to the agency
     CLOSED = "complaint.closed"

@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from storage.datafile import load_model
+from storage.datafile import ItemProblems, load_model
 from storage.models import Priority
 from storage.vocabulary import PROBLEM_TYPES
 
@@ -99,6 +99,9 @@ class Policy(_Strict):
     reopen_resolve_days: int = Field(ge=1)
     #: Working days the citizen has to rate a reply; then the complaint closes as unrated (未评价).
     rating_window_days: int = Field(ge=1, le=60)
+    #: How many working days (each a working day's worth of working hours) before the window closes the
+    #: citizen is reminded of an unrated reply (评价提醒); 0 sends none (the only choice for a 1-day window).
+    rating_reminder_days_before: int = Field(ge=0)
 
     @field_validator("working_hours", mode="before")
     @classmethod
@@ -123,6 +126,20 @@ class Policy(_Strict):
                 raise ValueError("periods must be in order and must not overlap")
             previous_end = end
         return periods
+
+    @model_validator(mode="after")
+    def _reminder_inside_the_window(self) -> Self:
+        # Reported on the reminder's own line: that is the number the operator has to change.
+        if self.rating_reminder_days_before >= self.rating_window_days:
+            raise ItemProblems(
+                [
+                    (
+                        ("rating_reminder_days_before",),
+                        f"must be less than rating_window_days ({self.rating_window_days}), or 0 for no reminder",
+                    )
+                ]
+            )
+        return self
 
     @field_validator("limits")
     @classmethod

@@ -7,9 +7,17 @@ a CLOSED event with ``unrated: true`` and no Evaluation. The close adds no ratin
 satisfied one: the figures count each complaint's latest rating, so only a complaint rated before a
 重办 is among the rated (with that rating). A rating attempted after the close is refused as
 "rating_expired", not "already_rated".
+
+Each reply is a round (1, then 2 after a 重办). Notices asking for a rating carry the round in their
+buttons, and a rating given with a round that is no longer the current one is refused as
+"rating_superseded": the citizen has not seen the newer reply it would rate. Before the window
+closes, the citizen is reminded once of an unrated reply (评价提醒, the ``rating_reminder`` timer).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,13 +50,16 @@ async def rate(
     actor: Actor,
     rating: Rating,
     comment: str | None = None,
+    *,
+    round: int | None = None,
 ) -> Complaint:
     """满意度测评 by the complaint's citizen. 不满意 reopens (重办) once with a new deadline; a second
-    不满意 closes it and goes to oversight."""
+    不满意 closes it and goes to oversight. ``round`` is the reply the citizen's buttons came with
+    (None: the caller shows the current reply itself); an earlier one is refused."""
     complaint = await load(session, complaint_id)
     require_citizen_of(actor, complaint)
     rating = Rating(rating)
-    await require_ratable(session, complaint)
+    await require_ratable(session, complaint, round=round)
     reopen = rating == Rating.DISSATISFIED and complaint.reopen_count == 0
     to_status = next_status(complaint, Action.RATE_REOPEN if reopen else Action.RATE_CLOSE)
     comment = (comment or "").strip() or None
@@ -79,7 +90,7 @@ async def rate(
         agency_id=owner_id,
         reason=comment,
         rating=rating.value,
-        round=complaint.reopen_count + 1,
+        round=current_round(complaint),
     )
     complaint.status = to_status
     if reopen:
@@ -119,6 +130,23 @@ async def rate(
     return complaint
 
 
+def current_round(complaint: Complaint) -> int:
+    """The round of the reply awaiting (or given) a rating: 1, or 2 after a 重办. Events record it and
+    rating buttons carry it, so a press is matched to the reply it was shown with."""
+    return complaint.reopen_count + 1
+
+
+def rating_request_params(complaint: Complaint, deadlines: Deadlines, now: datetime) -> dict[str, Any]:
+    """Params of a notice that asks for a rating (the reply, the reminder): when the window closes,
+    and the round its rating buttons are for."""
+    window_end = timers.rating_window_end(complaint, deadlines)
+    return {
+        "rating_due": iso(window_end),
+        "rating_due_text": deadlines.describe(window_end, now=now) if window_end else None,
+        "round": current_round(complaint),
+    }
+
+
 async def _closed_unrated(session: AsyncSession, complaint: Complaint) -> bool:
     """Whether the complaint was closed because its rating window passed without a rating."""
     if complaint.status != ComplaintStatus.CLOSED:
@@ -132,13 +160,31 @@ async def _closed_unrated(session: AsyncSession, complaint: Complaint) -> bool:
     return bool(data and data.get("unrated"))
 
 
-async def require_ratable(session: AsyncSession, complaint: Complaint) -> None:
+async def require_ratable(session: AsyncSession, complaint: Complaint, *, round: int | None = None) -> None:
     """Refuse a rating the complaint can no longer take, saying why: rated already, or closed unrated
-    because the window passed ("rating_expired"); any other status is "bad_state"."""
+    because the window passed ("rating_expired"); any other status is "bad_state"; a ``round`` other
+    than the current reply's is "rating_superseded" (None: not checked)."""
     if complaint.status == ComplaintStatus.CLOSED:
         raise DomainError("rating_expired" if await _closed_unrated(session, complaint) else "already_rated")
     if target(complaint.status, Action.RATE_CLOSE) is None:
         raise DomainError("bad_state", f"rating in {complaint.status}", status=complaint.status)
+    current = current_round(complaint)
+    if round is not None and round != current:
+        raise DomainError(
+            "rating_superseded", f"a button of round {round}; the reply now is round {current}", round=round
+        )
+
+
+async def remind_to_rate(session: AsyncSession, deadlines: Deadlines, complaint: Complaint, *, now: datetime) -> None:
+    """评价提醒: the window closes soon and the current reply is unrated, so the citizen gets the rating
+    buttons again with the closing date. Changes nothing and records no event (neither the complaint's
+    state nor the agency's record is concerned); the outbox row is its trace. Called by the timekeeper."""
+    window_end = timers.rating_window_end(complaint, deadlines)
+    if window_end is None or now >= window_end:
+        raise DomainError("bad_state", "no rating window is open", status=complaint.status)
+    await notify_citizen(
+        session, complaint, Notice.RATING_REMINDER, now=now, **rating_request_params(complaint, deadlines, now)
+    )
 
 
 async def expire_rating(
@@ -180,7 +226,7 @@ async def expire_rating(
         unrated=True,
         cause="rating_window_passed",
         rating_due=iso(window_end),
-        round=complaint.reopen_count + 1,
+        round=current_round(complaint),
         timer_id=timer_id,
     )
     await flush(session)

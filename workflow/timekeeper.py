@@ -1,5 +1,6 @@
 """The timekeeper: fires due complaint timers — 预警 before a deadline, 催办 at it, 督办 after it, and
-the close of a resolved complaint whose citizen let the rating window pass (未评价).
+for a resolved complaint the citizen's rating reminder (评价提醒) and the close once the rating window
+passed unrated (未评价).
 
 Each timer is handled in its own transaction: claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (so
 several service instances on one PostgreSQL database never take the same timer; SQLite ignores the
@@ -23,7 +24,7 @@ from workflow import notifications, ratings
 from workflow.actors import Actor
 from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
-from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of, rating_window_end
+from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of, rating_reminder_at, rating_window_end
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ def _still_applies(
         # has its own window), and the window really has passed.
         window_end = rating_window_end(complaint, deadlines)
         return window_end if window_end is not None and now >= window_end else None
+    if timer.kind == TimerKind.RATING_REMINDER:
+        # The same reply is still unrated, its reminder moment has come, and the window is still open
+        # (past it, the close speaks instead). Returns the window's end: what the reminder is about.
+        window_end = rating_window_end(complaint, deadlines)
+        remind_at = rating_reminder_at(complaint, deadlines)
+        if window_end is None or remind_at is None or not remind_at <= now < window_end:
+            return None
+        return window_end
     clock = clock_of(timer.kind)
     due: datetime | None = getattr(complaint, clock.due_column)
     if complaint.status not in clock.statuses or due is None or complaint.owner_agency_id is None:
@@ -58,6 +67,9 @@ async def _fire(
     if timer.kind == TimerKind.RATING_WINDOW:
         timer.done_at = now  # fired, not cancelled, when the close reschedules the complaint's timers
         await ratings.expire_rating(session, FixedClock(now), d, complaint.id, Actor.system(), timer_id=timer.id)
+        return
+    if timer.kind == TimerKind.RATING_REMINDER:
+        await ratings.remind_to_rate(session, d, complaint, now=now)
         return
     clock = "acknowledge" if clock_of(timer.kind) is ACKNOWLEDGE else "resolve"
     agency_id = complaint.owner_agency_id

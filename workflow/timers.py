@@ -1,5 +1,5 @@
-"""The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it, and the end
-of the citizen's rating window once the complaint is resolved.
+"""The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it, and, once
+the complaint is resolved, the citizen's rating reminder (评价提醒) and the end of the rating window.
 
 `reschedule` is called by the lifecycle after every change of status or deadline. It is idempotent:
 a timer already fired for the same moment is not created again, so calling it twice (or after a
@@ -26,6 +26,7 @@ class TimerKind(StrEnum):
     RESOLVE_WARNING = "resolve_warning"
     RESOLVE_OVERDUE = "resolve_overdue"
     RESOLVE_ESCALATE = "resolve_escalate"
+    RATING_REMINDER = "rating_reminder"  # the citizen has not rated yet: remind them, with the buttons
     RATING_WINDOW = "rating_window"  # unrated when it passes: closed as 未评价
 
 
@@ -35,6 +36,8 @@ ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRAN
 RESOLVE_STATUSES = frozenset({ComplaintStatus.ACCEPTED})
 #: Statuses in which the citizen's rating window runs.
 RATING_STATUSES = frozenset({ComplaintStatus.RESOLVED})
+#: Timers of the rating window, which belong to no deadline clock.
+RATING_KINDS = frozenset({TimerKind.RATING_REMINDER, TimerKind.RATING_WINDOW})
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ RESOLVE = ClockKinds(
 
 
 def clock_of(kind: str) -> ClockKinds:
-    """The deadline clock of an acknowledge or resolve timer (not the rating window, which has none)."""
-    if kind == TimerKind.RATING_WINDOW:
+    """The deadline clock of an acknowledge or resolve timer (not the rating window's, which have none)."""
+    if kind in RATING_KINDS:
         raise ValueError("the rating window is not a deadline clock")
     return ACKNOWLEDGE if kind.startswith("ack_") else RESOLVE
 
@@ -70,6 +73,14 @@ def rating_window_end(complaint: Complaint, deadlines: Deadlines) -> datetime | 
     if complaint.status not in RATING_STATUSES or complaint.resolved_at is None:
         return None
     return deadlines.rating_due(complaint.resolved_at)
+
+
+def rating_reminder_at(complaint: Complaint, deadlines: Deadlines) -> datetime | None:
+    """When to remind the citizen to rate the current reply; None unless awaiting a rating (or the
+    policy sends no reminder)."""
+    if complaint.status not in RATING_STATUSES or complaint.resolved_at is None:
+        return None
+    return deadlines.rating_reminder(complaint.resolved_at)
 
 
 async def _problem_types(session: AsyncSession, complaint: Complaint) -> list[str]:
@@ -102,8 +113,15 @@ async def _fill_missing_due(session: AsyncSession, complaint: Complaint, deadlin
 def wanted_timers(complaint: Complaint, deadlines: Deadlines) -> set[tuple[str, datetime]]:
     """(kind, due_at) of every timer the complaint's current status and deadlines call for."""
     if complaint.status in RATING_STATUSES:
+        # A rating or a 重办 leaves RESOLVED, so both timers are cancelled by the next reschedule; a
+        # later reply has moments of its own. A complaint whose citizen has no Telegram chat (web
+        # intake) gets the reminder timer too; it sends nothing, as notify_citizen skips such citizens.
         window_end = rating_window_end(complaint, deadlines)
-        return set() if window_end is None else {(TimerKind.RATING_WINDOW.value, window_end)}
+        remind_at = rating_reminder_at(complaint, deadlines)
+        wanted = set() if window_end is None else {(TimerKind.RATING_WINDOW.value, window_end)}
+        if remind_at is not None:
+            wanted.add((TimerKind.RATING_REMINDER.value, remind_at))
+        return wanted
     if complaint.status in ACKNOWLEDGE_STATUSES:
         kinds, due, start = ACKNOWLEDGE, complaint.acknowledge_due_at, complaint.created_at
         clock_policy = deadlines.policy.acknowledge
