@@ -231,18 +231,29 @@ def test_rating_window_counts_working_days_past_national_day_and_its_make_up_sat
     assert deadlines.rating_due(local(2026, 9, 30, 15, 0)).astimezone(ZONE) == local(2026, 10, 15, 17, 30)
 
 
-@pytest.mark.parametrize("value", ["0", "61", "一周"])
-def test_policy_refuses_a_bad_rating_window_with_its_line(tmp_path: Path, value: str) -> None:
-    text = POLICY.read_text(encoding="utf-8").replace("rating_window_days: 7", f"rating_window_days: {value}")
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("rating_window_days:"))
+@pytest.mark.parametrize(
+    ("key", "default", "value"),
+    [
+        ("rating_window_days", "7", "0"),
+        ("rating_window_days", "7", "61"),
+        ("rating_window_days", "7", "一周"),
+        ("rating_reminder_days_before", "2", "-1"),
+        ("rating_reminder_days_before", "2", "两天"),
+    ],
+)
+def test_policy_refuses_a_bad_rating_setting_with_its_line(tmp_path: Path, key: str, default: str, value: str) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace(f"{key}: {default}", f"{key}: {value}")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(f"{key}:"))
     with pytest.raises(DataFileError) as caught:
         load_policy(write_policy(tmp_path, text))
-    assert caught.value.problems[0].startswith(f"{line}: rating_window_days:"), caught.value.problems
+    assert caught.value.problems[0].startswith(f"{line}: {key}:"), caught.value.problems
 
 
-def test_policy_requires_a_rating_window(tmp_path: Path) -> None:
-    text = POLICY.read_text(encoding="utf-8").replace("rating_window_days: 7\n", "")
-    with pytest.raises(DataFileError, match="rating_window_days"):
+@pytest.mark.parametrize(("key", "default"), [("rating_window_days", "7"), ("rating_reminder_days_before", "2")])
+def test_policy_requires_each_rating_setting(tmp_path: Path, key: str, default: str) -> None:
+    text = POLICY.read_text(encoding="utf-8").replace(f"{key}: {default}\n", "")
+    assert text != POLICY.read_text(encoding="utf-8")
+    with pytest.raises(DataFileError, match=key):
         load_policy(write_policy(tmp_path, text))
 
 
@@ -273,23 +284,6 @@ def test_policy_refuses_a_rating_reminder_not_inside_the_window_with_its_line(
     assert caught.value.problems == [
         f"{line}: rating_reminder_days_before: must be less than rating_window_days ({window}), or 0 for no reminder"
     ]
-
-
-@pytest.mark.parametrize("value", ["-1", "两天"])
-def test_policy_refuses_a_bad_rating_reminder_with_its_line(tmp_path: Path, value: str) -> None:
-    text = POLICY.read_text(encoding="utf-8").replace(
-        "rating_reminder_days_before: 2", f"rating_reminder_days_before: {value}"
-    )
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("rating_reminder_days_before:"))
-    with pytest.raises(DataFileError) as caught:
-        load_policy(write_policy(tmp_path, text))
-    assert caught.value.problems[0].startswith(f"{line}: rating_reminder_days_before:"), caught.value.problems
-
-
-def test_policy_requires_the_rating_reminder_setting(tmp_path: Path) -> None:
-    text = POLICY.read_text(encoding="utf-8").replace("rating_reminder_days_before: 2\n", "")
-    with pytest.raises(DataFileError, match="rating_reminder_days_before"):
-        load_policy(write_policy(tmp_path, text))
 
 
 def test_a_zero_rating_reminder_sends_none_and_allows_a_one_day_window(tmp_path: Path) -> None:
