@@ -382,9 +382,11 @@ class OutboxMessage(Base):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Both set by ``workflow.outbox.enqueue`` from the workflow clock, never the wall clock's default:
+    #: a row stamped with the real date is never due under a clock behind it.
+    next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
 
