@@ -29,6 +29,8 @@ LABEL_CHARACTERS = 10
 _CHARACTER = 13
 _LINE = 15
 _BAR = 15
+_CHART_WIDTH = 500
+_VALUE_WIDTH = 120  # room right of the longest bar for its value
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def bar_chart(title: str, items: list[tuple[str, float, str]], *, maximum: float
     longest = max((len(line) for label in wrapped for line in label), default=1)
     label_width = max(40, longest * _CHARACTER + 10)
     row_height = 22 + (lines - 1) * _LINE
-    plot_width = 220
+    plot_width = _CHART_WIDTH - _VALUE_WIDTH - label_width  # one width for every chart: one text size
     bars = []
     for index, ((label, value, text), label_lines) in enumerate(zip(items, wrapped, strict=True)):
         y = 4 + index * row_height

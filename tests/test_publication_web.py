@@ -134,7 +134,7 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1366, "height": 900})
             await page.goto(url)
             await page.get_by_role("link", name="2026年10月").click()
             await page.wait_for_url("**/publication/2026-10")
@@ -153,6 +153,18 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
             assert page_width <= 390  # the wide table scrolls inside its box, the page does not
             chart_width = await phone.locator("figure svg").first.evaluate("svg => svg.getBoundingClientRect().width")
             assert 300 <= chart_width <= 390
+            # Scrolling the wide table sideways keeps 排名 and 单位 in view.
+            name = phone.locator("#figures tbody tr").first.locator("td").nth(1)
+            before = await name.bounding_box()
+            await phone.evaluate("document.querySelector('#figures').parentElement.scrollLeft = 800")
+            after = await name.bounding_box()
+            assert before and after and abs(after["x"] - before["x"]) < 1 and after["x"] >= 0
+            # No chart label is cut off at the left of its chart.
+            for chart in await phone.locator("figure svg").all():
+                left = await chart.evaluate(
+                    "svg => Math.min(...[...svg.querySelectorAll('text')].map(t => t.getBBox().x))"
+                )
+                assert left >= 0
             await phone.screenshot(path=str(ARTIFACTS / f"publication-2026-10-phone-{backend}.png"), full_page=True)
         finally:
             await browser.close()
