@@ -1,10 +1,15 @@
 """CSV and XLSX renderings of the publication. The CSV is the main table alone (one table, so any tool
-can read it); the workbook has a sheet per view, numbers as numbers and rates as percentages."""
+can read it); the workbook has a sheet per view, numbers as numbers and rates as percentages.
+
+Text never becomes a formula: every text cell of the workbook is a string cell, and a CSV text field
+that a spreadsheet would read as a formula (leading = + - @ tab or CR) gets a leading apostrophe (the
+OWASP rule for CSV injection)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
@@ -19,8 +24,25 @@ if TYPE_CHECKING:
     from reports.publication import Publication
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _rows(pub: Publication) -> list[Ranked]:
     return [*pub.rows, total_row(pub.figures.total, pub.total_change)]
+
+
+def main_problems(pub: Publication, row: Ranked) -> str:
+    """The 主要问题类型 column: the three most frequent, with counts; the total's for the 合计 line."""
+    if row.figures.agency_id is None:
+        problems = pub.figures.problem_types
+    else:
+        problems = pub.figures.problems_by_agency.get(row.figures.agency_id, [])
+    return "、".join(f"{name}({count})" for name, count in problems[:3])
+
+
+def csv_safe(text: str) -> str:
+    """A text field no spreadsheet will evaluate."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _text(kind: str, value: Any) -> str:
@@ -31,8 +53,8 @@ def _text(kind: str, value: Any) -> str:
     if kind == "score":
         return score(value)
     if kind == "rank":
-        return "" if value is None else str(value)
-    return str(value)
+        return NOT_DEFINED if value is None else str(value)
+    return csv_safe(str(value))
 
 
 def render_csv(pub: Publication) -> bytes:
@@ -45,10 +67,9 @@ def render_csv(pub: Publication) -> bytes:
         values = [_text(kind, getter(row)) for _, kind, getter in columns]  # type: ignore[operator]
         if row.figures.agency_id is None:
             values[1] = "合计"
-            problems = pub.figures.problem_types
-        else:
-            problems = pub.figures.problems_by_agency.get(row.figures.agency_id, [])
-        writer.writerow([*values, "、".join(f"{name}({count})" for name, count in problems[:3])])
+        writer.writerow([*values, csv_safe(main_problems(pub, row))])
+    if pub.preview:
+        writer.writerow(["", pub.preview_note])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -72,6 +93,10 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]
                 for value, kind in zip(values, kinds, strict=True)
             ]
         )
+    for sheet_row in sheet.iter_rows():
+        for cell in sheet_row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # openpyxl stores "=…" as a formula otherwise
     for index, kind in enumerate(kinds, start=1):
         letter = get_column_letter(index)
         width = max(_display_width(str(cell.value or "")) for cell in sheet[letter])
@@ -103,7 +128,10 @@ def render_xlsx(pub: Publication) -> bytes:
         if row.figures.agency_id is None:
             values[1] = "合计"
         table.append(values)
-    main = _sheet(book, "各单位情况", [header for header, _, _ in columns], table, kinds)
+    for row, values in zip(_rows(pub), table, strict=True):
+        values.append(main_problems(pub, row))
+    headers = [header for header, _, _ in columns] + ["主要问题类型"]
+    main = _sheet(book, "各单位情况", headers, table, [*kinds, "text"])
     for row_index, row in enumerate(pub.rows, start=2):
         if row.last_three:
             for cell in main[row_index]:
@@ -141,14 +169,40 @@ def render_xlsx(pub: Publication) -> bytes:
     _sheet(
         book,
         "典型案例",
-        ["承办单位", "受理日期", "办结日期", "问题类型", "投诉内容（已脱敏）", "答复（已脱敏）"],
         [
-            [case.agency, case.received_on, case.resolved_on, "、".join(case.problem_types), case.text, case.reply]
+            "承办单位",
+            "受理日期",
+            "办结时限",
+            "办结日期",
+            "是否按期办结",
+            "问题类型",
+            "延期（次）",
+            "转办（次）",
+            "督办",
+            "重办",
+            "挂牌督办",
+            "群众评价",
+        ],
+        [
+            [
+                case.agency,
+                case.received_on,
+                case.due_on,
+                case.resolved_on,
+                on_time_text(case.on_time),
+                "、".join(case.problem_types),
+                case.extensions,
+                case.transfers,
+                yes_no(case.escalated),
+                yes_no(case.reopened),
+                yes_no(case.major),
+                case.rating,
+            ]
             for case in pub.typical_cases
         ],
-        ["text", "date", "date", "text", "long", "long"],
+        ["text", "date", "date", "date", "text", "text", "count", "count", "text", "text", "text", "text"],
     )
-    for sheet_row in book["典型案例"].iter_rows(min_row=2, max_col=3, min_col=2):
+    for sheet_row in book["典型案例"].iter_rows(min_row=2, max_col=4, min_col=2):
         for cell in sheet_row:
             cell.number_format = "yyyy-mm-dd"
     from storage.vocabulary import EVALUATION_DIMENSIONS
@@ -164,16 +218,40 @@ def render_xlsx(pub: Publication) -> bytes:
         ],
         ["text", "count", "count", *["score"] * len(EVALUATION_DIMENSIONS)],
     )
-    _sheet(book, "指标说明", ["指标", "说明"], [list(item) for item in pub.definitions], ["text", "long"])
+    definitions = [list(item) for item in pub.definitions]
+    if pub.preview:
+        definitions.insert(0, ["状态", pub.preview_note])
+    _sheet(book, "指标说明", ["指标", "说明"], definitions, ["text", "long"])
     for sheet in book.worksheets:
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToHeight = 0
-    book.properties.title = pub.title
+    book.properties.title = pub.title + ("（预览）" if pub.preview else "")
+    book.properties.created = book.properties.modified = pub.as_of.replace(tzinfo=None)
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _stamped(buffer.getvalue(), pub.as_of.replace(tzinfo=None).timetuple()[:6])
+
+
+def _stamped(archive: bytes, moment: tuple[int, ...]) -> bytes:
+    """The workbook's zip with every entry dated ``moment`` (openpyxl dates them now), so a month's
+    workbook downloaded twice is the same file."""
+    result = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=moment)  # type: ignore[arg-type]
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return result.getvalue()
+
+
+def on_time_text(on_time: bool | None) -> str:
+    return NOT_DEFINED if on_time is None else ("按期" if on_time else "超期")
+
+
+def yes_no(flag: bool) -> str:
+    return "是" if flag else "否"
 
 
 __all__ = ["points", "render_csv", "render_xlsx"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from reports.exports import main_problems, on_time_text
 from reports.formatting import NOT_DEFINED, change_columns, main_columns, percent, points, score, signed, total_row
 from storage.vocabulary import EVALUATION_DIMENSIONS
 
@@ -23,13 +24,25 @@ _environment = Environment(
 _environment.filters.update(percent=percent, points=points, signed=signed, score=score)
 
 
+#: Chart geometry in SVG units (13px text): a label line holds this many CJK characters, then wraps.
+LABEL_CHARACTERS = 10
+_CHARACTER = 13
+_LINE = 15
+_BAR = 15
+_CHART_WIDTH = 500
+_VALUE_WIDTH = 120  # room right of the longest bar for its value
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str
+    lines: list[str]  # the label wrapped, so a long agency name is never cut off
     value: float
     text: str
     y: int
     width: float
+    bar_y: float
+    text_y: float  # baseline of the first label line
 
 
 @dataclass(frozen=True)
@@ -42,15 +55,30 @@ class Chart:
     row_height: int = 22
 
 
+def _wrap(label: str) -> list[str]:
+    """Lines of at most ``LABEL_CHARACTERS`` characters, balanced (国家税务总局示例 / 市税务局 …)."""
+    count = -(-len(label) // LABEL_CHARACTERS) or 1
+    size = -(-len(label) // count)
+    return [label[index : index + size] for index in range(0, len(label), size)] or [""]
+
+
 def bar_chart(title: str, items: list[tuple[str, float, str]], *, maximum: float | None = None) -> Chart:
-    """Horizontal bars, one per (label, value, text), scaled to the largest value (or ``maximum``)."""
+    """Horizontal bars, one per (label, value, text), scaled to the largest value (or ``maximum``); the
+    label column is as wide as the longest label line and long labels wrap onto more lines."""
     top = maximum or max((value for _, value, _ in items), default=0) or 1
-    chart = Chart(title, [], 0)
-    bars = [
-        Bar(label, value, text, 4 + index * chart.row_height, round(chart.plot_width * value / top, 1))
-        for index, (label, value, text) in enumerate(items)
-    ]
-    return Chart(title, bars, 8 + len(bars) * chart.row_height)
+    wrapped = [_wrap(label) for label, _, _ in items]
+    lines = max((len(label) for label in wrapped), default=1)
+    longest = max((len(line) for label in wrapped for line in label), default=1)
+    label_width = max(40, longest * _CHARACTER + 10)
+    row_height = 22 + (lines - 1) * _LINE
+    plot_width = _CHART_WIDTH - _VALUE_WIDTH - label_width  # one width for every chart: one text size
+    bars = []
+    for index, ((label, value, text), label_lines) in enumerate(zip(items, wrapped, strict=True)):
+        y = 4 + index * row_height
+        text_y = y + (row_height - len(label_lines) * _LINE) / 2 + 11
+        bar_y = y + (row_height - _BAR) / 2
+        bars.append(Bar(label, label_lines, value, text, y, round(plot_width * value / top, 1), bar_y, text_y))
+    return Chart(title, bars, 8 + len(bars) * row_height, label_width, plot_width, row_height)
 
 
 def charts(pub: Publication) -> list[Chart]:
@@ -77,6 +105,8 @@ def charts(pub: Publication) -> list[Chart]:
 def _context(pub: Publication) -> dict[str, Any]:
     rows = [*pub.rows, total_row(pub.figures.total, pub.total_change)]
     return {
+        "main_problems": lambda row: main_problems(pub, row),
+        "on_time_text": on_time_text,
         "pub": pub,
         "rows": rows,
         "columns": main_columns(),
@@ -94,6 +124,11 @@ def render_html(pub: Publication, *, links: dict[str, str] | None = None) -> str
 
 def render_index(months: list[date], *, region: str = "") -> str:
     return _environment.get_template("publication_index.html").render(months=months, region=region)
+
+
+def render_not_found(message: str) -> str:
+    """The public pages' 404, in their layout, with a way back to the index."""
+    return _environment.get_template("publication_missing.html").render(message=message)
 
 
 def render_template(name: str, **context: Any) -> str:

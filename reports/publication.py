@@ -1,11 +1,16 @@
 """The monthly publication (投诉情况每月公示): the month's figures assembled into the views that are
-printed, downloaded and shown on the public page. Nothing here may carry a citizen's identity.
+printed, downloaded and shown on the public page.
+
+Nothing here carries free text written by a citizen or a clerk: no redactor can be trusted to find every
+name, plate, shop or door number in free text, so a typical case is published as structured facts only
+(agency, problem types, dates, flags, the rating). A month is published once, at a fixed cut-off
+(``publication_cut_off``), so every later download of it is the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,24 +19,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
 from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
-from reports.ranking import Change, Ranked, change, rank_agencies
-from reports.redaction import redact_for_publication
-from storage.models import Agency, Citizen, Complaint, ComplaintProblem, ComplaintStatus, Evaluation, EvaluationKind
+from reports.ranking import MARKING_RULE, Change, Ranked, change, rank_agencies
+from storage.models import (
+    Agency,
+    Citizen,
+    Complaint,
+    ComplaintEvent,
+    ComplaintProblem,
+    ComplaintStatus,
+    Evaluation,
+    EvaluationKind,
+    EventAction,
+)
 from storage.vocabulary import EVALUATION_DIMENSIONS
+from workflow.deadlines import Deadlines
 
 TYPICAL_CASES = 3
+#: Shown on every rendering of a month taken before its cut-off.
+PREVIEW_MARK = "预览，非正式公示"
+UNRATED = "未评价"
 
 
 @dataclass(frozen=True)
 class TypicalCase:
-    """A resolved complaint as the public may read it: redacted text and reply, no tracking number."""
+    """A resolved complaint as the public may read it: facts only, never the complaint's or the reply's
+    text, no tracking number. Flags count what happened up to the publication's cut-off."""
 
     agency: str
-    received_on: date
-    resolved_on: date | None
     problem_types: list[str]
-    text: str
-    reply: str
+    received_on: date
+    due_on: date | None  # 办结时限 (with approved extensions)
+    resolved_on: date | None
+    on_time: bool | None  # None: no time limit was set
+    extensions: int  # 延期 approved
+    transfers: int  # 转办 requested
+    escalated: bool  # 督办
+    reopened: bool  # 重办
+    major: bool  # 挂牌督办
+    rating: str  # 满意 / 比较满意 / 不满意 / 未评价
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,7 @@ class Publication:
     typical_cases: list[TypicalCase]
     evaluations: list[EvaluationSummary]
     definitions: list[tuple[str, str]] = field(default_factory=list)
+    preview: bool = False  # taken before the month's cut-off: for the office, not for publication
 
     @property
     def title(self) -> str:
@@ -69,6 +95,13 @@ class Publication:
     @property
     def as_of_local(self) -> str:
         return self.as_of.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def preview_note(self) -> str:
+        """The line every rendering of a preview carries; empty for the publication itself."""
+        if not self.preview:
+            return ""
+        return f"{PREVIEW_MARK}：数据截至 {self.as_of_local}，以该月截止后的正式公示为准。"
 
     @property
     def problem_types(self) -> list[tuple[str, int]]:
@@ -85,10 +118,9 @@ async def typical_cases(
             Complaint.id,
             Agency.name,
             Complaint.created_at,
+            Complaint.resolve_due_at,
             Complaint.resolved_at,
-            Complaint.text,
-            Complaint.reply_text,
-            Citizen.display_name,
+            Complaint.major,
         )
         .join(Agency, Agency.id == Complaint.owner_agency_id)
         .outerjoin(Citizen, Citizen.id == Complaint.citizen_id)
@@ -105,24 +137,51 @@ async def typical_cases(
         .limit(limit)
     )
     rows = (await session.execute(query)).all()
+    ids = [row.id for row in rows]
     problems: dict[int, list[str]] = {}
-    if rows:
+    events: dict[int, dict[str, int]] = {}
+    ratings: dict[int, str] = {}
+    if ids:
         tagged = select(ComplaintProblem.complaint_id, ComplaintProblem.problem_type).where(
-            ComplaintProblem.complaint_id.in_([row.id for row in rows])
+            ComplaintProblem.complaint_id.in_(ids)
         )
         for complaint_id, problem in await session.execute(tagged.order_by(ComplaintProblem.id)):
             problems.setdefault(complaint_id, []).append(problem)
+        happened = (
+            select(ComplaintEvent.complaint_id, ComplaintEvent.action, func.count())
+            .where(ComplaintEvent.complaint_id.in_(ids), ComplaintEvent.at <= as_of)
+            .group_by(ComplaintEvent.complaint_id, ComplaintEvent.action)
+        )
+        for complaint_id, action, count in await session.execute(happened):
+            events.setdefault(complaint_id, {})[action] = count
+        rated = (
+            select(Evaluation.complaint_id, Evaluation.rating)
+            .where(
+                Evaluation.complaint_id.in_(ids),
+                Evaluation.kind == EvaluationKind.COMPLAINT_RATING.value,
+                Evaluation.created_at <= as_of,
+            )
+            .order_by(Evaluation.id)
+        )
+        for complaint_id, rating in await session.execute(rated):
+            ratings[complaint_id] = rating  # the latest one wins
     cases = []
     for row in rows:
-        names = [row.display_name] if row.display_name else []
+        happened_to = events.get(row.id, {})
         cases.append(
             TypicalCase(
                 agency=row.name,
-                received_on=row.created_at.astimezone(zone).date(),
-                resolved_on=row.resolved_at.astimezone(zone).date() if row.resolved_at else None,
                 problem_types=problems.get(row.id, []),
-                text=redact_for_publication(row.text, known_names=names),
-                reply=redact_for_publication(row.reply_text, known_names=names),
+                received_on=row.created_at.astimezone(zone).date(),
+                due_on=row.resolve_due_at.astimezone(zone).date() if row.resolve_due_at else None,
+                resolved_on=row.resolved_at.astimezone(zone).date(),
+                on_time=None if row.resolve_due_at is None else row.resolved_at <= row.resolve_due_at,
+                extensions=happened_to.get(EventAction.EXTENSION_APPROVED.value, 0),
+                transfers=happened_to.get(EventAction.TRANSFER_REQUESTED.value, 0),
+                escalated=EventAction.ESCALATED.value in happened_to,
+                reopened=EventAction.REOPENED.value in happened_to,
+                major=bool(row.major) or EventAction.MAJOR_SET.value in happened_to,
+                rating=ratings.get(row.id, UNRATED),
             )
         )
     return cases
@@ -164,11 +223,47 @@ async def evaluation_summary(
     return summaries
 
 
+def publication_cut_off(month: date, deadlines: Deadlines) -> datetime:
+    """The moment a month's publication is taken at (UTC): the close of business of the policy's
+    ``publication_cutoff_working_days``-th working day after the month's last day."""
+    _, end = month_bounds(month, deadlines.zone)
+    last_day = (end - timedelta(seconds=1)).astimezone(deadlines.zone).date()
+    noon = datetime.combine(last_day, time(12), deadlines.zone)
+    return deadlines.add_working_days(noon, deadlines.policy.publication_cutoff_working_days).astimezone(UTC)
+
+
+def is_published(month: date, deadlines: Deadlines, now: datetime) -> bool:
+    """A month is public once its cut-off has passed, never before."""
+    return publication_cut_off(month, deadlines) <= now
+
+
+def _definitions(zone: ZoneInfo, as_of: datetime) -> list[tuple[str, str]]:
+    """``reports.definitions`` with the 末位 rule added and the personal-data line stating what the
+    typical cases now are (facts, no text)."""
+    items = []
+    for term, text in definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")):
+        if term == "个人信息":
+            text = (
+                "本公示不含群众或承办人员书写的任何文字：典型案例只列承办单位、问题类型、日期、是否按期、"
+                "延期、转办、督办、重办情况及群众评价结果，不公开投诉内容、答复内容和投诉人身份；匿名投诉不作为典型案例。"
+            )
+        items.append((term, text))
+        if term == "综合得分与排名":
+            items.append(("末位", MARKING_RULE))
+    return items
+
+
 async def build_publication(
-    session: AsyncSession, month: date, zone: ZoneInfo, *, as_of: datetime | None = None
+    session: AsyncSession,
+    month: date,
+    zone: ZoneInfo,
+    *,
+    as_of: datetime | None = None,
+    preview: bool = False,
 ) -> Publication:
     """Everything the month's publication shows. ``as_of`` (default now) is the cut-off for the complaints'
-    state; the previous month is cut off the same time after its own start, so the change is fair."""
+    state (the public page passes ``publication_cut_off``); the previous month is cut off the same time
+    after its own start, so the change is fair. ``preview`` marks a rendering taken before the cut-off."""
     month = date(month.year, month.month, 1)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     before = previous_month(month)
@@ -177,30 +272,31 @@ async def build_publication(
     previous, current = await figures_for_months(
         session, [(before, as_of - (start - previous_start)), (month, as_of)], zone
     )
+    rows = rank_agencies(current.agencies, previous.agencies) if current.total.received else []
     return Publication(
         month=month,
         zone=zone.key,
         as_of=as_of,
         figures=current,
         previous=previous,
-        rows=rank_agencies(current.agencies, previous.agencies),
+        rows=rows,
         total_change=change(current.total, previous.total),
         typical_cases=await typical_cases(session, month, zone, as_of),
         evaluations=await evaluation_summary(session, month, zone),
-        definitions=definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
+        definitions=_definitions(zone, as_of),
+        preview=preview,
     )
 
 
-async def published_months(session: AsyncSession, zone: ZoneInfo, *, until: datetime | None = None) -> list[date]:
-    """Months that have complaints, newest first, for the index page (found from the first and last)."""
-    first, last = (await session.execute(select(func.min(Complaint.created_at), func.max(Complaint.created_at)))).one()
+async def published_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
+    """Months from the first complaint's to the last one whose cut-off has passed, newest first."""
+    zone = deadlines.zone
+    first = await session.scalar(select(func.min(Complaint.created_at)))
     if first is None:
         return []
-    last = min(last, until) if until else last
     month = date(first.astimezone(zone).year, first.astimezone(zone).month, 1)
-    end = last.astimezone(zone).date().replace(day=1)
     months = []
-    while month <= end:
+    while is_published(month, deadlines, now):
         months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return months[::-1]
@@ -210,10 +306,13 @@ from reports.exports import render_csv, render_xlsx  # noqa: E402  (re-exported:
 from reports.html import render_html  # noqa: E402
 
 __all__ = [
+    "PREVIEW_MARK",
     "EvaluationSummary",
     "Publication",
     "TypicalCase",
     "build_publication",
+    "is_published",
+    "publication_cut_off",
     "published_months",
     "render_csv",
     "render_html",

@@ -21,6 +21,12 @@ SCORE_WEIGHTS: tuple[tuple[str, str, int], ...] = (
 )
 #: How many agencies at the bottom of the ranking are marked (末位).
 LAST_MARKED = 3
+#: The marking rule as printed under the table (指标说明).
+MARKING_RULE = (
+    f"名次在参与排名单位的最后{LAST_MARKED}位之内的单位标注“末位”，标注的单位最多{LAST_MARKED}个："
+    f"得分相同的单位名次并列，并列名次跨越倒数第{LAST_MARKED}位的均不标注；"
+    f"全部单位得分相同、或参与排名的单位不足{LAST_MARKED + 1}个时不标注；名列第1的单位从不标注。"
+)
 
 #: The rates whose month-on-month change is published, with their Chinese names.
 CHANGED_RATES: tuple[tuple[str, str], ...] = (
@@ -81,10 +87,14 @@ def rank_agencies(current: list[AgencyFigures], previous: list[AgencyFigures]) -
     )
     unranked = [(row, score) for row, score in scored if score is None]
     result: list[Ranked] = []
-    bottom_score = ranked[-LAST_MARKED][1] if len(ranked) > LAST_MARKED else None
     for position, (row, score) in enumerate(ranked, start=1):
         rank = result[-1].rank if result and result[-1].score == score else position
-        marked = bottom_score is not None and score <= bottom_score
-        result.append(Ranked(row, score, rank, marked, change(row, before.get(row.agency_id))))
+        result.append(Ranked(row, score, rank, _is_last(rank, len(ranked)), change(row, before.get(row.agency_id))))
     result.extend(Ranked(row, None, None, False, change(row, before.get(row.agency_id))) for row, _ in unranked)
     return result
+
+
+def _is_last(rank: int, ranked: int) -> bool:
+    """末位 (see ``MARKING_RULE``): a shared rank is the group's best position, so a tie is marked only
+    when the whole group lies in the last three positions; never rank 1, never with too few ranked."""
+    return ranked > LAST_MARKED and rank != 1 and rank > ranked - LAST_MARKED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from minsheng.settings import Settings
 from tests.test_reports_exports import SECRETS
-from tests.test_reports_figures import CUT_OFF, OCTOBER, build_october
+from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
 from web.app import create_app
 from web.publication import CLOCK
 from workflow.clock import FixedClock
@@ -46,12 +47,38 @@ async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> 
         yield test_client
 
 
-async def test_index_lists_the_months_with_complaints_newest_first(client: TestClient) -> None:
+async def test_index_lists_the_months_past_their_cut_off_newest_first(client: TestClient) -> None:
     response = await client.get("/publication/")
     assert response.status == 200
     html = await response.text()
-    assert html.index("2026年11月") < html.index("2026年10月") < html.index("2026年9月")
+    assert html.index("2026年10月") < html.index("2026年9月")
     assert 'href="/publication/2026-10"' in html
+    assert "2026年11月" not in html  # the clock is in November: the month is not over, let alone cut off
+
+
+async def test_a_month_is_public_only_after_its_cut_off(client: TestClient) -> None:
+    clock = client.app[CLOCK]
+    clock.set(datetime(2026, 12, 7, 17, 29, tzinfo=ZONE))  # November ended; 5 working days end 12-07 17:30
+    assert (await client.get("/publication/2026-11")).status == 404
+    assert (await client.get("/publication/2026-11.csv")).status == 404
+    assert "2026年11月" not in await (await client.get("/publication/")).text()
+    clock.set(datetime(2026, 12, 7, 17, 30, tzinfo=ZONE))
+    response = await client.get("/publication/2026-11")
+    assert response.status == 200 and "数据截至 2026-12-07 17:30" in await response.text()
+    assert "2026年11月" in await (await client.get("/publication/")).text()
+
+
+async def test_a_month_downloaded_later_is_the_same_file(client: TestClient) -> None:
+    """Taken at October's cut-off (2026-11-06 17:30), whenever it is asked for: b3's rating of 11-12,
+    after the cut-off, never enters it."""
+    first_csv = await (await client.get("/publication/2026-10.csv")).read()
+    first_xlsx = await (await client.get("/publication/2026-10.xlsx")).read()
+    first_page = await (await client.get("/publication/2026-10")).text()
+    assert "数据截至 2026-11-06 17:30" in first_page
+    client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    assert await (await client.get("/publication/2026-10.csv")).read() == first_csv
+    assert await (await client.get("/publication/2026-10.xlsx")).read() == first_xlsx
+    assert await (await client.get("/publication/2026-10")).text() == first_page
 
 
 async def test_month_page_shows_the_table_charts_definitions_and_downloads(client: TestClient) -> None:
@@ -59,7 +86,7 @@ async def test_month_page_shows_the_table_charts_definitions_and_downloads(clien
     assert response.status == 200 and response.content_type == "text/html"
     html = await response.text()
     assert "2026年10月投诉情况公示" in html
-    assert "数据截至 2026-11-10 12:00" in html
+    assert "数据截至 2026-11-06 17:30" in html  # the cut-off: five working days after October
     assert html.count("<svg") == 3 and 'id="definitions"' in html
     assert 'href="/publication/2026-10.xlsx"' in html and 'href="/publication/2026-09"' in html
     for secret in SECRETS:
@@ -78,9 +105,24 @@ async def test_downloads_match_the_page(client: TestClient) -> None:
     assert book["各单位情况"]["D2"].value == 5
 
 
-@pytest.mark.parametrize("path", ["/publication/2026-12", "/publication/2026-13", "/publication/2026-10.pdf"])
-async def test_months_not_begun_malformed_or_unknown_formats_are_not_found(client: TestClient, path: str) -> None:
-    assert (await client.get(path)).status == 404
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/publication/2026-11",
+        "/publication/2026-11.xlsx",
+        "/publication/2026-12",
+        "/publication/2026-13",
+        "/publication/2026-10.pdf",
+        "/publication/nothing/here",
+    ],
+)
+async def test_unfinished_months_not_begun_malformed_or_unknown_are_not_found_in_the_pages_layout(
+    client: TestClient, path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status == 404 and response.content_type == "text/html"
+    html = await response.text()
+    assert "<title>" in html and 'href="/publication/"' in html and 'id="not-found"' in html
 
 
 @pytest.mark.browser
@@ -92,7 +134,7 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1366, "height": 900})
             await page.goto(url)
             await page.get_by_role("link", name="2026年10月").click()
             await page.wait_for_url("**/publication/2026-10")
@@ -111,6 +153,18 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
             assert page_width <= 390  # the wide table scrolls inside its box, the page does not
             chart_width = await phone.locator("figure svg").first.evaluate("svg => svg.getBoundingClientRect().width")
             assert 300 <= chart_width <= 390
+            # Scrolling the wide table sideways keeps 排名 and 单位 in view.
+            name = phone.locator("#figures tbody tr").first.locator("td").nth(1)
+            before = await name.bounding_box()
+            await phone.evaluate("document.querySelector('#figures').parentElement.scrollLeft = 800")
+            after = await name.bounding_box()
+            assert before and after and abs(after["x"] - before["x"]) < 1 and after["x"] >= 0
+            # No chart label is cut off at the left of its chart.
+            for chart in await phone.locator("figure svg").all():
+                left = await chart.evaluate(
+                    "svg => Math.min(...[...svg.querySelectorAll('text')].map(t => t.getBBox().x))"
+                )
+                assert left >= 0
             await phone.screenshot(path=str(ARTIFACTS / f"publication-2026-10-phone-{backend}.png"), full_page=True)
         finally:
             await browser.close()

@@ -31,7 +31,7 @@ def test_csv_is_the_main_table_with_a_total_line_readable_by_excel(pub: Publicat
     a, total = rows[0], rows[-1]
     assert (a["排名"], a["受理量"], a["受理量环比"], a["响应率"], a["满意率"]) == ("1", "5", "+4", "60.0%", "100.0%")
     assert rows[2]["满意率"] == "—"  # 市税务局: nobody rated
-    assert rows[3]["排名"] == ""  # 市人社局: no complaints, not ranked
+    assert rows[3]["排名"] == total["排名"] == "—"  # 市人社局: no complaints, not ranked; as in XLSX and HTML
     assert (total["受理量"], total["办结率"], total["重办率"]) == ("10", "50.0%", "33.3%")
     assert a["主要问题类型"] == "慢作为(2)、推诿扯皮(1)"
 
@@ -49,11 +49,14 @@ def test_workbook_has_a_sheet_per_view_with_typed_cells_and_chinese_headers(pub:
     assert rate.value == pytest.approx(0.6) and rate.number_format == "0.0%"
     assert main.cell(row=4, column=column["满意率"]).value == "—"
     assert main.cell(row=main.max_row, column=column["单位"]).value == "合计"
+    assert main.cell(row=main.max_row, column=column["排名"]).value == "—"
+    assert main.cell(row=2, column=column["主要问题类型"]).value == "慢作为(2)、推诿扯皮(1)"
     assert main.freeze_panes == "C2"
     assert main.column_dimensions["B"].width >= 10  # four CJK characters fit
     cases = book["典型案例"]
     assert cases.cell(row=2, column=2).value.date() == date(2026, 10, 10)
     assert cases.cell(row=2, column=2).number_format == "yyyy-mm-dd"
+    assert [cell.value for cell in cases[2]][4:] == ["按期", "慢作为", 1, 0, "否", "是", "否", "比较满意"]
     problems = book["问题类型"]
     assert [problems.cell(row=2, column=index).value for index in (1, 2)] == ["慢作为", 2]
     assert problems.cell(row=2, column=3).value == pytest.approx(0.2)
@@ -82,3 +85,50 @@ def test_no_rendering_carries_personal_data(pub: Publication, render: object) ->
     for secret in SECRETS:
         assert secret not in text, secret
     assert "-0001" not in text  # no tracking numbers on the public publication
+
+
+def test_csv_workbook_and_page_show_the_same_main_table(pub: Publication) -> None:
+    rows = list(csv.reader(io.StringIO(render_csv(pub).decode("utf-8-sig"))))
+    sheet = load_workbook(io.BytesIO(render_xlsx(pub)))["各单位情况"]
+    assert [cell.value for cell in sheet[1]] == rows[0]  # 主要问题类型 included
+    column = rows[0].index("主要问题类型")
+    assert [sheet.cell(row=index + 1, column=column + 1).value or "" for index in range(1, len(rows))] == [
+        row[column] for row in rows[1:]
+    ]
+    assert [sheet.cell(row=index + 1, column=1).value for index in range(1, len(rows))] == [
+        int(row[0]) if row[0].isdigit() else row[0] for row in rows[1:]
+    ]
+    html = render_html(pub)
+    assert "慢作为(2)、推诿扯皮(1)" in html and rows[1][column] == "慢作为(2)、推诿扯皮(1)"
+
+
+async def test_a_month_without_complaints_says_so_instead_of_listing_zero_rows(session: AsyncSession) -> None:
+    await build_october(session)
+    august = await build_publication(session, date(2026, 8, 1), ZONE, as_of=CUT_OFF)
+    html = render_html(august)
+    assert "本月无投诉" in html and "本月投诉未归入问题类型" not in html
+    assert 'id="figures"' not in html  # no table of zeros for every agency
+    rows = list(csv.DictReader(io.StringIO(render_csv(august).decode("utf-8-sig"))))
+    assert [(row["单位"], row["受理量"]) for row in rows] == [("合计", "0")]
+    assert load_workbook(io.BytesIO(render_xlsx(august)))["各单位情况"].max_row == 2
+
+
+def test_long_agency_names_wrap_in_the_charts_instead_of_being_cut_off() -> None:
+    from reports.html import bar_chart
+
+    name = "国家税务总局示例市税务局"
+    chart = bar_chart("各单位受理量（件）", [(name, 3, "3"), ("市公安局", 1, "1")])
+    long_bar, short_bar = chart.bars
+    assert "".join(long_bar.lines) == name and len(long_bar.lines) == 2
+    assert chart.label_width >= 13 * max(len(line) for line in long_bar.lines)  # 13px per character
+    assert short_bar.lines == ["市公安局"]
+
+
+async def test_a_preview_says_so_in_every_rendering(session: AsyncSession) -> None:
+    await build_october(session)
+    preview = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF, preview=True)
+    assert "预览，非正式公示" in render_html(preview)
+    assert "预览，非正式公示" in render_csv(preview).decode("utf-8-sig").splitlines()[-1]
+    assert "预览，非正式公示" in str(load_workbook(io.BytesIO(render_xlsx(preview)))["指标说明"]["B2"].value)
+    final = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
+    assert "预览" not in render_html(final) + render_csv(final).decode("utf-8-sig")

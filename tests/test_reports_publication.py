@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,11 +54,37 @@ def test_the_last_three_are_marked_and_equal_scores_share_a_rank() -> None:
     assert [row.figures.code for row in ranked if row.last_three] == ["a08", "a07", "a06"]
 
 
-def test_a_tie_at_the_boundary_marks_every_agency_in_it() -> None:
+def test_a_tie_inside_the_last_three_positions_is_marked_whole() -> None:
     rows = [perfect(f"a{index}", satisfied=score) for index, score in enumerate((10, 9, 8, 8, 8))]
-    assert sum(row.last_three for row in rank_agencies(rows, [])) == 3
+    assert [row.figures.code for row in rank_agencies(rows, []) if row.last_three] == ["a2", "a3", "a4"]
+
+
+def test_a_tie_straddling_the_last_three_positions_is_not_marked() -> None:
+    # Ranks 1, 2, 2, 4, 5: the two at rank 2 take positions 2 and 3 of five, only one of them in the last three.
     rows = [perfect(f"a{index}", satisfied=score) for index, score in enumerate((10, 9, 9, 8, 7))]
-    assert [row.figures.code for row in rank_agencies(rows, []) if row.last_three] == ["a1", "a2", "a3", "a4"]
+    assert [row.figures.code for row in rank_agencies(rows, []) if row.last_three] == ["a3", "a4"]
+    # Five agencies tied at the bottom of eight: none can be singled out.
+    rows = [perfect(f"b{index}", satisfied=score) for index, score in enumerate((10, 9, 8, 5, 5, 5, 5, 5))]
+    assert not any(row.last_three for row in rank_agencies(rows, []))
+
+
+def test_never_more_than_three_are_marked_and_never_when_all_tie() -> None:
+    for scores in ((10, 9, 8, 8, 8, 8), (9, 9, 9, 9), (10, 8, 8, 8, 8), (10, 10, 10, 2)):
+        ranked = rank_agencies([perfect(f"a{index}", satisfied=s) for index, s in enumerate(scores)], [])
+        marked = [row for row in ranked if row.last_three]
+        assert len(marked) <= 3, scores
+        assert all(row.rank != 1 for row in marked), scores
+    # Everybody at 0.00 (nothing acknowledged, resolved or satisfied): all rank 1, nobody is 末位.
+    idle = [agency(f"z{index}", received=3, rated=3) for index in range(6)]
+    ranked = rank_agencies(idle, [])
+    assert {row.score for row in ranked} == {0.0} and {row.rank for row in ranked} == {1}
+    assert not any(row.last_three for row in ranked)
+
+
+def test_the_marking_rule_is_printed_under_the_table() -> None:
+    from reports.ranking import MARKING_RULE
+
+    assert "最多3个" in MARKING_RULE and "不标注" in MARKING_RULE
 
 
 def test_three_or_fewer_ranked_agencies_are_not_marked() -> None:
@@ -91,7 +117,7 @@ async def test_change_from_the_previous_month_uses_the_same_delay_after_its_star
     assert pub.total_change.received == 10 - 1
 
 
-async def test_typical_cases_are_redacted_and_never_from_anonymous_citizens(session: AsyncSession) -> None:
+async def test_typical_cases_are_facts_only_and_never_from_anonymous_citizens(session: AsyncSession) -> None:
     await build_october(session)
     pub = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
     # Resolved with a reply: a1, a2, a7 (anonymous), b3, b4 (citizen prefers anonymity). Reopened first.
@@ -100,11 +126,14 @@ async def test_typical_cases_are_redacted_and_never_from_anonymous_citizens(sess
         ("市住建局", 1),
         ("市公安局", 16),
     ]
-    a1 = pub.typical_cases[1]
-    assert a1.problem_types == ["推诿扯皮", "慢作为"]
-    for secret in ("张伟", "13812345678", "幸福家园", "501室", "王科长"):
-        assert secret not in a1.text + a1.reply
-    assert "跑了五趟" in a1.text
+    a2, a1, b3 = pub.typical_cases
+    assert (a2.due_on, a2.resolved_on, a2.on_time) == (date(2026, 11, 12), date(2026, 11, 5), True)
+    assert (a2.extensions, a2.transfers, a2.escalated, a2.reopened, a2.major) == (1, 0, False, True, False)
+    assert a2.rating == "比较满意"  # the latest rating, given after the 重办
+    assert a1.problem_types == ["推诿扯皮", "慢作为"] and a1.rating == "满意" and not a1.reopened
+    assert b3.rating == "未评价"  # rated only after the cut-off
+    for case in pub.typical_cases:
+        assert not any(isinstance(value, str) and len(value) > 10 for value in vars(case).values())
 
 
 async def test_standalone_evaluations_are_averaged_per_agency_and_dimension(session: AsyncSession) -> None:

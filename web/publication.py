@@ -1,7 +1,8 @@
 """The public monthly publication: an index of months, each month as a page, CSV and Excel downloads.
 
-No login: everything shown here has been through the publication's redaction and carries no
-citizen's identity. Figures are taken as of the moment of the request (the page prints it).
+No login: nothing shown here is text written by a citizen or a clerk (see ``reports.publication``).
+A month is public only once its cut-off has passed (``publication_cutoff_working_days`` in the policy),
+and it is always taken as of that cut-off, so every visitor at any later time gets the same figures.
 """
 
 from __future__ import annotations
@@ -11,12 +12,21 @@ from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
-from reports.figures import month_bounds, previous_month
-from reports.html import render_html, render_index
-from reports.publication import Publication, build_publication, published_months, render_csv, render_xlsx
+from reports.figures import previous_month
+from reports.html import render_html, render_index, render_not_found
+from reports.publication import (
+    Publication,
+    build_publication,
+    is_published,
+    publication_cut_off,
+    published_months,
+    render_csv,
+    render_xlsx,
+)
 from storage.db import create_session_factory
 from web.app import ENGINE, SETTINGS
 from workflow.clock import Clock, SystemClock
+from workflow.deadlines import Deadlines
 
 #: The moment the figures are taken at; tests replace it before the server starts.
 CLOCK = web.AppKey("publication_clock", Clock)
@@ -28,41 +38,55 @@ _CONTENT_TYPES = {
 }
 
 
+def _not_found(message: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=render_not_found(message), content_type="text/html")
+
+
+def _deadlines(app: web.Application) -> Deadlines:
+    """The working-day calendar the cut-off is counted in, loaded on first use."""
+    if DEADLINES not in app:
+        settings = app[SETTINGS]
+        app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+    return app[DEADLINES]
+
+
 def _month(request: web.Request) -> date:
-    """The month in the URL; a month that has not begun yet, or a malformed one, is not found."""
+    """The month in the URL; a malformed one, or one whose cut-off has not passed yet, is not found."""
     try:
         month = datetime.strptime(request.match_info["month"], "%Y-%m").date()
     except ValueError:
-        raise web.HTTPNotFound(text="没有这个月份的公示") from None
-    start, _ = month_bounds(month, request.app[SETTINGS].zone)
-    if start > request.app[CLOCK].now():
-        raise web.HTTPNotFound(text="该月份尚未开始")
+        raise _not_found("没有这个月份的公示。") from None
+    if not is_published(month, _deadlines(request.app), request.app[CLOCK].now()):
+        raise _not_found(f"{month.year}年{month.month}月的公示尚未发布：每月数据在月末后规定的工作日截止后公布。")
     return month
 
 
 class PublicationCache:
     """A month's publication is reused for a few minutes: the page needs no login, so a burst of visitors
     (or a crawler) must not become a burst of month-wide GROUP BY queries. One computation at a time per
-    month; the others wait for it."""
+    month; the others wait for it. Recomputing gives the same figures (the cut-off is fixed); it only
+    picks up corrections to the records."""
 
     def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
         self.ttl = ttl
-        self.entries: dict[date, Publication] = {}
+        self.entries: dict[date, tuple[datetime, Publication]] = {}
         self.locks: dict[date, asyncio.Lock] = {}
 
     async def get(self, request: web.Request, month: date) -> Publication:
         now = request.app[CLOCK].now()
         async with self.locks.setdefault(month, asyncio.Lock()):
-            cached = self.entries.get(month)
-            if cached is not None and timedelta(0) <= now - cached.as_of < self.ttl:
+            computed_at, cached = self.entries.get(month, (None, None))
+            if cached is not None and computed_at is not None and timedelta(0) <= now - computed_at < self.ttl:
                 return cached
+            as_of = publication_cut_off(month, _deadlines(request.app))
             async with create_session_factory(request.app[ENGINE])() as session:
-                pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=now)
-            self.entries[month] = pub
+                pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=as_of)
+            self.entries[month] = (now, pub)
             return pub
 
 
 CACHE = web.AppKey("publication_cache", PublicationCache)
+DEADLINES = web.AppKey("publication_deadlines", Deadlines)
 
 
 async def _publication(request: web.Request, month: date) -> Publication:
@@ -73,7 +97,7 @@ async def _publication(request: web.Request, month: date) -> Publication:
 @routes.get("/publication/")
 async def index(request: web.Request) -> web.Response:
     async with create_session_factory(request.app[ENGINE])() as session:
-        months = await published_months(session, request.app[SETTINGS].zone, until=request.app[CLOCK].now())
+        months = await published_months(session, _deadlines(request.app), request.app[CLOCK].now())
     return web.Response(text=render_index(months), content_type="text/html")
 
 
@@ -104,6 +128,12 @@ async def month_download(request: web.Request) -> web.Response:
             "Content-Disposition": f'attachment; filename="publication-{pub.slug}.{extension}"',
         },
     )
+
+
+@routes.get("/publication/{rest:.*}")
+async def unknown(request: web.Request) -> web.Response:
+    """Anything else under /publication/ is a 404 in the pages' layout, with the way back."""
+    raise _not_found("没有这个页面。")
 
 
 def setup(app: web.Application) -> None:

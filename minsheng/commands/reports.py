@@ -23,7 +23,10 @@ def _write(data: bytes, out: Path | None) -> None:
     if out is None:
         click.echo(data, nl=False)  # bytes go to the binary stream underneath
     else:
-        out.write_bytes(data)
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise click.ClickException(f"无法写入 / cannot write {out}: {exc.strerror or exc}") from None
         click.echo(f"written {out} ({len(data):,} bytes)", err=True)
 
 
@@ -38,17 +41,34 @@ def export() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @click.pass_context
 def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) -> None:
-    """The monthly publication (投诉情况每月公示), figures as of now."""
-    from reports.publication import build_publication, render_csv, render_html, render_xlsx
+    """The monthly publication (投诉情况每月公示) as of the month's cut-off; before the cut-off, a preview
+    as of now, marked 预览，非正式公示 in the file."""
+    from reports.figures import month_bounds
+    from reports.publication import build_publication, publication_cut_off, render_csv, render_html, render_xlsx
     from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.deadlines import Deadlines
 
     settings = settings_from(ctx)
     if fmt == "xlsx" and out is None and sys.stdout.isatty():
         raise click.UsageError("an XLSX file is binary: give --out FILE")
+    now = SystemClock().now()
+    if month_bounds(month, settings.zone)[0] > now:
+        raise click.ClickException(f"{month:%Y-%m} 尚未开始，无可导出 / the month has not begun")
+    cut_off = publication_cut_off(month, Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone))
+    preview = now < cut_off
+    if preview:
+        click.echo(
+            f"预览，非正式公示 / preview: {month:%Y-%m} is published after "
+            f"{cut_off.astimezone(settings.zone):%Y-%m-%d %H:%M}; figures as of now",
+            err=True,
+        )
 
     async def work(engine: Any) -> bytes:
         async with create_session_factory(engine)() as session:
-            pub = await build_publication(session, month, settings.zone)
+            pub = await build_publication(
+                session, month, settings.zone, as_of=now if preview else cut_off, preview=preview
+            )
         if fmt == "csv":
             return render_csv(pub)
         if fmt == "xlsx":

@@ -1,0 +1,55 @@
+"""`minsheng export monthly`: the publication for a month past its cut-off, a marked preview for the
+office before that, a refusal for a month not begun, one clear line for a file it cannot write."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from minsheng.cli import main
+from tests.test_reports_figures import ZONE, build_october
+
+
+@pytest.fixture
+async def cli_env(session: AsyncSession, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await build_october(session)
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_past_month_is_the_publication_and_the_current_month_a_marked_preview() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", "monthly", "--month", "2026-10", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "预览" not in result.stdout_bytes.decode("utf-8-sig") + result.stderr
+    this_month = f"{datetime.now(ZONE):%Y-%m}"
+    result = runner.invoke(main, ["export", "monthly", "--month", this_month, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    assert "预览，非正式公示" in rows[-1][1]
+    assert "预览，非正式公示" in result.stderr
+    result = runner.invoke(main, ["export", "monthly", "--month", this_month, "--format", "html"])
+    assert "预览，非正式公示" in result.stdout_bytes.decode("utf-8")
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_month_not_begun_is_refused() -> None:
+    result = CliRunner().invoke(main, ["export", "monthly", "--month", "2099-05", "--format", "csv"])
+    assert result.exit_code == 1
+    assert "尚未开始" in result.output and not result.stdout_bytes.startswith("\ufeff".encode())
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_unwritable_out_file_is_one_clear_line_and_exit_code_1(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "dir" / "x.csv"
+    result = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 1
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
+    [line] = result.stderr.strip().splitlines()
+    assert "无法写入" in line and "cannot write" in line and str(out) in line
