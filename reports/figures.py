@@ -1,7 +1,10 @@
 """The monthly figures, computed in the database with GROUP BY: a month of 100,000 complaints must not
 be loaded into Python. Every figure is about one cohort, the complaints *received* in the local
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
-cut-off moment (``as_of``) that the publication prints. See ``reports.definitions`` for the wording.
+cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
+by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
+complaint received an hour before publication counts in 受理量 and in no rate. See
+``reports.definitions`` for the wording.
 """
 
 from __future__ import annotations
