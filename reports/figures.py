@@ -1,7 +1,10 @@
 """The monthly figures, computed in the database with GROUP BY: a month of 100,000 complaints must not
 be loaded into Python. Every figure is about one cohort, the complaints *received* in the local
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
-cut-off moment (``as_of``) that the publication prints. See ``reports.definitions`` for the wording.
+cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
+by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
+complaint received an hour before publication counts in 受理量 and in no rate. See
+``reports.definitions`` for the wording.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class AgencyFigures:
     area: str | None
     received: int = 0
     acknowledged_on_time: int = 0
+    due_for_acknowledgement: int = 0  # acknowledged by the cut-off, or its acknowledgement deadline passed
+    due_for_resolution: int = 0  # resolved by the cut-off, or its resolve deadline passed
     resolved: int = 0
     resolved_on_time: int = 0
     overdue: int = 0
@@ -60,18 +65,20 @@ class AgencyFigures:
 
     @property
     def response_rate(self) -> float | None:
-        """响应率: acknowledged by the acknowledgement deadline ÷ received."""
-        return _ratio(self.acknowledged_on_time, self.received)
+        """响应率: acknowledged by the acknowledgement deadline ÷ complaints due for acknowledgement: a
+        complaint whose deadline is still ahead at the cut-off counts neither for nor against."""
+        return _ratio(self.acknowledged_on_time, self.due_for_acknowledgement)
 
     @property
     def resolution_rate(self) -> float | None:
-        """办结率: resolved ÷ received."""
-        return _ratio(self.resolved, self.received)
+        """办结率: resolved ÷ complaints due for resolution (resolved, or past the resolve deadline)."""
+        return _ratio(self.resolved, self.due_for_resolution)
 
     @property
     def on_time_rate(self) -> float | None:
-        """按期办结率: resolved by the (extended) resolve deadline ÷ resolved."""
-        return _ratio(self.resolved_on_time, self.resolved)
+        """按期办结率: resolved by the (extended) resolve deadline ÷ complaints due for resolution, so an
+        overdue complaint still unresolved counts against it as much as a late resolution."""
+        return _ratio(self.resolved_on_time, self.due_for_resolution)
 
     @property
     def satisfaction_rate(self) -> float | None:
@@ -93,6 +100,8 @@ class AgencyFigures:
 COUNT_FIELDS: tuple[str, ...] = (
     "received",
     "acknowledged_on_time",
+    "due_for_acknowledgement",
+    "due_for_resolution",
     "resolved",
     "resolved_on_time",
     "overdue",
@@ -164,12 +173,14 @@ class _Scope:
             )
         )
 
-    def past_due(self) -> ColumnElement[bool]:
+    def past(self, deadline: Any) -> ColumnElement[bool]:
+        """``deadline`` < the cut-off: meeting a deadline at its very moment is on time, so a complaint
+        is only judged once its deadline lies strictly before the cut-off."""
         if len(self.periods) == 1:
-            return C.c.resolve_due_at < self.periods[0].as_of
+            return deadline < self.periods[0].as_of
         return or_(
             *(
-                and_(C.c.created_at >= period.start, C.c.created_at < period.end, C.c.resolve_due_at < period.as_of)
+                and_(C.c.created_at >= period.start, C.c.created_at < period.end, deadline < period.as_of)
                 for period in self.periods
             )
         )
@@ -189,20 +200,27 @@ def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
 
 
 async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
-    acknowledged = and_(
-        scope.before_cut_off(C.c.acknowledged_at),
-        or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at),
+    """An agency is judged only on what was due: the rates' denominators are the complaints acted on by
+    the cut-off or whose deadline had passed by then, never a complaint received an hour ago."""
+    acknowledged = scope.before_cut_off(C.c.acknowledged_at)
+    acknowledged_on_time = and_(
+        acknowledged, or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at)
     )
+    due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
     resolved = scope.before_cut_off(C.c.resolved_at)
     on_time = and_(resolved, or_(C.c.resolve_due_at.is_(None), C.c.resolved_at <= C.c.resolve_due_at))
+    past_due = scope.past(C.c.resolve_due_at)
+    due_for_resolution = or_(resolved, past_due)
     # Unresolved past the deadline at the cut-off, or resolved after it (a late resolution stays late).
-    overdue = and_(scope.past_due(), or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
+    overdue = and_(past_due, or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
     query = (
         select(
             scope.period,
             C.c.owner_agency_id,
             func.count(),
-            _count_if(acknowledged),
+            _count_if(acknowledged_on_time),
+            _count_if(due_for_acknowledgement),
+            _count_if(due_for_resolution),
             _count_if(resolved),
             _count_if(on_time),
             _count_if(overdue),
@@ -211,7 +229,15 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         .group_by(scope.period, C.c.owner_agency_id)
     )
     for period, owner, *values in await session.execute(query):
-        names = ("received", "acknowledged_on_time", "resolved", "resolved_on_time", "overdue")
+        names = (
+            "received",
+            "acknowledged_on_time",
+            "due_for_acknowledgement",
+            "due_for_resolution",
+            "resolved",
+            "resolved_on_time",
+            "overdue",
+        )
         _add(counts, (period, owner), **dict(zip(names, values, strict=True)))
 
 

@@ -1,9 +1,11 @@
-"""Rectification notices (整改通知书): the oversight office feeds citizens' complaints and evaluation
-comments back to an agency verbatim (原汁原味) — personal data redacted — with the problem types found
-and the date by which the agency must report what it has fixed.
+"""Rectification notices (整改通知书): the oversight office lists the citizens' complaints against an
+agency and feeds evaluation comments back verbatim (原汁原味, personal data redacted), with the problem
+types found and the date by which the agency must report what it has fixed.
 
-The notice goes to the agency, not the public, so complaints carry their tracking numbers (the agency
-needs them to find the case); the citizen's identity is never in it.
+The notice goes to the agency, not the public, but carries as little personal data as it can: each
+complaint is given by its facts (tracking number, date, problem types, status), which is all the agency
+needs to find the case in its own queue; the citizens' words are not quoted. Evaluation comments have
+no case to look up, so they are quoted, redacted. The citizen's identity is never in it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.html import render_template
 from reports.redaction import redact_for_publication
-from storage.models import Agency, Citizen, Complaint, ComplaintProblem, ComplaintStatus, Evaluation, EvaluationKind
+from storage.models import (
+    STATUS_NAMES,
+    Agency,
+    Citizen,
+    Complaint,
+    ComplaintProblem,
+    ComplaintStatus,
+    Evaluation,
+    EvaluationKind,
+)
+from workflow.deadlines import Deadlines
 
-#: Days the agency has to report its rectification, when the notice does not say otherwise.
-DEFAULT_RESPONSE_DAYS = 30
+#: Working days the agency has to report its rectification, when the notice does not say otherwise.
+DEFAULT_RESPONSE_WORKING_DAYS = 20
 
 
 @dataclass(frozen=True)
@@ -30,8 +42,7 @@ class NoticeComplaint:
     status: str
     overdue: bool
     problem_types: list[str]
-    text: str
-    reply: str
+    resolved_on: date | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class NoticeComment:
 
 @dataclass(frozen=True)
 class RectificationNotice:
+    agency_id: int
     agency_code: str
     agency_name: str
     period_from: date
@@ -56,24 +68,18 @@ class RectificationNotice:
 
     @property
     def number(self) -> str:
-        """The notice's reference: agency and period, stable for the same request."""
-        return f"整改〔{self.issued_on.year}〕{self.agency_code}-{self.period_from:%Y%m%d}-{self.period_to:%Y%m%d}"
-
-
-_STATUS_NAMES = {
-    ComplaintStatus.REGISTERED: "已登记",
-    ComplaintStatus.ASSIGNED: "待受理",
-    ComplaintStatus.TRANSFERRING: "转办中",
-    ComplaintStatus.DISPUTED: "待审定",
-    ComplaintStatus.ACCEPTED: "办理中",
-    ComplaintStatus.RESOLVED: "已办结",
-    ComplaintStatus.CLOSED: "已关闭",
-    ComplaintStatus.WITHDRAWN: "已撤回",
-}
+        """文号, stable for the same request with no register to keep: the year of the period's last day,
+        then the agency's number in the catalogue and that day (整改〔2026〕第071031号: agency 7, to 31
+        October), so two agencies or two periods never share one."""
+        return f"整改〔{self.period_to.year}〕第{self.agency_id:02d}{self.period_to:%m%d}号"
 
 
 class UnknownAgency(LookupError):
     """No agency with the code given."""
+
+
+class NoComplaintsInPeriod(LookupError):
+    """The agency received no complaints in the period: there is nothing to rectify."""
 
 
 def _bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -89,11 +95,16 @@ async def build_rectification(
     period_to: date,
     zone: ZoneInfo,
     *,
+    deadlines: Deadlines,
     issued_on: date | None = None,
     due_on: date | None = None,
     now: datetime | None = None,
 ) -> RectificationNotice:
-    """The notice for complaints received and comments given in [period_from, period_to] (local dates)."""
+    """The notice for complaints received and comments given in [period_from, period_to] (local dates).
+
+    The reply is due ``DEFAULT_RESPONSE_WORKING_DAYS`` working days after issue unless ``due_on`` says
+    otherwise. Raises ``NoComplaintsInPeriod`` rather than ask an agency to rectify nothing.
+    """
     agency = await session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise UnknownAgency(agency_code)
@@ -102,9 +113,8 @@ async def build_rectification(
     start, end = _bounds(period_from, period_to, zone)
 
     rows = (
-        await session.execute(
-            select(Complaint, Citizen.display_name)
-            .outerjoin(Citizen, Citizen.id == Complaint.citizen_id)
+        await session.scalars(
+            select(Complaint)
             .where(
                 Complaint.owner_agency_id == agency.id,
                 Complaint.created_at >= start,
@@ -114,28 +124,26 @@ async def build_rectification(
             .order_by(Complaint.created_at, Complaint.id)
         )
     ).all()
-    ids = [complaint.id for complaint, _ in rows]
+    if not rows:
+        raise NoComplaintsInPeriod(agency_code)
     problems: dict[int, list[str]] = {}
-    if ids:
-        tagged = select(ComplaintProblem.complaint_id, ComplaintProblem.problem_type).where(
-            ComplaintProblem.complaint_id.in_(ids)
-        )
-        for complaint_id, problem in await session.execute(tagged.order_by(ComplaintProblem.id)):
-            problems.setdefault(complaint_id, []).append(problem)
+    tagged = select(ComplaintProblem.complaint_id, ComplaintProblem.problem_type).where(
+        ComplaintProblem.complaint_id.in_([complaint.id for complaint in rows])
+    )
+    for complaint_id, problem in await session.execute(tagged.order_by(ComplaintProblem.id)):
+        problems.setdefault(complaint_id, []).append(problem)
     complaints = []
-    for complaint, citizen_name in rows:
-        names = [citizen_name] if citizen_name else []
+    for complaint in rows:
         due, resolved = complaint.resolve_due_at, complaint.resolved_at
         overdue = due is not None and ((resolved is None and due < now) or (resolved is not None and resolved > due))
         complaints.append(
             NoticeComplaint(
                 tracking_no=complaint.tracking_no,
                 received_on=complaint.created_at.astimezone(zone).date(),
-                status=_STATUS_NAMES.get(ComplaintStatus(complaint.status), complaint.status),
+                status=STATUS_NAMES[ComplaintStatus(complaint.status)],
                 overdue=overdue,
                 problem_types=problems.get(complaint.id, []),
-                text=redact_for_publication(complaint.text, known_names=names),
-                reply=redact_for_publication(complaint.reply_text, known_names=names),
+                resolved_on=resolved.astimezone(zone).date() if resolved else None,
             )
         )
 
@@ -167,13 +175,17 @@ async def build_rectification(
     for found in problems.values():
         for problem in found:
             counts[problem] = counts.get(problem, 0) + 1
+    if due_on is None:
+        issued_at = datetime.combine(issued_on, time(12), zone)
+        due_on = deadlines.add_working_days(issued_at, DEFAULT_RESPONSE_WORKING_DAYS).astimezone(zone).date()
     return RectificationNotice(
+        agency_id=agency.id,
         agency_code=agency.code,
         agency_name=agency.name,
         period_from=period_from,
         period_to=period_to,
         issued_on=issued_on,
-        due_on=due_on or issued_on + timedelta(days=DEFAULT_RESPONSE_DAYS),
+        due_on=due_on,
         complaints=complaints,
         comments=comments,
         problem_types=sorted(counts.items(), key=lambda item: (-item[1], item[0])),

@@ -133,6 +133,19 @@ class ComplaintStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # by the citizen
 
 
+#: What staff read for each status (dashboard, rectification notices): one set of words everywhere.
+STATUS_NAMES: dict[ComplaintStatus, str] = {
+    ComplaintStatus.REGISTERED: "已登记",
+    ComplaintStatus.ASSIGNED: "待受理",
+    ComplaintStatus.TRANSFERRING: "转办中",
+    ComplaintStatus.DISPUTED: "争议待审定",
+    ComplaintStatus.ACCEPTED: "办理中",
+    ComplaintStatus.RESOLVED: "已办结待评价",
+    ComplaintStatus.CLOSED: "已结案",
+    ComplaintStatus.WITHDRAWN: "已撤回",
+}
+
+
 #: Statuses in which a complaint is still someone's open work.
 OPEN_STATUSES = frozenset(
     {

@@ -13,7 +13,7 @@ The October fixture, cut off at 2026-11-10 12:00 Shanghai time (A = 住建, B = 
 | b2 | B | 10-15 | on time | 10-20, then reopened: in handling again (due 11-20) | 不满意 | 脸难看 |
 | b3 | B | 10-16 | on time | 10-22, on time | (rated 11-12, after the cut-off) | |
 | b4 | B | 10-17 | on time | 10-25, on time | — | citizen prefers anonymity |
-| c1 | C | 10-12 | on time | — (due 11-20) | — | first at A, declined by B, taken by C; 推诿扯皮 |
+| c1 | C | 10-12 | on time | — (due 11-06: overdue) | — | first at A, declined by B, taken by C; 推诿扯皮 |
 | u1 | — | 10-03 | — | — | — | not routed yet; 不作为 |
 | a5 | A | 11-01 00:10 | | | | November: not counted |
 | a6 | A | 10-08 | | | | withdrawn: not counted |
@@ -210,7 +210,8 @@ async def build_october(session: AsyncSession) -> Factory:
         acknowledged_at=local(10, 21),
         resolve_due_at=local(11, 3, 17),
     )
-    # a4: received on the last evening of the month, nothing done yet, nothing due yet.
+    # a4: received on the last evening of the month, nothing done yet: late to sign at the cut-off, resolution
+    # not due yet.
     await f.complaint(
         "a4",
         "A",
@@ -288,7 +289,7 @@ async def build_october(session: AsyncSession) -> Factory:
         transfer_declines=1,
         acknowledge_due_at=local(10, 19, 17),
         acknowledged_at=local(10, 16),
-        resolve_due_at=local(11, 20, 17),
+        resolve_due_at=local(11, 6, 17),
     )
     await f.event("c1", EventAction.TRANSFER_REQUESTED, local(10, 12, 11), agency="A", to="B")
     await f.event("c1", EventAction.TRANSFER_DECLINED, local(10, 13), agency="B", reason="不属于本单位职责")
@@ -339,6 +340,8 @@ async def test_october_counts_per_agency_match_the_hand_computed_fixture(session
     assert counts(rows["test-a"]) == expected(
         received=5,
         acknowledged_on_time=3,
+        due_for_acknowledgement=5,
+        due_for_resolution=4,  # not a4: its resolve deadline (11-20) is after the cut-off
         resolved=3,
         resolved_on_time=2,
         overdue=2,
@@ -350,6 +353,8 @@ async def test_october_counts_per_agency_match_the_hand_computed_fixture(session
     assert counts(rows["test-b"]) == expected(
         received=3,
         acknowledged_on_time=3,
+        due_for_acknowledgement=3,
+        due_for_resolution=2,  # not b2: reopened, due again 11-20
         resolved=2,
         resolved_on_time=2,
         rated=1,
@@ -358,7 +363,9 @@ async def test_october_counts_per_agency_match_the_hand_computed_fixture(session
         transfers_in=1,
         declined=1,
     )
-    assert counts(rows["test-c"]) == expected(received=1, acknowledged_on_time=1, transfers_in=1)
+    assert counts(rows["test-c"]) == expected(
+        received=1, acknowledged_on_time=1, due_for_acknowledgement=1, due_for_resolution=1, overdue=1, transfers_in=1
+    )
     assert counts(rows["test-d"]) == expected()
 
 
@@ -368,9 +375,11 @@ async def test_total_includes_unrouted_complaints_and_rates_are_ratios_of_the_su
     assert counts(total) == expected(
         received=10,
         acknowledged_on_time=7,
+        due_for_acknowledgement=9,  # not u1: unrouted, no deadline yet
+        due_for_resolution=7,
         resolved=5,
         resolved_on_time=4,
-        overdue=2,
+        overdue=3,
         extensions=1,
         rated=3,
         satisfied=2,
@@ -379,9 +388,9 @@ async def test_total_includes_unrouted_complaints_and_rates_are_ratios_of_the_su
         transfers_in=2,
         declined=1,
     )
-    assert total.response_rate == 7 / 10
-    assert total.resolution_rate == 5 / 10
-    assert total.on_time_rate == 4 / 5
+    assert total.response_rate == 7 / 9
+    assert total.resolution_rate == 5 / 7
+    assert total.on_time_rate == 4 / 7
     assert total.satisfaction_rate == 2 / 3
     assert total.reopen_rate == 2 / (5 + 1)
     assert total.decline_rate == 1 / 2
@@ -391,9 +400,27 @@ async def test_rates_are_undefined_not_zero_when_nobody_rated_or_nothing_resolve
     await build_october(session)
     rows = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)
     assert rows["test-c"].satisfaction_rate is None
-    assert rows["test-c"].on_time_rate is None
+    assert rows["test-c"].on_time_rate == 0  # c1 overdue, unresolved
     assert rows["test-c"].decline_rate == 0
     assert rows["test-d"].response_rate is None
+
+
+async def test_rates_count_only_what_was_due_by_the_cut_off(session: AsyncSession) -> None:
+    """At midnight after the month a4 (signing due 11-03), a3 (resolution due 11-03) and c1 are not due
+    yet: they count in 受理量 but neither for nor against any rate."""
+    await build_october(session)
+    rows = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=local(11, 1, 0, 0))).agencies)
+    a, c = rows["test-a"], rows["test-c"]
+    assert (a.received, a.due_for_acknowledgement, a.due_for_resolution) == (5, 4, 2)  # a2: resolved 11-05
+    assert (a.response_rate, a.resolution_rate, a.on_time_rate) == (3 / 4, 2 / 2, 1 / 2)
+    assert (c.received, c.due_for_resolution, c.resolution_rate, c.on_time_rate) == (1, 0, None, None)
+
+
+async def test_an_agency_with_nothing_due_has_no_rates(session: AsyncSession) -> None:
+    await build_october(session)
+    november = await monthly_figures(session, date(2026, 11, 1), ZONE, as_of=CUT_OFF)
+    a = by_code(november.agencies)["test-a"]  # a5: received, no deadline set yet
+    assert (a.received, a.response_rate, a.resolution_rate, a.on_time_rate) == (1, None, None, None)
 
 
 async def test_oversight_and_inactive_agencies_without_complaints_are_not_listed(session: AsyncSession) -> None:

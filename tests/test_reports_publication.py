@@ -22,6 +22,8 @@ def perfect(code: str, received: int = 10, satisfied: int = 10) -> AgencyFigures
         code,
         received=received,
         acknowledged_on_time=received,
+        due_for_acknowledgement=received,
+        due_for_resolution=received,
         resolved=received,
         resolved_on_time=received,
         rated=10,
@@ -30,15 +32,28 @@ def perfect(code: str, received: int = 10, satisfied: int = 10) -> AgencyFigures
 
 
 def test_score_weighs_response_resolution_on_time_and_satisfaction() -> None:
-    row = agency("x", received=10, acknowledged_on_time=8, resolved=5, resolved_on_time=4, rated=4, satisfied=3)
-    # 30 × 0.8 + 20 × 0.5 + 20 × 0.8 + 30 × 0.75 = 24 + 10 + 16 + 22.5
-    assert composite_score(row) == 72.5
+    row = agency(
+        "x",
+        received=12,
+        acknowledged_on_time=8,
+        due_for_acknowledgement=10,
+        due_for_resolution=10,
+        resolved=5,
+        resolved_on_time=4,
+        rated=4,
+        satisfied=3,
+    )
+    # 30 × 8/10 + 20 × 5/10 + 20 × 4/10 + 30 × 0.75 = 24 + 10 + 8 + 22.5
+    assert composite_score(row) == 64.5
 
 
 def test_score_leaves_out_an_undefined_rate_instead_of_counting_it_as_zero() -> None:
-    row = agency("x", received=4, acknowledged_on_time=4)  # nothing resolved, nobody rated
-    # (30 × 1 + 20 × 0) ÷ 50 of the weights
-    assert composite_score(row) == 60.0
+    row = agency("x", received=4, acknowledged_on_time=4, due_for_acknowledgement=4)  # nothing due to resolve
+    # 30 × 1 ÷ 30 of the weights: 办结率, 按期办结率 and 满意率 are undefined
+    assert composite_score(row) == 100.0
+    row = agency("y", received=4, acknowledged_on_time=4, due_for_acknowledgement=4, due_for_resolution=4)
+    # (30 × 1 + 20 × 0 + 20 × 0) ÷ 70 of the weights: nobody rated
+    assert composite_score(row) == 42.86
     assert composite_score(agency("idle")) is None
 
 
@@ -94,12 +109,13 @@ def test_three_or_fewer_ranked_agencies_are_not_marked() -> None:
 async def test_publication_ranks_the_october_agencies_by_their_hand_computed_scores(session: AsyncSession) -> None:
     await build_october(session)
     pub = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
-    # A: 30×3/5 + 20×3/5 + 20×2/3 + 30×2/2 = 73.33; B: 30×3/3 + 20×2/3 + 20×2/2 + 30×0/1 = 63.33;
-    # C: (30×1/1 + 20×0/1) ÷ 50 = 60 (nothing resolved, nobody rated); D received nothing.
+    # Rates over what was due by the cut-off. A: 30×3/5 + 20×3/4 + 20×2/4 + 30×2/2 = 73 (a4 not due to
+    # resolve); B: 30×3/3 + 20×2/2 + 20×2/2 + 30×0/1 = 70 (b2 reopened, due again after the cut-off);
+    # C: (30×1/1 + 20×0/1 + 20×0/1) ÷ 70 = 42.86 (c1 overdue, nobody rated); D received nothing.
     assert [(row.figures.code, row.score, row.rank) for row in pub.rows] == [
-        ("test-a", 73.33, 1),
-        ("test-b", 63.33, 2),
-        ("test-c", 60.0, 3),
+        ("test-a", 73.0, 1),
+        ("test-b", 70.0, 2),
+        ("test-c", 42.86, 3),
         ("test-d", None, None),
     ]
 

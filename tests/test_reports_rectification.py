@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,38 +13,145 @@ from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
-from reports.rectification import UnknownAgency, build_rectification, render_rectification_html
-from tests.test_reports_figures import CUT_OFF, ZONE, build_october
+from reports.rectification import (
+    NoComplaintsInPeriod,
+    UnknownAgency,
+    build_rectification,
+    render_rectification_html,
+)
+from storage.models import STATUS_NAMES, ComplaintStatus
+from tests.factories import make_deadlines
+from tests.test_reports_figures import A1_REPLY, A1_TEXT, CUT_OFF, ZONE, build_october
+
+DEADLINES = make_deadlines()
 
 
-async def test_notice_lists_the_agencys_complaints_and_comments_redacted(session: AsyncSession) -> None:
-    await build_october(session)
+async def test_notice_lists_the_agencys_complaints_by_their_facts_and_comments_redacted(
+    session: AsyncSession,
+) -> None:
+    factory = await build_october(session)
     notice = await build_rectification(
-        session, "test-a", date(2026, 10, 1), date(2026, 10, 31), ZONE, now=CUT_OFF, due_on=date(2026, 12, 10)
+        session,
+        "test-a",
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        ZONE,
+        deadlines=DEADLINES,
+        now=CUT_OFF,
+        due_on=date(2026, 12, 10),
     )
     # a1, a2, a3, a4, a7 — not a5 (November) nor a6 (withdrawn); in order of receipt.
     assert [item.received_on.day for item in notice.complaints] == [1, 5, 10, 20, 31]
     assert [item.overdue for item in notice.complaints] == [False, True, False, True, False]
+    assert [item.resolved_on for item in notice.complaints] == [
+        date(2026, 10, 15),
+        date(2026, 10, 18),
+        date(2026, 11, 5),
+        None,
+        None,
+    ]
     assert notice.problem_types == [("慢作为", 2), ("推诿扯皮", 1)]
     a1 = notice.complaints[0]
-    assert a1.tracking_no.startswith("20261001-")
-    assert "跑了五趟" in a1.text and "张伟" not in a1.text and "13812345678" not in a1.text
+    assert a1.tracking_no.startswith("20261001-") and a1.problem_types == ["推诿扯皮", "慢作为"]
     # Comments verbatim but redacted: the 评议 comment and nothing from the comment-less ratings.
     assert [(comment.source, comment.text) for comment in notice.comments] == [("评议", "窗口人员态度好，某主任很耐心")]
     assert notice.due_on == date(2026, 12, 10)
-    assert notice.number == "整改〔2026〕test-a-20261001-20261031"
+    assert notice.number == f"整改〔2026〕第{factory.agencies['A'].id:02d}1031号"
+
+
+async def test_notice_quotes_no_complaint_text_or_reply(session: AsyncSession) -> None:
+    """The agency finds the case by its tracking number; names, addresses and plates in the citizen's
+    words (which redaction may miss) never travel in the notice."""
+    await build_october(session)
+    notice = await build_rectification(
+        session, "test-a", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES, now=CUT_OFF
+    )
+    html = render_rectification_html(notice)
+    for words in ("跑了五趟", "幸福家园", "张伟", "13812345678", "路灯", "已安排维修", "13900001111"):
+        assert words not in html, words
+    assert A1_TEXT not in html and A1_REPLY not in html
+    assert notice.complaints[0].tracking_no in html
+
+
+async def test_notice_uses_the_dashboards_status_names(session: AsyncSession) -> None:
+    await build_october(session)
+    notice = await build_rectification(
+        session, "test-a", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES, now=CUT_OFF
+    )
+    assert [item.status for item in notice.complaints] == [
+        STATUS_NAMES[status]
+        for status in (
+            ComplaintStatus.CLOSED,
+            ComplaintStatus.CLOSED,
+            ComplaintStatus.RESOLVED,
+            ComplaintStatus.ACCEPTED,
+            ComplaintStatus.ASSIGNED,
+        )
+    ]
+    html = render_rectification_html(notice)
+    assert "已结案" in html and "已关闭" not in html
+
+
+async def test_notice_number_is_chinese_and_tells_agencies_and_periods_apart(session: AsyncSession) -> None:
+    await build_october(session)
+
+    async def number(code: str, first: date, last: date) -> str:
+        notice = await build_rectification(session, code, first, last, ZONE, deadlines=DEADLINES, now=CUT_OFF)
+        return notice.number
+
+    october_a = await number("test-a", date(2026, 10, 1), date(2026, 10, 31))
+    assert re.fullmatch(r"整改〔2026〕第\d+号", october_a)
+    assert october_a == await number("test-a", date(2026, 10, 1), date(2026, 10, 31))  # stable
+    assert october_a != await number("test-b", date(2026, 10, 1), date(2026, 10, 31))
+    assert october_a != await number("test-a", date(2026, 10, 1), date(2026, 10, 20))
+
+
+async def test_default_reply_date_is_counted_in_working_days(session: AsyncSession) -> None:
+    """Issued 3 December, thirty calendar days was Saturday 2 January 2027; twenty working days is 31
+    December. Across National Day and Mid-Autumn (25 September) the make-up days count and the holidays
+    do not."""
+    await build_october(session)
+    for issued, due in ((date(2026, 12, 3), date(2026, 12, 31)), (date(2026, 9, 18), date(2026, 10, 22))):
+        notice = await build_rectification(
+            session,
+            "test-a",
+            date(2026, 10, 1),
+            date(2026, 12, 31),
+            ZONE,
+            deadlines=DEADLINES,
+            issued_on=issued,
+            now=CUT_OFF,
+        )
+        assert notice.due_on == due and DEADLINES.is_working_day(notice.due_on)
+
+
+async def test_an_agency_without_complaints_in_the_period_gets_no_notice(session: AsyncSession) -> None:
+    """市人社局 (D) received nothing; 市住建局 (A) had only a withdrawn complaint on 8 October."""
+    await build_october(session)
+    with pytest.raises(NoComplaintsInPeriod):
+        await build_rectification(
+            session, "test-d", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES, now=CUT_OFF
+        )
+    with pytest.raises(NoComplaintsInPeriod):
+        await build_rectification(
+            session, "test-a", date(2026, 10, 8), date(2026, 10, 9), ZONE, deadlines=DEADLINES, now=CUT_OFF
+        )
 
 
 async def test_notice_period_is_in_local_dates_inclusive(session: AsyncSession) -> None:
     await build_october(session)
-    notice = await build_rectification(session, "test-a", date(2026, 10, 31), date(2026, 11, 1), ZONE, now=CUT_OFF)
+    notice = await build_rectification(
+        session, "test-a", date(2026, 10, 31), date(2026, 11, 1), ZONE, deadlines=DEADLINES, now=CUT_OFF
+    )
     assert [item.received_on for item in notice.complaints] == [date(2026, 10, 31), date(2026, 11, 1)]
-    assert notice.due_on == date(2026, 12, 10)  # 30 days after it was issued on 11-10
+    assert notice.due_on == date(2026, 12, 8)  # 20 working days after it was issued on 11-10
 
 
 async def test_printable_notice_names_the_deadline_and_the_problem_types(session: AsyncSession) -> None:
     await build_october(session)
-    notice = await build_rectification(session, "test-b", date(2026, 10, 1), date(2026, 10, 31), ZONE, now=CUT_OFF)
+    notice = await build_rectification(
+        session, "test-b", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES, now=CUT_OFF
+    )
     html = render_rectification_html(notice)
     assert "整改通知书" in html and "市公安局" in html
     assert "size: A4 portrait" in html
@@ -54,7 +162,7 @@ async def test_printable_notice_names_the_deadline_and_the_problem_types(session
 
 async def test_unknown_agency_code_is_an_error(session: AsyncSession) -> None:
     with pytest.raises(UnknownAgency):
-        await build_rectification(session, "nope", date(2026, 10, 1), date(2026, 10, 31), ZONE)
+        await build_rectification(session, "nope", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES)
 
 
 @pytest.fixture
@@ -88,5 +196,9 @@ def test_export_rectification_writes_the_notice_and_rejects_unknown_agencies(tmp
     unknown = [argument if argument != "test-c" else "nope" for argument in arguments]
     result = runner.invoke(main, unknown)
     assert result.exit_code != 0 and "no agency with code 'nope'" in result.output
+    nothing = [argument if argument != "test-c" else "test-d" for argument in arguments]
+    result = runner.invoke(main, [*nothing, "--out", str(tmp_path / "nothing.html")])
+    assert result.exit_code != 0 and "received no complaints" in result.output
+    assert not (tmp_path / "nothing.html").exists()
     result = runner.invoke(main, ["export", "monthly", "--month", "2026/10"])
     assert result.exit_code != 0 and "YYYY-MM" in result.output

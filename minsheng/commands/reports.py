@@ -82,7 +82,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
 @click.option("--agency", "agency_code", required=True, help="Agency code, as in `minsheng agencies list`.")
 @click.option("--from", "period_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
 @click.option("--to", "period_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (inclusive).")
-@click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="Deadline to report rectification (default: 30 days).")
+@click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="Report-back deadline (default: 20 working days).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="HTML file (default: stdout).")
 @click.pass_context
 def export_rectification(
@@ -94,8 +94,14 @@ def export_rectification(
     out: Path | None,
 ) -> None:
     """A printable rectification notice (整改通知书) for one agency and period."""
-    from reports.rectification import UnknownAgency, build_rectification, render_rectification_html
+    from reports.rectification import (
+        NoComplaintsInPeriod,
+        UnknownAgency,
+        build_rectification,
+        render_rectification_html,
+    )
     from storage.db import create_session_factory
+    from workflow.deadlines import Deadlines
 
     settings = settings_from(ctx)
     if period_to < period_from:
@@ -109,6 +115,7 @@ def export_rectification(
                 period_from.date(),
                 period_to.date(),
                 settings.zone,
+                deadlines=Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone),
                 due_on=due.date() if due else None,
             )
         return render_rectification_html(notice)
@@ -117,4 +124,9 @@ def export_rectification(
         html = run_async(with_engine(work)(settings))
     except UnknownAgency:
         raise click.ClickException(f"no agency with code {agency_code!r}; see `minsheng agencies list`") from None
+    except NoComplaintsInPeriod:
+        raise click.ClickException(
+            f"{agency_code!r} received no complaints from {period_from:%Y-%m-%d} to {period_to:%Y-%m-%d}: "
+            "nothing to rectify, no notice written"
+        ) from None
     _write(html.encode("utf-8"), out)

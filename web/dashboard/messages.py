@@ -3,18 +3,9 @@ mapping from workflow's domain error codes to messages (handlers never write err
 
 from __future__ import annotations
 
-from storage.models import ActorKind, ComplaintStatus, EventAction, Priority, WebRole
+from storage.models import STATUS_NAMES, ActorKind, EventAction, Priority, WebRole
 
-STATUS = {
-    ComplaintStatus.REGISTERED: "已登记",
-    ComplaintStatus.ASSIGNED: "待受理",
-    ComplaintStatus.TRANSFERRING: "转办中",
-    ComplaintStatus.DISPUTED: "争议待审定",
-    ComplaintStatus.ACCEPTED: "办理中",
-    ComplaintStatus.RESOLVED: "已办结待评价",
-    ComplaintStatus.CLOSED: "已结案",
-    ComplaintStatus.WITHDRAWN: "已撤回",
-}
+STATUS = STATUS_NAMES
 
 ACTION = {
     EventAction.REGISTERED: "登记",
