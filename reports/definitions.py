@@ -4,7 +4,7 @@ spreadsheet and the tests say the same thing as the SQL in ``reports.figures``.
 
 from __future__ import annotations
 
-from reports.ranking import LAST_MARKED, SCORE_WEIGHTS
+from reports.ranking import MARKING_RULE, SCORE_WEIGHTS
 
 _WEIGHTS = "、".join(f"{name}{weight}%" for _, name, weight in SCORE_WEIGHTS)
 
@@ -39,12 +39,14 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "综合得分与排名",
         f"综合得分 = {_WEIGHTS} 的加权平均（0–100分）；某项无法计算时按其余各项的权重折算。"
         "四项都无法计算的单位（本月无投诉，或投诉均未到期且无人评价）列出但不参与排名；"
-        f"得分相同名次并列；排名最后{LAST_MARKED}位标注“末位”。",
+        "得分相同名次并列。",
     ),
+    ("末位", MARKING_RULE),
     ("环比", "与上月相比：受理量为件数之差，各项比率为百分点之差；上月状态按同等统计时长截取。"),
     (
         "个人信息",
-        "典型案例已删除姓名、电话、证件号码、银行卡号、电子邮箱及街道以下的详细地址，不公开投诉人身份；匿名投诉不作为典型案例。",
+        "本公示不含群众或承办人员书写的任何文字：典型案例只列承办单位、问题类型、日期、是否按期、"
+        "延期、转办、督办、重办情况及群众评价结果，不公开投诉内容、答复内容和投诉人身份；匿名投诉不作为典型案例。",
     ),
 )
 

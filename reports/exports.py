@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from reports.formatting import NOT_DEFINED, change_columns, main_columns, percent, points, score, signed, total_row
 from reports.ranking import Ranked
@@ -230,12 +231,14 @@ def render_xlsx(pub: Publication) -> bytes:
     book.properties.title = pub.title + ("（预览）" if pub.preview else "")
     book.properties.created = book.properties.modified = pub.as_of.replace(tzinfo=None)
     buffer = io.BytesIO()
-    book.save(buffer)
+    # Not book.save(): it stamps the document properties with the wall clock.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()
     return _stamped(buffer.getvalue(), pub.as_of.replace(tzinfo=None).timetuple()[:6])
 
 
 def _stamped(archive: bytes, moment: tuple[int, ...]) -> bytes:
-    """The workbook's zip with every entry dated ``moment`` (openpyxl dates them now), so a month's
+    """The workbook's zip with every entry dated ``moment`` (zip entries are dated now), so a month's
     workbook downloaded twice is the same file."""
     result = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
 from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
-from reports.ranking import MARKING_RULE, Change, Ranked, change, rank_agencies
+from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.models import (
     Agency,
     Citizen,
@@ -237,22 +237,6 @@ def is_published(month: date, deadlines: Deadlines, now: datetime) -> bool:
     return publication_cut_off(month, deadlines) <= now
 
 
-def _definitions(zone: ZoneInfo, as_of: datetime) -> list[tuple[str, str]]:
-    """``reports.definitions`` with the 末位 rule added and the personal-data line stating what the
-    typical cases now are (facts, no text)."""
-    items = []
-    for term, text in definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")):
-        if term == "个人信息":
-            text = (
-                "本公示不含群众或承办人员书写的任何文字：典型案例只列承办单位、问题类型、日期、是否按期、"
-                "延期、转办、督办、重办情况及群众评价结果，不公开投诉内容、答复内容和投诉人身份；匿名投诉不作为典型案例。"
-            )
-        items.append((term, text))
-        if term == "综合得分与排名":
-            items.append(("末位", MARKING_RULE))
-    return items
-
-
 async def build_publication(
     session: AsyncSession,
     month: date,
@@ -283,7 +267,7 @@ async def build_publication(
         total_change=change(current.total, previous.total),
         typical_cases=await typical_cases(session, month, zone, as_of),
         evaluations=await evaluation_summary(session, month, zone),
-        definitions=_definitions(zone, as_of),
+        definitions=definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
         preview=preview,
     )
 

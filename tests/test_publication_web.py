@@ -78,6 +78,8 @@ async def test_a_month_downloaded_later_is_the_same_file(client: TestClient) -> 
     client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
     assert await (await client.get("/publication/2026-10.csv")).read() == first_csv
     assert await (await client.get("/publication/2026-10.xlsx")).read() == first_xlsx
+    # Dated by the cut-off, not by the moment it was written (which two quick downloads may share).
+    assert load_workbook(io.BytesIO(first_xlsx)).properties.modified == datetime(2026, 11, 6, 9, 30)  # UTC
     assert await (await client.get("/publication/2026-10")).text() == first_page
 
 

@@ -42,21 +42,13 @@ def _not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=render_not_found(message), content_type="text/html")
 
 
-def _deadlines(app: web.Application) -> Deadlines:
-    """The working-day calendar the cut-off is counted in, loaded on first use."""
-    if DEADLINES not in app:
-        settings = app[SETTINGS]
-        app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    return app[DEADLINES]
-
-
 def _month(request: web.Request) -> date:
     """The month in the URL; a malformed one, or one whose cut-off has not passed yet, is not found."""
     try:
         month = datetime.strptime(request.match_info["month"], "%Y-%m").date()
     except ValueError:
         raise _not_found("没有这个月份的公示。") from None
-    if not is_published(month, _deadlines(request.app), request.app[CLOCK].now()):
+    if not is_published(month, request.app[DEADLINES], request.app[CLOCK].now()):
         raise _not_found(f"{month.year}年{month.month}月的公示尚未发布：每月数据在月末后规定的工作日截止后公布。")
     return month
 
@@ -78,7 +70,7 @@ class PublicationCache:
             computed_at, cached = self.entries.get(month, (None, None))
             if cached is not None and computed_at is not None and timedelta(0) <= now - computed_at < self.ttl:
                 return cached
-            as_of = publication_cut_off(month, _deadlines(request.app))
+            as_of = publication_cut_off(month, request.app[DEADLINES])
             async with create_session_factory(request.app[ENGINE])() as session:
                 pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=as_of)
             self.entries[month] = (now, pub)
@@ -97,7 +89,7 @@ async def _publication(request: web.Request, month: date) -> Publication:
 @routes.get("/publication/")
 async def index(request: web.Request) -> web.Response:
     async with create_session_factory(request.app[ENGINE])() as session:
-        months = await published_months(session, _deadlines(request.app), request.app[CLOCK].now())
+        months = await published_months(session, request.app[DEADLINES], request.app[CLOCK].now())
     return web.Response(text=render_index(months), content_type="text/html")
 
 
@@ -137,6 +129,9 @@ async def unknown(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    settings = app[SETTINGS]
     app[CLOCK] = SystemClock()
+    # The working-day calendar each month's cut-off is counted in.
+    app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
     app[CACHE] = PublicationCache()
     app.add_routes(routes)
