@@ -46,13 +46,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _load_user(request: web.Request) -> None:
-    """The signed-in user, if the cookie names an active user whose password has not changed since."""
+    """The signed-in user, if the cookie names an active user who has neither changed the password nor
+    logged out since."""
     session = request[SESSION]
     if session.user_id is None:
         return
     user = await request[DB].scalar(select(WebUser).where(WebUser.id == session.user_id))
-    signer = request.app[SERVICES].signer
-    if user is not None and user.active and signer.password_mark(user.password_hash) == session.password_mark:
+    if user is None or not user.active:
+        return
+    if request.app[SERVICES].signer.user_mark(user.password_hash, user.session_epoch) == session.user_mark:
         request[USER] = user
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reports.figures import monthly_figures
 from storage.models import OPEN_STATUSES, AgencyContact, Attachment, Complaint, ComplaintStatus, WebUser
@@ -75,15 +75,23 @@ async def login(request: web.Request) -> web.StreamResponse:
     if user is None or not valid or not user.active:
         throttle.failed(username, address)
         return render(request, "login.html", {"next": target, "error": messages.LOGIN_FAILED}, status=401)
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     # A new session (new nonce, new CSRF token): a cookie planted before login is worthless after it.
     response = see_other(target)
-    set_session_cookie(response, request, services(request).signer.new(user.id, user.password_hash))
+    session = services(request).signer.new(user.id, user.password_hash, user.session_epoch)
+    set_session_cookie(response, request, session)
     return response
 
 
 @routes.post("/dashboard/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
+    """Ends the user's sessions on every device (a copied cookie is worthless afterwards)."""
+    if USER in request:
+        user = current_user(request)
+        await db(request).execute(
+            update(WebUser).where(WebUser.id == user.id).values(session_epoch=WebUser.session_epoch + 1)
+        )
+        await db(request).commit()
     response = see_other("/dashboard/login")
     set_session_cookie(response, request, services(request).signer.new())
     return response
