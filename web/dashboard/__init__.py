@@ -30,6 +30,7 @@ from web.dashboard.context import (
     see_other,
     set_session_cookie,
 )
+from web.dashboard.evidence import excerpt
 from web.dashboard.messages import CSRF_FAILED
 from workflow.clock import SystemClock
 
@@ -122,6 +123,7 @@ def setup(app: web.Application) -> None:
     zone = settings.zone
     templates.filters["local"] = lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
     templates.filters["working_time"] = _working_time
+    templates.filters["excerpt"] = excerpt
     templates.filters["pct"] = lambda rate: "—" if rate is None else f"{rate * 100:.1f}%"
     app[SERVICES] = Services(
         signer=SessionSigner(load_secret(settings)),
