@@ -7,10 +7,19 @@ import re
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import (
+    ActorKind,
+    AgencyContact,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    ContactRole,
+    EventAction,
+    WebUser,
+)
 from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
@@ -89,6 +98,55 @@ async def test_complaint_page_shows_the_timeline_with_actor_time_move_and_reason
     assert "待受理 → 转办中" in page
     assert "2026-11-18" in page  # local time of the events
     assert "窗口.jpg" in page
+
+
+async def test_timeline_names_each_actors_own_affiliation_and_the_citizens_rating(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    a, b = world.agency_a.id, world.agency_b.id
+    async with session_factory() as session:
+        clerk = AgencyContact(telegram_user_id=5005, agency_id=b, role=ContactRole.CLERK, display_name="李四")
+        session.add(clerk)
+        await session.flush()
+        chief = await session.scalar(select(WebUser).where(WebUser.username == "chief"))
+        base = dict(complaint_id=world.complaint_a.id, at=NOW, agency_id=a)
+        session.add_all(
+            [
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.TRANSFER_DECLINED,
+                    actor_kind=ActorKind.CONTACT,
+                    actor_id=clerk.id,
+                    from_agency_id=b,
+                    to_agency_id=a,
+                ),
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.ACCEPTED,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_agency_id=a,
+                    to_agency_id=a,
+                ),
+                ComplaintEvent(**base, action=EventAction.MAJOR_SET, actor_kind=ActorKind.WEB_USER, actor_id=chief.id),
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.RATED,
+                    actor_kind=ActorKind.CITIZEN,
+                    actor_id=1,
+                    reason="答复敷衍，问题没解决",
+                    data={"rating": "不满意", "round": 1},
+                ),
+            ]
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    actors = re.findall(r'<div class="actor">([^<]*)</div>', page)
+    assert "承办单位联系人：李四（市公安局）" in actors
+    assert "管理平台用户：chief（效能办）" in actors
+    assert "群众" in actors and not any("群众（" in actor for actor in actors)
+    assert "市住建局 → 市住建局" not in page  # 受理 without a change of agency shows no move
+    assert "评价：<strong>不满意</strong>" in page and "群众意见：答复敷衍，问题没解决" in page
 
 
 async def test_complaint_page_says_a_closure_after_the_rating_window_was_unrated(

@@ -8,9 +8,19 @@ from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import monthly_figures
-from storage.models import OPEN_STATUSES, AgencyContact, Attachment, Complaint, ComplaintStatus, WebUser
+from storage.models import (
+    OPEN_STATUSES,
+    ActorKind,
+    AgencyContact,
+    Attachment,
+    Complaint,
+    ComplaintStatus,
+    WebRole,
+    WebUser,
+)
 from storage.vocabulary import PROBLEM_TYPES
 from web.app import FILES, FileUnavailable
 from web.auth import DUMMY_HASH, client_address, verify_password
@@ -171,7 +181,7 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     events = complaint.events
     agency_ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
     agencies = await agency_names(session, agency_ids)
-    actors = await _actor_names(request, events)
+    actors = await _actor_labels(session, events)
     now = services(request).clock.now()
     settings = services(request).settings
     show_personal = viewer.is_oversight and not complaint.anonymous
@@ -192,20 +202,29 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     }
 
 
-async def _actor_names(request: web.Request, events: list) -> dict[tuple[str, int], str]:
-    """Names for web users and agency contacts; citizens stay "群众" (no personal data in timelines)."""
-    session = db(request)
-    names: dict[tuple[str, int], str] = {}
-    user_ids = {e.actor_id for e in events if e.actor_kind == "web_user" and e.actor_id}
-    contact_ids = {e.actor_id for e in events if e.actor_kind == "contact" and e.actor_id}
-    if user_ids:
-        for user in (await session.scalars(select(WebUser).where(WebUser.id.in_(user_ids)))).all():
-            names[("web_user", user.id)] = user.username
-    if contact_ids:
-        query = select(AgencyContact).where(AgencyContact.id.in_(contact_ids))
-        for contact in (await session.scalars(query)).all():
-            names[("contact", contact.id)] = contact.display_name or f"#{contact.id}"
-    return names
+async def _actor_labels(session: AsyncSession, events: list) -> dict[tuple[str, int], str]:
+    """Each web user and agency contact with their own affiliation ("officer（效能办）", "李四（市住建局）"),
+    never the complaint's owner; citizens stay "群众" (no personal data in timelines)."""
+    labels: dict[tuple[str, int], str] = {}
+    user_ids = {e.actor_id for e in events if e.actor_kind == ActorKind.WEB_USER and e.actor_id}
+    contact_ids = {e.actor_id for e in events if e.actor_kind == ActorKind.CONTACT and e.actor_id}
+    users = (await session.scalars(select(WebUser).where(WebUser.id.in_(user_ids)))).all() if user_ids else []
+    query = select(AgencyContact).where(AgencyContact.id.in_(contact_ids))
+    contacts = (await session.scalars(query)).all() if contact_ids else []
+    agency_ids = {u.agency_id for u in users if u.agency_id} | {c.agency_id for c in contacts}
+    agencies = await agency_names(session, agency_ids)
+
+    def affiliated(name: str, agency_id: int | None, oversight: bool = False) -> str:
+        where = "效能办" if oversight else (agencies[agency_id].name if agency_id in agencies else "")
+        return f"{name}（{where}）" if where else name
+
+    for user in users:
+        oversight = user.role == WebRole.OVERSIGHT
+        labels[(ActorKind.WEB_USER, user.id)] = affiliated(user.username, user.agency_id, oversight)
+    for contact in contacts:
+        name = contact.display_name or f"#{contact.id}"
+        labels[(ActorKind.CONTACT, contact.id)] = affiliated(name, contact.agency_id)
+    return labels
 
 
 @routes.get("/dashboard/complaints/{tracking_no}")
