@@ -210,6 +210,42 @@ async def test_refused_action_shows_the_domain_error_in_chinese(client: TestClie
     assert nothing.status in (400, 409) and "没有待审批的延期申请。" in await nothing.text()
 
 
+async def test_a_closed_complaint_offers_only_the_actions_its_state_allows(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        for complaint, major in ((world.complaint_a, False), (world.complaint_b, True)):
+            await session.execute(
+                update(Complaint).where(Complaint.id == complaint.id).values(status=ComplaintStatus.CLOSED, major=major)
+            )
+        await session.commit()
+    await log_in(client, "chief")
+    closed = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "/major" not in closed and "/rule-dispute" not in closed and "无可办理的效能办操作" in closed
+    closed_major = await (await client.get(f"/dashboard/complaints/{world.complaint_b.tracking_no}")).text()
+    assert "/major" in closed_major and 'value="clear"' in closed_major  # 消号 may follow closure
+    assert "/rule-dispute" not in closed_major
+
+
+async def test_a_refused_action_keeps_the_typed_reason_in_the_form(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "chief")
+    token = await csrf_from(client, f"/dashboard/complaints/{world.complaint_a.tracking_no}")
+    async with session_factory() as session:  # closed by someone else while the officer was typing
+        await session.execute(
+            update(Complaint).where(Complaint.id == world.complaint_a.id).values(status=ComplaintStatus.CLOSED)
+        )
+        await session.commit()
+    response = await client.post(
+        f"/dashboard/complaints/{world.complaint_a.tracking_no}/major",
+        data={"csrf_token": token, "op": "set", "reason": "群众多次反映，影响恶劣"},
+    )
+    page = await response.text()
+    assert response.status == 409 and "投诉当前状态不允许此操作。" in page
+    assert re.search(r"<textarea name=\"reason\" required>群众多次反映，影响恶劣</textarea>", page)
+
+
 async def test_ruling_a_dispute_names_the_owner_who_then_sees_it(client: TestClient, world: World) -> None:
     await log_in(client, "chief")
     tracking_no = world.complaint_b.tracking_no

@@ -49,8 +49,11 @@ from web.dashboard.queries import (
 )
 from workflow.extensions import pending_extension
 from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
+from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
+#: What the oversight officer may do on a complaint page; the state machine says which apply now.
+OVERSIGHT_ACTIONS = (Action.RULE, Action.DECIDE_EXTENSION, Action.SET_MAJOR, Action.CLEAR_MAJOR)
 routes = web.RouteTableDef()
 #: Shown in the browser; anything else is downloaded, so an uploaded HTML file never runs as a page.
 INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -197,6 +200,8 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
         "zone": settings.zone,
         "extension_pending": extension_pending,
         "choices": await active_agencies(session) if viewer.is_oversight else [],
+        "allowed": {action.value for action in OVERSIGHT_ACTIONS if target(complaint.status, action)},
+        "typed": {},
         "error": None,
         "done": messages.DONE.get(request.query.get("done", "")),
     }
