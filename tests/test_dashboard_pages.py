@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,8 +36,27 @@ async def test_home_shows_this_months_figures_per_agency(client: TestClient, wor
     assert "2026年11月投诉情况" in page
     row = re.search(r"<td>市住建局</td><td>(\d+)</td>", page)
     assert row and row.group(1) == "2"
-    assert re.search(r"<strong>1</strong>超期未办", page)
-    assert re.search(r"<strong>1</strong>争议待审定", page)
+    assert re.search(r"<strong>1</strong>目前超期未办（全部月份）", page)
+    assert re.search(r"<strong>1</strong>争议待审定（全部月份）", page)
+    assert 'href="/publication/2026-11"' in page
+
+
+async def test_home_shows_an_earlier_month_picked_and_says_so_for_a_bad_one(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint).where(Complaint.id == world.complaint_b.id).values(created_at=NOW - timedelta(days=40))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/?month=2026-10")).text()
+    assert "2026年10月投诉情况" in page and '<option value="2026-10" selected>' in page
+    assert re.search(r"<td>市公安局</td><td>1</td>", page) and "<td>市住建局</td>" not in page
+    assert 'href="/publication/2026-10"' in page
+    assert re.search(r"<strong>1</strong>目前超期未办", page)  # the open work is not tied to the month
+    bad = await client.get("/dashboard/?month=2026-13")
+    assert bad.status == 400 and "月份格式不正确" in await bad.text() and "2026年11月投诉情况" in await bad.text()
 
 
 async def test_agency_viewer_home_counts_only_its_agency(client: TestClient, world: World) -> None:
@@ -61,7 +81,21 @@ async def test_queue_filters_by_status_problem_type_overdue_major_and_agency(cli
     assert await shown("major=true") == {b}
     assert await shown(f"agency={world.agency_a.code}") == {a, anon}
     assert await shown("month=2026-10") == set()
-    assert await shown("status=nonsense") == {a, b, anon}  # a bad value is ignored, not an error page
+    assert await shown("month=2026-11") == {a, b, anon}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"), [("month=2026-13", "月份格式不正确"), ("status=nonsense", "未知的办理状态")]
+)
+async def test_a_bad_queue_filter_is_explained_instead_of_showing_everything(
+    client: TestClient, world: World, query: str, message: str
+) -> None:
+    await log_in(client, "chief")
+    response = await client.get(f"/dashboard/complaints?{query}&problem_type=脸难看")
+    page = await response.text()
+    assert response.status == 400 and message in page
+    assert tracking_numbers(page) == set()
+    assert "<option selected>脸难看</option>" in page  # the rest of the filter is kept in the form
 
 
 async def test_queue_pages_through_many_complaints(
@@ -285,6 +319,53 @@ async def test_queue_shows_remaining_working_time_of_open_complaints(
     assert "已超" in rows[world.complaint_a.tracking_no]  # resolve deadline passed an hour ago
     assert "剩余" in rows[world.complaint_anon.tracking_no]  # acknowledgement due in three days
     assert "工作小时" not in rows[world.complaint_b.tracking_no]  # disputed: no clock running for it
+
+
+async def test_overdue_list_is_most_overdue_first_in_working_days(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            Complaint(
+                tracking_no=f"20261102-000{n}",
+                text="久拖不办",
+                status=ComplaintStatus.ACCEPTED,
+                owner_agency_id=world.agency_b.id,
+                created_at=NOW - timedelta(days=20 - n),
+                resolve_due_at=NOW - timedelta(days=days),
+            )
+            for n, days in ((1, 3), (2, 14), (3, 7))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints?overdue=true")).text()
+    order = re.findall(r'class="no">(\d{8}-\d{4})<', page)
+    assert order == ["20261102-0002", "20261102-0003", "20261102-0001", world.complaint_a.tracking_no]
+    rows = {number: row for row in page.split("<li") for number in tracking_numbers("<li" + row)}
+    assert re.search(r"已超 \d+ 个工作日", rows["20261102-0002"])
+    assert re.search(r"已超 \d\.\d 工作小时", rows[world.complaint_a.tracking_no])  # an hour: under a day
+
+
+async def test_due_soon_filter_lists_complaints_in_their_warning_band(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            Complaint(
+                tracking_no=f"20261103-000{n}",
+                text="办理中",
+                status=ComplaintStatus.ACCEPTED,
+                owner_agency_id=world.agency_b.id,
+                created_at=NOW - timedelta(days=5),
+                resolve_due_at=NOW + due,
+            )
+            for n, due in ((1, timedelta(hours=2)), (2, timedelta(days=10)))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints?due_soon=true")).text()
+    assert tracking_numbers(page) == {"20261103-0001"}  # not the overdue one, not the one due in ten days
+    assert '<option value="true" selected>仅临期</option>' in page and "临期</span>" in page
 
 
 async def test_oversight_home_lists_decisions_waiting_for_it(client: TestClient, world: World) -> None:

@@ -8,7 +8,6 @@ checks the CSRF token on every POST.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import jinja2
 from aiohttp import web
@@ -122,7 +121,6 @@ def setup(app: web.Application) -> None:
     )
     zone = settings.zone
     templates.filters["local"] = lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
-    templates.filters["working_time"] = _working_time
     templates.filters["excerpt"] = excerpt
     templates.filters["pct"] = lambda rate: "—" if rate is None else f"{rate * 100:.1f}%"
     app[SERVICES] = Services(
@@ -138,11 +136,6 @@ def setup(app: web.Application) -> None:
     app.add_routes(views.routes)
     app.add_routes(actions.routes)
     app.router.add_static(f"{PREFIX}/static/", STATIC, name="dashboard_static")
-
-
-def _working_time(remaining: timedelta) -> str:
-    hours = remaining.total_seconds() / 3600
-    return f"剩余 {hours:.1f} 工作小时" if hours >= 0 else f"已超 {-hours:.1f} 工作小时"
 
 
 async def _redirect_home(request: web.Request) -> web.StreamResponse:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import monthly_figures
+from reports.figures import monthly_figures, previous_month
 from storage.models import (
     OPEN_STATUSES,
     ActorKind,
@@ -40,12 +40,14 @@ from web.dashboard.context import (
 from web.dashboard.evidence import segments
 from web.dashboard.queries import (
     PER_PAGE,
+    BadFilter,
     ComplaintFilter,
     active_agencies,
     agency_names,
     get_attachment,
     get_complaint,
     list_complaints,
+    parse_month,
 )
 from workflow.extensions import pending_extension
 from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
@@ -53,6 +55,8 @@ from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
 #: What the oversight officer may do on a complaint page; the state machine says which apply now.
+#: How far back the month pickers go.
+MONTHS_OFFERED = 24
 OVERSIGHT_ACTIONS = (Action.RULE, Action.DECIDE_EXTENSION, Action.SET_MAJOR, Action.CLEAR_MAJOR)
 routes = web.RouteTableDef()
 #: Shown in the browser; anything else is downloaded, so an uploaded HTML file never runs as a page.
@@ -112,12 +116,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/dashboard/")
 async def home(request: web.Request) -> web.StreamResponse:
+    """The open work across all months, and one month's figures (this month unless ``?month=``)."""
     user = current_user(request)
     viewer = viewer_of(user)
     session = db(request)
     now = services(request).clock.now()
     zone = services(request).settings.zone
-    month = now.astimezone(zone).date().replace(day=1)
+    months = recent_months(now.astimezone(zone).date())
+    this_month = months[0]
+    error = None
+    try:
+        month = parse_month(request.query.get("month")) or this_month
+    except BadFilter:
+        month, error = this_month, messages.FILTER_ERRORS["month"]
+    if month > this_month:
+        month, error = this_month, messages.FUTURE_MONTH
     scope = None if viewer.is_oversight else (user.agency_id if user.agency_id is not None else -1)
     figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=now)
     queues = {}
@@ -129,18 +142,24 @@ async def home(request: web.Request) -> web.StreamResponse:
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
     rows = [row for row in figures.agencies if row.received or not viewer.is_oversight]
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
-    return render(
-        request,
-        "home.html",
-        {"figures": figures, "rows": rows, "month": month, "queues": queues, "decisions": decisions},
-    )
+    page = {
+        "figures": figures,
+        "rows": rows,
+        "month": month,
+        "months": months,
+        "this_month": this_month,
+        "queues": queues,
+        "decisions": decisions,
+        "error": error,
+    }
+    return render(request, "home.html", page, status=400 if error else 200)
 
 
 @routes.get("/dashboard/complaints")
 async def complaints(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     viewer = viewer_of(user)
-    wanted = ComplaintFilter.parse_lenient(request.query)
+    wanted, bad = ComplaintFilter.parse_dashboard(request.query)
     session = db(request)
     agencies = await active_agencies(session)
     if not viewer.is_oversight:
@@ -148,14 +167,20 @@ async def complaints(request: web.Request) -> web.StreamResponse:
         wanted.agency = own.code if own else None  # forced to their own agency
     now = services(request).clock.now()
     zone = services(request).settings.zone
-    items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone)
+    # A bad filter shows what was wrong and no list: silently dropping it would show everything.
+    items, total = [], 0
+    if not bad:
+        items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone, deadlines=deadlines(request))
     pages = max(1, -(-total // PER_PAGE))
     return render(
         request,
         "complaints.html",
         {
             "filter": wanted,
-            "items": [(item, is_overdue(item, now), _clock_of(item, request, now)) for item in items],
+            "errors": [messages.FILTER_ERRORS.get(name, messages.BAD_FILTER) for name in bad],
+            "raw_month": request.query.get("month", ""),
+            "months": recent_months(now.astimezone(zone).date()),
+            "items": [(item, is_overdue(item, now), *_clock_of(item, request, now)) for item in items],
             "total": total,
             "pages": pages,
             "agencies": agencies,
@@ -163,14 +188,32 @@ async def complaints(request: web.Request) -> web.StreamResponse:
             "problem_types": PROBLEM_TYPES,
             "zone": zone,
         },
+        status=400 if bad else 200,
     )
 
 
-def _clock_of(complaint: Complaint, request: web.Request, now: datetime) -> QueueItem | None:
-    """The running deadline (remaining working time, normal/warning/overdue) of an open complaint."""
+def recent_months(today: date) -> list[date]:
+    """This month and the ones before it, newest first, for the month pickers."""
+    months = [today.replace(day=1)]
+    while len(months) < MONTHS_OFFERED:
+        months.append(previous_month(months[-1]))
+    return months
+
+
+def _clock_of(complaint: Complaint, request: web.Request, now: datetime) -> tuple[QueueItem | None, str]:
+    """The running deadline (remaining working time, normal/warning/overdue) of an open complaint, and
+    how it reads: in working days, or in working hours when less than a day is left or overdue."""
     if complaint.status not in OPEN_STATUSES:
-        return None
-    return to_item(complaint, deadlines(request), now)
+        return None, ""
+    item = to_item(complaint, deadlines(request), now)
+    return item, working_time_text(item.remaining, deadlines(request).day_length)
+
+
+def working_time_text(remaining: timedelta, day: timedelta) -> str:
+    """ "剩余 3 个工作日" / "已超 2 个工作日"; under one working day "剩余 5.5 工作小时"."""
+    left = abs(remaining)
+    amount = f"{left // day} 个工作日" if left >= day else f"{left.total_seconds() / 3600:.1f} 工作小时"
+    return f"剩余 {amount}" if remaining >= timedelta() else f"已超 {amount}"
 
 
 async def complaint_context(request: web.Request, tracking_no: str) -> dict | None:
