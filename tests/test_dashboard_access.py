@@ -117,6 +117,21 @@ async def test_anonymous_complaint_never_shows_the_citizen_even_to_oversight(cli
     assert "张三丰" not in page and "13900001111" not in page
 
 
+async def test_anonymous_complaint_text_is_masked_even_for_oversight(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_anon.id)
+            .values(text="我叫黄晓明，电话13688889999。")
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_anon.tracking_no}")).text()
+    assert "13688889999" not in page and "136****9999" in page
+
+
 async def test_pages_carry_security_headers_and_are_not_cached(client: TestClient, world: World) -> None:
     await log_in(client, "chief")
     response = await client.get("/dashboard/complaints")

@@ -235,7 +235,8 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),
-        "segments": segments(complaint, show_personal_data=viewer.is_oversight),
+        # An anonymous complaint's own text could name its author: masked for oversight too.
+        "segments": segments(complaint, show_personal_data=show_personal),
         "events": events,
         "agencies": agencies,
         "actors": actors,
