@@ -441,6 +441,8 @@ class WebUser(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Signed into every session cookie; logging out bumps it, ending the user's sessions everywhere.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(Base):

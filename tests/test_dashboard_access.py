@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.models import Complaint
 from tests.test_dashboard_support import World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
@@ -90,11 +93,43 @@ async def test_personal_data_is_shown_only_to_oversight(client: TestClient, worl
     assert "13812345678" in chief_page and "张三丰" in chief_page
 
 
+@pytest.mark.parametrize("username", ["viewer-a", "chief"])
+async def test_queue_excerpts_mask_phone_and_id_numbers_for_every_viewer(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], username: str
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_anon.id)
+            .values(text="乱收费。联系人王老板13822223333，身份证110101199003071234。")
+        )
+        await session.commit()
+    await log_in(client, username)
+    page = await (await client.get("/dashboard/complaints")).text()
+    assert "13822223333" not in page and "110101199003071234" not in page and "13812345678" not in page
+    assert "138****3333" in page and "[身份证号]" in page and "138****5678" in page
+
+
 async def test_anonymous_complaint_never_shows_the_citizen_even_to_oversight(client: TestClient, world: World) -> None:
     await log_in(client, "chief")
     page = await (await client.get(f"/dashboard/complaints/{world.complaint_anon.tracking_no}")).text()
     assert "匿名投诉" in page
     assert "张三丰" not in page and "13900001111" not in page
+
+
+async def test_anonymous_complaint_text_is_masked_even_for_oversight(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_anon.id)
+            .values(text="我叫黄晓明，电话13688889999。")
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_anon.tracking_no}")).text()
+    assert "13688889999" not in page and "136****9999" in page
 
 
 async def test_pages_carry_security_headers_and_are_not_cached(client: TestClient, world: World) -> None:

@@ -6,11 +6,21 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import (
+    ActorKind,
+    AgencyContact,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    ContactRole,
+    EventAction,
+    WebUser,
+)
 from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
@@ -26,8 +36,27 @@ async def test_home_shows_this_months_figures_per_agency(client: TestClient, wor
     assert "2026年11月投诉情况" in page
     row = re.search(r"<td>市住建局</td><td>(\d+)</td>", page)
     assert row and row.group(1) == "2"
-    assert re.search(r"<strong>1</strong>超期未办", page)
-    assert re.search(r"<strong>1</strong>争议待审定", page)
+    assert re.search(r"<strong>1</strong>目前超期未办（全部月份）", page)
+    assert re.search(r"<strong>1</strong>争议待审定（全部月份）", page)
+    assert 'href="/publication/2026-11"' in page
+
+
+async def test_home_shows_an_earlier_month_picked_and_says_so_for_a_bad_one(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint).where(Complaint.id == world.complaint_b.id).values(created_at=NOW - timedelta(days=40))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/?month=2026-10")).text()
+    assert "2026年10月投诉情况" in page and '<option value="2026-10" selected>' in page
+    assert re.search(r"<td>市公安局</td><td>1</td>", page) and "<td>市住建局</td>" not in page
+    assert 'href="/publication/2026-10"' in page
+    assert re.search(r"<strong>1</strong>目前超期未办", page)  # the open work is not tied to the month
+    bad = await client.get("/dashboard/?month=2026-13")
+    assert bad.status == 400 and "月份格式不正确" in await bad.text() and "2026年11月投诉情况" in await bad.text()
 
 
 async def test_agency_viewer_home_counts_only_its_agency(client: TestClient, world: World) -> None:
@@ -52,7 +81,21 @@ async def test_queue_filters_by_status_problem_type_overdue_major_and_agency(cli
     assert await shown("major=true") == {b}
     assert await shown(f"agency={world.agency_a.code}") == {a, anon}
     assert await shown("month=2026-10") == set()
-    assert await shown("status=nonsense") == {a, b, anon}  # a bad value is ignored, not an error page
+    assert await shown("month=2026-11") == {a, b, anon}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"), [("month=2026-13", "月份格式不正确"), ("status=nonsense", "未知的办理状态")]
+)
+async def test_a_bad_queue_filter_is_explained_instead_of_showing_everything(
+    client: TestClient, world: World, query: str, message: str
+) -> None:
+    await log_in(client, "chief")
+    response = await client.get(f"/dashboard/complaints?{query}&problem_type=脸难看")
+    page = await response.text()
+    assert response.status == 400 and message in page
+    assert tracking_numbers(page) == set()
+    assert "<option selected>脸难看</option>" in page  # the rest of the filter is kept in the form
 
 
 async def test_queue_pages_through_many_complaints(
@@ -89,6 +132,55 @@ async def test_complaint_page_shows_the_timeline_with_actor_time_move_and_reason
     assert "待受理 → 转办中" in page
     assert "2026-11-18" in page  # local time of the events
     assert "窗口.jpg" in page
+
+
+async def test_timeline_names_each_actors_own_affiliation_and_the_citizens_rating(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    a, b = world.agency_a.id, world.agency_b.id
+    async with session_factory() as session:
+        clerk = AgencyContact(telegram_user_id=5005, agency_id=b, role=ContactRole.CLERK, display_name="李四")
+        session.add(clerk)
+        await session.flush()
+        chief = await session.scalar(select(WebUser).where(WebUser.username == "chief"))
+        base = dict(complaint_id=world.complaint_a.id, at=NOW, agency_id=a)
+        session.add_all(
+            [
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.TRANSFER_DECLINED,
+                    actor_kind=ActorKind.CONTACT,
+                    actor_id=clerk.id,
+                    from_agency_id=b,
+                    to_agency_id=a,
+                ),
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.ACCEPTED,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_agency_id=a,
+                    to_agency_id=a,
+                ),
+                ComplaintEvent(**base, action=EventAction.MAJOR_SET, actor_kind=ActorKind.WEB_USER, actor_id=chief.id),
+                ComplaintEvent(
+                    **base,
+                    action=EventAction.RATED,
+                    actor_kind=ActorKind.CITIZEN,
+                    actor_id=1,
+                    reason="答复敷衍，问题没解决",
+                    data={"rating": "不满意", "round": 1},
+                ),
+            ]
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    actors = re.findall(r'<div class="actor">([^<]*)</div>', page)
+    assert "承办单位联系人：李四（市公安局）" in actors
+    assert "管理平台用户：chief（效能办）" in actors
+    assert "群众" in actors and not any("群众（" in actor for actor in actors)
+    assert "市住建局 → 市住建局" not in page  # 受理 without a change of agency shows no move
+    assert "评价：<strong>不满意</strong>" in page and "群众意见：答复敷衍，问题没解决" in page
 
 
 async def test_complaint_page_says_a_closure_after_the_rating_window_was_unrated(
@@ -152,6 +244,42 @@ async def test_refused_action_shows_the_domain_error_in_chinese(client: TestClie
     assert nothing.status in (400, 409) and "没有待审批的延期申请。" in await nothing.text()
 
 
+async def test_a_closed_complaint_offers_only_the_actions_its_state_allows(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        for complaint, major in ((world.complaint_a, False), (world.complaint_b, True)):
+            await session.execute(
+                update(Complaint).where(Complaint.id == complaint.id).values(status=ComplaintStatus.CLOSED, major=major)
+            )
+        await session.commit()
+    await log_in(client, "chief")
+    closed = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "/major" not in closed and "/rule-dispute" not in closed and "无可办理的效能办操作" in closed
+    closed_major = await (await client.get(f"/dashboard/complaints/{world.complaint_b.tracking_no}")).text()
+    assert "/major" in closed_major and 'value="clear"' in closed_major  # 消号 may follow closure
+    assert "/rule-dispute" not in closed_major
+
+
+async def test_a_refused_action_keeps_the_typed_reason_in_the_form(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await log_in(client, "chief")
+    token = await csrf_from(client, f"/dashboard/complaints/{world.complaint_a.tracking_no}")
+    async with session_factory() as session:  # closed by someone else while the officer was typing
+        await session.execute(
+            update(Complaint).where(Complaint.id == world.complaint_a.id).values(status=ComplaintStatus.CLOSED)
+        )
+        await session.commit()
+    response = await client.post(
+        f"/dashboard/complaints/{world.complaint_a.tracking_no}/major",
+        data={"csrf_token": token, "op": "set", "reason": "群众多次反映，影响恶劣"},
+    )
+    page = await response.text()
+    assert response.status == 409 and "投诉当前状态不允许此操作。" in page
+    assert re.search(r"<textarea name=\"reason\" required>群众多次反映，影响恶劣</textarea>", page)
+
+
 async def test_ruling_a_dispute_names_the_owner_who_then_sees_it(client: TestClient, world: World) -> None:
     await log_in(client, "chief")
     tracking_no = world.complaint_b.tracking_no
@@ -191,6 +319,53 @@ async def test_queue_shows_remaining_working_time_of_open_complaints(
     assert "已超" in rows[world.complaint_a.tracking_no]  # resolve deadline passed an hour ago
     assert "剩余" in rows[world.complaint_anon.tracking_no]  # acknowledgement due in three days
     assert "工作小时" not in rows[world.complaint_b.tracking_no]  # disputed: no clock running for it
+
+
+async def test_overdue_list_is_most_overdue_first_in_working_days(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            Complaint(
+                tracking_no=f"20261102-000{n}",
+                text="久拖不办",
+                status=ComplaintStatus.ACCEPTED,
+                owner_agency_id=world.agency_b.id,
+                created_at=NOW - timedelta(days=20 - n),
+                resolve_due_at=NOW - timedelta(days=days),
+            )
+            for n, days in ((1, 3), (2, 14), (3, 7))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints?overdue=true")).text()
+    order = re.findall(r'class="no">(\d{8}-\d{4})<', page)
+    assert order == ["20261102-0002", "20261102-0003", "20261102-0001", world.complaint_a.tracking_no]
+    rows = {number: row for row in page.split("<li") for number in tracking_numbers("<li" + row)}
+    assert re.search(r"已超 \d+ 个工作日", rows["20261102-0002"])
+    assert re.search(r"已超 \d\.\d 工作小时", rows[world.complaint_a.tracking_no])  # an hour: under a day
+
+
+async def test_due_soon_filter_lists_complaints_in_their_warning_band(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        session.add_all(
+            Complaint(
+                tracking_no=f"20261103-000{n}",
+                text="办理中",
+                status=ComplaintStatus.ACCEPTED,
+                owner_agency_id=world.agency_b.id,
+                created_at=NOW - timedelta(days=5),
+                resolve_due_at=NOW + due,
+            )
+            for n, due in ((1, timedelta(hours=2)), (2, timedelta(days=10)))
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/complaints?due_soon=true")).text()
+    assert tracking_numbers(page) == {"20261103-0001"}  # not the overdue one, not the one due in ten days
+    assert '<option value="true" selected>仅临期</option>' in page and "临期</span>" in page
 
 
 async def test_oversight_home_lists_decisions_waiting_for_it(client: TestClient, world: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import WebUser
-from tests.test_dashboard_support import PASSWORD, World, client, csrf_from, log_in, make_settings, world
+from tests.test_dashboard_support import CSRF, PASSWORD, World, client, csrf_from, log_in, make_settings, world
 from web.app import create_app
 from web.auth import (
     SESSION_COOKIE,
@@ -24,6 +25,7 @@ from web.auth import (
     load_secret,
     verify_password,
 )
+from web.dashboard.context import SERVICES
 
 __all__ = ["client", "world"]
 
@@ -59,13 +61,29 @@ def test_csrf_token_is_tied_to_its_session() -> None:
 
 def test_throttle_blocks_after_repeated_failures_until_the_window_passes() -> None:
     moment = [0.0]
-    throttle = LoginThrottle(limit=3, window=60, clock=lambda: moment[0])
+    throttle = LoginThrottle(limit=3, address_limit=5, window=60, clock=lambda: moment[0])
     for _ in range(3):
         throttle.failed("chief", "10.0.0.1")
-    assert throttle.blocked("chief", "10.0.0.2")  # by username, whatever the address
+    assert throttle.blocked("Chief", "10.0.0.1")  # that username from that address
+    assert not throttle.blocked("chief", "10.0.0.2")  # the real officer elsewhere is not locked out
+    assert not throttle.blocked("someone", "10.0.0.1")
+    for name in ("a", "b"):
+        throttle.failed(name, "10.0.0.1")
     assert throttle.blocked("someone", "10.0.0.1")  # by address, whatever the username
+    assert not throttle.blocked("someone", "10.0.0.2")
     moment[0] += 61
     assert not throttle.blocked("chief", "10.0.0.1")
+    assert not throttle.blocked("someone", "10.0.0.1")
+
+
+def test_a_successful_login_clears_only_its_own_address_failures() -> None:
+    throttle = LoginThrottle(limit=2, address_limit=10)
+    for address in ("10.0.0.1", "10.0.0.2"):
+        throttle.failed("chief", address)
+    throttle.succeeded("chief", "10.0.0.1")
+    throttle.failed("chief", "10.0.0.1")
+    throttle.failed("chief", "10.0.0.2")
+    assert not throttle.blocked("chief", "10.0.0.1") and throttle.blocked("chief", "10.0.0.2")
 
 
 def test_generated_secret_is_persisted_next_to_the_sqlite_database(tmp_path: Path) -> None:
@@ -135,6 +153,37 @@ async def test_logout_ends_the_session(client: TestClient, world: World) -> None
     assert (await client.get("/dashboard/", allow_redirects=False)).status == 303
 
 
+async def test_a_cookie_replayed_after_logout_gets_the_login_page(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    stolen = client.session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION_COOKIE].value
+    page = f"/dashboard/complaints/{world.complaint_a.tracking_no}"
+    assert (await client.get(page, allow_redirects=False)).status == 200
+    token = await csrf_from(client, "/dashboard/")
+    await client.post("/dashboard/logout", data={"csrf_token": token}, allow_redirects=False)
+    client.session.cookie_jar.clear()
+    replay = await client.get(page, headers={"Cookie": f"{SESSION_COOKIE}={stolen}"}, allow_redirects=False)
+    assert replay.status == 303 and replay.headers["Location"].startswith("/dashboard/login?")
+    client.session.cookie_jar.clear()
+    await log_in(client, "chief")  # logging in again works, with a fresh session
+    assert (await client.get(page, allow_redirects=False)).status == 200
+
+
+async def test_logout_ends_the_users_sessions_on_other_devices_too(client: TestClient, world: World) -> None:
+    def cookie() -> str:
+        return client.session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION_COOKIE].value
+
+    await log_in(client, "chief")
+    phone = cookie()
+    client.session.cookie_jar.clear()
+    await log_in(client, "chief")
+    page = await (await client.get("/dashboard/")).text()
+    assert "所有设备" in page  # the button says what it does
+    await client.post("/dashboard/logout", data={"csrf_token": CSRF.search(page)[1]}, allow_redirects=False)
+    client.session.cookie_jar.clear()
+    replay = await client.get("/dashboard/", headers={"Cookie": f"{SESSION_COOKIE}={phone}"}, allow_redirects=False)
+    assert replay.status == 303
+
+
 async def test_deactivating_or_changing_the_password_ends_existing_sessions(
     client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -191,33 +240,51 @@ def test_throttle_forgets_keys_whose_failures_expired() -> None:
     assert throttle._failures == {}
 
 
-async def _log_in_from(client: TestClient, username: str, forwarded_for: str) -> int:
+async def _log_in_from(client: TestClient, username: str, forwarded_for: str, password: str = "wrong") -> int:
     token = await csrf_from(client, "/dashboard/login")
     response = await client.post(
         "/dashboard/login",
-        data={"username": username, "password": "wrong", "csrf_token": token},
+        data={"username": username, "password": password, "csrf_token": token},
         headers={"X-Forwarded-For": forwarded_for},
         allow_redirects=False,
     )
     return response.status
 
 
-async def test_behind_a_trusted_proxy_the_throttle_counts_each_client_not_the_proxy(
-    engine: AsyncEngine, world: World, tmp_path: Path
-) -> None:
+@pytest.fixture
+async def proxied(engine: AsyncEngine, world: World, tmp_path: Path) -> AsyncIterator[TestClient]:
+    """The application behind a trusted reverse proxy on localhost."""
     settings = make_settings(engine, tmp_path, web_trusted_proxies="127.0.0.1, ::1")
-    async with TestClient(TestServer(create_app(engine, settings), port=0)) as proxied:
-        for attempt in range(5):
-            assert await _log_in_from(proxied, f"guess{attempt}", "203.0.113.7") == 401
-        assert await _log_in_from(proxied, "guess5", "203.0.113.7") == 429  # that client is blocked…
-        assert await _log_in_from(proxied, "guess5", "198.51.100.2") == 401  # …the others behind the proxy not
-        assert await _log_in_from(proxied, "guess5", "198.51.100.2, 203.0.113.7") == 429  # forged left part
+    async with TestClient(TestServer(create_app(engine, settings), port=0)) as test_client:
+        yield test_client
+
+
+async def test_behind_a_trusted_proxy_the_throttle_counts_each_client_not_the_proxy(proxied: TestClient) -> None:
+    for _ in range(5):
+        assert await _log_in_from(proxied, "chief", "203.0.113.7") == 401
+    assert await _log_in_from(proxied, "chief", "203.0.113.7", PASSWORD) == 429  # that client is blocked…
+    assert await _log_in_from(proxied, "chief", "198.51.100.2") == 401  # …the others behind the proxy not
+    assert await _log_in_from(proxied, "chief", "198.51.100.2, 203.0.113.7", PASSWORD) == 429  # forged left part
+
+
+async def test_an_attacker_elsewhere_cannot_lock_the_officer_out(proxied: TestClient) -> None:
+    for _ in range(6):
+        await _log_in_from(proxied, "chief", "203.0.113.7")
+    assert await _log_in_from(proxied, "chief", "198.51.100.2", PASSWORD) == 303
+
+
+async def test_one_address_guessing_many_usernames_is_blocked(proxied: TestClient) -> None:
+    limit = proxied.app[SERVICES].throttle.address_limit
+    for attempt in range(limit):
+        assert await _log_in_from(proxied, f"guess{attempt}", "203.0.113.7") == 401
+    assert await _log_in_from(proxied, "chief", "203.0.113.7", PASSWORD) == 429
+    assert await _log_in_from(proxied, "chief", "198.51.100.2", PASSWORD) == 303
 
 
 async def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(client: TestClient, world: World) -> None:
     for attempt in range(5):
-        assert await _log_in_from(client, f"guess{attempt}", f"203.0.113.{attempt}") == 401
-    assert await _log_in_from(client, "guess5", "198.51.100.2") == 429
+        assert await _log_in_from(client, "chief", f"203.0.113.{attempt}") == 401
+    assert await _log_in_from(client, "chief", "198.51.100.2", PASSWORD) == 429
 
 
 @pytest.mark.parametrize(

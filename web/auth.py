@@ -2,9 +2,10 @@
 and API token hashes.
 
 Everything here is stdlib: scrypt for passwords (memory-hard, per-user salt), HMAC-SHA256 for the
-session cookie and for CSRF tokens. The session lives entirely in the cookie, so a restart or a
-second instance needs only the same secret; the user row is re-read on every request, so a
-deactivated account or a changed password ends its sessions at once.
+session cookie and for CSRF tokens. The session lives in the cookie, so a restart or a second
+instance needs only the same secret; the user row is re-read on every request and the cookie carries a
+mark of the user's password hash and session epoch, so a deactivated account, a changed password or
+a logout (which bumps the epoch) ends that user's sessions at once, on every device.
 """
 
 from __future__ import annotations
@@ -133,8 +134,9 @@ class Session:
     nonce: str
     expires: int
     user_id: int | None = None
-    #: Part of an HMAC of the password hash: a password change invalidates old cookies.
-    password_mark: str = ""
+    #: Part of an HMAC of the password hash and session epoch: a password change or a logout
+    #: invalidates old cookies.
+    user_mark: str = ""
 
 
 class SessionSigner:
@@ -143,17 +145,18 @@ class SessionSigner:
         self._csrf_key = hashlib.sha256(b"minsheng-csrf:" + secret).digest()
         self._clock = clock
 
-    def new(self, user_id: int | None = None, password_hash: str = "") -> Session:
-        mark = self.password_mark(password_hash) if user_id is not None else ""
+    def new(self, user_id: int | None = None, password_hash: str = "", epoch: int = 0) -> Session:
+        mark = self.user_mark(password_hash, epoch) if user_id is not None else ""
         return Session(secrets.token_urlsafe(16), int(self._clock()) + SESSION_LIFETIME, user_id, mark)
 
-    def password_mark(self, password_hash: str) -> str:
-        return hmac.new(self._key, password_hash.encode(), hashlib.sha256).hexdigest()[:16]
+    def user_mark(self, password_hash: str, epoch: int) -> str:
+        """Changes when the password or the session epoch does, so either ends every older session."""
+        return hmac.new(self._key, f"{epoch}:{password_hash}".encode(), hashlib.sha256).hexdigest()[:16]
 
     def dump(self, session: Session) -> str:
         body = _b64(
             json.dumps(
-                {"n": session.nonce, "e": session.expires, "u": session.user_id, "p": session.password_mark},
+                {"n": session.nonce, "e": session.expires, "u": session.user_id, "p": session.user_mark},
                 separators=(",", ":"),
             ).encode()
         )
@@ -188,13 +191,17 @@ class SessionSigner:
 
 @dataclass
 class LoginThrottle:
-    """At most ``limit`` failed logins per username and per client address in ``window`` seconds.
+    """At most ``limit`` failed logins per (username, client address) and ``address_limit`` per client
+    address in ``window`` seconds.
 
-    In memory: enough for one instance; several instances each apply their own limit, which still
-    bounds guessing to a small multiple of it.
+    Never per username alone: then anyone anywhere could lock the officer out with a few wrong
+    passwords. An address may fail more often than a pair, since a whole office may sit behind one
+    address. In memory: enough for one instance; several instances each apply their own limit, which
+    still bounds guessing to a small multiple of it.
     """
 
     limit: int = 5
+    address_limit: int = 20
     window: float = 15 * 60
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
@@ -211,16 +218,21 @@ class LoginThrottle:
             del self._failures[key]
         return len(stamps)
 
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[str, str]:
+        return f"u:{username.lower()}@{address}", f"a:{address}"
+
     def blocked(self, username: str, address: str) -> bool:
-        return any(self._count(key) >= self.limit for key in (f"u:{username.lower()}", f"a:{address}"))
+        pair, anyone = self._keys(username, address)
+        return self._count(pair) >= self.limit or self._count(anyone) >= self.address_limit
 
     def failed(self, username: str, address: str) -> None:
-        for key in (f"u:{username.lower()}", f"a:{address}"):
+        for key in self._keys(username, address):
             self._count(key)
             self._failures.setdefault(key, deque()).append(self.clock())
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"u:{username.lower()}", None)
+    def succeeded(self, username: str, address: str) -> None:
+        self._failures.pop(self._keys(username, address)[0], None)
 
 
 def client_address(request: web.Request, trusted_proxies: Sequence[IPv4Network | IPv6Network]) -> str:

@@ -8,7 +8,6 @@ checks the CSRF token on every POST.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import jinja2
 from aiohttp import web
@@ -30,6 +29,7 @@ from web.dashboard.context import (
     see_other,
     set_session_cookie,
 )
+from web.dashboard.evidence import excerpt
 from web.dashboard.messages import CSRF_FAILED
 from workflow.clock import SystemClock
 
@@ -46,13 +46,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _load_user(request: web.Request) -> None:
-    """The signed-in user, if the cookie names an active user whose password has not changed since."""
+    """The signed-in user, if the cookie names an active user who has neither changed the password nor
+    logged out since."""
     session = request[SESSION]
     if session.user_id is None:
         return
     user = await request[DB].scalar(select(WebUser).where(WebUser.id == session.user_id))
-    signer = request.app[SERVICES].signer
-    if user is not None and user.active and signer.password_mark(user.password_hash) == session.password_mark:
+    if user is None or not user.active:
+        return
+    if request.app[SERVICES].signer.user_mark(user.password_hash, user.session_epoch) == session.user_mark:
         request[USER] = user
 
 
@@ -119,7 +121,7 @@ def setup(app: web.Application) -> None:
     )
     zone = settings.zone
     templates.filters["local"] = lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
-    templates.filters["working_time"] = _working_time
+    templates.filters["excerpt"] = excerpt
     templates.filters["pct"] = lambda rate: "—" if rate is None else f"{rate * 100:.1f}%"
     app[SERVICES] = Services(
         signer=SessionSigner(load_secret(settings)),
@@ -134,11 +136,6 @@ def setup(app: web.Application) -> None:
     app.add_routes(views.routes)
     app.add_routes(actions.routes)
     app.router.add_static(f"{PREFIX}/static/", STATIC, name="dashboard_static")
-
-
-def _working_time(remaining: timedelta) -> str:
-    hours = remaining.total_seconds() / 3600
-    return f"剩余 {hours:.1f} 工作小时" if hours >= 0 else f"已超 {-hours:.1f} 工作小时"
 
 
 async def _redirect_home(request: web.Request) -> web.StreamResponse:

@@ -28,7 +28,9 @@ routes = web.RouteTableDef()
 Call = Callable[[Any, Any, Any, Any, int, Actor], Awaitable[Any]]
 
 
-async def _act(request: web.Request, done: str, call: Call) -> web.StreamResponse:
+async def _act(request: web.Request, done: str, call: Call, typed: dict[str, str]) -> web.StreamResponse:
+    """Run one oversight action; on a refusal, show the page again with the error and with what the
+    officer typed (``typed``: form field values by form) still in the form."""
     user = current_user(request)
     if user.role != WebRole.OVERSIGHT:
         return forbidden(request)
@@ -39,7 +41,8 @@ async def _act(request: web.Request, done: str, call: Call) -> web.StreamRespons
     try:
         lifecycle = importlib.import_module("workflow.lifecycle")
     except ImportError:
-        return render(request, "complaint.html", {**context, "error": messages.UNAVAILABLE}, status=503)
+        page = {**context, "error": messages.UNAVAILABLE, "typed": typed}
+        return render(request, "complaint.html", page, status=503)
     # Its own unit of work: a refusal rolls back only the action, and the page the officer is shown
     # afterwards is read by the request's session, untouched by it.
     actor, complaint_id = Actor.web_user(user), context["c"].id
@@ -52,7 +55,8 @@ async def _act(request: web.Request, done: str, call: Call) -> web.StreamRespons
             code = exc.code if isinstance(exc, DomainError) else "conflict"
             log.info("oversight action on %s refused: %s", tracking_no, code)
             status = 409 if code in {"conflict", "bad_state"} else 400
-            return render(request, "complaint.html", {**context, "error": messages.error_message(code)}, status=status)
+            page = {**context, "error": messages.error_message(code), "typed": typed}
+            return render(request, "complaint.html", page, status=status)
     return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
 
 
@@ -73,7 +77,7 @@ async def rule_dispute(request: web.Request) -> web.StreamResponse:
             session, clock, deadlines, complaint_id, actor, agency_id=agency.id, reason=reason
         )
 
-    return await _act(request, "ruled", call)
+    return await _act(request, "ruled", call, {"rule_reason": reason, "rule_agency": str(form.get("agency", ""))})
 
 
 @routes.post("/dashboard/complaints/{tracking_no}/extension")
@@ -87,7 +91,7 @@ async def decide_extension(request: web.Request) -> web.StreamResponse:
             session, clock, deadlines, complaint_id, actor, approve=approve, reason=reason
         )
 
-    return await _act(request, "extension_approved" if approve else "extension_refused", call)
+    return await _act(request, "extension_approved" if approve else "extension_refused", call, {"extension": reason})
 
 
 @routes.post("/dashboard/complaints/{tracking_no}/major")
@@ -100,4 +104,5 @@ async def major_flag(request: web.Request) -> web.StreamResponse:
         function = lifecycle.set_major if setting else lifecycle.clear_major
         return await function(session, clock, deadlines, complaint_id, actor, reason=reason)
 
-    return await _act(request, "major_set" if setting else "major_cleared", call)
+    typed = {"set_major" if setting else "clear_major": reason}
+    return await _act(request, "major_set" if setting else "major_cleared", call, typed)

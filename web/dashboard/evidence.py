@@ -56,6 +56,14 @@ def evidence_spans(complaint: Complaint) -> list[Span]:
     return sorted(set(spans), key=lambda span: (span.start, -span.end, span.kind, span.value))
 
 
+def excerpt(text: str | None, limit: int = 60) -> str:
+    """The start of a text for a list, its personal data masked as on the agency viewer's complaint
+    page, for every viewer: lists are read at a glance, on shared screens. Masked before it is cut, so
+    a cut never leaves part of a number showing."""
+    masked = redact(text or "")
+    return masked if len(masked) <= limit else masked[:limit] + "…"
+
+
 def segments(complaint: Complaint, *, show_personal_data: bool) -> list[Segment]:
     """Plain, highlighted and masked pieces that concatenate back to the text (masks aside)."""
     text = complaint.text

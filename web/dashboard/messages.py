@@ -83,6 +83,18 @@ DONE = {
     "major_cleared": "已消号。",
 }
 
+#: A bad queue filter or month, by query parameter (shown instead of silently ignoring it).
+FILTER_ERRORS = {
+    "month": "月份格式不正确：请用“年-月”，如 2026-11（月份为 01–12）。",
+    "status": "未知的办理状态。",
+    "problem_type": "未知的问题类型。",
+    "overdue": "“超期”筛选值不正确。",
+    "major": "“挂牌督办”筛选值不正确。",
+    "page": "页码应为正整数。",
+}
+BAD_FILTER = "筛选条件不正确。"
+FUTURE_MONTH = "该月份尚未到来，已显示本月。"
+
 LOGIN_FAILED = "用户名或密码不正确。"
 LOGIN_THROTTLED = "登录失败次数过多，请15分钟后再试。"
 CSRF_FAILED = "页面已过期，请刷新后重试。"

@@ -28,7 +28,9 @@ from storage.models import (
     WebRole,
 )
 from storage.vocabulary import PROBLEM_TYPES
-from workflow.queues import overdue_condition
+from workflow.deadlines import Deadlines
+from workflow.queues import RUNNING_STATUSES, overdue_condition, to_item
+from workflow.queues import _running_due as running_due
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -47,7 +49,21 @@ class Viewer:
 
 
 class BadFilter(ValueError):
-    """A query parameter with a value the API rejects (the dashboard just ignores it)."""
+    """A query parameter with a value the API and the dashboard reject; ``param`` names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.param = message.split(":", 1)[0]
+
+
+def parse_month(raw: str | None) -> date | None:
+    """``YYYY-MM`` as the first of that month; None when empty; BadFilter("month: …") otherwise."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (match := _MONTH.match(raw)):
+        raise BadFilter("month: use YYYY-MM")
+    return date(int(match[1]), int(match[2]), 1)
 
 
 @dataclass
@@ -58,6 +74,8 @@ class ComplaintFilter:
     overdue: bool | None = None
     major: bool | None = None
     month: date | None = None
+    #: 临期: a running deadline in its warning band. Dashboard only (it needs the working calendar).
+    due_soon: bool = False
     page: int = 1
 
     @classmethod
@@ -80,11 +98,7 @@ class ComplaintFilter:
         problem = (query.get("problem_type") or "").strip() or None
         if problem is not None and problem not in PROBLEM_TYPES:
             raise BadFilter(f"problem_type: unknown problem type {problem!r}")
-        month = None
-        if raw := (query.get("month") or "").strip():
-            if not (match := _MONTH.match(raw)):
-                raise BadFilter("month: use YYYY-MM")
-            month = date(int(match[1]), int(match[2]), 1)
+        month = parse_month(query.get("month"))
         try:
             page = max(1, int(query.get("page") or 1))
         except ValueError:
@@ -100,15 +114,21 @@ class ComplaintFilter:
         )
 
     @classmethod
-    def parse_lenient(cls, query: Mapping[str, str]) -> ComplaintFilter:
-        """For the dashboard: a bad parameter is dropped instead of failing the page."""
-        clean = dict(query)
-        for _ in range(len(clean) + 1):
+    def parse_dashboard(cls, query: Mapping[str, str]) -> tuple[ComplaintFilter, list[str]]:
+        """For the dashboard: the filter without its bad parameters (so the form can be shown again)
+        and the names of those parameters, for the page to say what was wrong."""
+        clean, bad = dict(query), []
+        for _ in range(len(query) + 1):
             try:
-                return cls.parse(clean)
+                wanted = cls.parse(clean)
+                break
             except BadFilter as exc:
-                clean.pop(str(exc).split(":", 1)[0], None)
-        return cls()
+                bad.append(exc.param)
+                clean.pop(exc.param, None)
+        else:
+            wanted = cls()
+        wanted.due_soon = (query.get("due_soon") or "").strip().lower() in ("1", "true", "yes", "on")
+        return wanted, bad
 
     def query_string(self, **changes: object) -> str:
         """This filter as a query string (for paging links), with ``changes`` applied."""
@@ -121,6 +141,7 @@ class ComplaintFilter:
             "overdue": None if self.overdue is None else str(self.overdue).lower(),
             "major": None if self.major is None else str(self.major).lower(),
             "month": f"{self.month:%Y-%m}" if self.month else None,
+            "due_soon": "true" if self.due_soon else None,
             "page": self.page if self.page > 1 else None,
         }
         values.update(changes)
@@ -151,8 +172,11 @@ async def list_complaints(
     now: datetime,
     zone: ZoneInfo,
     per_page: int = PER_PAGE,
+    deadlines: Deadlines | None = None,
 ) -> tuple[list[Complaint], int]:
-    """One page of the viewer's complaints matching ``wanted``, newest first, and the total count."""
+    """One page of the viewer's complaints matching ``wanted`` and the total count: newest first; the
+    overdue and due-soon lists by deadline, most overdue or most urgent first. ``due_soon`` needs
+    ``deadlines`` (the warning band is working time, so it is decided here rather than in SQL)."""
     conditions: list[ColumnElement[bool]] = [visible_to(viewer)]
     if wanted.agency:
         agency = await agency_by_code(session, wanted.agency)
@@ -173,9 +197,10 @@ async def list_complaints(
     if wanted.month is not None:
         start, end = month_bounds(wanted.month, zone)
         conditions.append(and_(Complaint.created_at >= start, Complaint.created_at < end))
+    if wanted.due_soon:
+        conditions += [Complaint.status.in_(RUNNING_STATUSES), ~overdue_condition(now)]
     where = and_(*conditions)
-    total = await session.scalar(select(func.count()).select_from(Complaint).where(where)) or 0
-    rows = await session.scalars(
+    query = (
         select(Complaint)
         .where(where)
         .options(
@@ -184,10 +209,18 @@ async def list_complaints(
             selectinload(Complaint.transfer_to_agency),
             selectinload(Complaint.problems),
         )
-        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(per_page)
-        .offset((wanted.page - 1) * per_page)
     )
+    by_deadline = wanted.overdue or wanted.due_soon
+    order = (running_due(), Complaint.id) if by_deadline else (Complaint.created_at.desc(), Complaint.id.desc())
+    query = query.order_by(*order)
+    start = (wanted.page - 1) * per_page
+    if wanted.due_soon:
+        if deadlines is None:
+            raise ValueError("the due-soon filter needs the deadlines")
+        soon = [c for c in (await session.scalars(query)).all() if to_item(c, deadlines, now).state == "warning"]
+        return soon[start : start + per_page], len(soon)
+    total = await session.scalar(select(func.count()).select_from(Complaint).where(where)) or 0
+    rows = await session.scalars(query.limit(per_page).offset(start))
     return list(rows.all()), total
 
 

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import monthly_figures
-from storage.models import OPEN_STATUSES, AgencyContact, Attachment, Complaint, ComplaintStatus, WebUser
+from reports.figures import monthly_figures, previous_month
+from storage.models import (
+    OPEN_STATUSES,
+    ActorKind,
+    AgencyContact,
+    Attachment,
+    Complaint,
+    ComplaintStatus,
+    WebRole,
+    WebUser,
+)
 from storage.vocabulary import PROBLEM_TYPES
 from web.app import FILES, FileUnavailable
 from web.auth import DUMMY_HASH, client_address, verify_password
@@ -30,17 +40,24 @@ from web.dashboard.context import (
 from web.dashboard.evidence import segments
 from web.dashboard.queries import (
     PER_PAGE,
+    BadFilter,
     ComplaintFilter,
     active_agencies,
     agency_names,
     get_attachment,
     get_complaint,
     list_complaints,
+    parse_month,
 )
 from workflow.extensions import pending_extension
 from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
+from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
+#: What the oversight officer may do on a complaint page; the state machine says which apply now.
+#: How far back the month pickers go.
+MONTHS_OFFERED = 24
+OVERSIGHT_ACTIONS = (Action.RULE, Action.DECIDE_EXTENSION, Action.SET_MAJOR, Action.CLEAR_MAJOR)
 routes = web.RouteTableDef()
 #: Shown in the browser; anything else is downloaded, so an uploaded HTML file never runs as a page.
 INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -75,15 +92,23 @@ async def login(request: web.Request) -> web.StreamResponse:
     if user is None or not valid or not user.active:
         throttle.failed(username, address)
         return render(request, "login.html", {"next": target, "error": messages.LOGIN_FAILED}, status=401)
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     # A new session (new nonce, new CSRF token): a cookie planted before login is worthless after it.
     response = see_other(target)
-    set_session_cookie(response, request, services(request).signer.new(user.id, user.password_hash))
+    session = services(request).signer.new(user.id, user.password_hash, user.session_epoch)
+    set_session_cookie(response, request, session)
     return response
 
 
 @routes.post("/dashboard/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
+    """Ends the user's sessions on every device (a copied cookie is worthless afterwards)."""
+    if USER in request:
+        user = current_user(request)
+        await db(request).execute(
+            update(WebUser).where(WebUser.id == user.id).values(session_epoch=WebUser.session_epoch + 1)
+        )
+        await db(request).commit()
     response = see_other("/dashboard/login")
     set_session_cookie(response, request, services(request).signer.new())
     return response
@@ -91,12 +116,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/dashboard/")
 async def home(request: web.Request) -> web.StreamResponse:
+    """The open work across all months, and one month's figures (this month unless ``?month=``)."""
     user = current_user(request)
     viewer = viewer_of(user)
     session = db(request)
     now = services(request).clock.now()
     zone = services(request).settings.zone
-    month = now.astimezone(zone).date().replace(day=1)
+    months = recent_months(now.astimezone(zone).date())
+    this_month = months[0]
+    error = None
+    try:
+        month = parse_month(request.query.get("month")) or this_month
+    except BadFilter:
+        month, error = this_month, messages.FILTER_ERRORS["month"]
+    if month > this_month:
+        month, error = this_month, messages.FUTURE_MONTH
     scope = None if viewer.is_oversight else (user.agency_id if user.agency_id is not None else -1)
     figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=now)
     queues = {}
@@ -108,18 +142,24 @@ async def home(request: web.Request) -> web.StreamResponse:
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
     rows = [row for row in figures.agencies if row.received or not viewer.is_oversight]
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
-    return render(
-        request,
-        "home.html",
-        {"figures": figures, "rows": rows, "month": month, "queues": queues, "decisions": decisions},
-    )
+    page = {
+        "figures": figures,
+        "rows": rows,
+        "month": month,
+        "months": months,
+        "this_month": this_month,
+        "queues": queues,
+        "decisions": decisions,
+        "error": error,
+    }
+    return render(request, "home.html", page, status=400 if error else 200)
 
 
 @routes.get("/dashboard/complaints")
 async def complaints(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     viewer = viewer_of(user)
-    wanted = ComplaintFilter.parse_lenient(request.query)
+    wanted, bad = ComplaintFilter.parse_dashboard(request.query)
     session = db(request)
     agencies = await active_agencies(session)
     if not viewer.is_oversight:
@@ -127,14 +167,20 @@ async def complaints(request: web.Request) -> web.StreamResponse:
         wanted.agency = own.code if own else None  # forced to their own agency
     now = services(request).clock.now()
     zone = services(request).settings.zone
-    items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone)
+    # A bad filter shows what was wrong and no list: silently dropping it would show everything.
+    items, total = [], 0
+    if not bad:
+        items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone, deadlines=deadlines(request))
     pages = max(1, -(-total // PER_PAGE))
     return render(
         request,
         "complaints.html",
         {
             "filter": wanted,
-            "items": [(item, is_overdue(item, now), _clock_of(item, request, now)) for item in items],
+            "errors": [messages.FILTER_ERRORS.get(name, messages.BAD_FILTER) for name in bad],
+            "raw_month": request.query.get("month", ""),
+            "months": recent_months(now.astimezone(zone).date()),
+            "items": [(item, is_overdue(item, now), *_clock_of(item, request, now)) for item in items],
             "total": total,
             "pages": pages,
             "agencies": agencies,
@@ -142,14 +188,32 @@ async def complaints(request: web.Request) -> web.StreamResponse:
             "problem_types": PROBLEM_TYPES,
             "zone": zone,
         },
+        status=400 if bad else 200,
     )
 
 
-def _clock_of(complaint: Complaint, request: web.Request, now: datetime) -> QueueItem | None:
-    """The running deadline (remaining working time, normal/warning/overdue) of an open complaint."""
+def recent_months(today: date) -> list[date]:
+    """This month and the ones before it, newest first, for the month pickers."""
+    months = [today.replace(day=1)]
+    while len(months) < MONTHS_OFFERED:
+        months.append(previous_month(months[-1]))
+    return months
+
+
+def _clock_of(complaint: Complaint, request: web.Request, now: datetime) -> tuple[QueueItem | None, str]:
+    """The running deadline (remaining working time, normal/warning/overdue) of an open complaint, and
+    how it reads: in working days, or in working hours when less than a day is left or overdue."""
     if complaint.status not in OPEN_STATUSES:
-        return None
-    return to_item(complaint, deadlines(request), now)
+        return None, ""
+    item = to_item(complaint, deadlines(request), now)
+    return item, working_time_text(item.remaining, deadlines(request).day_length)
+
+
+def working_time_text(remaining: timedelta, day: timedelta) -> str:
+    """ "剩余 3 个工作日" / "已超 2 个工作日"; under one working day "剩余 5.5 工作小时"."""
+    left = abs(remaining)
+    amount = f"{left // day} 个工作日" if left >= day else f"{left.total_seconds() / 3600:.1f} 工作小时"
+    return f"剩余 {amount}" if remaining >= timedelta() else f"已超 {amount}"
 
 
 async def complaint_context(request: web.Request, tracking_no: str) -> dict | None:
@@ -163,7 +227,7 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     events = complaint.events
     agency_ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
     agencies = await agency_names(session, agency_ids)
-    actors = await _actor_names(request, events)
+    actors = await _actor_labels(session, events)
     now = services(request).clock.now()
     settings = services(request).settings
     show_personal = viewer.is_oversight and not complaint.anonymous
@@ -171,7 +235,8 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),
-        "segments": segments(complaint, show_personal_data=viewer.is_oversight),
+        # An anonymous complaint's own text could name its author: masked for oversight too.
+        "segments": segments(complaint, show_personal_data=show_personal),
         "events": events,
         "agencies": agencies,
         "actors": actors,
@@ -179,25 +244,36 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
         "zone": settings.zone,
         "extension_pending": extension_pending,
         "choices": await active_agencies(session) if viewer.is_oversight else [],
+        "allowed": {action.value for action in OVERSIGHT_ACTIONS if target(complaint.status, action)},
+        "typed": {},
         "error": None,
         "done": messages.DONE.get(request.query.get("done", "")),
     }
 
 
-async def _actor_names(request: web.Request, events: list) -> dict[tuple[str, int], str]:
-    """Names for web users and agency contacts; citizens stay "群众" (no personal data in timelines)."""
-    session = db(request)
-    names: dict[tuple[str, int], str] = {}
-    user_ids = {e.actor_id for e in events if e.actor_kind == "web_user" and e.actor_id}
-    contact_ids = {e.actor_id for e in events if e.actor_kind == "contact" and e.actor_id}
-    if user_ids:
-        for user in (await session.scalars(select(WebUser).where(WebUser.id.in_(user_ids)))).all():
-            names[("web_user", user.id)] = user.username
-    if contact_ids:
-        query = select(AgencyContact).where(AgencyContact.id.in_(contact_ids))
-        for contact in (await session.scalars(query)).all():
-            names[("contact", contact.id)] = contact.display_name or f"#{contact.id}"
-    return names
+async def _actor_labels(session: AsyncSession, events: list) -> dict[tuple[str, int], str]:
+    """Each web user and agency contact with their own affiliation ("officer（效能办）", "李四（市住建局）"),
+    never the complaint's owner; citizens stay "群众" (no personal data in timelines)."""
+    labels: dict[tuple[str, int], str] = {}
+    user_ids = {e.actor_id for e in events if e.actor_kind == ActorKind.WEB_USER and e.actor_id}
+    contact_ids = {e.actor_id for e in events if e.actor_kind == ActorKind.CONTACT and e.actor_id}
+    users = (await session.scalars(select(WebUser).where(WebUser.id.in_(user_ids)))).all() if user_ids else []
+    query = select(AgencyContact).where(AgencyContact.id.in_(contact_ids))
+    contacts = (await session.scalars(query)).all() if contact_ids else []
+    agency_ids = {u.agency_id for u in users if u.agency_id} | {c.agency_id for c in contacts}
+    agencies = await agency_names(session, agency_ids)
+
+    def affiliated(name: str, agency_id: int | None, oversight: bool = False) -> str:
+        where = "效能办" if oversight else (agencies[agency_id].name if agency_id in agencies else "")
+        return f"{name}（{where}）" if where else name
+
+    for user in users:
+        oversight = user.role == WebRole.OVERSIGHT
+        labels[(ActorKind.WEB_USER, user.id)] = affiliated(user.username, user.agency_id, oversight)
+    for contact in contacts:
+        name = contact.display_name or f"#{contact.id}"
+        labels[(ActorKind.CONTACT, contact.id)] = affiliated(name, contact.agency_id)
+    return labels
 
 
 @routes.get("/dashboard/complaints/{tracking_no}")
