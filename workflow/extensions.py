@@ -151,7 +151,8 @@ async def decide_extension(
     params = {
         "approved": approve,
         "days": days,
-        "reason": reason,
+        # an approval shows why the agency asked (oversight gives no reason to approve); a refusal, why not
+        "reason": request.reason if approve else reason,
         "resolve_due_text": deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
     }
     await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, now=now, **params)

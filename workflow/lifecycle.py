@@ -33,7 +33,7 @@ from workflow.guards import (
 )
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
 from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
-from workflow.transfers import decline_transfer, rule_dispute, transfer
+from workflow.transfers import decline_transfer, rule_dispute, transfer, withdraw_transfer
 from workflow.transitions import Action
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "set_major",
     "transfer",
     "withdraw",
+    "withdraw_transfer",
 ]
 
 
