@@ -136,8 +136,9 @@ async def send_card(
     deadlines: Deadlines,
 ) -> None:
     """The card as it is now: after an action the complaint is read again (owner, receiver may move)."""
+    complaint_id = complaint.id
     session.expire(complaint)
-    complaint = await complaint_for_actor(session, actor, complaint.id)
+    complaint = await complaint_for_actor(session, actor, complaint_id)
     text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
     await send(bot, chat_id, text, markup)
 

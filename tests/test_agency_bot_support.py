@@ -84,12 +84,17 @@ class Office:
         await user.wait_for_reply(contains="绑定成功")
 
     async def file_complaint(
-        self, *, anonymous: bool = False, phone: str | None = "13800138000", attachments: Sequence[AttachmentIn] = ()
+        self,
+        *,
+        anonymous: bool = False,
+        phone: str | None = "13800138000",
+        attachments: Sequence[AttachmentIn] = (),
+        text: str = COMPLAINT_TEXT,
     ) -> Complaint:
         """The citizen's complaint, registered through the real intake (the /complain conversation
         is the citizen engineer's); the tagger's evidence is a matched phrase."""
         evidence = (FakeEvidence("problem_type", "事难办", "跑了好几趟", 6, 11),)
-        tagging = FakeTagging(normalized_text=COMPLAINT_TEXT, problem_types=("事难办",), evidence=evidence)
+        tagging = FakeTagging(normalized_text=text, problem_types=("事难办",), evidence=evidence)
         async with self.session_factory() as session:
             citizen = await get_or_create_citizen(session, self.citizen.user.id, display_name="张三")
             complaint = await register_complaint(
@@ -97,7 +102,7 @@ class Office:
                 self.clock,
                 self.deadlines,
                 citizen=citizen,
-                text=COMPLAINT_TEXT,
+                text=text,
                 tagging=tagging,
                 agency_code="public-security",
                 anonymous=anonymous,
