@@ -139,3 +139,35 @@ async def test_an_extension_on_a_resolved_complaint_is_refused_before_any_typing
     await office.police.press(label("agency.button.extend"))
     await office.police.wait_for_reply(contains=label("error.bad_state"))
     assert not [m for m in office.police.bot_messages() if "需要延期几个工作日" in m.text]
+
+
+def test_the_notices_say_where_a_complaint_went_and_why_it_came_back() -> None:
+    from handlers.agency_notices import render_agency_notice
+
+    base = {"complaint_id": 7, "tracking_no": "20261203-0030", "by_agency": "市医疗保障局", "basis": "不属本局"}
+    second = render_agency_notice("agency.transfer_declined", base | {"declines": 2, "disputed": True}, HANS)
+    first = render_agency_notice("agency.transfer_declined", base | {"declines": 1, "disputed": False}, HANS)
+    assert second is not None and first is not None
+    assert "效能办审定" in second[0] and "仍由本单位负责" not in second[0]
+    assert "仍由本单位负责" in first[0]
+    redo = render_agency_notice(
+        "agency.reopened", {"complaint_id": 7, "tracking_no": "x", "comment": "还是推诿", "reopen_days": 5}, HANS
+    )
+    assert redo is not None and "还是推诿" in redo[0] and "新的办结期限" not in redo[0]
+    new = render_agency_notice("agency.new_complaint", {"complaint_id": 7, "tracking_no": "x"}, HANS)
+    assert new is not None and new[1] is not None
+    assert label("agency.button.transfer") in [b.text for row in new[1].inline_keyboard for b in row]
+    withdrawn = render_agency_notice("agency.transfer_withdrawn", base, HANS)
+    assert withdrawn is not None and "撤回" in withdrawn[0]
+
+
+def test_remaining_time_within_a_day_keeps_its_minutes_and_times_show_the_weekday() -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from handlers.agency_cards import duration_words, local_time
+
+    assert duration_words(HANS, timedelta(hours=3, minutes=54), timedelta(hours=8)) == "3小时54分钟"
+    assert duration_words(HANS, timedelta(hours=11, minutes=54), timedelta(hours=8)) == "1个工作日3小时"
+    friday = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    assert local_time(HANS, friday, ZoneInfo("Asia/Shanghai")) == "11月27日（周五）17:30"
