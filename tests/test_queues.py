@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import AgencyContact, Complaint, ComplaintStatus
 from tests.factories import World
 from workflow import lifecycle
 from workflow.errors import DomainError
@@ -177,3 +177,21 @@ async def test_a_contact_finds_a_visible_complaint_by_its_tracking_number_only(w
         with pytest.raises(DomainError) as caught:
             await complaint_for_actor_by_tracking_no(world.session, actor, number)
         assert caught.value.code == "not_found"
+
+
+async def test_the_card_history_names_who_accepted_and_replied_and_why_the_citizen_wanted_a_redo(
+    world: World,
+) -> None:
+    from storage.vocabulary import Rating
+    from workflow.queues import card_history
+
+    complaint = await world.complaint()
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    await lifecycle.resolve(world.session, world.clock, world.deadlines, complaint.id, world.police, "已办")
+    await lifecycle.rate(
+        world.session, world.clock, world.deadlines, complaint.id, world.me, Rating.DISSATISFIED, "仍然推诿"
+    )
+    history = await card_history(world.session, complaint)
+    contact = await world.session.scalar(select(AgencyContact.display_name).where(AgencyContact.id == world.police.id))
+    assert (history.accepted_by, history.resolved_by) == (contact or None, contact or None)
+    assert (history.reopened, history.reopen_reason, history.transfer_reason) == (True, "仍然推诿", None)
