@@ -10,9 +10,12 @@ to the card on every step; /cancel ends them too.
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -34,20 +37,35 @@ from handlers.agency_cards import (
     status_name,
 )
 from handlers.contact_menu import acting_contact, set_contact_menu
+from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.texts import Translator
-from storage.models import Citizen, Complaint
+from storage.models import AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
-from workflow.invites import acts_as_oversight, bind, transfer_targets
-from workflow.queues import complaint_for_actor, first_contact_queue, time_limited_queue, to_item
+from workflow.errors import NotFound
+from workflow.invites import ContactError, acts_as_oversight, bind, require_contact, transfer_targets
+from workflow.queues import (
+    accepted_by,
+    card_history,
+    complaint_for_actor,
+    complaint_for_actor_by_tracking_no,
+    first_contact_queue,
+    sees_citizen,
+    time_limited_queue,
+    to_item,
+)
+from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
 #: Queue rows read per inbox view; pages are cut from them.
 INBOX_LIMIT = 200
 #: Offered as buttons when asking for an extension (capped by the policy's maximum).
 EXTENSION_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 15)
+#: A tracking number as printed on the citizen's receipt (``storage.tracking``): 20261203-0030.
+TRACKING_NO = re.compile(r"\b(\d{8}-\d{4})\b")
+S = ComplaintStatus
 
 
 class AgencyFlow(StatesGroup):
@@ -59,7 +77,28 @@ class AgencyFlow(StatesGroup):
 
 
 async def send(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    """A long text (a complaint may run to thousands of characters) goes in pieces Telegram accepts,
+    with the buttons on the last one."""
+    *first, last = split_html(text)
+    for piece in first:
+        await bot.send_message(chat_id, piece)
+    await bot.send_message(chat_id, last, reply_markup=markup)
+
+
+async def replace(bot: Bot, query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """A page turn edits the page in place; one that cannot be edited (too old, deleted) comes anew."""
+    message = query.message
+    if isinstance(message, Message) and utf16_length(text) <= TELEGRAM_LIMIT:
+        try:
+            await bot.edit_message_text(
+                text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup
+            )
+            return
+        except TelegramBadRequest as exc:
+            if "not modified" in str(exc):
+                return
+            log.info("could not edit message %s in place: %s", message.message_id, exc)
+    await send(bot, query.from_user.id, text, markup)
 
 
 async def render_card(
@@ -71,14 +110,48 @@ async def render_card(
     clock: Clock,
     deadlines: Deadlines,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card as this actor sees it: anonymous complaints never show the citizen."""
+    """The card as this actor sees it: anonymous complaints never show the citizen, and a former owner
+    (after the transfer it asked for was accepted) sees a summary without the citizen's data."""
+    full = await sees_citizen(session, actor, complaint)
     citizen = None
-    if not complaint.anonymous and complaint.citizen_id is not None:
+    if full and not complaint.anonymous and complaint.citizen_id is not None:
         citizen = await session.get(Citizen, complaint.citizen_id)
     item = to_item(complaint, deadlines, clock.now())
-    text = card_text(tr, complaint, item, citizen, deadlines)
-    actions = card_actions(complaint, actor, oversight)
+    pending = complaint.status == S.ACCEPTED and await lifecycle.pending_extension(session, complaint.id) is not None
+    history = await card_history(session, complaint)
+    text = card_text(tr, complaint, item, citizen, deadlines, history=history, full=full, extension_pending=pending)
+    actions = card_actions(complaint, actor, oversight, full=full)
     return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
+
+
+async def send_card(
+    session: AsyncSession,
+    bot: Bot,
+    chat_id: int,
+    tr: Translator,
+    contact: AgencyContact,
+    actor: Actor,
+    complaint: Complaint,
+    clock: Clock,
+    deadlines: Deadlines,
+) -> None:
+    """The card as it is now: after an action the complaint is read again (owner, receiver may move)."""
+    complaint_id = complaint.id
+    session.expire(complaint)
+    complaint = await complaint_for_actor(session, actor, complaint_id)
+    text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
+    await send(bot, chat_id, text, markup)
+
+
+async def bound_contact(message: Message, session: AsyncSession) -> bool:
+    """Only an active contact's messages: anyone else's go on to the citizen conversations."""
+    if message.from_user is None:
+        return False
+    try:
+        await require_contact(session, message.from_user.id)
+    except ContactError:
+        return False
+    return True
 
 
 async def inbox_view(
@@ -149,7 +222,27 @@ def agency_router() -> Router:
         _, actor = await acting_contact(session, bot, query.from_user)
         text, markup = await inbox_view(session, actor, callback_data.page, tr, clock, deadlines)
         await query.answer()
-        await send(bot, query.from_user.id, text, markup)
+        await replace(bot, query, text, markup)
+
+    @router.message(Command("status"), bound_contact)
+    @router.message(StateFilter(None), F.text.regexp(TRACKING_NO), bound_contact)
+    async def by_number(
+        message: Message, session: AsyncSession, bot: Bot, tr: Translator, clock: Clock, deadlines: Deadlines
+    ) -> None:
+        """A clerk types a tracking number (or /status N): the card, if the contact may see it."""
+        contact, actor = await acting_contact(session, bot, message.from_user)
+        found = TRACKING_NO.search(message.text or "")
+        if found is None:
+            await message.answer(tr("agency.lookup.usage"))
+            return
+        try:
+            complaint = await complaint_for_actor_by_tracking_no(session, actor, found.group(1))
+        except NotFound:
+            if (message.text or "").startswith("/"):
+                raise SkipHandler from None  # perhaps the contact's own complaint as a citizen
+            raise
+        text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
+        await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(Card.filter(F.act == CardAction.SHOW))
     async def show(
@@ -174,6 +267,8 @@ def agency_router() -> Router:
         """The evidence as the citizen sent it: Telegram resends a file by its id, nothing is downloaded."""
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        if not await sees_citizen(session, actor, complaint):  # a former owner's summary has no evidence
+            raise NotFound(f"complaint {complaint.id}")
         await query.answer()
         count = len(complaint.attachments)
         if not count:
@@ -195,19 +290,60 @@ def agency_router() -> Router:
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
-        _, actor = await acting_contact(session, bot, query.from_user)
+        contact, actor = await acting_contact(session, bot, query.from_user)
+        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        chat_id = query.from_user.id
+        if complaint.owner_agency_id == actor.agency_id and complaint.status not in (S.ASSIGNED, S.TRANSFERRING):
+            # a colleague was quicker (or the card is old): say so and show where it stands now
+            await query.answer()
+            if complaint.acknowledged_at is not None:
+                name = await accepted_by(session, complaint) or tr("agency.colleague")
+                intro = tr("agency.accept.already", tracking_no=complaint.tracking_no, name=name)
+            else:
+                status = status_name(tr, complaint.status)
+                intro = tr("agency.accept.already_other", tracking_no=complaint.tracking_no, status=status)
+            await send(bot, chat_id, intro)
+            await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
+            return
         complaint = await lifecycle.accept(session, clock, deadlines, callback_data.id, actor)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
-        await send(bot, query.from_user.id, tr("agency.accept.done", tracking_no=complaint.tracking_no, due=due))
+        await send(bot, chat_id, tr("agency.accept.done", tracking_no=complaint.tracking_no, due=due))
+
+    @router.callback_query(Card.filter(F.act == CardAction.RECALL))
+    async def recall(
+        query: CallbackQuery,
+        callback_data: Card,
+        session: AsyncSession,
+        bot: Bot,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
+    ) -> None:
+        """撤回转办: the transfer waits on the receiver, and the sender (still answerable) takes it back."""
+        contact, actor = await acting_contact(session, bot, query.from_user)
+        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        receiver = complaint.transfer_to_agency.name if complaint.transfer_to_agency else tr("agency.none")
+        complaint = await lifecycle.withdraw_transfer(session, clock, deadlines, complaint.id, actor)
+        await query.answer()
+        chat_id = query.from_user.id
+        await send(bot, chat_id, tr("agency.recall.done", tracking_no=complaint.tracking_no, agency=receiver))
+        await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
 
     @router.callback_query(Card.filter(F.act == CardAction.TRANSFER))
     async def transfer_start(
-        query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, tr: Translator
+        query: CallbackQuery,
+        callback_data: Card,
+        session: AsyncSession,
+        bot: Bot,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id)
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
+        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         text, markup = agency_picker(tr, "agency.transfer.pick", complaint, agencies, 1, rule=False)
         await query.answer()
         await send(bot, query.from_user.id, text, markup)
@@ -223,14 +359,14 @@ def agency_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id)
+        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
-        if chosen is None:  # a page turn (or an agency no longer active): show the picker again
+        if chosen is None:  # a page turn (or an agency no longer active): the picker's page, in place
             text, markup = agency_picker(
                 tr, "agency.transfer.pick", complaint, agencies, callback_data.page, rule=False
             )
-            await send(bot, query.from_user.id, text, markup)
+            await replace(bot, query, text, markup)
             return
         await state.set_state(AgencyFlow.transfer_reason)
         await state.set_data({"complaint_id": complaint.id, "agency_id": chosen.id, "agency": chosen.name})
@@ -240,11 +376,20 @@ def agency_router() -> Router:
 
     @router.callback_query(Card.filter(F.act.in_({CardAction.DECLINE, CardAction.RESOLVE})))
     async def ask_text(
-        query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
+        query: CallbackQuery,
+        callback_data: Card,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         decline = callback_data.act == CardAction.DECLINE
+        action = Action.DECLINE if decline else Action.RESOLVE
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action)
         await state.set_state(AgencyFlow.decline_basis if decline else AgencyFlow.reply)
         await state.set_data({"complaint_id": complaint.id})
         key = "agency.decline.basis" if decline else "agency.resolve.reply"
@@ -253,10 +398,17 @@ def agency_router() -> Router:
 
     @router.callback_query(Card.filter(F.act == CardAction.EXTEND))
     async def extend_start(
-        query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, tr: Translator, deadlines: Deadlines
+        query: CallbackQuery,
+        callback_data: Card,
+        session: AsyncSession,
+        bot: Bot,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.REQUEST_EXTENSION)
         builder = InlineKeyboardBuilder()
         for days in (d for d in EXTENSION_DAY_CHOICES if d <= deadlines.max_extension_days):
             builder.button(
@@ -371,6 +523,7 @@ def agency_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
+        await complaint_for_actor(session, actor, callback_data.id)
         data = await state.get_data()
         if data.get("complaint_id") != callback_data.id:  # a preview of an earlier reply
             await query.answer(tr.plain("hint.stale_button"))
@@ -378,8 +531,7 @@ def agency_router() -> Router:
         complaint = await lifecycle.resolve(session, clock, deadlines, callback_data.id, actor, data["reply"])
         await state.clear()
         await query.answer()
-        status = status_name(tr, complaint.status)
-        await send(bot, query.from_user.id, tr("agency.resolve.done", tracking_no=complaint.tracking_no, status=status))
+        await send(bot, query.from_user.id, tr("agency.resolve.done", tracking_no=complaint.tracking_no))
 
     @router.message(AgencyFlow.transfer_reason, ~F.text.func(is_command))
     @router.message(AgencyFlow.decline_basis, ~F.text.func(is_command))

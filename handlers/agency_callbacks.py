@@ -15,6 +15,7 @@ class CardAction(StrEnum):
     SHOW = "show"
     ACCEPT = "accept"  # 受理
     TRANSFER = "transfer"  # 转办: pick an agency, then the reason
+    RECALL = "recall"  # 撤回转办: the sender takes a pending transfer back
     DECLINE = "decline"  # 退回, with its basis
     EXTEND = "extend"  # 申请延期: days, then the reason
     RESOLVE = "resolve"  # 回复并办结

@@ -20,7 +20,7 @@ from handlers.texts import Translator
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.queues import QueueItem
+from workflow.queues import CardHistory, QueueItem
 from workflow.transfers import is_ruled
 
 PAGE_SIZE = 5
@@ -35,7 +35,7 @@ def pages(total: int, size: int) -> int:
 
 
 def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> str:
-    """Working time as "1个工作日3小时" (minutes only when less than an hour)."""
+    """Working time as "1个工作日3小时", or "3小时54分钟" within a day (minutes matter then)."""
     amount = abs(amount)
     days, rest = divmod(amount, day_length) if day_length else (0, amount)
     hours, rest = divmod(rest, timedelta(hours=1))
@@ -45,7 +45,7 @@ def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> 
         parts.append(tr("agency.duration.days", n=days))
     if hours:
         parts.append(tr("agency.duration.hours", n=hours))
-    if minutes and not days and not hours:
+    if minutes and not days:
         parts.append(tr("agency.duration.minutes", n=minutes))
     return "".join(parts) or tr("agency.duration.moment")
 
@@ -60,14 +60,18 @@ def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> st
     return tr("agency.remaining.left", amount=amount)
 
 
+#: Weekday names as the citizens' receipts show them ("（周五）").
+WEEKDAYS = "一二三四五六日"
+
+
 def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo) -> str:
-    """A UTC moment (or its ISO text) as local "11月27日 17:30"."""
+    """A UTC moment (or its ISO text) as local "11月27日（周五）17:30", like the citizen's receipt."""
     if moment is None:
         return tr("agency.none")
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     local = moment.astimezone(zone)
-    return tr("agency.time", month=local.month, day=local.day, hm=f"{local:%H:%M}")
+    return tr("agency.time", month=local.month, day=local.day, weekday=WEEKDAYS[local.weekday()], hm=f"{local:%H:%M}")
 
 
 def status_name(tr: Translator, status: str) -> str:
@@ -100,27 +104,62 @@ def citizen_words(tr: Translator, complaint: Complaint, citizen: Citizen | None)
 
 
 def card_text(
-    tr: Translator, complaint: Complaint, item: QueueItem, citizen: Citizen | None, deadlines: Deadlines
+    tr: Translator,
+    complaint: Complaint,
+    item: QueueItem,
+    citizen: Citizen | None,
+    deadlines: Deadlines,
+    *,
+    history: CardHistory | None = None,
+    full: bool = True,
+    extension_pending: bool = False,
 ) -> str:
-    transfer = tr("agency.card.transfer", agency=item.transfer_to_agency) if item.transfer_to_agency else ""
+    """The card. ``full`` False is a former owner's summary: no citizen, no words, no place."""
+    history = history or CardHistory()
+    extras = []  # plain text: escaped once, with the card
+    if item.transfer_to_agency:
+        extras.append(tr.plain("agency.card.transfer", agency=item.transfer_to_agency))
+    if history.transfer_reason and full:
+        extras.append(
+            tr.plain(
+                "agency.card.transfer_reason",
+                agency=history.transfer_from or tr("agency.none"),
+                reason=history.transfer_reason,
+            )
+        )
+    if history.accepted_by:
+        extras.append(tr.plain("agency.card.accepted_by", name=history.accepted_by))
+    if history.resolved_by:
+        extras.append(tr.plain("agency.card.resolved_by", name=history.resolved_by))
+    if history.reopened and complaint.status == S.ACCEPTED and full:
+        extras.append(tr.plain("agency.card.reopened", reason=history.reopen_reason or tr("agency.none")))
+    if extension_pending:
+        extras.append(tr.plain("agency.card.extension_pending"))
+    values = {
+        "tracking_no": complaint.tracking_no,
+        "major": tr.plain("agency.major") if complaint.major else "",
+        "status": status_name(tr, complaint.status),
+        "filed": local_time(tr, complaint.created_at, deadlines.zone),
+        "first_contact": item.first_contact_agency or tr("agency.none"),
+        "owner": item.owner_agency or tr("agency.none"),
+        "extra": "".join("\n" + line for line in extras),
+        "problems": problems_words(tr, item.problem_types),
+        "due": local_time(tr, item.due_at, deadlines.zone),
+        "remaining": remaining_words(tr, item, deadlines),
+    }
+    if not full:
+        return tr("agency.card.summary", **values)
     return tr(
         "agency.card",
-        tracking_no=complaint.tracking_no,
-        major=tr("agency.major") if complaint.major else "",
-        status=status_name(tr, complaint.status),
-        first_contact=item.first_contact_agency or tr("agency.none"),
-        owner=item.owner_agency or tr("agency.none"),
-        transfer=transfer,
-        problems=problems_words(tr, item.problem_types),
+        **values,
         evidence=evidence_words(tr, complaint),
-        due=local_time(tr, item.due_at, deadlines.zone),
-        remaining=remaining_words(tr, item, deadlines),
+        place=complaint.location_text or tr("agency.none"),
         citizen=citizen_words(tr, complaint, citizen),
         text=complaint.text,
     )
 
 
-def card_actions(complaint: Complaint, actor: Actor, oversight: bool) -> list[CardAction]:
+def card_actions(complaint: Complaint, actor: Actor, oversight: bool, *, full: bool = True) -> list[CardAction]:
     """What the card offers this presser; ``workflow`` still decides when one is pressed."""
     mine = actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id
     receiving = actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id
@@ -132,6 +171,8 @@ def card_actions(complaint: Complaint, actor: Actor, oversight: bool) -> list[Ca
             actions.append(CardAction.TRANSFER)
     elif status == S.TRANSFERRING and receiving:
         actions += [CardAction.ACCEPT, CardAction.DECLINE]
+    elif status == S.TRANSFERRING and mine:
+        actions.append(CardAction.RECALL)
     elif status == S.ACCEPTED and mine:
         actions += [CardAction.EXTEND, CardAction.RESOLVE]
     if oversight:
@@ -141,7 +182,7 @@ def card_actions(complaint: Complaint, actor: Actor, oversight: bool) -> list[Ca
             actions.append(CardAction.UNMAJOR)
         elif status not in (S.CLOSED, S.WITHDRAWN):
             actions.append(CardAction.MAJOR)
-    if complaint.attachments:
+    if complaint.attachments and full:
         actions.append(CardAction.FILES)
     return actions
 

@@ -31,7 +31,7 @@ PREFIXES = ("agency.", "oversight.")
 
 #: The buttons each notice offers, besides 查看 (open the card), which every notice about a complaint has.
 ACTIONS: dict[str, tuple[CardAction, ...]] = {
-    "agency.new_complaint": (CardAction.ACCEPT,),
+    "agency.new_complaint": (CardAction.ACCEPT, CardAction.TRANSFER),
     "agency.transfer_in": (CardAction.ACCEPT, CardAction.DECLINE),
     "oversight.extension_requested": (CardAction.APPROVE, CardAction.REFUSE),
     "oversight.dispute": (CardAction.RULE,),
@@ -67,6 +67,8 @@ def render_agency_notice(
     if not kind.startswith(PREFIXES):
         return None
     key = f"{kind.split('.', 1)[0]}.notice.{kind.split('.', 1)[1]}"
+    if kind == "agency.transfer_declined" and params.get("disputed"):
+        key += "_disputed"  # the last permitted decline: the complaint went to oversight, not back
     if not tr.has(key):
         return None
     values = {name: _shown(value, tr) for name, value in params.items()}

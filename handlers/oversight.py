@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import is_command, is_not_command, send
+from handlers.agency import is_command, is_not_command, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverduePage, PickAgency
 from handlers.agency_cards import action_label, agency_picker, back_keyboard, local_time, queue_page
 from handlers.contact_menu import acting_contact
@@ -38,9 +38,15 @@ class OversightFlow(StatesGroup):
     flag_reason = State()
 
 
-async def overseer(session: AsyncSession, bot: Bot, query_or_message: CallbackQuery | Message) -> Actor:
-    """The presser, if they are oversight; anyone else is refused (and told so) by ``workflow``."""
+async def overseer(
+    session: AsyncSession, bot: Bot, query_or_message: CallbackQuery | Message, complaint_id: int | None = None
+) -> Actor:
+    """The presser, if they are oversight; anyone else is refused (and told so) by ``workflow``. With a
+    complaint, whether the presser may see it comes first, so a forged button on a complaint they may not
+    see answers "not found" like any other, whether or not it exists."""
     _, actor = await acting_contact(session, bot, query_or_message.from_user)
+    if complaint_id is not None:
+        await complaint_for_actor(session, actor, complaint_id)
     await require_oversight(session, actor)
     return actor
 
@@ -111,7 +117,7 @@ def oversight_router() -> Router:
         await overseer(session, bot, query)
         text, markup = await overdue_view(session, callback_data.page, tr, clock, deadlines)
         await query.answer()
-        await send(bot, query.from_user.id, text, markup)
+        await replace(bot, query, text, markup)
 
     @router.message(Command("pending"))
     async def pending(message: Message, session: AsyncSession, bot: Bot, tr: Translator, deadlines: Deadlines) -> None:
@@ -135,7 +141,7 @@ def oversight_router() -> Router:
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
-        actor = await overseer(session, bot, query)
+        actor = await overseer(session, bot, query, callback_data.id)
         complaint = await lifecycle.decide_extension(session, clock, deadlines, callback_data.id, actor, True)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
@@ -145,7 +151,7 @@ def oversight_router() -> Router:
     async def ask_reason(
         query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
     ) -> None:
-        actor = await overseer(session, bot, query)
+        actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         refuse = callback_data.act == CardAction.REFUSE
         await state.set_state(OversightFlow.refuse_reason if refuse else OversightFlow.flag_reason)
@@ -158,7 +164,7 @@ def oversight_router() -> Router:
     async def rule_start(
         query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, tr: Translator
     ) -> None:
-        actor = await overseer(session, bot, query)
+        actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         text, markup = agency_picker(
             tr, "oversight.rule.pick", complaint, await transfer_targets(session), 1, rule=True
@@ -175,14 +181,14 @@ def oversight_router() -> Router:
         state: FSMContext,
         tr: Translator,
     ) -> None:
-        actor = await overseer(session, bot, query)
+        actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         agencies = await transfer_targets(session)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
         if chosen is None:
             text, markup = agency_picker(tr, "oversight.rule.pick", complaint, agencies, callback_data.page, rule=True)
-            await send(bot, query.from_user.id, text, markup)
+            await replace(bot, query, text, markup)
             return
         await state.set_state(OversightFlow.rule_reason)
         await state.set_data({"complaint_id": complaint.id, "agency_id": chosen.id, "agency": chosen.name})

@@ -262,6 +262,7 @@ class EventAction(StrEnum):
     TRANSFER_REQUESTED = "transfer_requested"  # 转办
     TRANSFER_ACCEPTED = "transfer_accepted"
     TRANSFER_DECLINED = "transfer_declined"  # 退回, with its basis
+    TRANSFER_WITHDRAWN = "transfer_withdrawn"  # 撤回转办 by the sender before the receiver answers
     DISPUTE_RULED = "dispute_ruled"  # 审定 by oversight
     EXTENSION_REQUESTED = "extension_requested"  # 延期
     EXTENSION_APPROVED = "extension_approved"

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import SendReply
 from storage.models import ComplaintStatus
-from tests.test_agency_bot_support import COMPLAINT_TEXT, HANS, Office, open_office, pick_agency, press_and_reply
+from tests.test_agency_bot_support import (
+    COMPLAINT_TEXT,
+    HANS,
+    Office,
+    open_office,
+    pick_agency,
+    press_and_reply,
+    wait_for_edit,
+)
 from workflow.intake import AttachmentIn
 
 S = ComplaintStatus
@@ -196,7 +204,8 @@ async def test_the_inbox_pages_with_numbered_arrows(office: Office) -> None:
     first = await office.police.wait_for_reply(contains="第 1/2 页")
     assert sum(number in first.text for number in numbers) == 5
     await office.police.press(label("agency.button.next", page=2), message=first)
-    second = await office.police.wait_for_reply(contains="第 2/2 页")
+    second = await wait_for_edit(office.police, first.message_id, first.text)  # the page turns in place
+    assert "第 2/2 页" in second.text
     assert sum(number in second.text for number in numbers) == 2
     assert label("agency.button.prev", page=1) in [b["text"] for row in second.inline_keyboard or [] for b in row]
 

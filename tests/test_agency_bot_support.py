@@ -26,6 +26,7 @@ from storage.fsm import SqlStorage
 from storage.models import Agency, Complaint
 from tests.botapi import TIMEOUT, ChatUser, Harness, Sandbox, sandbox_server
 from tests.factories import ZONE, FakeEvidence, FakeTagging, make_clock, make_deadlines
+from web.sandbox.world import ChatMessage
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import FixedClock
 from workflow.deadlines import Deadlines
@@ -83,12 +84,17 @@ class Office:
         await user.wait_for_reply(contains="绑定成功")
 
     async def file_complaint(
-        self, *, anonymous: bool = False, phone: str | None = "13800138000", attachments: Sequence[AttachmentIn] = ()
+        self,
+        *,
+        anonymous: bool = False,
+        phone: str | None = "13800138000",
+        attachments: Sequence[AttachmentIn] = (),
+        text: str = COMPLAINT_TEXT,
     ) -> Complaint:
         """The citizen's complaint, registered through the real intake (the /complain conversation
         is the citizen engineer's); the tagger's evidence is a matched phrase."""
         evidence = (FakeEvidence("problem_type", "事难办", "跑了好几趟", 6, 11),)
-        tagging = FakeTagging(normalized_text=COMPLAINT_TEXT, problem_types=("事难办",), evidence=evidence)
+        tagging = FakeTagging(normalized_text=text, problem_types=("事难办",), evidence=evidence)
         async with self.session_factory() as session:
             citizen = await get_or_create_citizen(session, self.citizen.user.id, display_name="张三")
             complaint = await register_complaint(
@@ -96,7 +102,7 @@ class Office:
                 self.clock,
                 self.deadlines,
                 citizen=citizen,
-                text=COMPLAINT_TEXT,
+                text=text,
                 tagging=tagging,
                 agency_code="public-security",
                 anonymous=anonymous,
@@ -144,16 +150,28 @@ async def press_and_reply(user: ChatUser, label: str, contains: str | None = Non
 
 
 async def pick_agency(user: ChatUser, name: str) -> None:
-    """Turn the agency picker's pages (◀ ▶) until ``name`` shows, then choose it."""
+    """Turn the agency picker's pages (◀ ▶, edited in place) until ``name`` shows, then choose it."""
+    picker = user.bot_messages()[-1]
     for _ in range(20):
-        newest = user.bot_messages()[-1]
-        labels = [b["text"] for row in newest.inline_keyboard or [] for b in row]
+        picker = next(m for m in user.bot_messages() if m.message_id == picker.message_id)
+        labels = [b["text"] for row in picker.inline_keyboard or [] for b in row]
         if name in labels:
-            await user.press(name, message=newest)
+            await user.press(name, message=picker)
             return
-        await user.press(next(label for label in labels if label.endswith("▶")), message=newest)
-        await user.wait_for_reply(contains="第")
+        before = picker.text
+        await user.press(next(label for label in labels if label.endswith("▶")), message=picker)
+        await wait_for_edit(user, picker.message_id, before)
     raise AssertionError(f"agency {name} not in the picker")
+
+
+async def wait_for_edit(user: ChatUser, message_id: int, before: str) -> ChatMessage:
+    """The bot message ``message_id`` once its text is no longer ``before`` (a page turned in place)."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            message = next(m for m in user.bot_messages() if m.message_id == message_id)
+            if message.text != before:
+                return message
+            await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

@@ -241,3 +241,24 @@ async def test_events_replay_to_the_current_state(world: World) -> None:
         complaint.owner_agency_id,
         complaint.reopen_count,
     )
+
+
+async def test_the_redo_notice_gives_the_agency_the_citizens_reason(world: World) -> None:
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    complaint = await resolved(world)
+    await lifecycle.rate(
+        world.session, world.clock, world.deadlines, complaint.id, world.me, Rating.DISSATISFIED, "窗口还是推诿"
+    )
+    payloads = list(
+        await world.session.scalars(
+            select(OutboxMessage.payload).where(
+                OutboxMessage.complaint_id == complaint.id, OutboxMessage.kind == "agency.reopened"
+            )
+        )
+    )
+    assert [(p["params"]["comment"], p["params"]["reopen_days"]) for p in payloads] == [
+        ("窗口还是推诿", world.deadlines.reopen_resolve_days)
+    ]

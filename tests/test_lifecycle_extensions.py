@@ -119,3 +119,17 @@ async def test_resolving_makes_a_pending_request_moot(world: World) -> None:
     await lifecycle.resolve(world.session, world.clock, world.deadlines, complaint.id, world.police, "已办结")
     assert await pending_decisions(world.session) == []
     assert await lifecycle.pending_extension(world.session, complaint.id) is None
+
+
+async def test_the_approval_notices_give_the_agencys_reason(world: World) -> None:
+    from storage.models import OutboxMessage
+
+    complaint = await accepted(world)
+    await ask(world, complaint, 3)
+    await lifecycle.decide_extension(world.session, world.clock, world.deadlines, complaint.id, world.oversight, True)
+    payloads = await world.session.scalars(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.complaint_id == complaint.id, OutboxMessage.kind == "complaint.extension_decided"
+        )
+    )
+    assert [p["params"]["reason"] for p in payloads] == [REASON, REASON]  # citizen and agency

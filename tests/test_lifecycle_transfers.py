@@ -137,3 +137,59 @@ async def test_withdrawing_during_a_transfer_clears_the_receiver(world: World) -
     assert (complaint.status, complaint.transfer_to_agency_id) == (S.WITHDRAWN, None)
     traffic_chat = await outbox_kinds(world.session, complaint.id)
     assert sum(kind == "complaint.withdrawn" for _, kind in traffic_chat) == 3  # sender, receiver, citizen
+
+
+async def _payloads(world: World, complaint_id: int, kind: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    rows = await world.session.scalars(
+        select(OutboxMessage.payload).where(OutboxMessage.complaint_id == complaint_id, OutboxMessage.kind == kind)
+    )
+    return [row["params"] for row in rows]
+
+
+async def test_the_sender_withdraws_a_pending_transfer_and_the_receiver_is_told(world: World) -> None:
+    complaint = await transferred(world)
+    ack_due, resolve_due = complaint.acknowledge_due_at, complaint.resolve_due_at
+    police_id, traffic_id = await world.agency_id("public-security"), await world.agency_id("traffic-police")
+    await refused(world, "not_your_agency", lifecycle.withdraw_transfer, complaint, world.traffic)
+    await refused(world, "not_your_agency", lifecycle.withdraw_transfer, complaint, world.housing)
+    await lifecycle.withdraw_transfer(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    assert (complaint.status, complaint.owner_agency_id, complaint.transfer_to_agency_id) == (
+        S.ASSIGNED,
+        police_id,
+        None,
+    )
+    assert (complaint.acknowledge_due_at, complaint.resolve_due_at, complaint.transfer_declines) == (
+        ack_due,
+        resolve_due,
+        0,
+    )
+    event = (await events_of(world.session, complaint.id))[-1]
+    assert (event.action, event.agency_id, event.from_agency_id, event.to_agency_id) == (
+        EventAction.TRANSFER_WITHDRAWN,
+        police_id,
+        traffic_id,
+        police_id,
+    )
+    assert [p["by_agency"] for p in await _payloads(world, complaint.id, "agency.transfer_withdrawn")]
+    state = replay(await events_of(world.session, complaint.id))
+    assert (state.status, state.owner_agency_id, state.transfer_to_agency_id) == (S.ASSIGNED, police_id, None)
+    await refused(world, "bad_state", lifecycle.withdraw_transfer, complaint, world.police)
+    await refused(world, "not_your_agency", lifecycle.accept, complaint, world.traffic)
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    assert complaint.status == S.ACCEPTED
+
+
+async def test_the_decline_that_makes_a_dispute_tells_the_sender_it_went_to_oversight(world: World) -> None:
+    complaint = await transferred(world)
+    await decline(world, complaint)
+    traffic_id = await world.agency_id("traffic-police")
+    await lifecycle.transfer(
+        world.session, world.clock, world.deadlines, complaint.id, world.police, traffic_id, "再转"
+    )
+    await decline(world, complaint, "依据三定方案不属本单位")
+    notices = await _payloads(world, complaint.id, "agency.transfer_declined")
+    assert [(p["declines"], p["disputed"]) for p in notices] == [(1, False), (2, True)]

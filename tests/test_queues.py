@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import AgencyContact, Complaint, ComplaintStatus
 from tests.factories import World
 from workflow import lifecycle
 from workflow.errors import DomainError
@@ -140,3 +140,58 @@ async def test_an_agency_sees_only_complaints_it_holds_or_is_asked_to_take(world
         with pytest.raises(DomainError) as caught:
             await complaint_for_actor(world.session, outsider, complaint.id)
         assert caught.value.code == "not_found"
+
+
+async def test_after_an_accepted_transfer_the_first_agency_sees_only_a_summary(world: World) -> None:
+    """首问负责 ends when the right agency accepts: the citizen's words and contact go with it."""
+    from tests.factories import agency
+    from workflow.queues import card_history, sees_citizen
+
+    complaint = await world.complaint()
+    traffic_id = await world.agency_id("traffic-police")
+    await lifecycle.transfer(
+        world.session, world.clock, world.deadlines, complaint.id, world.police, traffic_id, "交警"
+    )
+    for actor in (world.police, world.traffic, world.oversight, world.me):
+        assert await sees_citizen(world.session, actor, await complaint_for_actor(world.session, actor, complaint.id))
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.traffic)
+    assert not await sees_citizen(world.session, world.police, complaint)
+    assert (await complaint_for_actor(world.session, world.police, complaint.id)).id == complaint.id
+    for actor in (world.traffic, world.oversight, world.me):
+        assert await sees_citizen(world.session, actor, complaint)
+    history = await card_history(world.session, complaint)
+    assert (history.transfer_reason, history.transfer_from, history.reopened) == (
+        "交警",
+        (await agency(world.session, "public-security")).name,
+        False,
+    )
+
+
+async def test_a_contact_finds_a_visible_complaint_by_its_tracking_number_only(world: World) -> None:
+    from workflow.queues import complaint_for_actor_by_tracking_no
+
+    complaint = await world.complaint()
+    found = await complaint_for_actor_by_tracking_no(world.session, world.police, f" {complaint.tracking_no} ")
+    assert found.id == complaint.id
+    for actor, number in ((world.housing, complaint.tracking_no), (world.police, "20990101-9999")):
+        with pytest.raises(DomainError) as caught:
+            await complaint_for_actor_by_tracking_no(world.session, actor, number)
+        assert caught.value.code == "not_found"
+
+
+async def test_the_card_history_names_who_accepted_and_replied_and_why_the_citizen_wanted_a_redo(
+    world: World,
+) -> None:
+    from storage.vocabulary import Rating
+    from workflow.queues import card_history
+
+    complaint = await world.complaint()
+    await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    await lifecycle.resolve(world.session, world.clock, world.deadlines, complaint.id, world.police, "已办")
+    await lifecycle.rate(
+        world.session, world.clock, world.deadlines, complaint.id, world.me, Rating.DISSATISFIED, "仍然推诿"
+    )
+    history = await card_history(world.session, complaint)
+    contact = await world.session.scalar(select(AgencyContact.display_name).where(AgencyContact.id == world.police.id))
+    assert (history.accepted_by, history.resolved_by) == (contact or None, contact or None)
+    assert (history.reopened, history.reopen_reason, history.transfer_reason) == (True, "仍然推诿", None)

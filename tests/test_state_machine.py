@@ -64,6 +64,7 @@ ACTIONS: dict[str, tuple[Callable[..., Coroutine[Any, Any, Any]], Callable[..., 
     "accept": (lifecycle.accept, lambda ids, ok: st.just(())),
     "transfer": (lifecycle.transfer, lambda ids, ok: st.tuples(st.sampled_from(sorted(ids.values())), reason(ok))),
     "decline": (lifecycle.decline_transfer, lambda ids, ok: st.tuples(reason(ok))),
+    "withdraw_transfer": (lifecycle.withdraw_transfer, lambda ids, ok: st.tuples(reason(ok))),
     "rule": (lifecycle.rule_dispute, lambda ids, ok: st.tuples(st.sampled_from(sorted(ids.values())), reason(ok))),
     "request_extension": (
         lifecycle.request_extension,
@@ -85,7 +86,7 @@ ACTIONS: dict[str, tuple[Callable[..., Coroutine[Any, Any, Any]], Callable[..., 
 
 #: How often an allowed action is drawn by the rules (default 4): those that end or sidetrack a story
 #: less often, so sequences reach deep states and the citizen mostly rates before the window passes.
-WEIGHTS = {"withdraw": 1, "set_major": 1, "clear_major": 1, "expire_rating": 2}
+WEIGHTS = {"withdraw": 1, "withdraw_transfer": 2, "set_major": 1, "clear_major": 1, "expire_rating": 2}
 
 #: The table rows each action name may use.
 ROWS = {

@@ -52,6 +52,22 @@ async def _requests_made(session: AsyncSession, complaint_id: int) -> int:
     return len(rows.all())
 
 
+async def require_extendable(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint: Complaint, actor: Actor
+) -> str:
+    """Everything about asking for an extension but the days and the reason, so a channel can refuse
+    before the clerk types them; the status after the request."""
+    require_contact_of(actor, complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.REQUEST_EXTENSION)
+    if complaint.resolve_due_at is None or clock.now() >= complaint.resolve_due_at:
+        raise DomainError("deadline_passed")
+    if await pending_extension(session, complaint.id) is not None:
+        raise DomainError("extension_pending")
+    if await _requests_made(session, complaint.id) >= deadlines.max_extensions:
+        raise DomainError("too_many_extensions", max=deadlines.max_extensions)
+    return to_status
+
+
 async def request_extension(
     session: AsyncSession,
     clock: Clock,
@@ -62,20 +78,13 @@ async def request_extension(
     reason: str,
 ) -> Complaint:
     complaint = await load(session, complaint_id)
-    require_contact_of(actor, complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.REQUEST_EXTENSION)
+    to_status = await require_extendable(session, clock, deadlines, complaint, actor)
     now = clock.now()
-    if complaint.resolve_due_at is None or now >= complaint.resolve_due_at:
-        raise DomainError("deadline_passed")
     reason = require_text(reason)
     if not 1 <= days <= deadlines.max_extension_days:
         raise DomainError(
             "bad_value", f"days must be 1..{deadlines.max_extension_days}", max=deadlines.max_extension_days
         )
-    if await pending_extension(session, complaint.id) is not None:
-        raise DomainError("extension_pending")
-    if await _requests_made(session, complaint.id) >= deadlines.max_extensions:
-        raise DomainError("too_many_extensions", max=deadlines.max_extensions)
 
     record(
         session,
@@ -151,7 +160,8 @@ async def decide_extension(
     params = {
         "approved": approve,
         "days": days,
-        "reason": reason,
+        # an approval shows why the agency asked (oversight gives no reason to approve); a refusal, why not
+        "reason": request.reason if approve else reason,
         "resolve_due_text": deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
     }
     await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, now=now, **params)

@@ -197,9 +197,14 @@ async def pending_invites(session: AsyncSession, clock: Clock) -> list[tuple[Inv
     return [(invite, code) for invite, code in rows]
 
 
-async def transfer_targets(session: AsyncSession, *, exclude: int | None = None) -> list[Agency]:
-    """Active agencies a contact may name (转办) or oversight may rule to (审定), by code."""
-    query = select(Agency).where(Agency.active.is_(True))
+async def transfer_targets(
+    session: AsyncSession, *, exclude: int | None = None, first_area: str | None = None
+) -> list[Agency]:
+    """Active agencies a contact may name (转办) or oversight may rule to (审定): never the oversight
+    office itself (it rules, it does not handle). Grouped by area, the complaint's own area first, then
+    by name, so a clerk finds 市医疗保障局 next to its neighbours rather than by an internal code."""
+    query = select(Agency).where(Agency.active.is_(True), Agency.role != AgencyRole.OVERSIGHT.value)
     if exclude is not None:
         query = query.where(Agency.id != exclude)
-    return list(await session.scalars(query.order_by(Agency.code)))
+    agencies = list(await session.scalars(query))
+    return sorted(agencies, key=lambda a: (a.area != first_area or first_area is None, a.area or "", a.name))

@@ -19,7 +19,7 @@ from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.extensions import decide_extension, pending_extension, request_extension
+from workflow.extensions import decide_extension, pending_extension, request_extension, require_extendable
 from workflow.guards import (
     flush,
     iso,
@@ -33,8 +33,8 @@ from workflow.guards import (
 )
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
 from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
-from workflow.transfers import decline_transfer, rule_dispute, transfer
-from workflow.transitions import Action
+from workflow.transfers import decline_transfer, is_ruled, rule_dispute, transfer, withdraw_transfer
+from workflow.transitions import MAX_DECLINES, Action
 
 __all__ = [
     "accept",
@@ -45,12 +45,14 @@ __all__ = [
     "pending_extension",
     "rate",
     "request_extension",
+    "require_can_start",
     "require_ratable",
     "resolve",
     "rule_dispute",
     "set_major",
     "transfer",
     "withdraw",
+    "withdraw_transfer",
 ]
 
 
@@ -231,3 +233,23 @@ async def _flag(
         await notify_agency(session, complaint.owner_agency_id, kind, complaint=complaint, reason=reason, now=now)
     await flush(session)
     return complaint
+
+
+async def require_can_start(
+    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint: Complaint, actor: Actor, action: Action
+) -> None:
+    """The checks of a multi-step action that do not need what the person is about to type, so a
+    channel refuses at the first step (a stale card) rather than after the reason is written."""
+    if action == Action.REQUEST_EXTENSION:
+        await require_extendable(session, clock, deadlines, complaint, actor)
+        return
+    transferring = complaint.status == ComplaintStatus.TRANSFERRING
+    if action in (Action.DECLINE, Action.DECLINE_TO_DISPUTE):
+        require_contact_of(actor, complaint.transfer_to_agency_id if transferring else complaint.owner_agency_id)
+    else:
+        require_contact_of(actor, complaint.owner_agency_id)
+    if action == Action.DECLINE and complaint.transfer_declines + 1 >= MAX_DECLINES:
+        action = Action.DECLINE_TO_DISPUTE
+    next_status(complaint, action)
+    if action == Action.TRANSFER and is_ruled(complaint):
+        raise DomainError("ruling_binds")

@@ -36,6 +36,7 @@ class Notice(StrEnum):
     TRANSFER_IN = "agency.transfer_in"  # to the receiver: accept or decline
     TRANSFER_ACCEPTED = "agency.transfer_accepted"  # to the sender
     TRANSFER_DECLINED = "agency.transfer_declined"  # to the sender, with the basis
+    TRANSFER_WITHDRAWN = "agency.transfer_withdrawn"  # to the receiver: the sender took it back
     RULED = "agency.ruled"  # 审定: to the named owner and the previous one
     RATED = "agency.rated"
     REOPENED_FOR_AGENCY = "agency.reopened"

@@ -18,7 +18,15 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import (
+    ActorKind,
+    Agency,
+    AgencyContact,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    EventAction,
+)
 from workflow.actors import Actor
 from workflow.contacts import is_oversight_agency
 from workflow.deadlines import Deadlines
@@ -283,3 +291,107 @@ async def complaint_for_actor(session: AsyncSession, actor: Actor, complaint_id:
     ):
         return complaint
     raise NotFound(f"complaint {complaint_id}")
+
+
+async def complaint_for_actor_by_tracking_no(session: AsyncSession, actor: Actor, tracking_no: str) -> Complaint:
+    """``complaint_for_actor`` by tracking number: the same "not_found" for an unknown number and for one
+    the actor may not see."""
+    complaint_id = await session.scalar(select(Complaint.id).where(Complaint.tracking_no == tracking_no.strip()))
+    if complaint_id is None:
+        raise NotFound(f"complaint {tracking_no}")
+    return await complaint_for_actor(session, actor, complaint_id)
+
+
+async def sees_citizen(session: AsyncSession, actor: Actor, complaint: Complaint) -> bool:
+    """Whether the actor may read the citizen's words and contact details (a visible complaint assumed).
+
+    首问负责 ends when the right agency accepts: a former owner (the first-contact agency after a
+    transfer was accepted, or the previous owner after a ruling) keeps only a summary without them."""
+    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
+        return True
+    if actor.kind == ActorKind.CITIZEN:
+        return actor.id is not None and actor.id == complaint.citizen_id
+    return actor.agency_id is not None and actor.agency_id in (
+        complaint.owner_agency_id,
+        complaint.transfer_to_agency_id,
+    )
+
+
+@dataclass(frozen=True)
+class CardHistory:
+    """What a card shows from the complaint's events: who handled it and why it moved."""
+
+    accepted_by: str | None = None  # the contact who accepted (受理), for the current owner
+    resolved_by: str | None = None  # the contact who replied (办结), latest round
+    transfer_from: str | None = None  # the agency of the latest transfer request …
+    transfer_reason: str | None = None  # … and its reason
+    reopen_reason: str | None = None  # the citizen's words with the 不满意 that caused the latest 重办
+    reopened: bool = False
+
+
+async def card_history(session: AsyncSession, complaint: Complaint) -> CardHistory:
+    events = list(
+        await session.scalars(
+            select(ComplaintEvent)
+            .where(
+                ComplaintEvent.complaint_id == complaint.id,
+                ComplaintEvent.action.in_(
+                    [
+                        EventAction.ACCEPTED.value,
+                        EventAction.TRANSFER_ACCEPTED.value,
+                        EventAction.TRANSFER_REQUESTED.value,
+                        EventAction.RESOLVED.value,
+                        EventAction.RATED.value,
+                        EventAction.REOPENED.value,
+                    ]
+                ),
+            )
+            .order_by(ComplaintEvent.id)
+        )
+    )
+    accepted = resolved = transfer = None
+    rated_reason: str | None = None
+    reopen_reason: str | None = None
+    reopened = False
+    for event in events:
+        action = event.action
+        if action in (EventAction.ACCEPTED, EventAction.TRANSFER_ACCEPTED):
+            accepted = event
+        elif action == EventAction.RESOLVED:
+            resolved = event
+        elif action == EventAction.TRANSFER_REQUESTED:
+            transfer = event
+        elif action == EventAction.RATED:
+            rated_reason = event.reason
+        elif action == EventAction.REOPENED:
+            reopened, reopen_reason = True, rated_reason
+    names = await _contact_names(session, [e.actor_id for e in (accepted, resolved) if e is not None])
+    return CardHistory(
+        accepted_by=names.get(accepted.actor_id) if accepted is not None and accepted.actor_id else None,
+        resolved_by=names.get(resolved.actor_id) if resolved is not None and resolved.actor_id else None,
+        transfer_from=(await _agency_name(session, transfer.from_agency_id)) if transfer is not None else None,
+        transfer_reason=transfer.reason if transfer is not None else None,
+        reopen_reason=reopen_reason,
+        reopened=reopened,
+    )
+
+
+async def accepted_by(session: AsyncSession, complaint: Complaint) -> str | None:
+    """The contact who accepted the complaint, for "a colleague already accepted it"."""
+    return (await card_history(session, complaint)).accepted_by
+
+
+async def _contact_names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(AgencyContact.id, AgencyContact.display_name).where(AgencyContact.id.in_(wanted))
+    )
+    return {contact_id: name for contact_id, name in rows if name}
+
+
+async def _agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
+    if agency_id is None:
+        return None
+    return await session.scalar(select(Agency.name).where(Agency.id == agency_id))

@@ -116,7 +116,15 @@ async def rate(
     await notify_agency(session, owner_id, Notice.RATED, complaint=complaint, rating=rating.value, now=now)
     if reopen:
         due_text = deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None
-        await notify_agency(session, owner_id, Notice.REOPENED_FOR_AGENCY, complaint=complaint, now=now)
+        await notify_agency(
+            session,
+            owner_id,
+            Notice.REOPENED_FOR_AGENCY,
+            complaint=complaint,
+            comment=comment,  # why the citizen was unhappy: what the redo must address
+            reopen_days=deadlines.reopen_resolve_days,
+            now=now,
+        )
         await notify_citizen(session, complaint, Notice.REOPENED, resolve_due_text=due_text, now=now)
     elif rating == Rating.DISSATISFIED:
         await notify_oversight(

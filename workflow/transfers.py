@@ -77,6 +77,52 @@ async def transfer(
     return complaint
 
 
+async def withdraw_transfer(
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    reason: str | None = None,
+) -> Complaint:
+    """撤回转办: the sender takes a pending transfer back before the receiver answers. It was the owner
+    all along, so nothing else changes: the deadlines keep running and no decline is counted."""
+    complaint = await load(session, complaint_id)
+    require_contact_of(actor, complaint.owner_agency_id)
+    to_status = next_status(complaint, Action.WITHDRAW_TRANSFER)
+
+    now = clock.now()
+    from_status, owner_id, receiver_id = complaint.status, complaint.owner_agency_id, complaint.transfer_to_agency_id
+    complaint.status = to_status
+    complaint.transfer_to_agency_id = None
+    record(
+        session,
+        complaint,
+        actor,
+        EventAction.TRANSFER_WITHDRAWN,
+        now,
+        from_status=from_status,
+        to_status=to_status,
+        agency_id=owner_id,
+        from_agency_id=receiver_id,
+        to_agency_id=owner_id,
+        reason=(reason or "").strip() or None,
+    )
+    await flush(session)
+    await timers.reschedule(session, complaint, deadlines)
+    if receiver_id is not None:
+        await notify_agency(
+            session,
+            receiver_id,
+            Notice.TRANSFER_WITHDRAWN,
+            complaint=complaint,
+            by_agency=await agency_name(session, owner_id),
+            now=now,
+        )
+    await flush(session)
+    return complaint
+
+
 async def decline_transfer(
     session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, basis: str
 ) -> Complaint:
@@ -121,6 +167,7 @@ async def decline_transfer(
         by_agency=receiver_name,
         basis=basis,
         declines=complaint.transfer_declines,
+        disputed=to_status == ComplaintStatus.DISPUTED,  # no longer the owner's to handle: oversight rules
         now=now,
     )
     if to_status == ComplaintStatus.DISPUTED:

@@ -24,6 +24,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     ACCEPT = "accept"  # by the owner (首问) or by a transfer's receiver
     TRANSFER = "transfer"
+    WITHDRAW_TRANSFER = "withdraw_transfer"  # the sender takes a pending transfer back (撤回转办)
     DECLINE = "decline"  # receiver sends it back; owner unchanged
     DECLINE_TO_DISPUTE = "decline_to_dispute"  # the decline that reaches MAX_DECLINES
     RULE = "rule"  # oversight names the owner
@@ -46,6 +47,7 @@ TRANSITIONS: dict[tuple[ComplaintStatus, Action], ComplaintStatus] = {
     (S.ASSIGNED, Action.ACCEPT): S.ACCEPTED,
     (S.TRANSFERRING, Action.ACCEPT): S.ACCEPTED,
     (S.ASSIGNED, Action.TRANSFER): S.TRANSFERRING,
+    (S.TRANSFERRING, Action.WITHDRAW_TRANSFER): S.ASSIGNED,
     (S.TRANSFERRING, Action.DECLINE): S.ASSIGNED,
     (S.TRANSFERRING, Action.DECLINE_TO_DISPUTE): S.DISPUTED,
     (S.DISPUTED, Action.RULE): S.ASSIGNED,
@@ -98,6 +100,8 @@ def replay(events: Iterable[ComplaintEvent]) -> Replayed:
             state.transfer_to_agency_id = event.to_agency_id
         elif action == EventAction.TRANSFER_ACCEPTED:
             state.owner_agency_id = event.to_agency_id
+            state.transfer_to_agency_id = None
+        elif action == EventAction.TRANSFER_WITHDRAWN:
             state.transfer_to_agency_id = None
         elif action == EventAction.TRANSFER_DECLINED:
             state.transfer_to_agency_id = None

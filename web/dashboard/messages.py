@@ -14,6 +14,7 @@ ACTION = {
     EventAction.TRANSFER_REQUESTED: "申请转办",
     EventAction.TRANSFER_ACCEPTED: "接收转办",
     EventAction.TRANSFER_DECLINED: "退回转办",
+    EventAction.TRANSFER_WITHDRAWN: "撤回转办",
     EventAction.DISPUTE_RULED: "效能办审定",
     EventAction.EXTENSION_REQUESTED: "申请延期",
     EventAction.EXTENSION_APPROVED: "批准延期",
