@@ -29,8 +29,7 @@ from storage.models import (
 )
 from storage.vocabulary import PROBLEM_TYPES
 from workflow.deadlines import Deadlines
-from workflow.queues import RUNNING_STATUSES, overdue_condition, to_item
-from workflow.queues import _running_due as running_due
+from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, to_item
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
