@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -241,9 +241,31 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         _add(counts, (period, owner), **dict(zip(names, values, strict=True)))
 
 
+def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
+    """The transfer request in ``E`` was taken back (撤回转办) by the cut-off: a withdrawal follows it
+    with no newer request in between. Withdrawal is only possible before the receiver answers, so the
+    receiver never had the chance to accept or decline: it is no transfer in for 回退率."""
+    withdrawal, newer = E.alias("withdrawal"), E.alias("newer_request")
+    return exists().where(
+        withdrawal.c.complaint_id == E.c.complaint_id,
+        withdrawal.c.action == EventAction.TRANSFER_WITHDRAWN.value,
+        withdrawal.c.id > E.c.id,
+        scope.before_cut_off(withdrawal.c.at),
+        ~exists()
+        .where(
+            newer.c.complaint_id == E.c.complaint_id,
+            newer.c.action == EventAction.TRANSFER_REQUESTED.value,
+            newer.c.id > E.c.id,
+            newer.c.id < withdrawal.c.id,
+        )
+        .correlate_except(newer),  # the outer event two levels up, not a fresh complaint_event
+    )
+
+
 async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | None, counts: Counts) -> None:
     """Reopenings and extensions count for the owner; transfers for the receiving agency, since the
-    decline is the receiver's act — so this reads the whole month and filters by agency here."""
+    decline is the receiver's act — so this reads the whole month and filters by agency here. A
+    transfer withdrawn by the cut-off is not counted."""
     requested = E.c.action == EventAction.TRANSFER_REQUESTED.value
     declined = E.c.action == EventAction.TRANSFER_DECLINED.value
     receiver = case((requested, E.c.to_agency_id), (declined, E.c.agency_id)).label("receiver")
@@ -270,6 +292,7 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
                 ]
             ),
             scope.before_cut_off(E.c.at),
+            ~and_(requested, _withdrawn_by_cut_off(scope)),
         )
         .group_by(scope.period, E.c.action, C.c.owner_agency_id, receiver)
     )

@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ApiToken
+from storage.models import ApiToken, Complaint
+from tests.test_dashboard_access import hand_over
 from tests.test_dashboard_support import World, client, world
 from web.api import OPENAPI
 
@@ -126,6 +127,53 @@ async def test_anonymous_complaint_has_no_citizen_even_for_oversight(client: Tes
         f"/api/v1/complaints/{world.complaint_anon.tracking_no}", headers=bearer(world.tokens["oversight"])
     )
     assert (await response.json())["citizen"] is None
+
+
+async def test_anonymous_complaint_text_is_masked_even_for_oversight(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_anon.id)
+            .values(text="我叫黄晓明，电话13688889999。")
+        )
+        await session.commit()
+    for token in ("oversight", "agency_a"):
+        response = await client.get(
+            f"/api/v1/complaints/{world.complaint_anon.tracking_no}", headers=bearer(world.tokens[token])
+        )
+        text = (await response.json())["text"]
+        assert "13688889999" not in text and "136****9999" in text
+
+
+async def test_first_contact_token_gets_a_summary_once_the_receiver_accepted(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await hand_over(session_factory, world, accepted=True)
+    headers = bearer(world.tokens["agency_a"])
+    listed = await (await client.get("/api/v1/complaints", headers=headers)).json()
+    assert world.complaint_a.tracking_no in {item["tracking_no"] for item in listed["items"]}
+    response = await client.get(f"/api/v1/complaints/{world.complaint_a.tracking_no}", headers=headers)
+    assert response.status == 200
+    body = await response.json()
+    assert body["summary_only"] is True
+    assert body["owner_agency"]["code"] == world.agency_b.code and set(body["problem_types"]) == {"事难办", "脸难看"}
+    assert body["text"] is None and body["location_text"] is None and body["citizen"] is None
+    assert body["attachments"] == [] and {event["reason"] for event in body["events"]} == {None}
+
+
+async def test_first_contact_token_gets_everything_while_the_transfer_is_pending(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await hand_over(session_factory, world, accepted=False)
+    response = await client.get(
+        f"/api/v1/complaints/{world.complaint_a.tracking_no}", headers=bearer(world.tokens["agency_a"])
+    )
+    body = await response.json()
+    assert body["summary_only"] is False and body["location_text"] == "人民路88号"
+    assert "138****5678" in body["text"] and body["attachments"][0]["file_name"] == "窗口.jpg"
+    assert body["events"][1]["reason"] == "属于住建职责"
 
 
 async def test_monthly_figures_count_by_agency_and_scope_agency_tokens(client: TestClient, world: World) -> None:

@@ -8,10 +8,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Complaint
+from storage.models import Attachment, Complaint, ComplaintStatus
+from tests.test_dashboard_files import files, sandbox
+from tests.test_dashboard_files import url as file_url
 from tests.test_dashboard_support import World, client, csrf_from, log_in, world
 
-__all__ = ["client", "world"]
+__all__ = ["client", "files", "sandbox", "world"]
 
 PAGES = ["/dashboard/", "/dashboard/complaints", "/dashboard/complaints/20261118-0001"]
 ACTIONS = ["rule-dispute", "extension", "major"]
@@ -138,3 +140,47 @@ async def test_pages_carry_security_headers_and_are_not_cached(client: TestClien
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def hand_over(session_factory: async_sessionmaker[AsyncSession], world: World, *, accepted: bool) -> None:
+    """Complaint A, first received by agency A, transferred to agency B: still pending, or accepted."""
+    owner = world.agency_b.id if accepted else world.agency_a.id
+    async with session_factory() as session:
+        await session.execute(
+            update(Complaint)
+            .where(Complaint.id == world.complaint_a.id)
+            .values(
+                status=ComplaintStatus.ACCEPTED if accepted else ComplaintStatus.TRANSFERRING,
+                owner_agency_id=owner,
+                transfer_to_agency_id=None if accepted else world.agency_b.id,
+                location_text="人民路88号",
+            )
+        )
+        await session.commit()
+
+
+async def test_first_contact_agency_sees_only_a_summary_once_the_receiver_accepted(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], files: dict[str, Attachment]
+) -> None:
+    await hand_over(session_factory, world, accepted=True)
+    await log_in(client, "viewer-a")
+    response = await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")
+    assert response.status == 200
+    page = await response.text()
+    assert "仅可查看摘要" in page and "市公安局" in page and "事难办" in page
+    for private in ("窗口工作人员", "138****5678", "13812345678", "张三丰", "人民路88号", "窗口.jpg", "/files/"):
+        assert private not in page
+    assert (await client.get(file_url(world, files["photo"]))).status == 404
+
+
+async def test_first_contact_agency_sees_everything_while_the_transfer_is_pending(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], files: dict[str, Attachment]
+) -> None:
+    await hand_over(session_factory, world, accepted=False)
+    await log_in(client, "viewer-a")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "仅可查看摘要" not in page
+    for shown in ("窗口工作人员", "138****5678", "人民路88号", "窗口.jpg", file_url(world, files["photo"])):
+        assert shown in page
+    assert "张三丰" not in page  # the citizen's name stays oversight's
+    assert (await client.get(file_url(world, files["photo"]))).status == 200

@@ -492,3 +492,46 @@ async def test_two_months_in_one_pass_equal_each_month_computed_alone(session: A
     ]
     assert both == alone
     assert both[0].total.received == 1 and both[0].total.satisfied == 1
+
+
+async def withdrawn_transfer(f: Factory, *, withdrawn_at: datetime) -> None:
+    """w1: D asks B to take it, takes the request back, and keeps the complaint."""
+    await f.complaint(
+        "w1",
+        "D",
+        local(10, 20),
+        acknowledge_due_at=local(10, 23, 17),
+        acknowledged_at=local(10, 21),
+        resolve_due_at=local(11, 20, 17),
+    )
+    await f.event("w1", EventAction.TRANSFER_REQUESTED, local(10, 20, 11), agency="D", to="B")
+    await f.event(
+        "w1", EventAction.TRANSFER_WITHDRAWN, withdrawn_at, agency="D", to="D", from_agency_id=f.agencies["B"].id
+    )
+
+
+async def test_a_withdrawn_transfer_is_no_transfer_in_for_the_receiver(session: AsyncSession) -> None:
+    """撤回转办 happens before the receiver answers: it could neither accept nor decline, so the request
+    is not in 回退率's denominator (B declined c1, its one real transfer in: 1/1)."""
+    f = await build_october(session)
+    await withdrawn_transfer(f, withdrawn_at=local(10, 20, 15))
+    figures = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)
+    b = by_code(figures.agencies)["test-b"]
+    assert (b.transfers_in, b.declined, b.decline_rate) == (1, 1, 1.0)
+    assert (figures.total.transfers_in, figures.total.declined) == (2, 1)
+
+
+async def test_a_transfer_withdrawn_after_the_cut_off_still_counts_as_pending_then(session: AsyncSession) -> None:
+    f = await build_october(session)
+    await withdrawn_transfer(f, withdrawn_at=CUT_OFF + timedelta(hours=1))
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.transfers_in, b.declined) == (2, 1)
+
+
+async def test_a_transfer_asked_again_after_a_withdrawal_counts_once(session: AsyncSession) -> None:
+    f = await build_october(session)
+    await withdrawn_transfer(f, withdrawn_at=local(10, 20, 15))
+    await f.event("w1", EventAction.TRANSFER_REQUESTED, local(10, 21, 9), agency="D", to="B")
+    await f.event("w1", EventAction.TRANSFER_DECLINED, local(10, 21, 16), agency="B", reason="不属于本单位职责")
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.transfers_in, b.declined) == (2, 2)

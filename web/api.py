@@ -2,7 +2,8 @@
 
 Token auth: ``Authorization: Bearer <token>``; tokens are stored only as SHA-256 hashes in
 ``api_token``. An agency-scoped token sees only its agency's complaints and figures (others are 404,
-as on the dashboard), and never personal data.
+as on the dashboard), and never personal data; a former owner of a complaint (首问 after the transfer
+was accepted, or the owner before a ruling) gets only its summary, as in the bot and on the dashboard.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nlp.personal_data import redact
 from reports.figures import COUNT_FIELDS, AgencyFigures, monthly_figures
 from storage.db import create_session_factory
 from storage.models import Agency, ApiToken, Complaint
 from web.auth import api_token_hash
-from web.dashboard.evidence import evidence_spans
+from web.dashboard.evidence import evidence_spans, shows_personal_data, visible_text
 from web.dashboard.queries import (
     BadFilter,
     ComplaintFilter,
@@ -29,6 +29,7 @@ from web.dashboard.queries import (
     agency_names,
     get_complaint,
     list_complaints,
+    sees_full,
 )
 from workflow.clock import Clock, SystemClock
 from workflow.queues import is_overdue
@@ -137,17 +138,19 @@ async def complaint(request: web.Request) -> web.Response:
         events = found.events
         ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
         agencies = await agency_names(session, ids)
+        full = await sees_full(session, viewer, found)
         body = _summary(found, now) | {
-            "text": found.text if viewer.is_oversight else redact(found.text),
-            "reply_text": found.reply_text,
+            "summary_only": not full,
+            "text": visible_text(viewer, found) if full else None,
+            "reply_text": found.reply_text if full else None,
             "first_contact_agency": _agency(found.first_contact_agency),
             "transfer_to_agency": _agency(found.transfer_to_agency),
-            "location_text": found.location_text,
+            "location_text": found.location_text if full else None,
             "evidence": [
                 {"kind": span.kind, "value": span.value, "start": span.start, "end": span.end}
                 for span in evidence_spans(found)
             ]
-            if viewer.is_oversight
+            if shows_personal_data(viewer, found)  # offsets into the unmasked text only
             else [],
             "events": [
                 {
@@ -159,23 +162,21 @@ async def complaint(request: web.Request) -> web.Response:
                     "to_status": event.to_status,
                     "from_agency": _agency(agencies.get(event.from_agency_id)) if event.from_agency_id else None,
                     "to_agency": _agency(agencies.get(event.to_agency_id)) if event.to_agency_id else None,
-                    "reason": event.reason,
+                    "reason": event.reason if full else None,
                 }
                 for event in events
             ],
             "attachments": [
                 {"kind": a.kind, "file_name": a.file_name, "mime_type": a.mime_type, "size": a.size}
                 for a in found.attachments
+                if full
             ],
-            "citizen": _citizen(found) if viewer.is_oversight else None,
+            "citizen": _citizen(found) if shows_personal_data(viewer, found) else None,
         }
         return web.json_response(body)
 
 
-def _citizen(complaint: Complaint) -> dict[str, Any] | None:
-    """Personal data for oversight only, and never for an anonymous complaint."""
-    if complaint.anonymous:
-        return None
+def _citizen(complaint: Complaint) -> dict[str, Any]:
     name = complaint.citizen.display_name if complaint.citizen else None
     return {"display_name": name or None, "contact_phone": complaint.contact_phone}
 

@@ -91,7 +91,7 @@ def _due(complaint: Complaint) -> datetime | None:
     return complaint.resolve_due_at
 
 
-def _running_due() -> ColumnElement[datetime]:
+def running_due() -> ColumnElement[datetime]:
     """``_due`` in SQL."""
     return case(
         (Complaint.status.in_(ACKNOWLEDGE_STATUSES), Complaint.acknowledge_due_at),
@@ -103,7 +103,7 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     """Past its running deadline: the one rule for every overdue list, filter and figure of open work.
 
     The explicit IS NOT NULL keeps the negated filter (not overdue) from dropping rows without one."""
-    due = _running_due()
+    due = running_due()
     return and_(Complaint.status.in_(RUNNING_STATUSES), due.is_not(None), due < now)
 
 
@@ -179,7 +179,7 @@ async def overdue_queue(
     query = _loaded(
         select(Complaint)
         .where(overdue_condition(now))
-        .order_by(_running_due(), Complaint.id)
+        .order_by(running_due(), Complaint.id)
         .limit(limit)
         .offset(offset)
     )

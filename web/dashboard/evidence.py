@@ -11,6 +11,7 @@ from typing import Any
 
 from nlp.personal_data import find_personal_data, redact
 from storage.models import Complaint
+from web.dashboard.queries import Viewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,17 @@ def evidence_spans(complaint: Complaint) -> list[Span]:
     for problem in complaint.problems:
         spans += _spans_in(problem.evidence or [], text, "problem_type", problem.problem_type)
     return sorted(set(spans), key=lambda span: (span.start, -span.end, span.kind, span.value))
+
+
+def shows_personal_data(viewer: Viewer, complaint: Complaint) -> bool:
+    """Unmasked personal data for oversight only, and never for an anonymous complaint: its own text
+    could name its author. The one rule for the dashboard and the API."""
+    return viewer.is_oversight and not complaint.anonymous
+
+
+def visible_text(viewer: Viewer, complaint: Complaint) -> str:
+    """The complaint text as this viewer may read it (the API's ``text``; the page's segments agree)."""
+    return complaint.text if shows_personal_data(viewer, complaint) else redact(complaint.text)
 
 
 def excerpt(text: str | None, limit: int = 60) -> str:

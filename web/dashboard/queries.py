@@ -4,6 +4,7 @@ both enforce exactly the same scope.
 An agency viewer sees the complaints its agency is answerable for or involved in: as the owner, as
 the first-contact agency (首问, answerable until a receiver accepts) or as the proposed receiver of a
 transfer. Anything else is "not found" to them, never "forbidden", so existence is not revealed.
+A former owner still finds the complaint, but only as a summary: ``sees_citizen`` decides, as in the bot.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from reports.figures import month_bounds
 from storage.models import (
+    ActorKind,
     Agency,
     Attachment,
     Complaint,
@@ -28,9 +30,9 @@ from storage.models import (
     WebRole,
 )
 from storage.vocabulary import PROBLEM_TYPES
+from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.queues import RUNNING_STATUSES, overdue_condition, to_item
-from workflow.queues import _running_due as running_due
+from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, sees_citizen, to_item
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -46,6 +48,16 @@ class Viewer:
     @property
     def is_oversight(self) -> bool:
         return self.role == WebRole.OVERSIGHT
+
+    @property
+    def actor(self) -> Actor:
+        """As the workflow's rules see a web viewer (a dashboard user or a token: no id needed to look)."""
+        return Actor(ActorKind.WEB_USER, None, self.agency_id, self.role)
+
+
+async def sees_full(session: AsyncSession, viewer: Viewer, complaint: Complaint) -> bool:
+    """Whether the viewer gets the citizen's words, place and files, or only a former owner's summary."""
+    return await sees_citizen(session, viewer.actor, complaint)
 
 
 class BadFilter(ValueError):
@@ -244,12 +256,17 @@ async def get_complaint(session: AsyncSession, viewer: Viewer, tracking_no: str)
 async def get_attachment(
     session: AsyncSession, viewer: Viewer, tracking_no: str, attachment_id: int
 ) -> Attachment | None:
-    """One file of a complaint the viewer may see (the same scope as ``get_complaint``), or None."""
-    return await session.scalar(
-        select(Attachment)
-        .join(Complaint, Complaint.id == Attachment.complaint_id)
-        .where(Attachment.id == attachment_id, Complaint.tracking_no == tracking_no, visible_to(viewer))
-    )
+    """One file of a complaint the viewer may see in full, or None: a former owner's summary has no files."""
+    row = (
+        await session.execute(
+            select(Attachment, Complaint)
+            .join(Complaint, Complaint.id == Attachment.complaint_id)
+            .where(Attachment.id == attachment_id, Complaint.tracking_no == tracking_no, visible_to(viewer))
+        )
+    ).first()
+    if row is None or not await sees_full(session, viewer, row.Complaint):
+        return None
+    return row.Attachment
 
 
 async def agency_names(session: AsyncSession, ids: set[int]) -> dict[int, Agency]:

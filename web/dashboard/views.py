@@ -37,7 +37,7 @@ from web.dashboard.context import (
     set_session_cookie,
     viewer_of,
 )
-from web.dashboard.evidence import segments
+from web.dashboard.evidence import segments, shows_personal_data
 from web.dashboard.queries import (
     PER_PAGE,
     BadFilter,
@@ -48,6 +48,7 @@ from web.dashboard.queries import (
     get_complaint,
     list_complaints,
     parse_month,
+    sees_full,
 )
 from workflow.extensions import pending_extension
 from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
@@ -180,7 +181,10 @@ async def complaints(request: web.Request) -> web.StreamResponse:
             "errors": [messages.FILTER_ERRORS.get(name, messages.BAD_FILTER) for name in bad],
             "raw_month": request.query.get("month", ""),
             "months": recent_months(now.astimezone(zone).date()),
-            "items": [(item, is_overdue(item, now), *_clock_of(item, request, now)) for item in items],
+            "items": [
+                (item, is_overdue(item, now), *_clock_of(item, request, now), await sees_full(session, viewer, item))
+                for item in items
+            ],
             "total": total,
             "pages": pages,
             "agencies": agencies,
@@ -230,13 +234,15 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     actors = await _actor_labels(session, events)
     now = services(request).clock.now()
     settings = services(request).settings
-    show_personal = viewer.is_oversight and not complaint.anonymous
+    # A former owner (首问 after the transfer was accepted, or the owner before a ruling) gets a summary.
+    full = await sees_full(session, viewer, complaint)
+    show_personal = shows_personal_data(viewer, complaint)
     extension_pending = await pending_extension(session, complaint.id) is not None
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),
-        # An anonymous complaint's own text could name its author: masked for oversight too.
-        "segments": segments(complaint, show_personal_data=show_personal),
+        "full": full,
+        "segments": segments(complaint, show_personal_data=show_personal) if full else [],
         "events": events,
         "agencies": agencies,
         "actors": actors,
