@@ -3,6 +3,8 @@ whatever no conversation claimed (stickers, voice notes, stray text, stale butto
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -38,12 +40,17 @@ def commands_router() -> Router:
     router = Router(name="commands")
 
     @router.message(CommandStart())
-    async def start(message: Message, state: FSMContext, tr: Translator) -> None:
+    async def start(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any = None
+    ) -> None:
+        from handlers.complaint import ask_current_step  # the complaint router imports this module
+
         name = message.from_user.full_name if message.from_user else ""
         if await state.get_state() is None:
             await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
         else:  # /start is no way to lose what was typed: only /cancel drops it
             await message.answer(tr("welcome.in_progress", name=name))
+            await ask_current_step(message, state, tr, session, tagger)
 
     @router.message(Command("complain", "evaluate"), ~StateFilter(None))
     @router.callback_query(Menu.filter(F.action.in_({"complain", "evaluate"})), ~StateFilter(None))

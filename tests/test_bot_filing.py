@@ -141,3 +141,117 @@ async def test_a_phone_number_is_accepted_as_people_type_it(
     await user.send(typed)
     summary = await user.wait_for_reply()
     assert "请确认" in summary.text and "电话：13812345678" in summary.text
+
+
+# --- typing or sending where a button is expected --------------------------------------------------
+
+
+async def test_text_where_a_button_is_expected_points_at_the_buttons_and_asks_again(harness: Harness) -> None:
+    user = harness.user()
+    await to_anonymity(user, SENTENCE)
+    await user.send("我要实名")
+    assert (await user.wait_for_reply()).text == HANS.plain("complaint.use_buttons")
+    again = await user.wait_for_reply(contains="匿名")
+    assert [b["text"] for b in again.inline_keyboard[0]] == ["实名", "匿名"]
+    await user.press("实名")  # the buttons of the question asked again work
+    await user.wait_for_reply(contains="电话")
+
+
+async def test_start_in_the_middle_of_a_complaint_repeats_the_current_question(harness: Harness) -> None:
+    user = harness.user()
+    await to_anonymity(user, SENTENCE)
+    await user.send("/start")
+    await user.wait_for_reply(contains="没有完成")
+    again = await user.wait_for_reply(contains="匿名")
+    assert again.inline_keyboard
+
+
+async def test_a_photo_sent_after_the_text_step_is_kept_and_the_question_comes_again(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await write(user, SENTENCE)
+    await user.press(HANS.plain("complaint.button.done"))
+    await user.wait_for_reply(contains="发生在哪里")
+    await user.send_kind("photo")
+    assert "会随投诉一起提交" in (await user.wait_for_reply()).text
+    await user.wait_for_reply(contains="发生在哪里")
+    await user.send_kind("voice")
+    assert "语音" in (await user.wait_for_reply()).text
+    await user.wait_for_reply(contains="发生在哪里")
+    await user.press(HANS.plain("complaint.button.skip"))
+    await user.wait_for_reply(contains="单位")
+    await user.press(HANS.plain("complaint.button.fallback", name="市政务服务中心"))
+    await user.wait_for_reply(contains="匿名")
+    await user.press("匿名")
+    summary = await user.wait_for_reply(contains="请确认")
+    assert "附件：1 个" in summary.text
+    await user.press(HANS.plain("complaint.button.confirm"))
+    await user.wait_for_reply(contains="受理编号")
+    assert [a.kind for a in (await stored(session_factory)).attachments] == ["photo"]
+
+
+# --- the agency and anonymity --------------------------------------------------------------------
+
+
+async def test_an_anonymous_complaint_is_not_asked_for_a_phone_and_the_fallback_is_named(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await to_anonymity(user, SENTENCE)
+    await user.press("匿名")
+    summary = await user.wait_for_reply()
+    assert "请确认" in summary.text and "兜底" not in summary.text and "市政务服务中心" in summary.text
+    assert HANS.plain("complaint.ask_phone") not in [m.text for m in user.bot_messages()]
+    await user.press(HANS.plain("complaint.button.confirm"))
+    await user.wait_for_reply(contains="受理编号")
+    complaint = await stored(session_factory)
+    assert complaint.anonymous and complaint.contact_phone is None
+    assert complaint.owner_agency.name == "市政务服务中心"
+
+
+async def test_the_agency_list_goes_by_area_leads_back_and_offers_the_fallback(harness: Harness) -> None:
+    user = harness.user()
+    await write(user, SENTENCE)
+    await user.press(HANS.plain("complaint.button.done"))
+    await user.wait_for_reply(contains="发生在哪里")
+    await user.press(HANS.plain("complaint.button.skip"))
+    suggestions = await user.wait_for_reply(contains="请选择要投诉的单位")
+    assert "兜底" not in suggestions.text
+    await user.press(HANS.plain("complaint.button.more"))
+    await harness.settle()
+    areas = user.world.find_message(user.user.id, suggestions.message_id)
+    labels = [b["text"] for row in areas.inline_keyboard for b in row]
+    assert "政法" in labels and HANS.plain("complaint.button.back") in labels
+    assert HANS.plain("complaint.button.fallback", name="市政务服务中心") in labels
+    await user.press("政法")
+    await harness.settle()
+    police = user.world.find_message(user.user.id, suggestions.message_id)
+    names = [b["text"] for row in police.inline_keyboard for b in row]
+    assert "市公安局" in names and "市效能办" not in names
+    await user.press(HANS.plain("complaint.button.back"))
+    await harness.settle()
+    await user.press(HANS.plain("complaint.button.back"))
+    await harness.settle()
+    assert user.world.find_message(user.user.id, suggestions.message_id).text == suggestions.text
+
+
+async def test_a_typed_agency_name_finds_it(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await write(user, SENTENCE)
+    await user.press(HANS.plain("complaint.button.done"))
+    await user.wait_for_reply(contains="发生在哪里")
+    await user.press(HANS.plain("complaint.button.skip"))
+    await user.wait_for_reply(contains="请选择要投诉的单位")
+    await user.send("公安")
+    found = await user.wait_for_reply(contains="公安")
+    assert found.inline_keyboard[0][0]["text"] == "市公安局"
+    await user.press("市公安局", message=found)
+    await user.wait_for_reply(contains="匿名")
+    await user.press("匿名")
+    await user.wait_for_reply(contains="请确认")
+    await user.press(HANS.plain("complaint.button.confirm"))
+    await user.wait_for_reply(contains="受理编号")
+    assert (await stored(session_factory)).owner_agency.name == "市公安局"
