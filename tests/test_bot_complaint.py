@@ -159,6 +159,7 @@ async def test_start_or_complain_again_mid_complaint_keeps_the_draft(
         await user.wait_for_reply(contains="已记下")
         await user.send("/start")
         assert "/cancel" in (await user.wait_for_reply(contains="没有完成")).text
+        await user.wait_for_reply(contains="写完了")  # the current question, asked again
         await user.send("/complain")
         assert (await user.wait_for_reply()).text == HANS.plain("hint.in_progress")
         await user.send("/help")  # answers in any state, with the menu buttons

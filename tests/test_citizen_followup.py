@@ -250,6 +250,51 @@ async def test_status_of_another_citizens_complaint_is_not_found_like_a_wrong_nu
     assert theirs.tracking_no not in refused.text
 
 
+async def test_a_wrong_number_after_status_says_so_and_leaves_no_phantom_draft(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("abc")
+    wrong = await scene.me.wait_for_reply()
+    assert "没有找到" in wrong.text and "/cancel" in wrong.text
+    await scene.me.send(complaint.tracking_no)  # a second try still works
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("/complain")  # nothing was filled in: a complaint simply starts
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("complaint.start")
+    await scene.me.send("/cancel")
+    await scene.me.wait_for_reply()
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("/cancel")
+    assert "填写的内容" not in (await scene.me.wait_for_reply()).text
+
+
+@pytest.mark.parametrize("typed", ["{day}{seq}", "#{day}-{seq}", "受理编号{day}-{seq}", "受理编号：{day}－{seq}"])
+async def test_a_tracking_number_is_found_however_it_is_written(scene: Scene, typed: str) -> None:
+    complaint = await scene.complaint()
+    day, seq = complaint.tracking_no.split("-")
+    written = typed.format(day=day, seq=seq)
+    await scene.me.send(f"/status {written}")
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: Scene) -> None:
+    mine = await scene.complaint()
+    async with scene.session_factory() as session:
+        neighbour = await get_or_create_citizen(session, 99_999, display_name="邻居")
+        await session.commit()
+    theirs = await scene.complaint(citizen=neighbour)
+    full_width = mine.tracking_no.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    await scene.me.send(full_width)
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
+    await scene.me.send(theirs.tracking_no)
+    refused = await scene.me.wait_for_reply()
+    assert refused.text == HANS.plain("error.not_found")
+
+
 # --- rating ---------------------------------------------------------------------------------------
 
 
