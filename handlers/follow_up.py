@@ -234,6 +234,9 @@ def follow_up_router() -> Router:
                     reply_markup=reason_keyboard(view.complaint.id, tr),
                 )
             return
+        # under a notice the outcome is added to the agency's reply; the buttons offered again after
+        # « 返回 are only a question, which the outcome replaces
+        asked_again = isinstance(query.message, Message) and query.message.text == tr.plain("rate.back")
         await _rate(
             query,
             session,
@@ -244,7 +247,7 @@ def follow_up_router() -> Router:
             tr,
             clock,
             deadlines,
-            keep_message=True,
+            keep_message=not asked_again,
         )
 
     @router.callback_query(RateStep.filter())
@@ -312,7 +315,7 @@ def follow_up_router() -> Router:
             await message.answer(error_text(error, tr))
             return
         await _restore(state)
-        await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr, deadlines, clock.now()))
+        await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr))
 
     @router.message(FollowUp.reason, not_command)
     async def rate_reason_not_text(message: Message, tr: Translator) -> None:
@@ -376,7 +379,7 @@ async def _rate(
     except DomainError as error:
         await refused(query, session, error, tr)
         return
-    text = rated_text(complaint, rating, tr, deadlines, clock.now())
+    text = rated_text(complaint, rating, tr)
     if not keep_message:
         await show(query, text)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -538,3 +538,45 @@ async def test_withdraw_needs_confirmation_and_back_keeps_the_complaint(scene: S
     await scene.harness.settle()
     assert (await scene.reload(complaint.id)).status == ComplaintStatus.WITHDRAWN
     assert "已撤回" in scene.me.world.find_message(scene.me.user.id, view.message_id).text
+    withdrawn, _ = render_citizen_notice("complaint.withdrawn", {"tracking_no": complaint.tracking_no}, HANS)
+    assert "撤回" in withdrawn and "群众" not in withdrawn  # the citizen is not spoken of in the third person
+
+
+# --- words the citizen reads ------------------------------------------------------------------------
+
+
+async def test_the_reopening_news_comes_once(scene: Scene) -> None:
+    await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("户口还是没有迁过来")
+    await scene.me.wait_for_reply()
+    # the polling dispatcher keeps the clock it started with (the wall clock): catch up with its notice
+    scene.clock.set(datetime.now(UTC) + timedelta(minutes=1))
+    await scene.deliver()
+    await scene.harness.settle()
+    assert sum("退回" in m.text for m in scene.me.bot_messages()) == 1  # the notice, with the new deadline
+
+
+async def test_rating_after_going_back_from_the_reason_reads_as_one_answer(scene: Scene) -> None:
+    await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    question = await scene.me.wait_for_reply(contains="原因")
+    await scene.me.press(HANS.plain("rate.button.back"))
+    await scene.harness.settle()
+    await scene.me.press(
+        HANS.plain("rate.button.1"), message=scene.me.world.find_message(scene.me.user.id, question.message_id)
+    )
+    await scene.harness.settle()
+    text = scene.me.world.find_message(scene.me.user.id, question.message_id).text
+    assert "感谢您的评价（比较满意）" in text and HANS.plain("rate.back") not in text
+
+
+async def test_replied_and_closed_are_named_alike_wherever_the_citizen_reads_them(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    assert "已办结" not in notice.text  # replied, waiting for the rating: not yet 办结/结案
+    await scene.me.press(HANS.plain("rate.button.0"))
+    await scene.harness.settle()
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    view = await scene.me.wait_for_reply(contains=HANS.plain("status.timeline"))
+    assert "已结案" in view.text and "已办结" not in view.text
