@@ -37,10 +37,13 @@ def menu_keyboard(tr: Translator) -> InlineKeyboardMarkup:
 
 async def has_work_in_progress(event: object, state: FSMContext) -> bool:
     """A conversation holding what the citizen entered (a draft complaint, an evaluation), which starting
-    over would wipe; a lone question (/status waiting for a number) holds nothing."""
-    from handlers.follow_up import only_a_question  # that module imports this one
+    over would wipe; a lone question (/status waiting for a number) or an empty draft holds nothing."""
+    from handlers.complaint import nothing_entered  # these modules import this one
+    from handlers.follow_up import only_a_question
 
-    return await state.get_state() is not None and not await only_a_question(state)
+    if await state.get_state() is None:
+        return False
+    return not (await only_a_question(state) or await nothing_entered(state))
 
 
 def commands_router() -> Router:

@@ -218,6 +218,12 @@ async def ask_current_step(
     return True
 
 
+async def nothing_entered(state: FSMContext) -> bool:
+    """A complaint just started, with no text or file yet: starting over loses nothing."""
+    data = await state.get_data()
+    return await state.get_state() == Filing.text.state and not data.get("parts") and not data.get("files")
+
+
 def _file_of(message: Message) -> dict[str, Any]:
     if message.photo:
         photo = message.photo[-1]

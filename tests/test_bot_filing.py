@@ -255,3 +255,12 @@ async def test_a_typed_agency_name_finds_it(
     await user.press(HANS.plain("complaint.button.confirm"))
     await user.wait_for_reply(contains="受理编号")
     assert (await stored(session_factory)).owner_agency.name == "市公安局"
+
+
+async def test_complain_again_before_anything_was_entered_simply_starts_over(harness: Harness) -> None:
+    user = harness.user()
+    await write(user)
+    await user.send("/complain")
+    assert (await user.wait_for_reply()).text == HANS.plain("complaint.start")
+    await user.send("/cancel")
+    assert "填写的内容" not in (await user.wait_for_reply()).text
