@@ -329,6 +329,9 @@ def complaint_router() -> Router:
     async def search_agency(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
         """A typed name searches the agencies, as /evaluate does."""
         flow = await _flow_of(state)
+        if filing.is_blank(message.text):
+            await message.answer(tr("hint.empty"))
+            return
         query = " ".join(message.text.split())[:30]
         found = await filing.search(session, message.text)
         builder = _agency_buttons(found, flow)
@@ -373,8 +376,8 @@ def complaint_router() -> Router:
             return
         chosen = None
         if isinstance(callback_data, ChooseAgency):
-            chosen = await session.get(Agency, callback_data.agency)
-            if chosen is None or not filing.choosable(chosen):
+            chosen = await filing.pickable_agency(session, callback_data.agency)
+            if chosen is None:
                 await query.answer(tr.plain("hint.stale_button"))
                 return
         await query.answer()

@@ -68,6 +68,12 @@ def choosable(agency: Agency) -> bool:
     return agency.active and agency.role in CHOOSABLE
 
 
+async def pickable_agency(session: AsyncSession, agency_id: int) -> Agency | None:
+    """The agency a picker button names, if a citizen may still pick it."""
+    agency = await session.get(Agency, agency_id)
+    return agency if agency is not None and choosable(agency) else None
+
+
 async def areas(session: AsyncSession) -> list[str]:
     """Areas that have an agency a citizen may pick, in vocabulary order."""
     present = set()
