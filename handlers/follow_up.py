@@ -335,12 +335,8 @@ def follow_up_router() -> Router:
     ) -> None:
         citizen = await citizen_of(session, query.from_user, lang)
         try:
-            if callback_data.action == "confirm":
-                complaint = await lifecycle.withdraw(
-                    session, clock, deadlines, callback_data.complaint_id, Actor.citizen(citizen)
-                )
-                await show(query, tr("status.withdrawn", tracking_no=complaint.tracking_no))
-                return
+            if callback_data.action == "confirm":  # the news comes once, as the WITHDRAWN notice
+                await lifecycle.withdraw(session, clock, deadlines, callback_data.complaint_id, Actor.citizen(citizen))
             view = await complaint_by_id(session, citizen, callback_data.complaint_id)
         except DomainError as error:
             await refused(query, session, error, tr)
@@ -351,7 +347,7 @@ def follow_up_router() -> Router:
                 tr("status.withdraw_confirm", tracking_no=view.complaint.tracking_no),
                 withdraw_keyboard(view.complaint.id, tr),
             )
-        else:  # back, or no longer open
+        else:  # back, withdrawn, or no longer open
             await show(query, *status_view(view, 0, tr, deadlines, clock.now()))
 
     return router
