@@ -479,17 +479,17 @@ def complaint_router() -> Router:
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(tr("cancelled"))
 
-    @router.message(StateFilter(Filing.agency, Filing.anonymity, Filing.confirm), F.text, not_command)
+    @router.message(StateFilter(Filing.anonymity, Filing.confirm), F.text, not_command)
     async def use_the_buttons(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
     ) -> None:
-        """Text where a button is expected (blank text at the agency step): point at the buttons."""
+        """Text where only a button will do: point at the buttons, and ask again under this message."""
         await message.answer(tr("complaint.use_buttons"))
         await ask_current_step(message, state, tr, session, tagger)
 
     @router.message(StateFilter(Filing), not_command)
     async def not_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
-        """A voice note, sticker… (or blank text) is no answer; the question comes again."""
+        """A voice note, sticker… is no answer (photos and files were taken above): ask again."""
         await message.answer(tr("complaint.not_text"))
         await ask_current_step(message, state, tr, session, tagger)
 
