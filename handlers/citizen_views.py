@@ -143,11 +143,9 @@ def status_view(
     return "\n\n".join(parts), builder.as_markup()
 
 
-def rated_text(complaint: Complaint, rating: Rating, tr: Translator, deadlines: Deadlines, now: datetime) -> str:
-    if complaint.status == ComplaintStatus.ACCEPTED:  # 重办
-        due = complaint.resolve_due_at
-        due_text = in_script(deadlines.describe(due, now=now), tr) if due else "—"
-        return tr("rate.reopened", tracking_no=complaint.tracking_no, due=due_text)
+def rated_text(complaint: Complaint, rating: Rating, tr: Translator) -> str:
+    if complaint.status == ComplaintStatus.ACCEPTED:  # 重办: the REOPENED notice brings the new deadline
+        return tr("rate.reopened", tracking_no=complaint.tracking_no)
     key = "rate.closed_dissatisfied" if rating == Rating.DISSATISFIED else "rate.thanks"
     return tr(key, tracking_no=complaint.tracking_no, rating=rating.value)
 

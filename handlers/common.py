@@ -3,8 +3,10 @@ whatever no conversation claimed (stickers, voice notes, stray text, stale butto
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
@@ -33,20 +35,37 @@ def menu_keyboard(tr: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+async def has_work_in_progress(event: object, state: FSMContext) -> bool:
+    """A conversation holding what the citizen entered (a draft complaint, an evaluation), which starting
+    over would wipe; a lone question (/status waiting for a number) or an empty draft holds nothing."""
+    from handlers.complaint import nothing_entered  # these modules import this one
+    from handlers.follow_up import only_a_question
+
+    if await state.get_state() is None:
+        return False
+    return not (await only_a_question(state) or await nothing_entered(state))
+
+
 def commands_router() -> Router:
     """Included first, so these work in the middle of any conversation."""
     router = Router(name="commands")
 
     @router.message(CommandStart())
-    async def start(message: Message, state: FSMContext, tr: Translator) -> None:
+    async def start(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any = None
+    ) -> None:
+        from handlers.complaint import ask_current_step  # the complaint router imports this module
+
         name = message.from_user.full_name if message.from_user else ""
-        if await state.get_state() is None:
+        if not await has_work_in_progress(message, state):
+            await state.clear()  # at most a question nobody answered
             await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
         else:  # /start is no way to lose what was typed: only /cancel drops it
             await message.answer(tr("welcome.in_progress", name=name))
+            await ask_current_step(message, state, tr, session, tagger)
 
-    @router.message(Command("complain", "evaluate"), ~StateFilter(None))
-    @router.callback_query(Menu.filter(F.action.in_({"complain", "evaluate"})), ~StateFilter(None))
+    @router.message(Command("complain", "evaluate"), has_work_in_progress)
+    @router.callback_query(Menu.filter(F.action.in_({"complain", "evaluate"})), has_work_in_progress)
     async def busy(event: Message | CallbackQuery, tr: Translator) -> None:
         """Starting over would wipe the conversation under way (a half-written complaint)."""
         if isinstance(event, CallbackQuery):
@@ -73,8 +92,9 @@ def commands_router() -> Router:
         if await state.get_state() is None and not await state.get_data():
             await message.answer(tr("nothing_to_cancel"), reply_markup=ReplyKeyboardRemove())
             return
+        key = "cancelled" if await has_work_in_progress(message, state) else "cancelled.question"
         await state.clear()
-        await message.answer(tr("cancelled"), reply_markup=ReplyKeyboardRemove())
+        await message.answer(tr(key), reply_markup=ReplyKeyboardRemove())
 
     return router
 

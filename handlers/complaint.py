@@ -1,20 +1,22 @@
 """The citizen's complaint conversation (/complain): free text over several messages, attachments,
-place, the agency (what the tagger understood, then a paged list), anonymity, phone, a summary to
-confirm; then ``workflow.intake.register_complaint`` numbers and routes it, and the receipt with the
-deadlines comes from the outbox.
+place, the agency (what the tagger understood, a typed name, or the list by area), anonymity, phone
+(named complaints only: nobody sees an anonymous complainant's phone), a summary to confirm; then
+``workflow.intake.register_complaint`` numbers and routes it, and the receipt with the deadlines comes
+from the outbox. ``workflow.filing`` decides what a draft holds and which agencies can be picked.
 
 Everything entered lives in the durable FSM, so a restart loses nothing. Buttons carry the
-conversation's ``flow`` id: a button from an earlier conversation is answered as stale.
+conversation's ``flow`` id: a button from an earlier conversation is answered as stale. Photos and
+files are taken at every step until confirmation; anything typed or sent where a button is expected
+re-asks the current step's question, so the citizen is never left without its buttons.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,21 +24,23 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.citizen_callbacks import show
 from handlers.common import Menu
+from handlers.long_text import TELEGRAM_LIMIT, utf16_length
 from handlers.texts import Translator
-from storage.models import AgencyRole
+from storage.models import Agency
+from storage.vocabulary import AREAS
+from workflow import filing
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import Clock
 from workflow.contacts import agency_by_code
 from workflow.deadlines import Deadlines
 from workflow.intake import AttachmentIn, register_complaint
-from workflow.invites import transfer_targets
 
-MIN_CHARS = 10
-MAX_CHARS = 20_000
 PAGE_SIZE = 8
 BEST = 3
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+#: How much of a text too long for one summary message is shown (the whole text is still filed).
+PREVIEW_CHARS = 1000
 
 
 class Filing(StatesGroup):
@@ -50,20 +54,29 @@ class Filing(StatesGroup):
 
 class Step(CallbackData, prefix="cs"):
     flow: str
-    action: str  # done | skip | more | fallback | named | anonymous | confirm | cancel
+    action: str  # done | skip | suggest | fallback | named | anonymous | confirm | cancel
 
 
 class ChooseAgency(CallbackData, prefix="ca"):
-    """``agency`` 0 turns the list to ``page``; otherwise that agency (by id) is chosen."""
+    flow: str
+    agency: int
+
+
+class ChooseArea(CallbackData, prefix="cr"):
+    """``a`` indexes ``AREAS`` (-1: the list of areas); ``p`` is the page of that area's agencies."""
 
     flow: str
-    agency: int = 0
-    page: int = 0
+    a: int = -1
+    p: int = 0
 
 
 def typed_text(message: Message) -> bool:
     """An answer typed by the citizen, not a /command (commands keep working mid-conversation)."""
     return bool(message.text) and not message.text.startswith("/")
+
+
+def not_command(message: Message) -> bool:
+    return not (message.text or "").startswith("/")
 
 
 def _buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMarkup:
@@ -74,33 +87,55 @@ def _buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _phone(text: str) -> str | None:
-    digits = re.sub(r"[\s()（）]", "", text).replace("+86", "")
-    return digits if _PHONE.match(digits) else None
-
-
 async def _flow_of(state: FSMContext) -> str | None:
     return (await state.get_data()).get("flow")
 
 
 def _summary(tr: Translator, data: dict[str, Any]) -> str:
-    agency = data.get("agency_name") or tr.plain("complaint.fallback_agency")
+    """The summary to confirm; a text too long for one message shows its beginning and its length."""
+    agency = data.get("agency_name") or tr.plain("complaint.fallback_agency", name=data.get("fallback_name") or "")
     anonymity = tr.plain("complaint.button.anonymous" if data.get("anonymous") else "complaint.button.named")
-    return tr(
-        "complaint.summary",
-        agency=agency,
-        place=data.get("place") or tr.plain("complaint.nothing"),
-        files=len(data.get("files", [])),
-        anonymity=anonymity,
-        phone=data.get("phone") or tr.plain("complaint.nothing"),
-        text="\n".join(data.get("parts", [])),
+    fields = {
+        "agency": agency,
+        "place": data.get("place") or tr.plain("complaint.nothing"),
+        "files": len(data.get("files", [])),
+        "anonymity": anonymity,
+        "phone": data.get("phone") or tr.plain("complaint.nothing"),
+    }
+    text = "\n".join(data.get("parts", []))
+    summary = tr("complaint.summary", text=text, **fields)
+    if utf16_length(summary) <= TELEGRAM_LIMIT:
+        return summary
+    return (
+        tr("complaint.summary", text=text[:PREVIEW_CHARS] + "……", **fields)
+        + "\n\n"
+        + tr("complaint.text_cut", chars=len(text))
     )
 
 
-async def _ask_agency(
-    message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any | None
-) -> None:
-    data = await state.get_data()
+def _choice_row(tr: Translator, flow: str, fallback: str) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(text=tr.plain("complaint.button.more"), callback_data=ChooseArea(flow=flow).pack()),
+        InlineKeyboardButton(
+            text=tr.plain("complaint.button.fallback", name=fallback),
+            callback_data=Step(flow=flow, action="fallback").pack(),
+        ),
+    ]
+
+
+def _agency_buttons(agencies: list[Agency], flow: str) -> InlineKeyboardBuilder:
+    builder = InlineKeyboardBuilder()
+    for agency in agencies:
+        builder.row(
+            InlineKeyboardButton(text=agency.name, callback_data=ChooseAgency(flow=flow, agency=agency.id).pack())
+        )
+    return builder
+
+
+async def _suggestions(
+    tr: Translator, session: AsyncSession, tagger: Any | None, data: dict[str, Any]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """What the tagger understood and the agencies it suggests, with the list and the fallback."""
     flow = data["flow"]
     problems, area, candidates = (), None, []
     if tagger is not None:
@@ -108,51 +143,100 @@ async def _ask_agency(
         problems, area = tag.problem_types, tag.area
         for candidate in tag.candidates[:BEST]:
             agency = await agency_by_code(session, candidate.code)
-            if agency is not None and agency.active:
+            if agency is not None and filing.choosable(agency):
                 candidates.append(agency)
-    builder = InlineKeyboardBuilder()
-    for agency in candidates:
-        builder.row(
-            InlineKeyboardButton(text=agency.name, callback_data=ChooseAgency(flow=flow, agency=agency.id).pack())
-        )
-    builder.row(
-        InlineKeyboardButton(
-            text=tr.plain("complaint.button.more"), callback_data=ChooseAgency(flow=flow, page=1).pack()
-        ),
-        InlineKeyboardButton(
-            text=tr.plain("complaint.button.fallback"), callback_data=Step(flow=flow, action="fallback").pack()
-        ),
-    )
-    await state.set_state(Filing.agency)
+    fallback = await filing.fallback_name(session)
+    builder = _agency_buttons(candidates, flow)
+    builder.row(*_choice_row(tr, flow, fallback))
     unknown = tr.plain("complaint.unknown")
-    text = tr("complaint.understood", problems="、".join(problems) or unknown, area=area or unknown)
-    await message.answer(text, reply_markup=builder.as_markup())
+    text = tr("complaint.understood", problems="、".join(problems) or unknown, area=area or unknown, fallback=fallback)
+    return text, builder.as_markup()
 
 
-async def _agency_page(tr: Translator, session: AsyncSession, flow: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    choosable = {AgencyRole.AGENCY, AgencyRole.DEFAULT_OWNER}
-    agencies = [a for a in await transfer_targets(session) if a.role in choosable]
-    pages = max(1, -(-len(agencies) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+async def _areas_view(tr: Translator, session: AsyncSession, flow: str) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    for agency in agencies[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-        builder.row(
-            InlineKeyboardButton(text=agency.name, callback_data=ChooseAgency(flow=flow, agency=agency.id).pack())
-        )
-    turns = []
-    if page > 1:
-        turns.append(("prev", page - 1))
-    if page < pages:
-        turns.append(("next", page + 1))
-    builder.row(
-        *(
-            InlineKeyboardButton(
-                text=tr.plain(f"complaint.button.{name}"), callback_data=ChooseAgency(flow=flow, page=to).pack()
-            )
-            for name, to in turns
-        )
+    for area in await filing.areas(session):
+        builder.button(text=area, callback_data=ChooseArea(flow=flow, a=AREAS.index(area)))
+    builder.adjust(3)
+    fallback = await filing.fallback_name(session)
+    last = InlineKeyboardBuilder()
+    last.button(text=tr.plain("complaint.button.back"), callback_data=Step(flow=flow, action="suggest"))
+    last.button(
+        text=tr.plain("complaint.button.fallback", name=fallback), callback_data=Step(flow=flow, action="fallback")
     )
-    return tr("complaint.agency_page", page=page, pages=pages), builder.as_markup()
+    last.adjust(1)
+    builder.attach(last)
+    return tr("complaint.areas"), builder.as_markup()
+
+
+async def _area_view(
+    tr: Translator, session: AsyncSession, flow: str, area_index: int, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    area = AREAS[area_index]
+    agencies = await filing.agencies_in_area(session, area)
+    pages = max(1, -(-len(agencies) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    builder = _agency_buttons(agencies[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], flow)
+    turns = InlineKeyboardBuilder()
+    if page > 0:
+        turns.button(
+            text=tr.plain("complaint.button.prev"), callback_data=ChooseArea(flow=flow, a=area_index, p=page - 1)
+        )
+    if page + 1 < pages:
+        turns.button(
+            text=tr.plain("complaint.button.next"), callback_data=ChooseArea(flow=flow, a=area_index, p=page + 1)
+        )
+    builder.attach(turns)
+    back = InlineKeyboardBuilder()
+    back.button(text=tr.plain("complaint.button.back"), callback_data=ChooseArea(flow=flow))
+    builder.attach(back)
+    return tr("complaint.agency_page", area=area, page=page + 1, pages=pages), builder.as_markup()
+
+
+async def ask_current_step(
+    message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any | None
+) -> bool:
+    """Ask the question of the step the complaint is at again, with its buttons (after /start, or after
+    something typed or sent where a button was expected). False if no complaint is being written."""
+    current, data = await state.get_state(), await state.get_data()
+    flow = data.get("flow")
+    if flow is None or current not in {step.state for step in Filing.__states__}:
+        return False
+    if current == Filing.text.state:
+        await message.answer(tr("complaint.start"), reply_markup=_buttons(tr, flow, "done", "cancel"))
+    elif current == Filing.place.state:
+        await message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, flow, "skip"))
+    elif current == Filing.agency.state:
+        text, markup = await _suggestions(tr, session, tagger, data)
+        await message.answer(text, reply_markup=markup)
+    elif current == Filing.anonymity.state:
+        await message.answer(tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, flow, "named", "anonymous"))
+    elif current == Filing.phone.state:
+        await message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, flow, "skip"))
+    else:
+        await message.answer(_summary(tr, data), reply_markup=_buttons(tr, flow, "confirm", "cancel"))
+    return True
+
+
+async def nothing_entered(state: FSMContext) -> bool:
+    """A complaint just started, with no text or file yet: starting over loses nothing."""
+    data = await state.get_data()
+    return await state.get_state() == Filing.text.state and not data.get("parts") and not data.get("files")
+
+
+def _file_of(message: Message) -> dict[str, Any]:
+    if message.photo:
+        photo = message.photo[-1]
+        return {"kind": "photo", "id": photo.file_id, "unique": photo.file_unique_id, "size": photo.file_size}
+    doc = message.document
+    return {
+        "kind": "document",
+        "id": doc.file_id,
+        "unique": doc.file_unique_id,
+        "name": doc.file_name,
+        "mime": doc.mime_type,
+        "size": doc.file_size,
+    }
 
 
 def complaint_router() -> Router:
@@ -172,34 +256,36 @@ def complaint_router() -> Router:
     @router.message(Filing.text, typed_text)
     async def add_text(message: Message, state: FSMContext, tr: Translator) -> None:
         data = await state.get_data()
-        parts = [*data["parts"], message.text]
-        if sum(len(part) for part in parts) > MAX_CHARS:
-            parts = data["parts"]
-        await state.update_data(parts=parts)
-        chars = sum(len(part) for part in parts)
-        await message.answer(tr("complaint.noted", chars=chars), reply_markup=_buttons(tr, data["flow"], "done"))
-
-    @router.message(Filing.text, F.photo | F.document)
-    async def add_file(message: Message, state: FSMContext, tr: Translator) -> None:
-        data = await state.get_data()
-        if message.photo:
-            photo = message.photo[-1]
-            file = {"kind": "photo", "id": photo.file_id, "unique": photo.file_unique_id, "size": photo.file_size}
+        buttons = _buttons(tr, data["flow"], "done")
+        if filing.is_blank(message.text):
+            await message.answer(tr("hint.empty"), reply_markup=buttons)
+            return
+        added = filing.append_text(data["parts"], message.text)
+        await state.update_data(parts=added.parts)
+        if added.dropped and added.kept:
+            key = "complaint.limit_reached"
+        elif added.dropped:
+            key = "complaint.limit_full"
         else:
-            doc = message.document
-            file = {
-                "kind": "document",
-                "id": doc.file_id,
-                "unique": doc.file_unique_id,
-                "name": doc.file_name,
-                "mime": doc.mime_type,
-                "size": doc.file_size,
-            }
-        parts = [*data["parts"], message.caption] if message.caption else data["parts"]
-        await state.update_data(files=[*data["files"], file], parts=parts)
-        await message.answer(
-            tr("complaint.file_noted", count=len(data["files"]) + 1), reply_markup=_buttons(tr, data["flow"], "done")
-        )
+            key = "complaint.noted"
+        text = tr(key, chars=added.chars, kept=added.kept, dropped=added.dropped, limit=filing.MAX_CHARS)
+        await message.answer(text, reply_markup=buttons)
+
+    @router.message(StateFilter(Filing), F.photo | F.document)
+    async def add_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
+        data = await state.get_data()
+        files = [*data["files"], _file_of(message)]
+        parts = data["parts"]
+        if message.caption and not filing.is_blank(message.caption):
+            parts = filing.append_text(parts, message.caption).parts
+        await state.update_data(files=files, parts=parts)
+        if await state.get_state() == Filing.text.state:
+            await message.answer(
+                tr("complaint.file_noted", count=len(files)), reply_markup=_buttons(tr, data["flow"], "done")
+            )
+            return
+        await message.answer(tr("complaint.file_noted_later", count=len(files)))
+        await ask_current_step(message, state, tr, session, tagger)
 
     @router.callback_query(Filing.text, Step.filter(F.action == "done"))
     async def text_done(query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator) -> None:
@@ -208,16 +294,26 @@ def complaint_router() -> Router:
             await query.answer(tr.plain("hint.stale_button"))
             return
         await query.answer()
-        if len("".join(data["parts"]).strip()) < MIN_CHARS:
-            await query.message.answer(tr("complaint.too_short", minimum=MIN_CHARS))
+        if len("".join(data["parts"]).strip()) < filing.MIN_CHARS:
+            await query.message.answer(tr("complaint.too_short", minimum=filing.MIN_CHARS))
             return
         await state.set_state(Filing.place)
         await query.message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, data["flow"], "skip"))
 
+    async def ask_agency(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
+    ) -> None:
+        await state.set_state(Filing.agency)
+        text, markup = await _suggestions(tr, session, tagger, await state.get_data())
+        await message.answer(text, reply_markup=markup)
+
     @router.message(Filing.place, typed_text)
     async def place(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
-        await state.update_data(place=message.text[:500])
-        await _ask_agency(message, state, tr, session, tagger)
+        if filing.is_blank(message.text):
+            await message.answer(tr("hint.empty"), reply_markup=_buttons(tr, await _flow_of(state), "skip"))
+            return
+        await state.update_data(place=message.text.strip()[:500])
+        await ask_agency(message, state, tr, session, tagger)
 
     @router.callback_query(Filing.place, Step.filter(F.action == "skip"))
     async def skip_place(
@@ -227,20 +323,45 @@ def complaint_router() -> Router:
             await query.answer(tr.plain("hint.stale_button"))
             return
         await query.answer()
-        await _ask_agency(query.message, state, tr, session, tagger)
+        await ask_agency(query.message, state, tr, session, tagger)
 
-    @router.callback_query(Filing.agency, ChooseAgency.filter(F.agency == 0))
-    async def turn_page(
-        query: CallbackQuery, callback_data: ChooseAgency, state: FSMContext, tr: Translator, session: AsyncSession
+    @router.message(Filing.agency, typed_text)
+    async def search_agency(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
+        """A typed name searches the agencies, as /evaluate does."""
+        flow = await _flow_of(state)
+        if filing.is_blank(message.text):
+            await message.answer(tr("hint.empty"))
+            return
+        query = " ".join(message.text.split())[:30]
+        found = await filing.search(session, message.text)
+        builder = _agency_buttons(found, flow)
+        builder.row(*_choice_row(tr, flow, await filing.fallback_name(session)))
+        key = "complaint.search_results" if found else "complaint.search_none"
+        await message.answer(tr(key, query=query), reply_markup=builder.as_markup())
+
+    @router.callback_query(Filing.agency, ChooseArea.filter())
+    async def browse(
+        query: CallbackQuery, callback_data: ChooseArea, state: FSMContext, tr: Translator, session: AsyncSession
     ) -> None:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
-        await query.answer()
-        text, markup = await _agency_page(tr, session, callback_data.flow, callback_data.page)
-        await query.message.edit_text(text, reply_markup=markup)
+        if 0 <= callback_data.a < len(AREAS):
+            await show(query, *await _area_view(tr, session, callback_data.flow, callback_data.a, callback_data.p))
+        else:
+            await show(query, *await _areas_view(tr, session, callback_data.flow))
 
-    @router.callback_query(Filing.agency, ChooseAgency.filter(F.agency > 0))
+    @router.callback_query(Filing.agency, Step.filter(F.action == "suggest"))
+    async def back_to_suggestions(
+        query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
+    ) -> None:
+        data = await state.get_data()
+        if callback_data.flow != data.get("flow"):
+            await query.answer(tr.plain("hint.stale_button"))
+            return
+        await show(query, *await _suggestions(tr, session, tagger, data))
+
+    @router.callback_query(Filing.agency, ChooseAgency.filter())
     @router.callback_query(Filing.agency, Step.filter(F.action == "fallback"))
     async def agency_chosen(
         query: CallbackQuery,
@@ -253,12 +374,17 @@ def complaint_router() -> Router:
         if callback_data.flow != data.get("flow"):
             await query.answer(tr.plain("hint.stale_button"))
             return
-        await query.answer()
         chosen = None
         if isinstance(callback_data, ChooseAgency):
-            chosen = next((a for a in await transfer_targets(session) if a.id == callback_data.agency), None)
+            chosen = await filing.pickable_agency(session, callback_data.agency)
+            if chosen is None:
+                await query.answer(tr.plain("hint.stale_button"))
+                return
+        await query.answer()
         await state.update_data(
-            agency_code=chosen.code if chosen else None, agency_name=chosen.name if chosen else None
+            agency_code=chosen.code if chosen else None,
+            agency_name=chosen.name if chosen else None,
+            fallback_name=None if chosen else await filing.fallback_name(session),
         )
         await state.set_state(Filing.anonymity)
         await query.message.edit_reply_markup(reply_markup=None)
@@ -266,25 +392,29 @@ def complaint_router() -> Router:
             tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, data["flow"], "named", "anonymous")
         )
 
+    async def show_summary(message: Message, state: FSMContext, tr: Translator) -> None:
+        await state.set_state(Filing.confirm)
+        data = await state.get_data()
+        await message.answer(_summary(tr, data), reply_markup=_buttons(tr, data["flow"], "confirm", "cancel"))
+
     @router.callback_query(Filing.anonymity, Step.filter(F.action.in_({"named", "anonymous"})))
     async def anonymity(query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator) -> None:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
         await query.answer()
-        await state.update_data(anonymous=callback_data.action == "anonymous")
-        await state.set_state(Filing.phone)
+        anonymous = callback_data.action == "anonymous"
+        await state.update_data(anonymous=anonymous, phone=None)
         await query.message.edit_reply_markup(reply_markup=None)
+        if anonymous:  # no one may see an anonymous complainant's phone, so none is asked for
+            await show_summary(query.message, state, tr)
+            return
+        await state.set_state(Filing.phone)
         await query.message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, callback_data.flow, "skip"))
-
-    async def show_summary(message: Message, state: FSMContext, tr: Translator) -> None:
-        await state.set_state(Filing.confirm)
-        data = await state.get_data()
-        await message.answer(_summary(tr, data), reply_markup=_buttons(tr, data["flow"], "confirm", "cancel"))
 
     @router.message(Filing.phone, typed_text)
     async def phone(message: Message, state: FSMContext, tr: Translator) -> None:
-        number = _phone(message.text)
+        number = filing.parse_phone(message.text)
         if number is None:
             await message.answer(tr("complaint.bad_phone"), reply_markup=_buttons(tr, await _flow_of(state), "skip"))
             return
@@ -328,7 +458,7 @@ def complaint_router() -> Router:
             tagging=tagger.tag(text) if tagger is not None else None,
             agency_code=data.get("agency_code"),
             anonymous=bool(data.get("anonymous")),
-            contact_phone=data.get("phone"),
+            contact_phone=None if data.get("anonymous") else data.get("phone"),
             location_text=data.get("place"),
             attachments=[
                 AttachmentIn(f["kind"], f["id"], f.get("unique"), f.get("name"), f.get("mime"), f.get("size"))
@@ -348,5 +478,19 @@ def complaint_router() -> Router:
         await query.answer()
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(tr("cancelled"))
+
+    @router.message(StateFilter(Filing.anonymity, Filing.confirm), F.text, not_command)
+    async def use_the_buttons(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
+    ) -> None:
+        """Text where only a button will do: point at the buttons, and ask again under this message."""
+        await message.answer(tr("complaint.use_buttons"))
+        await ask_current_step(message, state, tr, session, tagger)
+
+    @router.message(StateFilter(Filing), not_command)
+    async def not_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
+        """A voice note, sticker… is no answer (photos and files were taken above): ask again."""
+        await message.answer(tr("complaint.not_text"))
+        await ask_current_step(message, state, tr, session, tagger)
 
     return router

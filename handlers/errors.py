@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from handlers.texts import Translator, default_texts
@@ -38,7 +39,10 @@ def errors_router() -> Router:
         text = error_text(error, tr)
         update = event.update
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            try:  # the handler may have answered already, or the press is too old to answer
+                await update.callback_query.answer()
+            except TelegramAPIError as exc:
+                log.info("update %s: the press could not be answered: %s", update.update_id, exc)
             if update.callback_query.message is not None:
                 await update.callback_query.message.answer(text)
         elif update.message is not None:

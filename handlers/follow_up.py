@@ -13,7 +13,7 @@ reply the citizen saw.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
@@ -46,7 +46,7 @@ from storage.models import OPEN_STATUSES, Citizen
 from storage.vocabulary import Rating
 from workflow import lifecycle
 from workflow.actors import Actor
-from workflow.citizen_view import complaint_by_id, complaint_by_number, my_complaints
+from workflow.citizen_view import complaint_by_id, complaint_by_number, my_complaints, parse_tracking_no
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
@@ -66,6 +66,18 @@ async def citizen_of(session: AsyncSession, user: User, lang: str) -> Citizen:
 def not_command(message: Message) -> bool:
     """A typed answer, not a /command: commands keep working in the middle of a question."""
     return not (message.text or "").startswith("/")
+
+
+def pasted_tracking_no(message: Message) -> bool:
+    return parse_tracking_no(message.text or "") is not None
+
+
+async def only_a_question(state: FSMContext) -> bool:
+    """Waiting for a /status number or a 不满意 reason, entered outside any conversation: nothing the
+    citizen filled in would be lost by leaving it."""
+    if await state.get_state() not in (FollowUp.tracking_no.state, FollowUp.reason.state):
+        return False
+    return (await state.get_data()).get("follow_up_previous") is None
 
 
 async def refused(query: CallbackQuery, session: AsyncSession, error: DomainError, tr: Translator) -> None:
@@ -142,10 +154,26 @@ def follow_up_router() -> Router:
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
+        """The number asked for; a wrong one is said so and the question stays open for another try."""
+        assert message.from_user is not None and message.text is not None
+        citizen = await citizen_of(session, message.from_user, lang)
+        try:
+            view = await complaint_by_number(session, citizen, message.text)
+        except DomainError as error:
+            await message.answer(tr("status.try_again", error=error_text(error, tr)))
+            return
+        await _restore(state)
+        text, markup = status_view(view, 0, tr, deadlines, clock.now())
+        await message.answer(text, reply_markup=markup)
+
+    @router.message(StateFilter(None), F.text, pasted_tracking_no)
+    async def pasted_number(
+        message: Message, session: AsyncSession, lang: str, tr: Translator, clock: Clock, deadlines: Deadlines
+    ) -> None:
+        """A tracking number sent on its own, outside any conversation, works like /status with it."""
         assert message.from_user is not None and message.text is not None
         citizen = await citizen_of(session, message.from_user, lang)
         view = await complaint_by_number(session, citizen, message.text)
-        await _restore(state)
         text, markup = status_view(view, 0, tr, deadlines, clock.now())
         await message.answer(text, reply_markup=markup)
 
@@ -206,6 +234,9 @@ def follow_up_router() -> Router:
                     reply_markup=reason_keyboard(view.complaint.id, tr),
                 )
             return
+        # under a notice the outcome is added to the agency's reply; the buttons offered again after
+        # « 返回 are only a question, which the outcome replaces
+        asked_again = isinstance(query.message, Message) and query.message.text == tr.plain("rate.back")
         await _rate(
             query,
             session,
@@ -216,7 +247,7 @@ def follow_up_router() -> Router:
             tr,
             clock,
             deadlines,
-            keep_message=True,
+            keep_message=not asked_again,
         )
 
     @router.callback_query(RateStep.filter())
@@ -284,7 +315,7 @@ def follow_up_router() -> Router:
             await message.answer(error_text(error, tr))
             return
         await _restore(state)
-        await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr, deadlines, clock.now()))
+        await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr))
 
     @router.message(FollowUp.reason, not_command)
     async def rate_reason_not_text(message: Message, tr: Translator) -> None:
@@ -304,12 +335,8 @@ def follow_up_router() -> Router:
     ) -> None:
         citizen = await citizen_of(session, query.from_user, lang)
         try:
-            if callback_data.action == "confirm":
-                complaint = await lifecycle.withdraw(
-                    session, clock, deadlines, callback_data.complaint_id, Actor.citizen(citizen)
-                )
-                await show(query, tr("status.withdrawn", tracking_no=complaint.tracking_no))
-                return
+            if callback_data.action == "confirm":  # the news comes once, as the WITHDRAWN notice
+                await lifecycle.withdraw(session, clock, deadlines, callback_data.complaint_id, Actor.citizen(citizen))
             view = await complaint_by_id(session, citizen, callback_data.complaint_id)
         except DomainError as error:
             await refused(query, session, error, tr)
@@ -320,7 +347,7 @@ def follow_up_router() -> Router:
                 tr("status.withdraw_confirm", tracking_no=view.complaint.tracking_no),
                 withdraw_keyboard(view.complaint.id, tr),
             )
-        else:  # back, or no longer open
+        else:  # back, withdrawn, or no longer open
             await show(query, *status_view(view, 0, tr, deadlines, clock.now()))
 
     return router
@@ -348,7 +375,7 @@ async def _rate(
     except DomainError as error:
         await refused(query, session, error, tr)
         return
-    text = rated_text(complaint, rating, tr, deadlines, clock.now())
+    text = rated_text(complaint, rating, tr)
     if not keep_message:
         await show(query, text)
         return

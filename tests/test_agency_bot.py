@@ -130,7 +130,7 @@ async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Offic
     await citizen.press(label("rate.button.2"), message=resolved)  # 不满意
     await citizen.wait_for_reply(contains="说说原因")
     await citizen.send("态度还是不好")
-    await citizen.wait_for_reply(contains="已退回承办单位重新办理")
+    await citizen.wait_for_reply(contains="将重新办理")
     assert (await office.complaint(complaint.id)).status == S.ACCEPTED
     await office.deliver()
     await traffic.wait_for_reply(contains="不满意")

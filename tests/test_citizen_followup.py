@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,6 +248,51 @@ async def test_status_of_another_citizens_complaint_is_not_found_like_a_wrong_nu
     wrong = await scene.me.wait_for_reply()
     assert refused.text == wrong.text == HANS.plain("error.not_found")
     assert theirs.tracking_no not in refused.text
+
+
+async def test_a_wrong_number_after_status_says_so_and_leaves_no_phantom_draft(scene: Scene) -> None:
+    complaint = await scene.complaint()
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("abc")
+    wrong = await scene.me.wait_for_reply()
+    assert "没有找到" in wrong.text and "/cancel" in wrong.text
+    await scene.me.send(complaint.tracking_no)  # a second try still works
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("/complain")  # nothing was filled in: a complaint simply starts
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("complaint.start")
+    await scene.me.send("/cancel")
+    await scene.me.wait_for_reply()
+    await scene.me.send("/status")
+    await scene.me.wait_for_reply(contains="受理编号")
+    await scene.me.send("/cancel")
+    assert "填写的内容" not in (await scene.me.wait_for_reply()).text
+
+
+@pytest.mark.parametrize("typed", ["{day}{seq}", "#{day}-{seq}", "受理编号{day}-{seq}", "受理编号：{day}－{seq}"])
+async def test_a_tracking_number_is_found_however_it_is_written(scene: Scene, typed: str) -> None:
+    complaint = await scene.complaint()
+    day, seq = complaint.tracking_no.split("-")
+    written = typed.format(day=day, seq=seq)
+    await scene.me.send(f"/status {written}")
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: Scene) -> None:
+    mine = await scene.complaint()
+    async with scene.session_factory() as session:
+        neighbour = await get_or_create_citizen(session, 99_999, display_name="邻居")
+        await session.commit()
+    theirs = await scene.complaint(citizen=neighbour)
+    full_width = mine.tracking_no.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    await scene.me.send(full_width)
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
+    await scene.me.send(theirs.tracking_no)
+    refused = await scene.me.wait_for_reply()
+    assert refused.text == HANS.plain("error.not_found")
 
 
 # --- rating ---------------------------------------------------------------------------------------
@@ -492,4 +537,48 @@ async def test_withdraw_needs_confirmation_and_back_keeps_the_complaint(scene: S
     await scene.me.press(HANS.plain("status.button.withdraw_confirm"))
     await scene.harness.settle()
     assert (await scene.reload(complaint.id)).status == ComplaintStatus.WITHDRAWN
-    assert "已撤回" in scene.me.world.find_message(scene.me.user.id, view.message_id).text
+    shown = scene.me.world.find_message(scene.me.user.id, view.message_id).text
+    # the status view again, now withdrawn; the news itself comes once, as the notice
+    assert HANS.plain("status.word.withdrawn") in shown and HANS.plain("status.event.withdrawn") in shown
+    withdrawn, _ = render_citizen_notice("complaint.withdrawn", {"tracking_no": complaint.tracking_no}, HANS)
+    assert "撤回" in withdrawn and "群众" not in withdrawn  # the citizen is not spoken of in the third person
+
+
+# --- words the citizen reads ------------------------------------------------------------------------
+
+
+async def test_the_reopening_news_comes_once(scene: Scene) -> None:
+    await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("户口还是没有迁过来")
+    await scene.me.wait_for_reply()
+    # the polling dispatcher keeps the clock it started with (the wall clock): catch up with its notice
+    scene.clock.set(datetime.now(UTC) + timedelta(minutes=1))
+    await scene.deliver()
+    await scene.harness.settle()
+    assert sum("退回" in m.text for m in scene.me.bot_messages()) == 1  # the notice, with the new deadline
+
+
+async def test_rating_after_going_back_from_the_reason_reads_as_one_answer(scene: Scene) -> None:
+    await resolved_and_delivered(scene)
+    await scene.me.press(HANS.plain("rate.button.2"))
+    question = await scene.me.wait_for_reply(contains="原因")
+    await scene.me.press(HANS.plain("rate.button.back"))
+    await scene.harness.settle()
+    await scene.me.press(
+        HANS.plain("rate.button.1"), message=scene.me.world.find_message(scene.me.user.id, question.message_id)
+    )
+    await scene.harness.settle()
+    text = scene.me.world.find_message(scene.me.user.id, question.message_id).text
+    assert "感谢您的评价（比较满意）" in text and HANS.plain("rate.back") not in text
+
+
+async def test_replied_and_closed_are_named_alike_wherever_the_citizen_reads_them(scene: Scene) -> None:
+    complaint, notice = await resolved_and_delivered(scene)
+    assert "已办结" not in notice.text  # replied, waiting for the rating: not yet 办结/结案
+    await scene.me.press(HANS.plain("rate.button.0"))
+    await scene.harness.settle()
+    await scene.me.send(f"/status {complaint.tracking_no}")
+    view = await scene.me.wait_for_reply(contains=HANS.plain("status.timeline"))
+    assert "已结案" in view.text and "已办结" not in view.text

@@ -8,6 +8,7 @@ transferred to whom, extended, replied, rated) and leaves out the agencies' inte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,10 @@ from nlp.normalize import to_half_width
 from storage.models import Agency, Citizen, Complaint, ComplaintEvent, EventAction
 from workflow.actors import Actor
 from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
+
+_TRACKING_NO = re.compile(r"(\d{8})[-—–]?(\d{4,5})")
+#: What surrounds a pasted number: its label, a leading #, colons, spaces.
+_NUMBER_NOISE = re.compile(r"受理编号|投诉编号|编号|[#＃:：\s]")
 
 #: Events a citizen sees on their complaint's timeline, in the order they may happen.
 CITIZEN_VISIBLE = (
@@ -90,9 +95,19 @@ async def timeline(session: AsyncSession, complaint: Complaint) -> list[Timeline
     return entries
 
 
+def parse_tracking_no(text: str) -> str | None:
+    """A tracking number as people paste or type it (``202612030001``, ``#20261203-0001``,
+    ``受理编号：２０２６１２０３－０００１``) in its stored form ``20261203-0001``; None if the text is
+    anything else."""
+    compact = _NUMBER_NOISE.sub("", to_half_width(text))
+    found = _TRACKING_NO.fullmatch(compact)
+    return f"{found.group(1)}-{found.group(2)}" if found else None
+
+
 async def complaint_by_number(session: AsyncSession, citizen: Citizen, tracking_no: str) -> CitizenComplaint:
     """/status: the caller's own complaint with its timeline; anyone else's is "not_found"."""
-    complaint = await complaint_for_citizen(session, citizen.id, to_half_width(tracking_no).strip())
+    number = parse_tracking_no(tracking_no) or to_half_width(tracking_no).strip()
+    complaint = await complaint_for_citizen(session, citizen.id, number)
     return CitizenComplaint(complaint, await timeline(session, complaint))
 
 
