@@ -32,6 +32,8 @@ from bot.transport import TelegramTransport
 from handlers.texts import default_texts
 from web.sandbox import BOT_API_PATH, create_sandbox_app
 from web.sandbox.world import ChatMessage, SandboxUser, SandboxWorld
+from workflow.clock import Clock
+from workflow.deadlines import Deadlines
 from workflow.outbox import run_sender
 
 TIMEOUT = 10.0
@@ -180,14 +182,19 @@ async def running_bot(
     flood: FloodMiddleware | None = None,
     tagger: object | None = None,
     outbox: bool = False,
+    clock: Clock | None = None,
+    deadlines: Deadlines | None = None,
 ) -> AsyncIterator[Harness]:
     """The shipped Dispatcher polling the stand-in with a real Bot; stopped cleanly on exit.
 
     ``outbox`` also runs the outbox sender with the Telegram transport, so notices (receipts…)
-    reach the sandbox chats as they would in ``serve``.
+    reach the sandbox chats as they would in ``serve``. ``clock`` and ``deadlines`` must be given here:
+    polling copies the dispatcher's data when it starts, so setting them afterwards never reaches a handler.
     """
     bot = create_bot(sandbox.world.token, sandbox.api_base)
-    dispatcher = create_dispatcher(session_factory, routers=routers, flood=flood, tagger=tagger)
+    dispatcher = create_dispatcher(
+        session_factory, routers=routers, flood=flood, tagger=tagger, clock=clock, deadlines=deadlines
+    )
     runtime = BotRuntime(bot, dispatcher)
     await runtime.start()
     harness = Harness(sandbox, bot, dispatcher, runtime, baseline=sandbox.world.pushed - sandbox.world.pending)

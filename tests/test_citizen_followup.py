@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,8 +98,10 @@ async def scene(session_factory: async_sessionmaker[AsyncSession], catalogue_loa
     clock, deadlines = make_clock(), make_deadlines()
     # No double-tap window in the middleware: these tests show the handlers themselves act once.
     flood = FloodMiddleware(double_tap=0.0)
-    async with sandbox_server() as sandbox, running_bot(session_factory, sandbox, flood=flood) as harness:
-        harness.dispatcher["clock"], harness.dispatcher["deadlines"] = clock, deadlines
+    async with (
+        sandbox_server() as sandbox,
+        running_bot(session_factory, sandbox, flood=flood, clock=clock, deadlines=deadlines) as harness,
+    ):
         me = harness.user(name="王秀英")
         async with session_factory() as session:
             citizen = await get_or_create_citizen(session, me.user.id, display_name="王秀英")
@@ -553,8 +555,6 @@ async def test_the_reopening_news_comes_once(scene: Scene) -> None:
     await scene.me.wait_for_reply(contains="原因")
     await scene.me.send("户口还是没有迁过来")
     await scene.me.wait_for_reply()
-    # the polling dispatcher keeps the clock it started with (the wall clock): catch up with its notice
-    scene.clock.set(datetime.now(UTC) + timedelta(minutes=1))
     await scene.deliver()
     await scene.harness.settle()
     assert sum("退回" in m.text for m in scene.me.bot_messages()) == 1  # the notice, with the new deadline

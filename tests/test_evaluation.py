@@ -131,8 +131,10 @@ class Scene:
 @pytest.fixture
 async def scene(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Scene]:
     flood = FloodMiddleware(double_tap=0.0)  # the handlers themselves must act once
-    async with sandbox_server() as sandbox, running_bot(session_factory, sandbox, flood=flood) as harness:
-        harness.dispatcher["clock"] = make_clock()
+    async with (
+        sandbox_server() as sandbox,
+        running_bot(session_factory, sandbox, flood=flood, clock=make_clock()) as harness,
+    ):
         yield Scene(harness, session_factory, harness.user(name="赵敏"))
 
 
