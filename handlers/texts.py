@@ -3,6 +3,8 @@
 Simplified Chinese is written once in ``texts/zh-Hans.yaml``; Traditional Chinese is produced by
 OpenCC (``s2twp``) from the same file, then corrected by the few entries of
 ``texts/zh-Hant.overrides.yaml``. Both are validated at start-up with line-numbered errors.
+Parameters follow one rule, in :class:`Translator`: shown in the reader's script unless a person
+wrote them; ``Translator.script`` does the same for text that bypasses the catalogue (button labels).
 """
 
 from __future__ import annotations

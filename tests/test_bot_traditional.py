@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import written_script
+from bot.service import load_tagger
 from handlers.common import COMMANDS
 from handlers.texts import SIMPLIFIED, TRADITIONAL, default_texts
+from minsheng.settings import Settings
 from tests.botapi import Harness, running_bot, sandbox_server
 
 HANS = default_texts()(SIMPLIFIED)
@@ -110,3 +113,49 @@ async def test_the_chat_menu_follows_the_conversation_between_scripts(harness: H
     await user.wait_for_reply()
     await harness.settle()
     assert menu_calls(harness, user.user.id) == [("set", TRADITIONAL_MENU), ("delete", None)]
+
+
+COMPLAINT = "我去市民中心社保窗口辦醫保卡，工作人員態度惡劣，愛理不理，讓我跑了好幾趟都沒辦成，還說這事不歸他們管。"
+
+
+def in_traditional(line: str) -> bool:
+    """True when converting to Traditional again changes nothing: no Simplified-only character left."""
+    return HANT.script(line) == line
+
+
+def line_of(text: str, label: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(label))
+
+
+@pytest.fixture
+async def tagger(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> object:
+    return await load_tagger(session_factory, Settings())
+
+
+async def test_a_traditional_complaint_shows_tags_agency_and_receipt_in_traditional_and_the_text_as_written(
+    session_factory: async_sessionmaker[AsyncSession], tagger: object
+) -> None:
+    async with sandbox_server() as sandbox, running_bot(session_factory, sandbox, tagger=tagger, outbox=True) as bot:
+        user = bot.user(name="陳大文", language_code="zh-hk")
+        await user.send("/complain")
+        await user.wait_for_reply(contains="寫完了")
+        await user.send(COMPLAINT)
+        await user.wait_for_reply(contains="已記下")
+        await user.press(HANT.plain("complaint.button.done"))
+        await user.wait_for_reply(contains="發生在哪裡")
+        await user.send("市民中心二樓社保窗口")
+        understood = await user.wait_for_reply(contains="問題類型")
+        for label in ("問題類型：", "涉及領域："):
+            assert in_traditional(line_of(understood.text, label)), understood.text
+        await user.press(HANT.plain("complaint.button.fallback"))
+        await user.wait_for_reply(contains="匿名")
+        await user.press(HANT.plain("complaint.button.anonymous"))
+        await user.wait_for_reply(contains="電話")
+        await user.press(HANT.plain("complaint.button.skip"))
+        summary = await user.wait_for_reply(contains="請確認")
+        assert in_traditional(line_of(summary.text, "單位：")) and COMPLAINT in summary.text
+        await user.press(HANT.plain("complaint.button.confirm"))
+        submitted = await user.wait_for_reply(contains="受理編號")
+        tracking_no = re.search(r"\d{8}-\d{4}", submitted.text).group(0)
+        receipt = await user.wait_for_reply(contains="承辦單位")
+        assert tracking_no in receipt.text and in_traditional(line_of(receipt.text, "承辦單位：")), receipt.text
