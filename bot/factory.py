@@ -13,10 +13,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands import command_menu
 from bot.middlewares import (
     CommitBeforeSending,
     DbSessionMiddleware,
@@ -26,7 +26,6 @@ from bot.middlewares import (
     LanguageMiddleware,
 )
 from handlers import build_routers
-from handlers.common import COMMANDS
 from handlers.texts import SIMPLIFIED, Texts, default_texts
 from minsheng.settings import Settings
 from storage.fsm import SqlStorage
@@ -95,8 +94,9 @@ def _default_deadlines() -> Deadlines:
 
 
 async def _on_startup(bot: Bot, texts: Texts, session_factory: async_sessionmaker[AsyncSession]) -> None:
-    tr = texts(SIMPLIFIED)
-    await bot.set_my_commands([BotCommand(command=name, description=tr.plain(f"command.{name}")) for name in COMMANDS])
+    """The default command menu, in Simplified; Traditional conversations get theirs per chat
+    (``bot.commands``)."""
+    await bot.set_my_commands(command_menu(texts(SIMPLIFIED)))
     async with session_factory() as session:
         cutoff = utcnow() - PROCESSED_UPDATE_RETENTION
         await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))

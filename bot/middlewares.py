@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
@@ -28,8 +29,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands import show_menu_in_script
 from handlers.texts import SIMPLIFIED, TRADITIONAL, Texts
-from nlp.normalize import normalize
 from storage.fsm import current_session
 from storage.models import ProcessedUpdate
 
@@ -133,18 +134,36 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+#: Characters that exist in only one script a message needs before it changes the conversation's
+#: script: "謝謝" or a stray 這 in a Simplified sentence is no sign of how someone writes.
+TELLING_MINIMUM = 3
+
+
 @cache
-def _to_traditional() -> opencc.OpenCC:
-    return opencc.OpenCC("s2t")
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+@cache
+def _telling(char: str) -> str | None:
+    """The script a character belongs to only, or None when both write it the same."""
+    if _converter("t2s").convert(char) != char:
+        return TRADITIONAL
+    if _converter("s2t").convert(char) != char:
+        return SIMPLIFIED
+    return None
 
 
 def written_script(text: str) -> str | None:
-    """The script a text is visibly written in, or None when it reads the same in both."""
-    if normalize(text).script == TRADITIONAL:
-        return TRADITIONAL
-    converted = _to_traditional().convert(text)
-    changed = sum(1 for a, b in zip(text, converted, strict=False) if a != b)
-    return SIMPLIFIED if changed >= 2 or (changed and len(text) <= 10) else None
+    """The script a message clearly shows: at least :data:`TELLING_MINIMUM` characters of that script
+    only, and more than twice as many as of the other. Commands show none."""
+    if text.lstrip().startswith("/"):
+        return None
+    counts = Counter(_telling(char) for char in text if "\u3400" <= char <= "\u9fff")
+    for script, other in ((TRADITIONAL, SIMPLIFIED), (SIMPLIFIED, TRADITIONAL)):
+        if counts[script] >= TELLING_MINIMUM and counts[script] > 2 * counts[other]:
+            return script
+    return None
 
 
 def language_of_user(user: User | None) -> str:
@@ -153,10 +172,10 @@ def language_of_user(user: User | None) -> str:
 
 
 class LanguageMiddleware(BaseMiddleware):
-    """Traditional for users whose Telegram is set to zh-Hant/zh-TW/zh-HK, or who write Traditional.
-
-    What the user last wrote wins and is remembered (FSM storage, destiny ``language``), so a
-    button press later is answered in the script of the conversation.
+    """The conversation's script: at first the one of the user's Telegram (zh-Hant/zh-TW/zh-HK/zh-MO
+    read Traditional); it switches when a message is clearly written in the other one (see
+    :func:`written_script`) and stays switched (FSM storage, destiny ``language``), so short
+    replies, commands and button presses are answered in the script of the conversation.
     """
 
     DESTINY = "language"
@@ -165,23 +184,28 @@ class LanguageMiddleware(BaseMiddleware):
         self.texts = texts
         self.storage = storage
 
-    async def resolve(self, bot: Bot, user: User | None, text: str | None) -> str:
+    async def resolve(self, bot: Bot, user: User | None, text: str | None) -> tuple[str, bool]:
+        """The conversation's script, and whether its menu must change (the default one is Simplified)."""
         if user is None:
-            return SIMPLIFIED
+            return SIMPLIFIED, False
         key = StorageKey(bot_id=bot.id, chat_id=user.id, user_id=user.id, destiny=self.DESTINY)
         remembered = (await self.storage.get_data(key)).get("lang")
-        written = written_script(text) if text else None
-        if written and written != remembered:
-            await self.storage.set_data(key, {"lang": written})
-        return written or remembered or language_of_user(user)
+        lang = (written_script(text) if text else None) or remembered or language_of_user(user)
+        if lang != remembered:
+            await self.storage.set_data(key, {"lang": lang})
+        return lang, lang != (remembered or SIMPLIFIED)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = event.message if isinstance(event, Update) else None
         text = (message.text or message.caption) if message else None
-        lang = await self.resolve(data["bot"], data.get("event_from_user"), text)
+        user: User | None = data.get("event_from_user")
+        lang, changed = await self.resolve(data["bot"], user, text)
         data["lang"] = lang
         data["tr"] = self.texts(lang)
-        return await handler(event, data)
+        result = await handler(event, data)
+        if changed and user is not None:
+            await show_menu_in_script(data["bot"], user.id, data["tr"])
+        return result
 
 
 class FloodMiddleware(BaseMiddleware):

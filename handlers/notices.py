@@ -1,23 +1,20 @@
 """Outbox notices in the recipient's language: ``{"kind", "params"}`` payloads made readable.
 
 Params are plain values chosen by ``workflow.notifications``; here they become text: ISO times in
-local time, lists joined, yes/no in words. A missing parameter shows as "—" rather than failing a
-delivery that a person is waiting for.
+local time, lists joined, yes/no in words, then the renderer's one rule (``Translator.param``: in the
+reader's script unless a person wrote it; escaped). A missing parameter shows as "—" rather than
+failing a delivery that a person is waiting for.
 """
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import opencc
-
-from handlers.texts import TRADITIONAL, Translator
+from handlers.texts import Translator
 
 MISSING = "—"
-_TO_TRADITIONAL = opencc.OpenCC("s2twp")
 
 
 class _Params(dict[str, str]):
@@ -33,19 +30,18 @@ def _local_time(value: str, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _show(name: str, value: Any, zone: ZoneInfo, lang: str) -> str:
-    if value is None or value == "":
+def _show(name: str, value: Any, zone: ZoneInfo, tr: Translator) -> str:
+    if value is None or value == "" or value == [] or value == ():
         return MISSING
     if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list | tuple):
-        return "、".join(str(item) for item in value) or MISSING
-    text = str(value)
-    if name.endswith("due") and isinstance(value, str):
-        text = _local_time(text, zone)
-    elif name.endswith("_text") and lang == TRADITIONAL:
-        text = _TO_TRADITIONAL.convert(text)  # workflow describes deadlines in Simplified
-    return html.escape(text, quote=False)
+        text = "是" if value else "否"
+    elif isinstance(value, list | tuple):
+        text = "、".join(str(item) for item in value)
+    elif name.endswith("due") and isinstance(value, str):
+        text = _local_time(value, zone)
+    else:
+        text = str(value)
+    return tr.param(name, text)
 
 
 def notice_key(kind: str, params: dict[str, Any]) -> str:
@@ -59,5 +55,5 @@ def render_notice(kind: str, params: dict[str, Any], tr: Translator, zone: ZoneI
     key = notice_key(kind, params)
     if not tr.has(key):
         key = "notice.generic"
-    values = _Params({name: _show(name, value, zone, tr.lang) for name, value in params.items()})
+    values = _Params({name: _show(name, value, zone, tr) for name, value in params.items()})
     return tr(key).format_map(values)

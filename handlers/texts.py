@@ -3,6 +3,8 @@
 Simplified Chinese is written once in ``texts/zh-Hans.yaml``; Traditional Chinese is produced by
 OpenCC (``s2twp``) from the same file, then corrected by the few entries of
 ``texts/zh-Hant.overrides.yaml``. Both are validated at start-up with line-numbered errors.
+Parameters follow one rule, in :class:`Translator`: shown in the reader's script unless a person
+wrote them; ``Translator.script`` does the same for text that bypasses the catalogue (button labels).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -85,18 +88,54 @@ def load_catalogue(directory: Path = TEXTS_DIR) -> dict[str, str]:
     return messages
 
 
-class Translator:
-    """Texts in one language; parameters are HTML-escaped, the catalogue's own markup is kept."""
+#: Parameters that hold what a person typed (a citizen's complaint, place, name, comment; a clerk's
+#: reply, reason or basis; the tagger's matched words). They are quoted as written, never converted.
+VERBATIM = frozenset(
+    {"text", "summary", "place", "name", "phone", "query", "comment", "words", "evidence", "reason", "reply", "basis"}
+)
 
-    def __init__(self, lang: str, messages: dict[str, str]) -> None:
+
+class Rendered(str):
+    """A text the catalogue produced: already in the reader's script and HTML-safe."""
+
+
+def _same(text: str) -> str:
+    return text
+
+
+class Translator:
+    """Texts in one language.
+
+    One rule for parameters: each is shown in the reader's script (agency names, problem types,
+    areas, rating words, deadlines: Chinese the system says), except the :data:`VERBATIM` ones,
+    which quote what a person wrote. Then it is HTML-escaped; the catalogue's own markup is kept.
+    A fragment rendered by a Translator (:class:`Rendered`) is inserted as it is. Tracking
+    numbers, times and URLs are ASCII and read the same in both scripts.
+    """
+
+    def __init__(self, lang: str, messages: dict[str, str], convert: Callable[[str], str] = _same) -> None:
         self.lang = lang
         self._messages = messages
+        self._convert = convert
 
-    def __call__(self, key: str, /, **params: Any) -> str:
+    def __call__(self, key: str, /, **params: Any) -> Rendered:
         text = self._messages[key]
         if not params:
-            return text
-        return text.format(**{name: html.escape(str(value), quote=False) for name, value in params.items()})
+            return Rendered(text)
+        return Rendered(text.format(**{name: self.param(name, value) for name, value in params.items()}))
+
+    def param(self, name: str, value: Any) -> str:
+        """One parameter as it goes into a message: see the class docstring."""
+        if isinstance(value, Rendered):
+            return value
+        text = str(value)
+        if name not in VERBATIM:
+            text = self.script(text)
+        return html.escape(text, quote=False)
+
+    def script(self, text: str) -> str:
+        """Chinese display text in the reader's script, e.g. an agency name on a button (no escaping)."""
+        return self._convert(text)
 
     def has(self, key: str) -> bool:
         return key in self._messages
@@ -106,11 +145,27 @@ class Translator:
         return html.unescape(re.sub(r"<[^>]+>", "", self(key, **params)))
 
 
+def _traditional_converter(replace: dict[str, str]) -> Callable[[str], str]:
+    """OpenCC ``s2twp``, then the overrides' word fixes: for the catalogue and parameters alike."""
+    converter = opencc.OpenCC("s2twp")
+
+    def convert(text: str) -> str:
+        converted = converter.convert(text)
+        for wrong, right in replace.items():
+            converted = converted.replace(wrong, right)
+        return converted
+
+    return convert
+
+
 class Texts:
     """The catalogue in every supported language."""
 
-    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
-        self._translators = {lang: Translator(lang, texts) for lang, texts in messages.items()}
+    def __init__(self, messages: dict[str, dict[str, str]], to_traditional: Callable[[str], str] = _same) -> None:
+        converters = {TRADITIONAL: to_traditional}
+        self._translators = {
+            lang: Translator(lang, texts, converters.get(lang, _same)) for lang, texts in messages.items()
+        }
 
     @classmethod
     def load(cls, directory: Path = TEXTS_DIR) -> Texts:
@@ -126,14 +181,9 @@ class Texts:
                 problems.append(f"{where}: placeholders differ from the Simplified text")
         if problems:
             raise DataFileError(overrides_path, problems)
-        converter = opencc.OpenCC("s2twp")
-        traditional = {}
-        for key, text in messages.items():
-            converted = converter.convert(text)
-            for wrong, right in overrides.replace.items():
-                converted = converted.replace(wrong, right)
-            traditional[key] = overrides.messages.get(key, converted)
-        return cls({SIMPLIFIED: messages, TRADITIONAL: traditional})
+        to_traditional = _traditional_converter(overrides.replace)
+        traditional = {key: overrides.messages.get(key) or to_traditional(text) for key, text in messages.items()}
+        return cls({SIMPLIFIED: messages, TRADITIONAL: traditional}, to_traditional)
 
     def __call__(self, lang: str | None) -> Translator:
         return self._translators.get(lang or SIMPLIFIED, self._translators[SIMPLIFIED])

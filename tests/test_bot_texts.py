@@ -6,6 +6,7 @@ import html
 import re
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from handlers.errors import error_text
 from handlers.long_text import split_html, utf16_length
-from handlers.texts import TEXTS_DIR, Texts, default_texts
+from handlers.notices import render_notice
+from handlers.texts import TEXTS_DIR, Texts, default_texts, load_catalogue, placeholders
 from storage.datafile import DataFileError
 from workflow.errors import CODES, DomainError
 
@@ -94,3 +96,67 @@ def test_a_split_prefers_a_line_break() -> None:
     text = "第一段" * 30 + "\n" + "第二段" * 30
     first, second = split_html(text, 120)
     assert first == "第一段" * 30 and second == "第二段" * 30
+
+
+#: What OpenCC's Taiwan phrases make of everyday words: computing jargon, wrong in a complaint service.
+IT_JARGON = ("型別", "繫結", "檔案", "視窗", "預設", "許可權", "檢視", "程式", "物件", "引數", "回撥", "介面")
+
+
+def test_no_traditional_text_uses_computing_jargon_or_simplified_quotation_marks() -> None:
+    hant = default_texts()("zh-Hant")
+    for key in sorted(load_catalogue()):
+        text = hant.plain(key, **dict.fromkeys(placeholders(load_catalogue()[key]), "1"))
+        assert not [term for term in IT_JARGON if term in text], (key, text)
+        assert not set("“”‘’") & set(text), (key, text)
+
+
+def test_everyday_words_keep_their_meaning_in_traditional() -> None:
+    hant = default_texts()("zh-Hant")
+    assert "問題類型" in hant("complaint.understood", problems="x", area="y")
+    assert "綁定成功" in hant("bind.done", agency="x", role="y")
+    assert "社保窗口" in hant("complaint.ask_place") and "「市民中心" in hant("complaint.ask_place")
+
+
+def test_converting_traditional_text_again_changes_nothing() -> None:
+    """Fragments rendered once and names converted by a handler may reach the renderer again."""
+    texts, hant = default_texts(), default_texts()("zh-Hant")
+    for key in load_catalogue():
+        assert hant.script(hant(key)) == hant(key), key
+    assert texts("zh-Hans").script("市住房和城乡建设局") == "市住房和城乡建设局"
+
+
+def test_traditional_parameters_are_converted_but_what_a_person_wrote_is_kept() -> None:
+    hant = default_texts()("zh-Hant")
+    understood = hant("complaint.understood", problems="脸难看、推诿扯皮", area="城乡建设")
+    assert "臉難看、推諉扯皮" in understood and "城鄉建設" in understood
+    assert "不滿意" in hant("rate.thanks", tracking_no="20261122-0001", rating="不满意")
+    header = hant("status.header", tracking_no="20261122-0001", status="办理中", agency="市住房和城乡建设局")
+    assert "市住房和城鄉建設局" in header and "20261122-0001" in header
+    words = "窗口的人说文件不全，让我下载软件<再来>"
+    assert f"{html.escape(words, quote=False)}" in hant("status.summary", text=words)
+    assert "窗口单位" in hant("status.event.withdrawn_with_reason", reason="窗口单位不管")
+
+
+def test_a_fragment_rendered_by_the_catalogue_is_inserted_as_it_is() -> None:
+    hant = default_texts()("zh-Hant")
+    event = hant("status.event.rated_with_reason", rating="不满意", reason="态度<差>")
+    line = hant("status.event.line", at="11-22 10:00", what=event)
+    assert "不滿意（态度&lt;差&gt;）" in line
+
+
+def test_notices_convert_names_and_tags_for_a_traditional_reader() -> None:
+    hant = default_texts()("zh-Hant")
+    params = {
+        "tracking_no": "20261122-0001",
+        "agency_name": "市住房和城乡建设局",
+        "problem_types": ["脸难看", "推诿扯皮"],
+        "reason": "这事归区里管",
+        "from_agency": "市人力资源和社会保障局",
+        "to_agency": "区住房和城乡建设局",
+    }
+    receipt = render_notice("complaint.receipt", params, hant, ZoneInfo("Asia/Shanghai"))
+    assert "市住房和城鄉建設局" in receipt and "城乡" not in receipt
+    transferred = render_notice("complaint.transferred", params, hant, ZoneInfo("Asia/Shanghai"))
+    assert "區住房和城鄉建設局" in transferred and "这事归区里管" in transferred
+    new = render_notice("agency.new_complaint", params, hant, ZoneInfo("Asia/Shanghai"))
+    assert "臉難看、推諉扯皮" in new
