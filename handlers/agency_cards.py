@@ -278,7 +278,8 @@ def agency_picker(
     for agency in agencies[(page - 1) * PICKER_PAGE_SIZE : page * PICKER_PAGE_SIZE]:
         builder.row(
             InlineKeyboardButton(
-                text=agency.name, callback_data=PickAgency(id=complaint.id, rule=rule, agency=agency.id).pack()
+                text=tr.script(agency.name),
+                callback_data=PickAgency(id=complaint.id, rule=rule, agency=agency.id).pack(),
             )
         )
 

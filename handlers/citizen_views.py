@@ -4,15 +4,13 @@ the answers to a rating. Plain functions from workflow data to (HTML text, butto
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 
-import opencc
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.citizen_callbacks import MyPage, RateStep, StatusOf, Withdraw
 from handlers.citizen_notices import rating_keyboard
-from handlers.texts import TRADITIONAL, Translator
+from handlers.texts import Translator
 from storage.models import OPEN_STATUSES, Complaint, ComplaintStatus, EventAction
 from storage.vocabulary import Rating
 from workflow.citizen_view import CitizenComplaint, TimelineEntry
@@ -34,7 +32,7 @@ def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: da
     status = ComplaintStatus(complaint.status)
     if status == ComplaintStatus.RESOLVED:
         window_end = rating_window_end(complaint, deadlines)
-        due_text = in_script(deadlines.describe(window_end, now=now), tr) if window_end else None
+        due_text = deadlines.describe(window_end, now=now) if window_end else None
         return tr("my.due.rate", due=due_text or tr.plain("agency.none"))
     if status in ACKNOWLEDGE_STATUSES:
         key, due = "my.due.acknowledge", complaint.acknowledge_due_at
@@ -44,17 +42,7 @@ def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: da
         return None
     if due is None:
         return None
-    return tr(key + ("_overdue" if due <= now else ""), due=in_script(deadlines.describe(due, now=now), tr))
-
-
-@cache
-def _to_traditional() -> opencc.OpenCC:
-    return opencc.OpenCC("s2twp")
-
-
-def in_script(text: str, tr: Translator) -> str:
-    """Workflow describes deadlines in Simplified; a Traditional reader gets them converted."""
-    return _to_traditional().convert(text) if tr.lang == TRADITIONAL else text
+    return tr(key + ("_overdue" if due <= now else ""), due=deadlines.describe(due, now=now))
 
 
 def _summary(text: str, limit: int) -> str:
@@ -97,7 +85,7 @@ def list_view(
 
 def _event_text(entry: TimelineEntry, tr: Translator) -> str:
     params = {
-        "agency": in_script(entry.agency or "", tr),
+        "agency": entry.agency or "",
         "rating": entry.data.get("rating", ""),
         "days": entry.data.get("days", ""),
     }
@@ -114,7 +102,7 @@ def status_view(
     view: CitizenComplaint, back_page: int, tr: Translator, deadlines: Deadlines, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
     complaint = view.complaint
-    agency = in_script(complaint.owner_agency.name, tr) if complaint.owner_agency else "—"
+    agency = complaint.owner_agency.name if complaint.owner_agency else "—"
     parts = [
         tr(
             "status.header",

@@ -123,12 +123,11 @@ def _choice_row(tr: Translator, flow: str, fallback: str) -> list[InlineKeyboard
     ]
 
 
-def _agency_buttons(agencies: list[Agency], flow: str) -> InlineKeyboardBuilder:
+def _agency_buttons(tr: Translator, agencies: list[Agency], flow: str) -> InlineKeyboardBuilder:
     builder = InlineKeyboardBuilder()
     for agency in agencies:
-        builder.row(
-            InlineKeyboardButton(text=agency.name, callback_data=ChooseAgency(flow=flow, agency=agency.id).pack())
-        )
+        builder.button(text=tr.script(agency.name), callback_data=ChooseAgency(flow=flow, agency=agency.id))
+    builder.adjust(1)
     return builder
 
 
@@ -146,7 +145,7 @@ async def _suggestions(
             if agency is not None and filing.choosable(agency):
                 candidates.append(agency)
     fallback = await filing.fallback_name(session)
-    builder = _agency_buttons(candidates, flow)
+    builder = _agency_buttons(tr, candidates, flow)
     builder.row(*_choice_row(tr, flow, fallback))
     unknown = tr.plain("complaint.unknown")
     text = tr("complaint.understood", problems="、".join(problems) or unknown, area=area or unknown, fallback=fallback)
@@ -156,7 +155,7 @@ async def _suggestions(
 async def _areas_view(tr: Translator, session: AsyncSession, flow: str) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     for area in await filing.areas(session):
-        builder.button(text=area, callback_data=ChooseArea(flow=flow, a=AREAS.index(area)))
+        builder.button(text=tr.script(area), callback_data=ChooseArea(flow=flow, a=AREAS.index(area)))
     builder.adjust(3)
     fallback = await filing.fallback_name(session)
     last = InlineKeyboardBuilder()
@@ -176,7 +175,7 @@ async def _area_view(
     agencies = await filing.agencies_in_area(session, area)
     pages = max(1, -(-len(agencies) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    builder = _agency_buttons(agencies[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], flow)
+    builder = _agency_buttons(tr, agencies[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], flow)
     turns = InlineKeyboardBuilder()
     if page > 0:
         turns.button(
@@ -334,7 +333,7 @@ def complaint_router() -> Router:
             return
         query = " ".join(message.text.split())[:30]
         found = await filing.search(session, message.text)
-        builder = _agency_buttons(found, flow)
+        builder = _agency_buttons(tr, found, flow)
         builder.row(*_choice_row(tr, flow, await filing.fallback_name(session)))
         key = "complaint.search_results" if found else "complaint.search_none"
         await message.answer(tr(key, query=query), reply_markup=builder.as_markup())

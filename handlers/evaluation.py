@@ -32,7 +32,6 @@ from handlers.citizen_callbacks import (
     rating_of,
     show,
 )
-from handlers.citizen_views import in_script
 from handlers.common import Menu
 from handlers.follow_up import citizen_of, not_command
 from handlers.texts import Translator
@@ -68,7 +67,7 @@ def _nav(builder: InlineKeyboardBuilder, c: int, tr: Translator, *, back: bool =
 async def areas_view(session: AsyncSession, c: int, tr: Translator) -> View:
     builder = InlineKeyboardBuilder()
     for area in await evaluations.areas_with_agencies(session):
-        builder.button(text=in_script(area, tr), callback_data=EvalArea(c=c, a=AREAS.index(area)))
+        builder.button(text=tr.script(area), callback_data=EvalArea(c=c, a=AREAS.index(area)))
     builder.adjust(3)
     _nav(builder, c, tr, back=False)
     return tr("evaluate.start"), builder.as_markup()
@@ -77,7 +76,7 @@ async def areas_view(session: AsyncSession, c: int, tr: Translator) -> View:
 def agencies_keyboard(agencies: list[Agency], c: int, tr: Translator) -> InlineKeyboardBuilder:
     builder = InlineKeyboardBuilder()
     for agency in agencies:
-        builder.button(text=in_script(agency.name, tr), callback_data=EvalAgency(c=c, agency_id=agency.id))
+        builder.button(text=tr.script(agency.name), callback_data=EvalAgency(c=c, agency_id=agency.id))
     builder.adjust(1)
     return builder
 
@@ -96,7 +95,7 @@ async def area_view(session: AsyncSession, c: int, area_index: int, page: int, t
         pager.button(text=tr.plain("evaluate.button.next"), callback_data=EvalArea(c=c, a=area_index, p=page + 1))
     builder.attach(pager)
     _nav(builder, c, tr)
-    return tr("evaluate.area", area=in_script(area, tr), page=page + 1, pages=pages), builder.as_markup()
+    return tr("evaluate.area", area=area, page=page + 1, pages=pages), builder.as_markup()
 
 
 def rating_view(ev: Ev, tr: Translator) -> View:
@@ -231,7 +230,7 @@ def evaluation_router() -> Router:
         if (ev := await _ev(state, callback_data.c)) is None:
             return await _stale(query, tr)
         chosen = await evaluations.evaluable_agency(session, callback_data.agency_id)
-        ev.update(agency_id=chosen.id, agency=in_script(chosen.name, tr))
+        ev.update(agency_id=chosen.id, agency=chosen.name)
         await _save(state, ev, Evaluate.rating)
         await show(query, *rating_view(ev, tr))
 
