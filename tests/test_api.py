@@ -136,15 +136,16 @@ async def test_anonymous_complaint_text_is_masked_even_for_oversight(
         await session.execute(
             update(Complaint)
             .where(Complaint.id == world.complaint_anon.id)
-            .values(text="我叫黄晓明，电话13688889999。")
+            .values(text="我叫黄晓明，电话13688889999。", reply_text="已联系黄晓明本人（电话13677776666）。")
         )
         await session.commit()
     for token in ("oversight", "agency_a"):
         response = await client.get(
             f"/api/v1/complaints/{world.complaint_anon.tracking_no}", headers=bearer(world.tokens[token])
         )
-        text = (await response.json())["text"]
-        assert "13688889999" not in text and "136****9999" in text
+        body = await response.json()
+        assert "13688889999" not in body["text"] and "136****9999" in body["text"]
+        assert "13677776666" not in body["reply_text"] and "136****6666" in body["reply_text"]
 
 
 async def test_first_contact_token_gets_a_summary_once_the_receiver_accepted(

@@ -14,6 +14,7 @@ from handlers.common import COMMANDS
 from handlers.texts import SIMPLIFIED, TRADITIONAL, default_texts
 from minsheng.settings import Settings
 from tests.botapi import Harness, running_bot, sandbox_server
+from workflow import filing
 
 HANS = default_texts()(SIMPLIFIED)
 HANT = default_texts()(TRADITIONAL)
@@ -147,11 +148,11 @@ async def test_a_traditional_complaint_shows_tags_agency_and_receipt_in_traditio
         understood = await user.wait_for_reply(contains="問題類型")
         for label in ("問題類型：", "涉及領域："):
             assert in_traditional(line_of(understood.text, label)), understood.text
-        await user.press(HANT.plain("complaint.button.fallback"))
+        async with session_factory() as session:
+            fallback = await filing.fallback_name(session)
+        await user.press(HANT.plain("complaint.button.fallback", name=fallback))
         await user.wait_for_reply(contains="匿名")
-        await user.press(HANT.plain("complaint.button.anonymous"))
-        await user.wait_for_reply(contains="電話")
-        await user.press(HANT.plain("complaint.button.skip"))
+        await user.press(HANT.plain("complaint.button.anonymous"))  # anonymous: no phone question
         summary = await user.wait_for_reply(contains="請確認")
         assert in_traditional(line_of(summary.text, "單位：")) and COMPLAINT in summary.text
         await user.press(HANT.plain("complaint.button.confirm"))

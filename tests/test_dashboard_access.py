@@ -126,12 +126,14 @@ async def test_anonymous_complaint_text_is_masked_even_for_oversight(
         await session.execute(
             update(Complaint)
             .where(Complaint.id == world.complaint_anon.id)
-            .values(text="我叫黄晓明，电话13688889999。")
+            .values(text="我叫黄晓明，电话13688889999。", reply_text="已联系黄晓明本人（电话13677776666）。")
         )
         await session.commit()
     await log_in(client, "chief")
     page = await (await client.get(f"/dashboard/complaints/{world.complaint_anon.tracking_no}")).text()
     assert "13688889999" not in page and "136****9999" in page
+    # the clerk's reply can name the citizen as well as the complaint can
+    assert "答复" in page and "13677776666" not in page and "136****6666" in page
 
 
 async def test_pages_carry_security_headers_and_are_not_cached(client: TestClient, world: World) -> None:

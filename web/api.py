@@ -21,7 +21,7 @@ from reports.figures import COUNT_FIELDS, AgencyFigures, monthly_figures
 from storage.db import create_session_factory
 from storage.models import Agency, ApiToken, Complaint
 from web.auth import api_token_hash
-from web.dashboard.evidence import evidence_spans, shows_personal_data, visible_text
+from web.dashboard.evidence import evidence_spans, shows_personal_data, visible
 from web.dashboard.queries import (
     BadFilter,
     ComplaintFilter,
@@ -141,8 +141,8 @@ async def complaint(request: web.Request) -> web.Response:
         full = await sees_full(session, viewer, found)
         body = _summary(found, now) | {
             "summary_only": not full,
-            "text": visible_text(viewer, found) if full else None,
-            "reply_text": found.reply_text if full else None,
+            "text": visible(viewer, found, found.text) if full else None,
+            "reply_text": visible(viewer, found, found.reply_text) if full else None,
             "first_contact_agency": _agency(found.first_contact_agency),
             "transfer_to_agency": _agency(found.transfer_to_agency),
             "location_text": found.location_text if full else None,
@@ -162,7 +162,7 @@ async def complaint(request: web.Request) -> web.Response:
                     "to_status": event.to_status,
                     "from_agency": _agency(agencies.get(event.from_agency_id)) if event.from_agency_id else None,
                     "to_agency": _agency(agencies.get(event.to_agency_id)) if event.to_agency_id else None,
-                    "reason": event.reason if full else None,
+                    "reason": visible(viewer, found, event.reason) if full else None,
                 }
                 for event in events
             ],

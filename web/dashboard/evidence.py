@@ -63,9 +63,12 @@ def shows_personal_data(viewer: Viewer, complaint: Complaint) -> bool:
     return viewer.is_oversight and not complaint.anonymous
 
 
-def visible_text(viewer: Viewer, complaint: Complaint) -> str:
-    """The complaint text as this viewer may read it (the API's ``text``; the page's segments agree)."""
-    return complaint.text if shows_personal_data(viewer, complaint) else redact(complaint.text)
+def visible(viewer: Viewer, complaint: Complaint, text: str | None) -> str | None:
+    """Any text of the complaint (its words, the reply, an event's reason) as this viewer may read it: a
+    reply or a 不满意 reason can name the citizen as well as the complaint can. The page's segments agree."""
+    if text is None or shows_personal_data(viewer, complaint):
+        return text
+    return redact(text)
 
 
 def excerpt(text: str | None, limit: int = 60) -> str:

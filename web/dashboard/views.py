@@ -37,7 +37,7 @@ from web.dashboard.context import (
     set_session_cookie,
     viewer_of,
 )
-from web.dashboard.evidence import segments, shows_personal_data
+from web.dashboard.evidence import segments, shows_personal_data, visible
 from web.dashboard.queries import (
     PER_PAGE,
     BadFilter,
@@ -244,6 +244,8 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
         "full": full,
         "segments": segments(complaint, show_personal_data=show_personal) if full else [],
         "events": events,
+        "reply": visible(viewer, complaint, complaint.reply_text),
+        "reasons": {event.id: visible(viewer, complaint, event.reason) for event in events},
         "agencies": agencies,
         "actors": actors,
         "show_personal": show_personal,
