@@ -61,7 +61,7 @@ def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> st
 
 
 #: Weekday names as the citizens' receipts show them ("（周五）").
-WEEKDAYS = "一二三四五六日"
+WEEKDAYS = "一二三四五六日"  # after 周, in the weekday parameter: OpenCC reads 周四 as 週四, not a lone 周
 
 
 def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo) -> str:
@@ -71,7 +71,9 @@ def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo) ->
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     local = moment.astimezone(zone)
-    return tr("agency.time", month=local.month, day=local.day, weekday=WEEKDAYS[local.weekday()], hm=f"{local:%H:%M}")
+    return tr(
+        "agency.time", month=local.month, day=local.day, weekday="周" + WEEKDAYS[local.weekday()], hm=f"{local:%H:%M}"
+    )
 
 
 def status_name(tr: Translator, status: str) -> str:

@@ -93,7 +93,7 @@ async def _flow_of(state: FSMContext) -> str | None:
 
 def _summary(tr: Translator, data: dict[str, Any]) -> str:
     """The summary to confirm; a text too long for one message shows its beginning and its length."""
-    agency = data.get("agency_name") or tr.plain("complaint.fallback_agency", name=data.get("fallback_name") or "")
+    agency = data.get("agency_name") or tr.plain("complaint.fallback_agency", fallback=data.get("fallback_name") or "")
     anonymity = tr.plain("complaint.button.anonymous" if data.get("anonymous") else "complaint.button.named")
     fields = {
         "agency": agency,
@@ -117,7 +117,7 @@ def _choice_row(tr: Translator, flow: str, fallback: str) -> list[InlineKeyboard
     return [
         InlineKeyboardButton(text=tr.plain("complaint.button.more"), callback_data=ChooseArea(flow=flow).pack()),
         InlineKeyboardButton(
-            text=tr.plain("complaint.button.fallback", name=fallback),
+            text=tr.plain("complaint.button.fallback", fallback=fallback),
             callback_data=Step(flow=flow, action="fallback").pack(),
         ),
     ]
@@ -161,7 +161,7 @@ async def _areas_view(tr: Translator, session: AsyncSession, flow: str) -> tuple
     last = InlineKeyboardBuilder()
     last.button(text=tr.plain("complaint.button.back"), callback_data=Step(flow=flow, action="suggest"))
     last.button(
-        text=tr.plain("complaint.button.fallback", name=fallback), callback_data=Step(flow=flow, action="fallback")
+        text=tr.plain("complaint.button.fallback", fallback=fallback), callback_data=Step(flow=flow, action="fallback")
     )
     last.adjust(1)
     builder.attach(last)

@@ -48,7 +48,7 @@ async def to_anonymity(user: ChatUser, *pieces: str) -> None:
     await user.wait_for_reply(contains="发生在哪里")
     await user.press(HANS.plain("complaint.button.skip"))
     await user.wait_for_reply(contains="单位")
-    await user.press(HANS.plain("complaint.button.fallback", name="市政务服务中心"))
+    await user.press(HANS.plain("complaint.button.fallback", fallback="市政务服务中心"))
     await user.wait_for_reply(contains="匿名")
 
 
@@ -181,7 +181,7 @@ async def test_a_photo_sent_after_the_text_step_is_kept_and_the_question_comes_a
     await user.wait_for_reply(contains="发生在哪里")
     await user.press(HANS.plain("complaint.button.skip"))
     await user.wait_for_reply(contains="单位")
-    await user.press(HANS.plain("complaint.button.fallback", name="市政务服务中心"))
+    await user.press(HANS.plain("complaint.button.fallback", fallback="市政务服务中心"))
     await user.wait_for_reply(contains="匿名")
     await user.press("匿名")
     summary = await user.wait_for_reply(contains="请确认")
@@ -223,7 +223,7 @@ async def test_the_agency_list_goes_by_area_leads_back_and_offers_the_fallback(h
     areas = user.world.find_message(user.user.id, suggestions.message_id)
     labels = [b["text"] for row in areas.inline_keyboard for b in row]
     assert "政法" in labels and HANS.plain("complaint.button.back") in labels
-    assert HANS.plain("complaint.button.fallback", name="市政务服务中心") in labels
+    assert HANS.plain("complaint.button.fallback", fallback="市政务服务中心") in labels
     await user.press("政法")
     await harness.settle()
     police = user.world.find_message(user.user.id, suggestions.message_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handlers.agency_cards import local_time
 from handlers.errors import error_text
 from handlers.long_text import split_html, utf16_length
 from handlers.notices import render_notice
@@ -160,3 +162,9 @@ def test_notices_convert_names_and_tags_for_a_traditional_reader() -> None:
     assert "區住房和城鄉建設局" in transferred and "这事归区里管" in transferred
     new = render_notice("agency.new_complaint", params, hant, ZoneInfo("Asia/Shanghai"))
     assert "臉難看、推諉扯皮" in new
+
+
+def test_agency_times_name_the_weekday_in_the_readers_script() -> None:
+    moment = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)  # a Thursday, 17:30 in Shanghai
+    assert local_time(default_texts()("zh-Hans"), moment, ZoneInfo("Asia/Shanghai")) == "12月10日（周四）17:30"
+    assert local_time(default_texts()("zh-Hant"), moment, ZoneInfo("Asia/Shanghai")) == "12月10日（週四）17:30"

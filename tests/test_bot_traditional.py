@@ -150,7 +150,7 @@ async def test_a_traditional_complaint_shows_tags_agency_and_receipt_in_traditio
             assert in_traditional(line_of(understood.text, label)), understood.text
         async with session_factory() as session:
             fallback = await filing.fallback_name(session)
-        await user.press(HANT.plain("complaint.button.fallback", name=fallback))
+        await user.press(HANT.plain("complaint.button.fallback", fallback=fallback))
         await user.wait_for_reply(contains="匿名")
         await user.press(HANT.plain("complaint.button.anonymous"))  # anonymous: no phone question
         summary = await user.wait_for_reply(contains="請確認")
