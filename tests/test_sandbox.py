@@ -13,6 +13,7 @@ import pytest
 from minsheng.service import serve
 from minsheng.settings import Settings
 from web.sandbox import SANDBOX_TOKEN
+from web.sandbox.world import SandboxWorld
 
 
 def sandbox_settings(tmp_path: Path) -> Settings:
@@ -124,3 +125,12 @@ async def test_a_photo_uploaded_on_the_chat_page_can_be_fetched_back_through_the
             assert response.status == 401
         async with http.post(f"{api}/bot{SANDBOX_TOKEN}/getFile", json={"file_id": "photo-unknown"}) as response:
             assert response.status == 400
+
+
+async def test_a_restarted_sandbox_never_reuses_an_update_id() -> None:
+    """The bot remembers handled update ids in the database; a new world (a restarted serve) must not
+    send ids it already used, or its first updates would be skipped as duplicates."""
+    before = SandboxWorld()
+    last = max([await before.user_sends(10001, "第一次") for _ in range(3)])
+    after = SandboxWorld()
+    assert await after.user_sends(10001, "重启之后") > last

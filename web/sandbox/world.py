@@ -119,7 +119,10 @@ class SandboxWorld:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.revision = 0
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # Handled update ids are kept in the database, which outlives this in-memory world: counting from
+        # the clock in microseconds (no world sends one update per microsecond) keeps a restarted sandbox's
+        # updates new, as Telegram's ids never repeat; still below 2**53 for the chat page's JavaScript.
+        self._update_ids = itertools.count(time.time_ns() // 1_000)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
