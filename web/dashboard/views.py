@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import monthly_figures, previous_month
+from reports.publication import publication_cut_off
 from storage.models import (
     OPEN_STATUSES,
     ActorKind,
@@ -133,7 +134,9 @@ async def home(request: web.Request) -> web.StreamResponse:
     if month > this_month:
         month, error = this_month, messages.FUTURE_MONTH
     scope = None if viewer.is_oversight else (user.agency_id if user.agency_id is not None else -1)
-    figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=now)
+    # Once a month is published its figures are the publication's, taken at the cut-off; before, as of now.
+    cut_off = publication_cut_off(month, deadlines(request))
+    figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=min(now, cut_off))
     queues = {}
     for key, wanted in (
         ("open_overdue", ComplaintFilter(overdue=True)),
@@ -149,6 +152,8 @@ async def home(request: web.Request) -> web.StreamResponse:
         "month": month,
         "months": months,
         "this_month": this_month,
+        "cut_off": cut_off,
+        "published": cut_off <= now,
         "queues": queues,
         "decisions": decisions,
         "error": error,
