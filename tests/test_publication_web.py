@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -185,3 +186,15 @@ async def test_a_month_is_computed_once_per_few_minutes_whoever_asks(client: Tes
 def _request(client: TestClient) -> Any:
     """What the cache needs of a request: the application."""
     return SimpleNamespace(app=client.app)
+
+
+async def test_a_month_before_the_first_complaint_has_no_publication(client: TestClient) -> None:
+    index = await (await client.get("/publication/")).text()
+    months = re.findall(r'href="/publication/(\d{4}-\d{2})"', index)
+    earliest = min(months)
+    year, month = map(int, earliest.split("-"))
+    before = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    assert (await client.get(f"/publication/{before}")).status == 404
+    assert (await client.get(f"/publication/{before}.csv")).status == 404
+    page = await (await client.get(f"/publication/{earliest}")).text()
+    assert f'href="/publication/{before}"' not in page  # no 上月 link to a page that does not exist

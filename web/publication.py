@@ -42,15 +42,20 @@ def _not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=render_not_found(message), content_type="text/html")
 
 
-def _month(request: web.Request) -> date:
-    """The month in the URL; a malformed one, or one whose cut-off has not passed yet, is not found."""
+async def _month(request: web.Request) -> tuple[date, list[date]]:
+    """The month in the URL and all published months; a malformed month, one whose cut-off has not passed
+    yet, or one before the service's first complaint is not found."""
     try:
         month = datetime.strptime(request.match_info["month"], "%Y-%m").date()
     except ValueError:
         raise _not_found("没有这个月份的公示。") from None
     if not is_published(month, request.app[DEADLINES], request.app[CLOCK].now()):
         raise _not_found(f"{month.year}年{month.month}月的公示尚未发布：每月数据在月末后规定的工作日截止后公布。")
-    return month
+    async with create_session_factory(request.app[ENGINE])() as session:
+        months = await published_months(session, request.app[DEADLINES], request.app[CLOCK].now())
+    if month not in months:
+        raise _not_found(f"{month.year}年{month.month}月本平台尚未开始受理投诉，没有公示。")
+    return month, months
 
 
 class PublicationCache:
@@ -95,12 +100,13 @@ async def index(request: web.Request) -> web.Response:
 
 @routes.get(f"/publication/{_MONTH}")
 async def month_page(request: web.Request) -> web.Response:
-    month = _month(request)
+    month, months = await _month(request)
     pub = await _publication(request, month)
     slug = pub.slug
+    before = previous_month(month)
     links = {
         "index": "/publication/",
-        "previous": f"/publication/{previous_month(month):%Y-%m}",
+        "previous": f"/publication/{before:%Y-%m}" if before in months else None,
         "csv": f"/publication/{slug}.csv",
         "xlsx": f"/publication/{slug}.xlsx",
     }
@@ -109,7 +115,7 @@ async def month_page(request: web.Request) -> web.Response:
 
 @routes.get(f"/publication/{_MONTH}.{{ext:csv|xlsx}}")
 async def month_download(request: web.Request) -> web.Response:
-    month = _month(request)
+    month, _ = await _month(request)
     pub = await _publication(request, month)
     extension = request.match_info["ext"]
     body = render_csv(pub) if extension == "csv" else render_xlsx(pub)
