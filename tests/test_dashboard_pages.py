@@ -378,3 +378,9 @@ async def test_oversight_home_lists_decisions_waiting_for_it(client: TestClient,
     client.session.cookie_jar.clear()
     await log_in(client, "viewer-a")
     assert "待效能办决定" not in await (await client.get("/dashboard/")).text()
+
+
+async def test_a_page_past_the_last_goes_to_the_last(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    response = await client.get("/dashboard/complaints?status=accepted&page=99", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/dashboard/complaints?status=accepted"

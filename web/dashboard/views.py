@@ -178,6 +178,8 @@ async def complaints(request: web.Request) -> web.StreamResponse:
     if not bad:
         items, total = await list_complaints(session, viewer, wanted, now=now, zone=zone, deadlines=deadlines(request))
     pages = max(1, -(-total // PER_PAGE))
+    if wanted.page > pages:  # an old link after the list shrank: its last page, not an empty one
+        return see_other(f"/dashboard/complaints?{wanted.query_string(page=pages if pages > 1 else None)}")
     return render(
         request,
         "complaints.html",
