@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -423,6 +424,20 @@ class FsmRecord(Base):
     state: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PublicationSnapshot(Base):
+    """A month's public publication exactly as first served after its cut-off: later changes to the
+    records (a 重办 clears ``resolved_at``) must not alter a published document. Deleted only by
+    `minsheng publication reissue`, which makes the next request publish the month afresh."""
+
+    __tablename__ = "publication_snapshot"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    html: Mapped[str] = mapped_column(Text)
+    csv: Mapped[bytes] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 # --- the web side ------------------------------------------------------------------------------

@@ -3,24 +3,28 @@ personal data; and viewed in headless Chromium on a desktop and on a phone, with
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from click.testing import CliRunner
 from openpyxl import load_workbook
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from minsheng.cli import main
 from minsheng.settings import Settings
+from storage.db import create_session_factory
+from storage.models import Complaint, PublicationSnapshot
 from tests.test_reports_exports import SECRETS
-from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
-from web.app import create_app
+from tests.test_reports_figures import CUT_OFF, ZONE, build_october
+from web.app import ENGINE, create_app
 from web.publication import CLOCK
 from workflow.clock import FixedClock
 
@@ -173,19 +177,50 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
             await browser.close()
 
 
-async def test_a_month_is_computed_once_per_few_minutes_whoever_asks(client: TestClient) -> None:
-    from web.publication import CACHE
+async def test_a_published_month_is_a_fixed_document_until_reissued(client: TestClient, database_url: str) -> None:
+    """Served once after its cut-off, October is stored: records rewritten later (a 重办 clears
+    ``resolved_at``) do not change the page or the files; `minsheng publication reissue` withdraws it and
+    the next request publishes the corrected month."""
+    paths = ["/publication/2026-10", "/publication/2026-10.csv", "/publication/2026-10.xlsx"]
+    first = [await (await client.get(path)).read() for path in paths]
+    await _reopen_october(client)
+    client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    assert [await (await client.get(path)).read() for path in paths] == first
 
-    cache = client.app[CACHE]
-    first = await cache.get(_request(client), OCTOBER)
-    assert await cache.get(_request(client), OCTOBER) is first
-    client.app[CLOCK].advance(cache.ttl)
-    assert await cache.get(_request(client), OCTOBER) is not first
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url)
+    )
+    assert result.exit_code == 0, result.output
+    assert "2026-10" in result.output and "recomputed" in result.output
+    reissued = [await (await client.get(path)).read() for path in paths]
+    assert all(after != before for after, before in zip(reissued, first, strict=True))
+    assert "数据截至 2026-11-06 17:30".encode() in reissued[0]  # still as of October's cut-off
+    assert [await (await client.get(path)).read() for path in paths] == reissued
 
 
-def _request(client: TestClient) -> Any:
-    """What the cache needs of a request: the application."""
-    return SimpleNamespace(app=client.app)
+async def test_concurrent_first_requests_store_the_month_once(client: TestClient) -> None:
+    responses = await asyncio.gather(*(client.get("/publication/2026-10.csv") for _ in range(4)))
+    bodies = {await response.read() for response in responses if response.status == 200}
+    assert len(bodies) == 1 and all(response.status == 200 for response in responses)
+    async with create_session_factory(client.app[ENGINE])() as session:
+        assert await session.scalar(select(func.count()).select_from(PublicationSnapshot)) == 1
+
+
+def test_reissuing_a_month_never_served_says_so(database_url: str) -> None:
+    result = CliRunner().invoke(main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url))
+    assert result.exit_code == 0, result.output
+    assert "nothing stored" in result.output
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {"MINSHENG_DATABASE_URL": database_url}
+
+
+async def _reopen_october(client: TestClient) -> None:
+    """What a 重办 after the cut-off does to the figures' columns: every October resolution undone."""
+    async with create_session_factory(client.app[ENGINE])() as session:
+        await session.execute(update(Complaint).where(Complaint.resolved_at.is_not(None)).values(resolved_at=None))
+        await session.commit()
 
 
 async def test_a_month_before_the_first_complaint_has_no_publication(client: TestClient) -> None:

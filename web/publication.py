@@ -2,20 +2,20 @@
 
 No login: nothing shown here is text written by a citizen or a clerk (see ``reports.publication``).
 A month is public only once its cut-off has passed (``publication_cutoff_working_days`` in the policy),
-and it is always taken as of that cut-off, so every visitor at any later time gets the same figures.
+is taken as of that cut-off, and is stored as first served (``PublicationSnapshot``), so every visitor at
+any later time gets the same document, whatever later happens to the records.
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from aiohttp import web
+from sqlalchemy.dialects import postgresql, sqlite
 
 from reports.figures import previous_month
 from reports.html import render_html, render_index, render_not_found
 from reports.publication import (
-    Publication,
     build_publication,
     is_published,
     publication_cut_off,
@@ -24,6 +24,7 @@ from reports.publication import (
     render_xlsx,
 )
 from storage.db import create_session_factory
+from storage.models import PublicationSnapshot
 from web.app import ENGINE, SETTINGS
 from workflow.clock import Clock, SystemClock
 from workflow.deadlines import Deadlines
@@ -58,36 +59,43 @@ async def _month(request: web.Request) -> tuple[date, list[date]]:
     return month, months
 
 
-class PublicationCache:
-    """A month's publication is reused for a few minutes: the page needs no login, so a burst of visitors
-    (or a crawler) must not become a burst of month-wide GROUP BY queries. One computation at a time per
-    month; the others wait for it. Recomputing gives the same figures (the cut-off is fixed); it only
-    picks up corrections to the records."""
-
-    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
-        self.ttl = ttl
-        self.entries: dict[date, tuple[datetime, Publication]] = {}
-        self.locks: dict[date, asyncio.Lock] = {}
-
-    async def get(self, request: web.Request, month: date) -> Publication:
-        now = request.app[CLOCK].now()
-        async with self.locks.setdefault(month, asyncio.Lock()):
-            computed_at, cached = self.entries.get(month, (None, None))
-            if cached is not None and computed_at is not None and timedelta(0) <= now - computed_at < self.ttl:
-                return cached
-            as_of = publication_cut_off(month, request.app[DEADLINES])
-            async with create_session_factory(request.app[ENGINE])() as session:
-                pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=as_of)
-            self.entries[month] = (now, pub)
-            return pub
-
-
-CACHE = web.AppKey("publication_cache", PublicationCache)
 DEADLINES = web.AppKey("publication_deadlines", Deadlines)
 
 
-async def _publication(request: web.Request, month: date) -> Publication:
-    return await request.app[CACHE].get(request, month)
+async def _snapshot(request: web.Request, month: date, months: list[date]) -> PublicationSnapshot:
+    """The month as first served after its cut-off, stored so that it never changes: figures read columns
+    that later changes rewrite (a 重办 clears ``resolved_at``). The first request renders page, CSV and
+    Excel together and stores them; a concurrent first request loses the insert on the primary key and
+    serves the stored row. Only `minsheng publication reissue` makes a month publish afresh."""
+    async with create_session_factory(request.app[ENGINE])() as session:
+        stored = await session.get(PublicationSnapshot, month)
+        if stored is not None:
+            return stored
+        as_of = publication_cut_off(month, request.app[DEADLINES])
+        pub = await build_publication(session, month, request.app[SETTINGS].zone, as_of=as_of)
+        before = previous_month(month)
+        links = {
+            "index": "/publication/",
+            "previous": f"/publication/{before:%Y-%m}" if before in months else None,
+            "csv": f"/publication/{pub.slug}.csv",
+            "xlsx": f"/publication/{pub.slug}.xlsx",
+        }
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        await session.execute(
+            dialect.insert(PublicationSnapshot)
+            .values(
+                month=month,
+                html=render_html(pub, links=links),
+                csv=render_csv(pub),
+                xlsx=render_xlsx(pub),
+                created_at=request.app[CLOCK].now(),
+            )
+            .on_conflict_do_nothing(index_elements=[PublicationSnapshot.month])
+        )
+        await session.commit()
+        stored = await session.get(PublicationSnapshot, month)
+        assert stored is not None
+        return stored
 
 
 @routes.get("/publication")
@@ -101,29 +109,19 @@ async def index(request: web.Request) -> web.Response:
 @routes.get(f"/publication/{_MONTH}")
 async def month_page(request: web.Request) -> web.Response:
     month, months = await _month(request)
-    pub = await _publication(request, month)
-    slug = pub.slug
-    before = previous_month(month)
-    links = {
-        "index": "/publication/",
-        "previous": f"/publication/{before:%Y-%m}" if before in months else None,
-        "csv": f"/publication/{slug}.csv",
-        "xlsx": f"/publication/{slug}.xlsx",
-    }
-    return web.Response(text=render_html(pub, links=links), content_type="text/html")
+    return web.Response(text=(await _snapshot(request, month, months)).html, content_type="text/html")
 
 
 @routes.get(f"/publication/{_MONTH}.{{ext:csv|xlsx}}")
 async def month_download(request: web.Request) -> web.Response:
-    month, _ = await _month(request)
-    pub = await _publication(request, month)
+    month, months = await _month(request)
+    snapshot = await _snapshot(request, month, months)
     extension = request.match_info["ext"]
-    body = render_csv(pub) if extension == "csv" else render_xlsx(pub)
     return web.Response(
-        body=body,
+        body=snapshot.csv if extension == "csv" else snapshot.xlsx,
         headers={
             "Content-Type": _CONTENT_TYPES[extension],
-            "Content-Disposition": f'attachment; filename="publication-{pub.slug}.{extension}"',
+            "Content-Disposition": f'attachment; filename="publication-{month:%Y-%m}.{extension}"',
         },
     )
 
@@ -139,5 +137,4 @@ def setup(app: web.Application) -> None:
     app[CLOCK] = SystemClock()
     # The working-day calendar each month's cut-off is counted in.
     app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    app[CACHE] = PublicationCache()
     app.add_routes(routes)

@@ -1,4 +1,5 @@
-"""`minsheng export`: the monthly publication and rectification notices, as files."""
+"""`minsheng export`: the monthly publication and rectification notices, as files; `minsheng publication`: its
+stored public copy."""
 
 from __future__ import annotations
 
@@ -130,3 +131,31 @@ def export_rectification(
             "nothing to rectify, no notice written"
         ) from None
     _write(html.encode("utf-8"), out)
+
+
+@click.group()
+def publication() -> None:
+    """The public monthly publication as stored when first served."""
+
+
+@publication.command("reissue")
+@click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
+@click.pass_context
+def publication_reissue(ctx: click.Context, month: date) -> None:
+    """Withdraw a month's stored publication, e.g. after correcting its records: the next request to
+    /publication/YYYY-MM computes it afresh (as of the same cut-off) and stores that instead."""
+    from sqlalchemy import delete
+
+    from storage.db import create_session_factory
+    from storage.models import PublicationSnapshot
+
+    async def work(engine: Any) -> int:
+        async with create_session_factory(engine)() as session:
+            result = await session.execute(delete(PublicationSnapshot).where(PublicationSnapshot.month == month))
+            await session.commit()
+        return result.rowcount
+
+    if run_async(with_engine(work)(settings_from(ctx))):
+        click.echo(f"{month:%Y-%m}: stored publication withdrawn; it is recomputed on the next request")
+    else:
+        click.echo(f"{month:%Y-%m}: not published yet, nothing stored; it is computed on the first request")
