@@ -10,7 +10,6 @@ to the card on every step; /cancel ends them too.
 from __future__ import annotations
 
 import logging
-import re
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -37,14 +36,16 @@ from handlers.agency_cards import (
     status_name,
 )
 from handlers.contact_menu import acting_contact, set_contact_menu
+from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.texts import Translator
 from storage.models import AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
+from workflow.citizen_view import parse_tracking_no
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
-from workflow.errors import NotFound
+from workflow.errors import DomainError, NotFound
 from workflow.invites import ContactError, acts_as_oversight, bind, require_contact, transfer_targets
 from workflow.queues import (
     accepted_by,
@@ -63,8 +64,6 @@ log = logging.getLogger(__name__)
 INBOX_LIMIT = 200
 #: Offered as buttons when asking for an extension (capped by the policy's maximum).
 EXTENSION_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 15)
-#: A tracking number as printed on the citizen's receipt (``storage.tracking``): 20261203-0030.
-TRACKING_NO = re.compile(r"\b(\d{8}-\d{4})\b")
 S = ComplaintStatus
 
 
@@ -119,8 +118,18 @@ async def render_card(
     item = to_item(complaint, deadlines, clock.now())
     pending = complaint.status == S.ACCEPTED and await lifecycle.pending_extension(session, complaint.id) is not None
     history = await card_history(session, complaint)
-    text = card_text(tr, complaint, item, citizen, deadlines, history=history, full=full, extension_pending=pending)
-    actions = card_actions(complaint, actor, oversight, full=full)
+    text = card_text(
+        tr,
+        complaint,
+        item,
+        citizen,
+        deadlines,
+        history=history,
+        full=full,
+        extension_pending=pending,
+        viewer_agency_id=actor.agency_id,
+    )
+    actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
     return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
 
 
@@ -171,6 +180,12 @@ async def inbox_view(
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     evidence = {item.id: evidence_words(tr, await complaint_for_actor(session, actor, item.id)) for item in shown}
     return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, evidence)
+
+
+def typed_tracking_no(message: Message) -> bool:
+    """A tracking number however it is pasted (``#20261203-0001``, ``202612030001``, full-width, with
+    its label): the same reading as the citizen's side."""
+    return parse_tracking_no(message.text or "") is not None
 
 
 def is_command(text: str | None) -> bool:
@@ -225,18 +240,19 @@ def agency_router() -> Router:
         await replace(bot, query, text, markup)
 
     @router.message(Command("status"), bound_contact)
-    @router.message(StateFilter(None), F.text.regexp(TRACKING_NO), bound_contact)
+    @router.message(StateFilter(None), F.text, typed_tracking_no, bound_contact)
     async def by_number(
         message: Message, session: AsyncSession, bot: Bot, tr: Translator, clock: Clock, deadlines: Deadlines
     ) -> None:
         """A clerk types a tracking number (or /status N): the card, if the contact may see it."""
         contact, actor = await acting_contact(session, bot, message.from_user)
-        found = TRACKING_NO.search(message.text or "")
-        if found is None:
+        text = message.text or ""
+        number = parse_tracking_no(text.partition(" ")[2] if text.startswith("/") else text)
+        if number is None:
             await message.answer(tr("agency.lookup.usage"))
             return
         try:
-            complaint = await complaint_for_actor_by_tracking_no(session, actor, found.group(1))
+            complaint = await complaint_for_actor_by_tracking_no(session, actor, number)
         except NotFound:
             if (message.text or "").startswith("/"):
                 raise SkipHandler from None  # perhaps the contact's own complaint as a citizen
@@ -429,9 +445,13 @@ def agency_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        # a days picker still on screen after a request went in: refuse before the reason is written
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.REQUEST_EXTENSION)
         await state.set_state(AgencyFlow.extend_reason)
         await state.set_data({"complaint_id": complaint.id, "days": callback_data.days})
         await query.answer()
@@ -488,9 +508,17 @@ def agency_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, message.from_user)
         data = await state.get_data()
-        complaint = await lifecycle.request_extension(
-            session, clock, deadlines, data["complaint_id"], actor, int(data["days"]), message.text or ""
-        )
+        try:
+            complaint = await lifecycle.request_extension(
+                session, clock, deadlines, data["complaint_id"], actor, int(data["days"]), message.text or ""
+            )
+        except DomainError as error:
+            # refused (a colleague's request went in meanwhile…): the step ends, so the next text
+            # (a tracking number, say) is not taken as another reason
+            await session.rollback()
+            await state.clear()
+            await message.answer(error_text(error, tr))
+            return
         await state.clear()
         await message.answer(tr("agency.extend.done", tracking_no=complaint.tracking_no, days=data["days"]))
 
