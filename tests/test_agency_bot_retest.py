@@ -194,3 +194,8 @@ async def test_a_name_typed_at_the_transfer_picker_searches_the_agencies(office:
     assert "/complain" not in nothing.text and "市效能办" not in buttons(office.police)
     await office.police.press(traffic_name, message=found)
     await office.police.wait_for_reply(contains="转办理由")
+    await show(office, office.police, complaint.id)
+    await office.police.press(label("agency.button.transfer"))
+    await office.police.wait_for_reply(contains="转交哪个单位")
+    await office.police.send(f"#{complaint.tracking_no}")  # a number is no agency's name: the card
+    assert "投诉人" in (await office.police.wait_for_reply(contains=complaint.tracking_no)).text
