@@ -132,7 +132,7 @@ async def test_the_citizen_is_told_of_a_withdrawn_transfer_and_reads_it_in_the_t
     await office.police.press(label("agency.button.recall"))
     await office.police.wait_for_reply(contains="已撤回")
     await office.deliver()
-    told = await office.citizen.wait_for_reply(contains=complaint.tracking_no)
+    told = await office.citizen.wait_for_reply(contains="不再转交")
     assert told.text == label(
         "notice.complaint.transfer_withdrawn",
         tracking_no=complaint.tracking_no,
