@@ -10,7 +10,6 @@ to the card on every step; /cancel ends them too.
 from __future__ import annotations
 
 import logging
-import re
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -37,14 +36,16 @@ from handlers.agency_cards import (
     status_name,
 )
 from handlers.contact_menu import acting_contact, set_contact_menu
+from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.texts import Translator
 from storage.models import AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
+from workflow.citizen_view import parse_tracking_no
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
-from workflow.errors import NotFound
+from workflow.errors import DomainError, NotFound
 from workflow.invites import ContactError, acts_as_oversight, bind, require_contact, transfer_targets
 from workflow.queues import (
     accepted_by,
@@ -63,12 +64,11 @@ log = logging.getLogger(__name__)
 INBOX_LIMIT = 200
 #: Offered as buttons when asking for an extension (capped by the policy's maximum).
 EXTENSION_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 15)
-#: A tracking number as printed on the citizen's receipt (``storage.tracking``): 20261203-0030.
-TRACKING_NO = re.compile(r"\b(\d{8}-\d{4})\b")
 S = ComplaintStatus
 
 
 class AgencyFlow(StatesGroup):
+    transfer_pick = State()  # the agency picker is shown: a typed name searches it
     transfer_reason = State()
     decline_basis = State()
     extend_reason = State()
@@ -119,8 +119,18 @@ async def render_card(
     item = to_item(complaint, deadlines, clock.now())
     pending = complaint.status == S.ACCEPTED and await lifecycle.pending_extension(session, complaint.id) is not None
     history = await card_history(session, complaint)
-    text = card_text(tr, complaint, item, citizen, deadlines, history=history, full=full, extension_pending=pending)
-    actions = card_actions(complaint, actor, oversight, full=full)
+    text = card_text(
+        tr,
+        complaint,
+        item,
+        citizen,
+        deadlines,
+        history=history,
+        full=full,
+        extension_pending=pending,
+        viewer_agency_id=actor.agency_id,
+    )
+    actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
     return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
 
 
@@ -141,6 +151,46 @@ async def send_card(
     complaint = await complaint_for_actor(session, actor, complaint_id)
     text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
     await send(bot, chat_id, text, markup)
+
+
+async def pressed_complaint(
+    session: AsyncSession, bot: Bot, query: CallbackQuery, tr: Translator, actor: Actor, complaint_id: int
+) -> Complaint | None:
+    """The complaint a button is about. A transfer notice's button pressed after the sender took the
+    transfer back says so (to that receiver only; anyone else gets "not found") and gives None."""
+    try:
+        return await complaint_for_actor(session, actor, complaint_id)
+    except NotFound:
+        sender = await lifecycle.withdrawn_transfer_to(session, complaint_id, actor.agency_id)
+        if sender is None:
+            raise
+    complaint = await session.get(Complaint, complaint_id)
+    assert complaint is not None
+    await query.answer()
+    await send(
+        bot,
+        query.from_user.id,
+        tr("agency.transfer.withdrawn", tracking_no=complaint.tracking_no, agency=sender or tr("agency.none")),
+    )
+    return None
+
+
+async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: Complaint) -> None:
+    """After 受理 the message pressed keeps only 查看: its 受理 / 转办 / 退回 are spent."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr.plain("agency.button.show", tracking_no=complaint.tracking_no),
+        callback_data=Card(id=complaint.id, act=CardAction.SHOW),
+    )
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=message.chat.id, message_id=message.message_id, reply_markup=builder.as_markup()
+        )
+    except TelegramBadRequest as exc:
+        log.info("could not update the buttons of message %s: %s", message.message_id, exc)
 
 
 async def bound_contact(message: Message, session: AsyncSession) -> bool:
@@ -171,6 +221,12 @@ async def inbox_view(
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     evidence = {item.id: evidence_words(tr, await complaint_for_actor(session, actor, item.id)) for item in shown}
     return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, evidence)
+
+
+def typed_tracking_no(message: Message) -> bool:
+    """A tracking number however it is pasted (``#20261203-0001``, ``202612030001``, full-width, with
+    its label): the same reading as the citizen's side."""
+    return parse_tracking_no(message.text or "") is not None
 
 
 def is_command(text: str | None) -> bool:
@@ -225,18 +281,28 @@ def agency_router() -> Router:
         await replace(bot, query, text, markup)
 
     @router.message(Command("status"), bound_contact)
-    @router.message(StateFilter(None), F.text.regexp(TRACKING_NO), bound_contact)
+    @router.message(StateFilter(None, AgencyFlow.transfer_pick), F.text, typed_tracking_no, bound_contact)
     async def by_number(
-        message: Message, session: AsyncSession, bot: Bot, tr: Translator, clock: Clock, deadlines: Deadlines
+        message: Message,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
-        """A clerk types a tracking number (or /status N): the card, if the contact may see it."""
+        """A clerk types a tracking number (or /status N): the card, if the contact may see it. A number
+        typed at the transfer picker is no agency's name: the picker is left for the card."""
         contact, actor = await acting_contact(session, bot, message.from_user)
-        found = TRACKING_NO.search(message.text or "")
-        if found is None:
+        if await state.get_state() == AgencyFlow.transfer_pick.state:
+            await state.clear()
+        text = message.text or ""
+        number = parse_tracking_no(text.partition(" ")[2] if text.startswith("/") else text)
+        if number is None:
             await message.answer(tr("agency.lookup.usage"))
             return
         try:
-            complaint = await complaint_for_actor_by_tracking_no(session, actor, found.group(1))
+            complaint = await complaint_for_actor_by_tracking_no(session, actor, number)
         except NotFound:
             if (message.text or "").startswith("/"):
                 raise SkipHandler from None  # perhaps the contact's own complaint as a citizen
@@ -257,7 +323,9 @@ def agency_router() -> Router:
     ) -> None:
         contact, actor = await acting_contact(session, bot, query.from_user)
         await state.clear()  # "back" from any step lands here
-        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        complaint = await pressed_complaint(session, bot, query, tr, actor, callback_data.id)
+        if complaint is None:
+            return
         text, markup = await render_card(session, tr, complaint, actor, acts_as_oversight(contact), clock, deadlines)
         await query.answer()
         await send(bot, query.from_user.id, text, markup)
@@ -291,7 +359,9 @@ def agency_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         contact, actor = await acting_contact(session, bot, query.from_user)
-        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        complaint = await pressed_complaint(session, bot, query, tr, actor, callback_data.id)
+        if complaint is None:
+            return
         chat_id = query.from_user.id
         if complaint.owner_agency_id == actor.agency_id and complaint.status not in (S.ASSIGNED, S.TRANSFERRING):
             # a colleague was quicker (or the card is old): say so and show where it stands now
@@ -309,6 +379,7 @@ def agency_router() -> Router:
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
         await send(bot, chat_id, tr("agency.accept.done", tracking_no=complaint.tracking_no, due=due))
+        await show_only(bot, query, tr, complaint)
 
     @router.callback_query(Card.filter(F.act == CardAction.RECALL))
     async def recall(
@@ -336,6 +407,7 @@ def agency_router() -> Router:
         callback_data: Card,
         session: AsyncSession,
         bot: Bot,
+        state: FSMContext,
         tr: Translator,
         clock: Clock,
         deadlines: Deadlines,
@@ -345,8 +417,26 @@ def agency_router() -> Router:
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
         agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         text, markup = agency_picker(tr, "agency.transfer.pick", complaint, agencies, 1, rule=False)
+        await state.set_state(AgencyFlow.transfer_pick)
+        await state.set_data({"complaint_id": complaint.id})
         await query.answer()
         await send(bot, query.from_user.id, text, markup)
+
+    @router.message(AgencyFlow.transfer_pick, F.text.func(is_not_command))
+    async def transfer_search(
+        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
+    ) -> None:
+        """A name typed at the picker: the transfer targets whose name contains it, as buttons."""
+        _, actor = await acting_contact(session, bot, message.from_user)
+        complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
+        typed = (message.text or "").strip()
+        found = [a for a in agencies if typed in a.name or typed in tr.script(a.name)]
+        if not found:
+            await message.answer(tr("agency.transfer.none_found", name=typed))
+        key = "agency.transfer.found" if found else "agency.transfer.pick"
+        text, markup = agency_picker(tr, key, complaint, found or agencies, 1, rule=False)
+        await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(PickAgency.filter(~F.rule))
     async def transfer_pick(
@@ -386,7 +476,9 @@ def agency_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
-        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        complaint = await pressed_complaint(session, bot, query, tr, actor, callback_data.id)
+        if complaint is None:
+            return
         decline = callback_data.act == CardAction.DECLINE
         action = Action.DECLINE if decline else Action.RESOLVE
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action)
@@ -429,9 +521,13 @@ def agency_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        # a days picker still on screen after a request went in: refuse before the reason is written
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.REQUEST_EXTENSION)
         await state.set_state(AgencyFlow.extend_reason)
         await state.set_data({"complaint_id": complaint.id, "days": callback_data.days})
         await query.answer()
@@ -488,9 +584,17 @@ def agency_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, message.from_user)
         data = await state.get_data()
-        complaint = await lifecycle.request_extension(
-            session, clock, deadlines, data["complaint_id"], actor, int(data["days"]), message.text or ""
-        )
+        try:
+            complaint = await lifecycle.request_extension(
+                session, clock, deadlines, data["complaint_id"], actor, int(data["days"]), message.text or ""
+            )
+        except DomainError as error:
+            # refused (a colleague's request went in meanwhile…): the step ends, so the next text
+            # (a tracking number, say) is not taken as another reason
+            await session.rollback()
+            await state.clear()
+            await message.answer(error_text(error, tr))
+            return
         await state.clear()
         await message.answer(tr("agency.extend.done", tracking_no=complaint.tracking_no, days=data["days"]))
 
@@ -533,6 +637,7 @@ def agency_router() -> Router:
         await query.answer()
         await send(bot, query.from_user.id, tr("agency.resolve.done", tracking_no=complaint.tracking_no))
 
+    @router.message(AgencyFlow.transfer_pick, ~F.text.func(is_command))
     @router.message(AgencyFlow.transfer_reason, ~F.text.func(is_command))
     @router.message(AgencyFlow.decline_basis, ~F.text.func(is_command))
     @router.message(AgencyFlow.extend_reason, ~F.text.func(is_command))

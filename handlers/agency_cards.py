@@ -115,20 +115,13 @@ def card_text(
     history: CardHistory | None = None,
     full: bool = True,
     extension_pending: bool = False,
+    viewer_agency_id: int | None = None,
 ) -> str:
     """The card. ``full`` False is a former owner's summary: no citizen, no words, no place."""
     history = history or CardHistory()
     extras = []  # plain text: escaped once, with the card
-    if item.transfer_to_agency:
-        extras.append(tr.plain("agency.card.transfer", agency=item.transfer_to_agency))
     if history.transfer_reason and full:
-        extras.append(
-            tr.plain(
-                "agency.card.transfer_reason",
-                agency=history.transfer_from or tr("agency.none"),
-                reason=history.transfer_reason,
-            )
-        )
+        extras.append(transfer_line(tr, complaint, history, viewer_agency_id))
     if history.accepted_by:
         extras.append(tr.plain("agency.card.accepted_by", name=history.accepted_by))
     if history.resolved_by:
@@ -161,7 +154,27 @@ def card_text(
     )
 
 
-def card_actions(complaint: Complaint, actor: Actor, oversight: bool, *, full: bool = True) -> list[CardAction]:
+def transfer_line(tr: Translator, complaint: Complaint, history: CardHistory, viewer_agency_id: int | None) -> str:
+    """The standing transfer as the viewer sees it: the sender's 转出 while it waits, the receiver's
+    转来, and for anyone else (oversight) both ends."""
+    none = tr.plain("agency.none")
+    reason = history.transfer_reason or none
+    pending = complaint.status == S.TRANSFERRING
+    if viewer_agency_id is not None and viewer_agency_id == history.transfer_from_id and pending:
+        return tr.plain("agency.card.transfer_out", agency=history.transfer_to or none, reason=reason)
+    if viewer_agency_id is not None and viewer_agency_id == history.transfer_to_id:
+        return tr.plain("agency.card.transfer_in", agency=history.transfer_from or none, reason=reason)
+    return tr.plain(
+        "agency.card.transfer_between",
+        from_agency=history.transfer_from or none,
+        to_agency=history.transfer_to or none,
+        reason=reason,
+    )
+
+
+def card_actions(
+    complaint: Complaint, actor: Actor, oversight: bool, *, full: bool = True, extension_pending: bool = False
+) -> list[CardAction]:
     """What the card offers this presser; ``workflow`` still decides when one is pressed."""
     mine = actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id
     receiving = actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id
@@ -176,7 +189,7 @@ def card_actions(complaint: Complaint, actor: Actor, oversight: bool, *, full: b
     elif status == S.TRANSFERRING and mine:
         actions.append(CardAction.RECALL)
     elif status == S.ACCEPTED and mine:
-        actions += [CardAction.EXTEND, CardAction.RESOLVE]
+        actions += [CardAction.RESOLVE] if extension_pending else [CardAction.EXTEND, CardAction.RESOLVE]
     if oversight:
         if status == S.DISPUTED:
             actions.append(CardAction.RULE)

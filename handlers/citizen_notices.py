@@ -28,6 +28,7 @@ CITIZEN_KINDS = frozenset(
     {
         Notice.RECEIPT,
         Notice.TRANSFERRED,
+        Notice.TRANSFER_WITHDRAWN_FOR_CITIZEN,
         Notice.ACCEPTED,
         Notice.RESOLVED,
         Notice.RATING_REMINDER,
@@ -40,7 +41,15 @@ CITIZEN_KINDS = frozenset(
 )
 #: Kinds that reach only the citizen, so a citizen's button is safe on them.
 _WITH_PROGRESS = frozenset(
-    {Notice.RECEIPT, Notice.TRANSFERRED, Notice.ACCEPTED, Notice.REOPENED, Notice.CLOSED, Notice.CLOSED_UNRATED}
+    {
+        Notice.RECEIPT,
+        Notice.TRANSFERRED,
+        Notice.TRANSFER_WITHDRAWN_FOR_CITIZEN,
+        Notice.ACCEPTED,
+        Notice.REOPENED,
+        Notice.CLOSED,
+        Notice.CLOSED_UNRATED,
+    }
 )
 #: Kinds that ask the citizen for a rating.
 _WITH_RATING = frozenset({Notice.RESOLVED, Notice.RATING_REMINDER})

@@ -71,7 +71,7 @@ async def test_the_sender_withdraws_a_pending_transfer_from_the_card(office: Off
     await office.police.send("涉及交通管理")
     await office.police.wait_for_reply(contains="已提出转办")
     card = await show(office, office.police, complaint.id)
-    assert "正在转交" in card[-1] and "涉及交通管理" in card[-1]
+    assert "转出：转交" in card[-1] and "涉及交通管理" in card[-1]
     await office.police.press(label("agency.button.recall"))
     await office.police.wait_for_reply(contains="已撤回")
     after = await office.complaint(complaint.id)

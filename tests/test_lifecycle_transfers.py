@@ -193,3 +193,31 @@ async def test_the_decline_that_makes_a_dispute_tells_the_sender_it_went_to_over
     await decline(world, complaint, "依据三定方案不属本单位")
     notices = await _payloads(world, complaint.id, "agency.transfer_declined")
     assert [(p["declines"], p["disputed"]) for p in notices] == [(1, False), (2, True)]
+
+
+async def test_a_withdrawn_transfer_tells_the_citizen_and_leaves_the_card_and_only_its_receiver_is_told(
+    world: World,
+) -> None:
+    from workflow.queues import card_history
+
+    complaint = await transferred(world)
+    history = await card_history(world.session, complaint)
+    police_name = history.transfer_from
+    traffic_id = await world.agency_id("traffic-police")
+    assert (history.transfer_to_id, history.transfer_reason) == (traffic_id, "属交警职责")
+    await lifecycle.withdraw_transfer(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    [told] = await _payloads(world, complaint.id, "complaint.transfer_withdrawn")
+    assert (told["agency_name"], told["to_agency"]) == (police_name, history.transfer_to)
+    assert (await card_history(world.session, complaint)).transfer_reason is None
+    assert await lifecycle.withdrawn_transfer_to(world.session, complaint.id, traffic_id) == police_name
+    for other in (world.housing.agency_id, world.police.agency_id):
+        assert await lifecycle.withdrawn_transfer_to(world.session, complaint.id, other) is None
+
+
+async def test_a_declined_transfer_leaves_the_card(world: World) -> None:
+    from workflow.queues import card_history
+
+    complaint = await transferred(world)
+    await decline(world, complaint)
+    history = await card_history(world.session, complaint)
+    assert (history.transfer_from, history.transfer_to, history.transfer_reason) == (None, None, None)

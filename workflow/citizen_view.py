@@ -32,6 +32,7 @@ CITIZEN_VISIBLE = (
     EventAction.ASSIGNED,
     EventAction.TRANSFER_REQUESTED,
     EventAction.TRANSFER_ACCEPTED,
+    EventAction.TRANSFER_WITHDRAWN,
     EventAction.DISPUTE_RULED,
     EventAction.ACCEPTED,
     EventAction.EXTENSION_APPROVED,

@@ -33,7 +33,14 @@ from workflow.guards import (
 )
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
 from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
-from workflow.transfers import decline_transfer, is_ruled, rule_dispute, transfer, withdraw_transfer
+from workflow.transfers import (
+    decline_transfer,
+    is_ruled,
+    rule_dispute,
+    transfer,
+    withdraw_transfer,
+    withdrawn_transfer_to,
+)
 from workflow.transitions import MAX_DECLINES, Action
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "transfer",
     "withdraw",
     "withdraw_transfer",
+    "withdrawn_transfer_to",
 ]
 
 

@@ -31,6 +31,7 @@ class Notice(StrEnum):
     CLOSED = "complaint.closed"
     CLOSED_UNRATED = "complaint.closed_unrated"  # the rating window passed: closed as 未评价
     WITHDRAWN = "complaint.withdrawn"  # confirmation to the citizen; also to the agency
+    TRANSFER_WITHDRAWN_FOR_CITIZEN = "complaint.transfer_withdrawn"  # 撤回转办: it stays where it was
     # to agencies
     NEW_IN_QUEUE = "agency.new_complaint"
     TRANSFER_IN = "agency.transfer_in"  # to the receiver: accept or decline

@@ -323,8 +323,11 @@ class CardHistory:
 
     accepted_by: str | None = None  # the contact who accepted (受理), for the current owner
     resolved_by: str | None = None  # the contact who replied (办结), latest round
-    transfer_from: str | None = None  # the agency of the latest transfer request …
+    transfer_from: str | None = None  # the sender of the latest transfer not withdrawn or declined …
+    transfer_to: str | None = None  # … its receiver …
     transfer_reason: str | None = None  # … and its reason
+    transfer_from_id: int | None = None
+    transfer_to_id: int | None = None
     reopen_reason: str | None = None  # the citizen's words with the 不满意 that caused the latest 重办
     reopened: bool = False
 
@@ -340,6 +343,8 @@ async def card_history(session: AsyncSession, complaint: Complaint) -> CardHisto
                         EventAction.ACCEPTED.value,
                         EventAction.TRANSFER_ACCEPTED.value,
                         EventAction.TRANSFER_REQUESTED.value,
+                        EventAction.TRANSFER_WITHDRAWN.value,
+                        EventAction.TRANSFER_DECLINED.value,
                         EventAction.RESOLVED.value,
                         EventAction.RATED.value,
                         EventAction.REOPENED.value,
@@ -361,6 +366,8 @@ async def card_history(session: AsyncSession, complaint: Complaint) -> CardHisto
             resolved = event
         elif action == EventAction.TRANSFER_REQUESTED:
             transfer = event
+        elif action in (EventAction.TRANSFER_WITHDRAWN, EventAction.TRANSFER_DECLINED):
+            transfer = None  # taken back or sent back: the card no longer names it
         elif action == EventAction.RATED:
             rated_reason = event.reason
         elif action == EventAction.REOPENED:
@@ -370,7 +377,10 @@ async def card_history(session: AsyncSession, complaint: Complaint) -> CardHisto
         accepted_by=names.get(accepted.actor_id) if accepted is not None and accepted.actor_id else None,
         resolved_by=names.get(resolved.actor_id) if resolved is not None and resolved.actor_id else None,
         transfer_from=(await _agency_name(session, transfer.from_agency_id)) if transfer is not None else None,
+        transfer_to=(await _agency_name(session, transfer.to_agency_id)) if transfer is not None else None,
         transfer_reason=transfer.reason if transfer is not None else None,
+        transfer_from_id=transfer.from_agency_id if transfer is not None else None,
+        transfer_to_id=transfer.to_agency_id if transfer is not None else None,
         reopen_reason=reopen_reason,
         reopened=reopened,
     )

@@ -8,9 +8,10 @@ accept and can no longer pass it on. Deadlines never change here: the citizen's 
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Complaint, ComplaintStatus, EventAction
+from storage.models import Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
 from workflow.clock import Clock
@@ -110,17 +111,49 @@ async def withdraw_transfer(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
+    owner_name, receiver_name = await agency_name(session, owner_id), await agency_name(session, receiver_id)
     if receiver_id is not None:
         await notify_agency(
-            session,
-            receiver_id,
-            Notice.TRANSFER_WITHDRAWN,
-            complaint=complaint,
-            by_agency=await agency_name(session, owner_id),
-            now=now,
+            session, receiver_id, Notice.TRANSFER_WITHDRAWN, complaint=complaint, by_agency=owner_name, now=now
         )
+    # the citizen was told it went to the receiver: tell them it stays
+    await notify_citizen(
+        session,
+        complaint,
+        Notice.TRANSFER_WITHDRAWN_FOR_CITIZEN,
+        to_agency=receiver_name,
+        agency_name=owner_name,
+        now=now,
+    )
     await flush(session)
     return complaint
+
+
+async def withdrawn_transfer_to(session: AsyncSession, complaint_id: int, agency_id: int | None) -> str | None:
+    """The sender's name if the complaint's latest transfer went to ``agency_id`` and was taken back:
+    a button on that receiver's transfer notice then says so instead of "not found". None for anyone
+    else (who must not learn the complaint exists)."""
+    if agency_id is None:
+        return None
+    latest = await session.scalar(
+        select(ComplaintEvent)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action.in_(
+                [
+                    EventAction.TRANSFER_REQUESTED.value,
+                    EventAction.TRANSFER_ACCEPTED.value,
+                    EventAction.TRANSFER_DECLINED.value,
+                    EventAction.TRANSFER_WITHDRAWN.value,
+                ]
+            ),
+        )
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.action != EventAction.TRANSFER_WITHDRAWN or latest.from_agency_id != agency_id:
+        return None
+    return await agency_name(session, latest.to_agency_id) or ""
 
 
 async def decline_transfer(
