@@ -378,7 +378,10 @@ def agency_router() -> Router:
         complaint = await lifecycle.accept(session, clock, deadlines, callback_data.id, actor)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
-        await send(bot, chat_id, tr("agency.accept.done", tracking_no=complaint.tracking_no, due=due))
+        # Accepted late, the resolve deadline (counted from filing) may have passed already: say so.
+        overdue = complaint.resolve_due_at is not None and complaint.resolve_due_at <= clock.now()
+        key = "agency.accept.done_overdue" if overdue else "agency.accept.done"
+        await send(bot, chat_id, tr(key, tracking_no=complaint.tracking_no, due=due))
         await show_only(bot, query, tr, complaint)
 
     @router.callback_query(Card.filter(F.act == CardAction.RECALL))

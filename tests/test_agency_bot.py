@@ -4,6 +4,7 @@ stand-in, the outbox transport; nothing mocked."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -257,3 +258,14 @@ async def test_the_reply_is_shown_back_and_only_the_confirmed_text_reaches_the_c
     await press_and_reply(police, label("agency.button.send_reply"), contains="已办结")
     resolved = await office.complaint(complaint.id)
     assert (resolved.status, resolved.reply_text) == (S.RESOLVED, "已约谈窗口人员并当场办结")
+
+
+async def test_accepting_after_the_resolve_deadline_says_it_is_already_overdue(office: Office) -> None:
+    complaint = await office.file_complaint()
+    await office.deliver()
+    notice = await office.police.wait_for_reply(contains="新投诉")
+    assert complaint.resolve_due_at is not None
+    office.clock.set(complaint.resolve_due_at + timedelta(hours=1))  # the deadline counts from filing
+    await office.police.press(label("agency.button.accept"), message=notice)
+    done = await office.police.wait_for_reply(contains="已受理")
+    assert "已过" in done.text and "请在" not in done.text
