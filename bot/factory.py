@@ -11,6 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy import delete
@@ -96,7 +97,10 @@ def _default_deadlines() -> Deadlines:
 async def _on_startup(bot: Bot, texts: Texts, session_factory: async_sessionmaker[AsyncSession]) -> None:
     """The default command menu, in Simplified; Traditional conversations get theirs per chat
     (``bot.commands``)."""
-    await bot.set_my_commands(command_menu(texts(SIMPLIFIED)))
+    try:
+        await bot.set_my_commands(command_menu(texts(SIMPLIFIED)))
+    except (TelegramNetworkError, TelegramServerError) as error:  # the menu is set again at the next start
+        log.warning("bot: Telegram unreachable, command menu not set (%s)", error)
     async with session_factory() as session:
         cutoff = utcnow() - PROCESSED_UPDATE_RETENTION
         await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < cutoff))

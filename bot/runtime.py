@@ -3,6 +3,9 @@
 Long polling is the default. With a webhook URL the aiohttp web app receives updates at the URL's
 path (aiogram's ``SimpleRequestHandler``), checks Telegram's secret token header, and registers
 the webhook with Telegram when the app starts.
+
+Telegram out of reach at start-up (a network hiccup, a proxy not up yet) never stops the service: the
+dashboard, the publication and the outbox keep working, and the bot keeps trying to reach Telegram.
 """
 
 from __future__ import annotations
@@ -11,15 +14,22 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.middlewares import InFlightMiddleware
 
 log = logging.getLogger(__name__)
+
+#: Seconds between attempts to reach Telegram at start-up; the last one repeats.
+RETRY_DELAYS = (1, 2, 5, 10, 30, 60)
+#: Failures worth retrying: Telegram (or the way to it) is down, not our request wrong.
+UNREACHABLE = (TelegramNetworkError, TelegramServerError)
 
 
 class BotRuntime:
@@ -41,6 +51,7 @@ class BotRuntime:
         self.webhook_secret = webhook_secret or (secrets.token_urlsafe(32) if webhook_url else None)
         self.drain_timeout = drain_timeout
         self._polling: asyncio.Task[None] | None = None
+        self._webhook_retry: asyncio.Task[None] | None = None
 
     @property
     def mode(self) -> str:
@@ -61,6 +72,17 @@ class BotRuntime:
         setup_application(app, self.dispatcher, bot=self.bot)
 
     async def _set_webhook(self, bot: Bot) -> None:
+        """Registered as the app starts; if Telegram is out of reach, again in the background."""
+        try:
+            await self._register_webhook(bot)
+        except UNREACHABLE as error:
+            log.error("bot: Telegram unreachable, webhook not set yet (%s); retrying", error)
+            self._webhook_retry = asyncio.create_task(
+                _until_reached(lambda: self._register_webhook(bot), "set the webhook", first_delay=True),
+                name="bot-webhook",
+            )
+
+    async def _register_webhook(self, bot: Bot) -> None:
         await bot.set_webhook(
             str(self.webhook_url),
             secret_token=self.webhook_secret,
@@ -72,15 +94,21 @@ class BotRuntime:
         """After the web app started: in polling mode, start polling in the background."""
         if self.webhook_url:
             return
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False),
-            name="bot-polling",
-        )
+        self._polling = asyncio.create_task(_until_reached(self._poll, "start polling"), name="bot-polling")
         self._polling.add_done_callback(_report_end)
+
+    async def _poll(self) -> None:
+        # Once polling runs, aiogram itself waits out network errors; only getting there is retried here.
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
 
     async def stop(self) -> None:
         """Stop taking updates, let the ones in hand finish, close the bot's HTTP session."""
+        if self._webhook_retry is not None:
+            self._webhook_retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_retry
+            self._webhook_retry = None
         if self._polling is not None:
             if not self._polling.done():
                 try:
@@ -94,6 +122,21 @@ class BotRuntime:
         if isinstance(in_flight, InFlightMiddleware) and not await in_flight.wait_idle(self.drain_timeout):
             log.warning("bot: updates still in hand after %.0fs at shutdown", self.drain_timeout)
         await self.bot.session.close()
+
+
+async def _until_reached(action: Callable[[], Awaitable[None]], what: str, *, first_delay: bool = False) -> None:
+    """``action`` again and again while Telegram is out of reach, waiting longer each time."""
+    attempt = 1 if first_delay else 0
+    while True:
+        if attempt:
+            await asyncio.sleep(RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)])
+        try:
+            await action()
+            return
+        except UNREACHABLE as error:
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            log.error("bot: Telegram unreachable, could not %s (%s); trying again in %ss", what, error, delay)
+            attempt += 1
 
 
 def _report_end(task: asyncio.Task[None]) -> None:

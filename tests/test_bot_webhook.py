@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
+import pytest
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import runtime as runtime_module
 from bot.factory import create_bot, create_dispatcher
 from bot.runtime import BotRuntime
 from tests.botapi import sandbox_server, serve_app
@@ -53,3 +57,28 @@ async def test_a_webhook_update_is_handled_only_with_the_secret_token(
             await runtime.stop()
         replies = [m for m in sandbox.world.chats[10001] if m.from_bot]
         assert len(replies) == 1 and "民声" in replies[0].text
+
+
+async def test_telegram_out_of_reach_at_start_up_does_not_stop_the_service(
+    session_factory: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network hiccup at start-up: the web app still starts, in both modes, and the bot keeps trying."""
+    monkeypatch.setattr(runtime_module, "RETRY_DELAYS", (0.05,))
+    unreachable = "http://127.0.0.1:9"  # discard port: the connection is refused
+    for webhook_url in (None, "https://minsheng.example.org/telegram/hook"):
+        bot = create_bot("123:abc", unreachable)
+        runtime = BotRuntime(bot, create_dispatcher(session_factory), webhook_url=webhook_url)
+        app = web.Application()
+        runtime.mount(app)
+        caplog.clear()
+        try:
+            async with serve_app(app) as url, aiohttp.ClientSession() as http:
+                await runtime.start()
+                await asyncio.sleep(0.5)  # several attempts
+                attempts = [r for r in caplog.records if "Telegram unreachable" in r.getMessage()]
+                assert len(attempts) >= 2, webhook_url
+                async with http.get(f"{url}/no-such-page") as response:
+                    assert response.status == 404  # the web app answers all the while
+        finally:
+            async with asyncio.timeout(5):
+                await runtime.stop()
