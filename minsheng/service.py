@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.service import BotService
-from minsheng.settings import Settings
+from minsheng.settings import ListenError, Settings
 from storage import migrate
 from storage.agencies import import_catalogue
 from storage.catalogue import load_catalogue
@@ -70,7 +70,11 @@ async def serve(
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, settings.web_host, settings.web_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # not the database: the address is taken or not ours
+            address = f"{settings.web_host}:{settings.web_port}"
+            raise ListenError(f"cannot listen on {address}: {exc.strerror or exc}") from None
         host, port = runner.addresses[0][:2]
         log.info("web server on http://%s:%s", host, port)
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

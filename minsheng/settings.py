@@ -20,6 +20,10 @@ class SettingsError(Exception):
     """One line per bad setting, naming the environment variable."""
 
 
+class ListenError(Exception):
+    """The web server cannot take its address (in use, or not this machine's): a setting to change."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=".env", extra="ignore")
 

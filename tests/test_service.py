@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,6 +77,23 @@ async def test_serve_on_the_embedded_default_answers_healthz_and_stops_cleanly_o
     assert "shutting down" in rest
     assert "Task was destroyed" not in rest and "Unclosed" not in rest, rest
     assert (tmp_path / "minsheng.db").exists()
+
+
+async def test_a_taken_port_is_reported_as_such_not_as_the_database(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minsheng", "serve", cwd=tmp_path, env=service_env(MINSHENG_WEB_PORT=port),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        async with asyncio.timeout(60):
+            output = (await second.communicate())[0].decode()
+    assert second.returncode == 1
+    [error] = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert f"cannot listen on 127.0.0.1:{port}" in error and "database" not in error, output
+    assert "Traceback" not in output
 
 
 async def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(postgres, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from minsheng.settings import Settings, SettingsError, load_settings
+from minsheng.settings import ListenError, Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ def run_async(coroutine: Awaitable[T]) -> T:
 
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
-    except SchemaNotCurrent as exc:
+    except (SchemaNotCurrent, ListenError) as exc:
         raise click.ClickException(str(exc)) from None
     except (DBAPIError, OSError) as exc:
         raise click.ClickException(f"database unreachable: {getattr(exc, 'orig', None) or exc}") from None
