@@ -86,6 +86,23 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
             _walk(item, (*path, index), lines)
 
 
+def _unreadable_line(node: yaml.Node) -> int:
+    """The line of the first scalar YAML cannot turn into a value (0 if none is found)."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            _UniqueKeyLoader("").construct_object(node)
+        except ValueError:
+            return node.start_mark.line + 1
+        return 0
+    children = node.value if isinstance(node, yaml.SequenceNode) else []
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    for child in children:
+        if line := _unreadable_line(child):
+            return line
+    return 0
+
+
 def read_yaml(path: Path | str, text: str | None = None) -> tuple[Any, LineMap]:
     """Parse YAML and remember where every key and item stands."""
     path = Path(path)
@@ -102,6 +119,8 @@ def read_yaml(path: Path | str, text: str | None = None) -> tuple[Any, LineMap]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise DataFileError(path, [f"{line}: invalid YAML: {exc.problem or exc}"]) from exc
+    except ValueError as exc:  # well-formed, yet no value: the date 2027-02-30
+        raise DataFileError(path, [f"{_unreadable_line(node)}: invalid value: {exc}"]) from exc
     finally:
         loader.dispose()
     lines = LineMap()

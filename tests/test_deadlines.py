@@ -305,3 +305,11 @@ def test_start_up_warns_loudly_about_years_without_holiday_data(
         assert deadlines.warn_about_unknown_years(local(2040, 3, 1)) == [2040, 2041]
         assert deadlines.warn_about_unknown_years(local(2025, 3, 1)) == []
     assert [r.getMessage()[:40] for r in caplog.records] == ["WORKING-DAY CALENDAR: no holiday data fo"] * 2
+
+
+def test_an_impossible_date_in_the_holidays_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    holidays = tmp_path / "holidays.yaml"
+    holidays.write_text("years:\n  2027:\n    holidays: [2027-01-01, 2027-02-30]\n    workdays: []\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        Deadlines.load(POLICY, holidays, ZONE)
+    assert caught.value.problems == ["3: invalid value: day is out of range for month"]
