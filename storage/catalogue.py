@@ -41,6 +41,32 @@ class AgencySpec(BaseModel):
         return cleaned
 
 
+#: Words that name a kind of body, not one body: as an alias the router would guess.
+GENERIC_WORDS = frozenset(
+    {
+        "局",
+        "委",
+        "办",
+        "厅",
+        "处",
+        "所",
+        "站",
+        "队",
+        "中心",
+        "政府",
+        "部门",
+        "单位",
+        "街道",
+        "社区",
+        "公司",
+        "银行",
+        "医院",
+        "学校",
+        "移动",
+    }
+)
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +86,14 @@ class Catalogue(BaseModel):
                         (("agencies", index, key), f"{key} {value!r} is already used by agencies.{first[key, value]}")
                     )
                 first.setdefault((key, value), index)
+        owner: dict[str, int] = {spec.name: index for index, spec in enumerate(self.agencies)}
+        for index, spec in enumerate(self.agencies):
+            for alias in spec.aliases:
+                other = owner.setdefault(alias, index)
+                if other != index:
+                    problems.append((("agencies", index, "aliases"), f"alias {alias!r} already names agencies.{other}"))
+                elif alias in GENERIC_WORDS:
+                    problems.append((("agencies", index, "aliases"), f"alias {alias!r} is a generic word"))
         parents = {spec.code: spec.parent for spec in self.agencies}
         for index, spec in enumerate(self.agencies):
             if spec.parent is not None and spec.parent not in parents:

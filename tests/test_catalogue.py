@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
 from storage.agencies import ImportReport, import_catalogue
-from storage.catalogue import Catalogue, load_catalogue
+from storage.catalogue import GENERIC_WORDS, Catalogue, load_catalogue
 from storage.datafile import DataFileError
 from storage.models import (
     ActorKind,
@@ -107,7 +107,7 @@ def test_default_catalogue_names_and_aliases_each_point_at_one_agency(default_ca
 
 
 def test_default_catalogue_has_no_bare_generic_aliases(default_catalogue: Catalogue) -> None:
-    generic = {"局", "中心", "公司", "政府", "街道", "社区", "移动", "银行", "医院", "学校", "12345"}
+    generic = GENERIC_WORDS | {"12345"}
     for spec in default_catalogue.agencies:
         assert len(set(spec.aliases)) == len(spec.aliases), spec.code
         for alias in spec.aliases:
@@ -184,6 +184,16 @@ agencies:
             "role oversight (has 2)",
         ),
         ("  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    colour: red\n", 14, "Extra inputs"),
+        (
+            "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局, 市效能办]\n",
+            14,
+            "alias '市效能办' already names agencies.0",
+        ),
+        (
+            "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局, 局]\n",
+            14,
+            "'局' is a generic",
+        ),
     ],
     ids=[
         "unknown-area",
@@ -196,6 +206,8 @@ agencies:
         "invalid-yaml",
         "second-oversight",
         "unknown-field",
+        "alias-of-another",
+        "generic-alias",
     ],
 )
 def test_bad_catalogue_entry_is_reported_on_its_line(tmp_path: Path, extra: str, line: int, message: str) -> None:
