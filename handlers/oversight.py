@@ -19,11 +19,13 @@ from handlers.agency import is_command, is_not_command, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverduePage, PickAgency
 from handlers.agency_cards import action_label, agency_picker, back_keyboard, local_time, queue_page
 from handlers.contact_menu import acting_contact
+from handlers.errors import error_text
 from handlers.texts import Translator
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
+from workflow.errors import DomainError
 from workflow.guards import require_oversight
 from workflow.invites import transfer_targets
 from workflow.queues import PendingDecision, complaint_for_actor, overdue_queue, pending_decisions
@@ -49,6 +51,16 @@ async def overseer(
         await complaint_for_actor(session, actor, complaint_id)
     await require_oversight(session, actor)
     return actor
+
+
+async def end_refused_step(
+    session: AsyncSession, state: FSMContext, message: Message, tr: Translator, error: DomainError
+) -> None:
+    """A decision refused after its reason was typed (a colleague decided meanwhile, an old button): the
+    step ends with the reason why, so the next text is not taken as another reason."""
+    await session.rollback()
+    await state.clear()
+    await message.answer(error_text(error, tr))
 
 
 async def overdue_view(
@@ -210,9 +222,12 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
-        complaint = await lifecycle.decide_extension(
-            session, clock, deadlines, data["complaint_id"], actor, False, message.text
-        )
+        try:
+            complaint = await lifecycle.decide_extension(
+                session, clock, deadlines, data["complaint_id"], actor, False, message.text
+            )
+        except DomainError as error:
+            return await end_refused_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr("oversight.refuse.done", tracking_no=complaint.tracking_no))
 
@@ -228,9 +243,12 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
-        complaint = await lifecycle.rule_dispute(
-            session, clock, deadlines, data["complaint_id"], actor, data["agency_id"], message.text or ""
-        )
+        try:
+            complaint = await lifecycle.rule_dispute(
+                session, clock, deadlines, data["complaint_id"], actor, data["agency_id"], message.text or ""
+            )
+        except DomainError as error:
+            return await end_refused_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr("oversight.rule.done", tracking_no=complaint.tracking_no, agency=data["agency"]))
 
@@ -247,7 +265,10 @@ def oversight_router() -> Router:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
         flag = lifecycle.set_major if data["act"] == CardAction.MAJOR else lifecycle.clear_major
-        complaint = await flag(session, clock, deadlines, data["complaint_id"], actor, message.text or "")
+        try:
+            complaint = await flag(session, clock, deadlines, data["complaint_id"], actor, message.text or "")
+        except DomainError as error:
+            return await end_refused_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr(f"oversight.{data['act']}.done", tracking_no=complaint.tracking_no))
 

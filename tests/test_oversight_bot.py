@@ -108,7 +108,14 @@ async def test_pending_lists_extensions_and_disputes_and_a_refusal_needs_a_reaso
     await office.overseer.wait_for_reply(contains="已驳回")
     await office.deliver()
     refused = await office.police.wait_for_reply(contains="延期申请")  # the shared complaint.* notice
-    assert complaint.tracking_no in refused.text
+    assert complaint.tracking_no in refused.text and "鉴定可以并行" in refused.text  # the office's reason
+    # the old button again: refused once the reason is typed, and the step ends there
+    await office.overseer.press(label("oversight.button.refuse"), message=request)
+    await office.overseer.wait_for_reply(contains="请写明理由")
+    await office.overseer.send("再驳回一次")
+    await office.overseer.wait_for_reply(contains="没有待审批")
+    await office.overseer.send("这句话不是理由")
+    assert "没有待审批" not in (await office.overseer.wait_for_reply()).text
     assert (await office.complaint(complaint.id)).status == ComplaintStatus.ACCEPTED
 
     await office.overseer.send("/pending")
