@@ -213,32 +213,22 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
     due_for_resolution = or_(resolved, past_due)
     # Unresolved past the deadline at the cut-off, or resolved after it (a late resolution stays late).
     overdue = and_(past_due, or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
+    counted = {
+        "received": func.count(),
+        "acknowledged_on_time": _count_if(acknowledged_on_time),
+        "due_for_acknowledgement": _count_if(due_for_acknowledgement),
+        "due_for_resolution": _count_if(due_for_resolution),
+        "resolved": _count_if(resolved),
+        "resolved_on_time": _count_if(on_time),
+        "overdue": _count_if(overdue),
+    }
     query = (
-        select(
-            scope.period,
-            C.c.owner_agency_id,
-            func.count(),
-            _count_if(acknowledged_on_time),
-            _count_if(due_for_acknowledgement),
-            _count_if(due_for_resolution),
-            _count_if(resolved),
-            _count_if(on_time),
-            _count_if(overdue),
-        )
+        select(scope.period, C.c.owner_agency_id, *counted.values())
         .where(scope.cohort)
         .group_by(scope.period, C.c.owner_agency_id)
     )
     for period, owner, *values in await session.execute(query):
-        names = (
-            "received",
-            "acknowledged_on_time",
-            "due_for_acknowledgement",
-            "due_for_resolution",
-            "resolved",
-            "resolved_on_time",
-            "overdue",
-        )
-        _add(counts, (period, owner), **dict(zip(names, values, strict=True)))
+        _add(counts, (period, owner), **dict(zip(counted, values, strict=True)))
 
 
 def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
