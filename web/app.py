@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from minsheng.settings import Settings
 from storage.db import ping
+from workflow.deadlines import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class TelegramFiles:
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SETTINGS = web.AppKey("settings", Settings)
+#: The working-day calendar: deadlines on the dashboard, each month's publication cut-off.
+DEADLINES = web.AppKey("deadlines", Deadlines)
 FILES = web.AppKey("telegram_files", TelegramFiles)
 
 routes = web.RouteTableDef()
@@ -50,6 +53,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[ENGINE] = engine
     app[SETTINGS] = settings
+    app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
     app[FILES] = TelegramFiles()
     app.add_routes(routes)
     from web import api, dashboard

@@ -25,9 +25,8 @@ from reports.publication import (
 )
 from storage.db import create_session_factory
 from storage.models import PublicationSnapshot
-from web.app import ENGINE, SETTINGS
+from web.app import DEADLINES, ENGINE, SETTINGS
 from workflow.clock import Clock, SystemClock
-from workflow.deadlines import Deadlines
 
 #: The moment the figures are taken at; tests replace it before the server starts.
 CLOCK = web.AppKey("publication_clock", Clock)
@@ -57,9 +56,6 @@ async def _month(request: web.Request) -> tuple[date, list[date]]:
     if month not in months:
         raise _not_found(f"{month.year}年{month.month}月本平台尚未开始受理投诉，没有公示。")
     return month, months
-
-
-DEADLINES = web.AppKey("publication_deadlines", Deadlines)
 
 
 async def _snapshot(request: web.Request, month: date, months: list[date]) -> PublicationSnapshot:
@@ -133,8 +129,5 @@ async def unknown(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    settings = app[SETTINGS]
     app[CLOCK] = SystemClock()
-    # The working-day calendar each month's cut-off is counted in.
-    app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
     app.add_routes(routes)

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.settings import Settings
 from storage.models import WebRole, WebUser
+from web.app import DEADLINES
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SESSION_LIFETIME, LoginThrottle, Session, SessionSigner
 from web.dashboard import messages
 from web.dashboard.queries import Viewer
 from workflow.clock import Clock
+from workflow.deadlines import Deadlines
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -32,7 +34,6 @@ class Services:
     settings: Settings
     secure_cookies: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    deadlines: Any = None  # workflow.deadlines.Deadlines, loaded on the first oversight action
 
 
 SERVICES = web.AppKey("dashboard_services", Services)
@@ -45,15 +46,9 @@ def services(request: web.Request) -> Services:
     return request.app[SERVICES]
 
 
-def deadlines(request: web.Request) -> Any:
-    """workflow's Deadlines, loaded on first use (pages that show no deadline never need the policy)."""
-    app_services = services(request)
-    if app_services.deadlines is None:
-        from workflow.deadlines import Deadlines
-
-        settings = app_services.settings
-        app_services.deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    return app_services.deadlines
+def deadlines(request: web.Request) -> Deadlines:
+    """workflow's working-day calendar, the one the whole web app shares."""
+    return request.app[DEADLINES]
 
 
 def current_user(request: web.Request) -> WebUser:
