@@ -86,6 +86,7 @@ def list_view(
 def _event_text(entry: TimelineEntry, tr: Translator) -> str:
     params = {
         "agency": entry.agency or "",
+        "from_agency": entry.from_agency or "",
         "rating": entry.data.get("rating", ""),
         "days": entry.data.get("days", ""),
     }

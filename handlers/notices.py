@@ -1,17 +1,20 @@
 """Outbox notices in the recipient's language: ``{"kind", "params"}`` payloads made readable.
 
-Params are plain values chosen by ``workflow.notifications``; here they become text: ISO times in
-local time, lists joined, yes/no in words, then the renderer's one rule (``Translator.param``: in the
-reader's script unless a person wrote it; escaped). A missing parameter shows as "—" rather than
-failing a delivery that a person is waiting for.
+One text per notice, ``notice.<kind>`` in the catalogue (a few kinds have one per outcome, see
+``notice_key``), for citizens, agencies and the office alike; the audience's renderers
+(``handlers.citizen_notices``, ``handlers.agency_notices``) only add buttons. Params are plain
+values chosen by ``workflow.notifications``; here they become text: ISO times (``…due``) in local
+time with the weekday, lists joined, the 挂牌督办 and anonymity marks, the clock a reminder is about,
+then the renderer's one rule (``Translator.param``: in the reader's script unless a person wrote it;
+escaped). A missing parameter shows as "—" rather than failing a delivery that a person is waiting for.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.agency_cards import local_time
 from handlers.texts import Translator
 
 MISSING = "—"
@@ -22,14 +25,6 @@ class _Params(dict[str, str]):
         return MISSING
 
 
-def _local_time(value: str, zone: ZoneInfo) -> str:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 def _show(name: str, value: Any, zone: ZoneInfo, tr: Translator) -> str:
     if value is None or value == "" or value == [] or value == ():
         return MISSING
@@ -38,17 +33,25 @@ def _show(name: str, value: Any, zone: ZoneInfo, tr: Translator) -> str:
     elif isinstance(value, list | tuple):
         text = "、".join(str(item) for item in value)
     elif name.endswith("due") and isinstance(value, str):
-        text = _local_time(value, zone)
+        try:
+            return local_time(tr, value, zone)
+        except ValueError:
+            text = value
     else:
         text = str(value)
     return tr.param(name, text)
 
 
 def notice_key(kind: str, params: dict[str, Any]) -> str:
-    """The catalogue key of a notice; an extension decision has one text per outcome."""
-    if "approved" in params:
-        return f"notice.{kind}.{'approved' if params['approved'] else 'refused'}"
-    return f"notice.{kind}"
+    """The catalogue key of a notice; some kinds have one text per outcome."""
+    key = f"notice.{kind}"
+    if "approved" in params:  # an extension decision
+        return f"{key}.{'approved' if params['approved'] else 'refused'}"
+    if params.get("disputed"):  # the decline that sent the complaint to oversight
+        return f"{key}.disputed"
+    if params.get("handles") is False:  # a ruling, to an agency of the dispute that was not named
+        return f"{key}.elsewhere"
+    return key
 
 
 def render_notice(kind: str, params: dict[str, Any], tr: Translator, zone: ZoneInfo) -> str:
@@ -56,4 +59,8 @@ def render_notice(kind: str, params: dict[str, Any], tr: Translator, zone: ZoneI
     if not tr.has(key):
         key = "notice.generic"
     values = _Params({name: _show(name, value, zone, tr) for name, value in params.items()})
+    values["major"] = tr("agency.major") if params.get("major") else ""
+    values["anonymous"] = tr("notice.anonymous") if params.get("anonymous") else ""
+    if params.get("clock"):
+        values["clock"] = tr(f"agency.clock.{params['clock']}")
     return tr(key).format_map(values)

@@ -142,7 +142,7 @@ async def test_the_citizen_is_told_of_a_withdrawn_transfer_and_reads_it_in_the_t
     await office.citizen.send(f"/status {complaint.tracking_no}")
     status = await office.citizen.wait_for_reply(contains="办理经过")
     last = status.text.strip().splitlines()[-1]
-    assert last.endswith(label("status.event.transfer_withdrawn", agency=police_name))
+    assert last.endswith(label("status.event.transfer_withdrawn", agency=police_name, from_agency=traffic_name))
 
 
 async def test_accept_on_a_withdrawn_transfer_says_so_and_only_to_its_receiver(office: Office) -> None:

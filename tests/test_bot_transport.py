@@ -52,6 +52,9 @@ def test_every_notice_kind_has_a_text_in_the_catalogue() -> None:
             assert tr.has(f"notice.{kind.value}.approved") and tr.has(f"notice.{kind.value}.refused")
         else:
             assert tr.has(f"notice.{kind.value}"), kind
+    for kind in (Notice.TRANSFER_DECLINED, Notice.TRANSFER_DECLINED_FOR_CITIZEN):
+        assert tr.has(f"notice.{kind.value}.disputed"), kind
+    assert tr.has(f"notice.{Notice.RULED.value}.elsewhere")
 
 
 async def test_a_receipt_reaches_the_citizen_with_the_tracking_number_and_local_deadlines(
@@ -72,7 +75,7 @@ async def test_an_agency_notice_shows_iso_deadlines_in_local_time(
     due = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).isoformat()
     await transport.deliver(notice(Notice.NEW_IN_QUEUE, acknowledge_due=due, problem_types=["推诿扯皮", "慢作为"]))
     [message] = [m for m in sandbox.world.chats[CITIZEN] if m.from_bot]
-    assert "2026-11-24 17:00" in message.text and "推诿扯皮、慢作为" in message.text
+    assert "11月24日（周二）17:00" in message.text and "推诿扯皮、慢作为" in message.text
     assert "办结期限：—" in message.text  # a parameter the notice did not carry
 
 

@@ -187,7 +187,7 @@ async def test_status_shows_the_timeline_of_an_own_complaint_in_plain_words(scen
     assert HANS.plain("status.button.withdraw") in [b["text"] for row in reply.inline_keyboard or [] for b in row]
 
 
-async def test_the_timeline_names_the_transfer_but_not_the_agencies_internal_back_and_forth(scene: Scene) -> None:
+async def test_the_timeline_names_the_transfer_and_its_decline_but_not_the_agencys_basis(scene: Scene) -> None:
     complaint = await scene.complaint()
     async with scene.session_factory() as session:
         traffic_id = (await agency(session, "traffic-police")).id
@@ -201,8 +201,10 @@ async def test_the_timeline_names_the_transfer_but_not_the_agencies_internal_bac
         await session.commit()
     await scene.me.send(f"/status {complaint.tracking_no}")
     reply = await scene.me.wait_for_reply(contains=complaint.tracking_no)
-    assert HANS.plain("status.event.transfer_requested", agency="市公安局交通警察支队") in reply.text
-    assert "三定方案" not in reply.text and "退回" not in reply.text
+    police, traffic_name = "市公安局", "市公安局交通警察支队"
+    assert HANS.plain("status.event.transfer_requested", agency=traffic_name, from_agency=police) in reply.text
+    assert HANS.plain("status.event.transfer_declined", agency=police, from_agency=traffic_name) in reply.text
+    assert "三定方案" not in reply.text and "属于交通管理事项" not in reply.text
     assert HANS.plain("status.word.assigned") in reply.text
 
 

@@ -2,8 +2,9 @@
 
 A complaint that is not the caller's is "not_found", exactly like a wrong number, so tracking numbers
 cannot be probed. The timeline shows what the citizen is entitled to know (who has it, accepted,
-transferred to whom, extended, replied, rated) and leaves out the agencies' internal accountability
-(reminders, 催办, 督办, declined transfers, notes) and any clerk's identity.
+transferred to whom, sent back, put to the office and ruled, extended, replied, rated) and leaves out
+the agencies' internal accountability (reminders, 催办, 督办, notes), the reasons officials typed and
+any clerk's identity.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from nlp.normalize import to_half_width
-from storage.models import Agency, Citizen, Complaint, ComplaintEvent, EventAction
+from storage.models import Agency, Citizen, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow.actors import Actor
 from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
 
@@ -33,6 +34,7 @@ CITIZEN_VISIBLE = (
     EventAction.TRANSFER_REQUESTED,
     EventAction.TRANSFER_ACCEPTED,
     EventAction.TRANSFER_WITHDRAWN,
+    EventAction.TRANSFER_DECLINED,
     EventAction.DISPUTE_RULED,
     EventAction.ACCEPTED,
     EventAction.EXTENSION_APPROVED,
@@ -44,15 +46,18 @@ CITIZEN_VISIBLE = (
 )
 #: Events whose reason the citizen wrote themselves, so it is theirs to read back.
 _OWN_REASONS = frozenset({EventAction.RATED, EventAction.WITHDRAWN})
+#: Not an event of its own: the decline that sends a complaint to the office (提请审定) is also this step.
+DISPUTE_REQUESTED = "dispute_requested"
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    action: str
+    action: str  # an ``EventAction`` value, or DISPUTE_REQUESTED
     agency: str | None  # the agency the step concerns (the owner, or the receiver of a transfer)
     reason: str | None  # only the citizen's own words
     data: dict[str, Any]
+    from_agency: str | None = None  # where a transfer, decline or ruling moved it from
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,11 @@ async def my_complaints(
 
 
 async def timeline(session: AsyncSession, complaint: Complaint) -> list[TimelineEntry]:
-    to_agency = aliased(Agency)
+    from_agency, to_agency = aliased(Agency), aliased(Agency)
     rows = await session.execute(
-        select(ComplaintEvent, Agency.name, to_agency.name)
+        select(ComplaintEvent, Agency.name, from_agency.name, to_agency.name)
         .outerjoin(Agency, Agency.id == ComplaintEvent.agency_id)
+        .outerjoin(from_agency, from_agency.id == ComplaintEvent.from_agency_id)
         .outerjoin(to_agency, to_agency.id == ComplaintEvent.to_agency_id)
         .where(
             ComplaintEvent.complaint_id == complaint.id,
@@ -82,7 +88,7 @@ async def timeline(session: AsyncSession, complaint: Complaint) -> list[Timeline
         .order_by(ComplaintEvent.id)
     )
     entries = []
-    for event, agency_name, to_agency_name in rows:
+    for event, agency_name, from_agency_name, to_agency_name in rows:
         action = EventAction(event.action)
         entries.append(
             TimelineEntry(
@@ -91,8 +97,11 @@ async def timeline(session: AsyncSession, complaint: Complaint) -> list[Timeline
                 agency=to_agency_name or agency_name,
                 reason=event.reason if action in _OWN_REASONS else None,
                 data=dict(event.data or {}),
+                from_agency=from_agency_name,
             )
         )
+        if action == EventAction.TRANSFER_DECLINED and event.to_status == ComplaintStatus.DISPUTED:
+            entries.append(TimelineEntry(at=event.at, action=DISPUTE_REQUESTED, agency=None, reason=None, data={}))
     return entries
 
 

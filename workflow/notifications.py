@@ -3,6 +3,10 @@
 ``kind`` is a ``Notice``; the sender renders it from the channel's message catalogue with ``params``.
 Params are ids and plain values only, and what goes to agencies or oversight never names the citizen:
 an anonymous complaint must stay anonymous, and no agency needs a citizen's identity to read a notice.
+
+A reason an official typed reaches the citizen only where the prompt told them it would (a transfer's
+reason, the office's extension decision). A decline's basis and a ruling's reason stay between the
+agencies and the office: the citizen hears what happened and who handles the complaint now.
 """
 
 from __future__ import annotations
@@ -32,13 +36,15 @@ class Notice(StrEnum):
     CLOSED_UNRATED = "complaint.closed_unrated"  # the rating window passed: closed as 未评价
     WITHDRAWN = "complaint.withdrawn"  # confirmation to the citizen; also to the agency
     TRANSFER_WITHDRAWN_FOR_CITIZEN = "complaint.transfer_withdrawn"  # 撤回转办: it stays where it was
+    TRANSFER_DECLINED_FOR_CITIZEN = "complaint.transfer_declined"  # 退回: back with the owner, or to oversight
+    RULED_FOR_CITIZEN = "complaint.ruled"  # 审定: the agency that handles it
     # to agencies
     NEW_IN_QUEUE = "agency.new_complaint"
     TRANSFER_IN = "agency.transfer_in"  # to the receiver: accept or decline
     TRANSFER_ACCEPTED = "agency.transfer_accepted"  # to the sender
-    TRANSFER_DECLINED = "agency.transfer_declined"  # to the sender, with the basis
+    TRANSFER_DECLINED = "agency.transfer_declined"  # to the sender, with the basis ("disputed": to oversight)
     TRANSFER_WITHDRAWN = "agency.transfer_withdrawn"  # to the receiver: the sender took it back
-    RULED = "agency.ruled"  # 审定: to the named owner and the previous one
+    RULED = "agency.ruled"  # 审定: to every agency of the dispute ("handles": the named one)
     RATED = "agency.rated"
     REOPENED_FOR_AGENCY = "agency.reopened"
     CLOSED_UNRATED_FOR_AGENCY = "agency.closed_unrated"  # no rating in the window: the case is closed

@@ -190,7 +190,8 @@ async def decline_transfer(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    receiver_name = await agency_name(session, receiver_id)
+    receiver_name, owner_name = await agency_name(session, receiver_id), await agency_name(session, owner_id)
+    disputed = to_status == ComplaintStatus.DISPUTED  # no longer the owner's to handle: oversight rules
     assert owner_id is not None
     await notify_agency(
         session,
@@ -200,15 +201,25 @@ async def decline_transfer(
         by_agency=receiver_name,
         basis=basis,
         declines=complaint.transfer_declines,
-        disputed=to_status == ComplaintStatus.DISPUTED,  # no longer the owner's to handle: oversight rules
+        disputed=disputed,
         now=now,
     )
-    if to_status == ComplaintStatus.DISPUTED:
+    # the citizen was told it went to the receiver: tell them it came back, without the basis
+    await notify_citizen(
+        session,
+        complaint,
+        Notice.TRANSFER_DECLINED_FOR_CITIZEN,
+        by_agency=receiver_name,
+        agency_name=owner_name,
+        disputed=disputed,
+        now=now,
+    )
+    if disputed:
         await notify_oversight(
             session,
             Notice.DISPUTE,
             complaint=complaint,
-            owner_agency=await agency_name(session, owner_id),
+            owner_agency=owner_name,
             declined_by=receiver_name,
             basis=basis,
             now=now,
@@ -253,10 +264,32 @@ async def rule_dispute(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    for notified in dict.fromkeys((owner.id, previous_id)):
+    # both sides of the dispute and the named agency: each learns whether it handles the complaint
+    for notified in dict.fromkeys((owner.id, previous_id, await _disputed_by(session, complaint.id))):
         if notified is not None:
             await notify_agency(
-                session, notified, Notice.RULED, complaint=complaint, owner_agency=owner.name, reason=reason, now=now
+                session,
+                notified,
+                Notice.RULED,
+                complaint=complaint,
+                owner_agency=owner.name,
+                reason=reason,
+                handles=notified == owner.id,
+                now=now,
             )
+    await notify_citizen(session, complaint, Notice.RULED_FOR_CITIZEN, agency_name=owner.name, now=now)
     await flush(session)
     return complaint
+
+
+async def _disputed_by(session: AsyncSession, complaint_id: int) -> int | None:
+    """The agency whose decline sent the complaint to oversight: the latest to decline it."""
+    return await session.scalar(
+        select(ComplaintEvent.from_agency_id)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action == EventAction.TRANSFER_DECLINED.value,
+        )
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    )
