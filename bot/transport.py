@@ -32,8 +32,8 @@ from workflow.outbox import PermanentFailure, RetryAfter
 
 log = logging.getLogger(__name__)
 
-#: (kind, params, texts) -> (HTML text, buttons), or None for a kind it does not render.
-NoticeRenderer = Callable[[str, dict[str, Any], Translator], tuple[str, InlineKeyboardMarkup | None] | None]
+#: (kind, params, texts, local zone) -> (HTML text, buttons), or None for a kind it does not render.
+NoticeRenderer = Callable[[str, dict[str, Any], Translator, ZoneInfo], tuple[str, InlineKeyboardMarkup | None] | None]
 #: Bad-request descriptions that no retry can fix.
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate conversation")
 
@@ -68,7 +68,7 @@ class TelegramTransport:
 
     def render(self, kind: str, params: dict[str, Any], tr: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
         for renderer in self.renderers:
-            if (rendered := renderer(kind, params, tr)) is not None:
+            if (rendered := renderer(kind, params, tr, self.zone)) is not None:
                 return rendered
         return render_notice(kind, params, tr, self.zone), None
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
+from bot.service import notice_renderers
 from bot.transport import TelegramTransport
 from handlers.long_text import utf16_length
 from handlers.texts import default_texts
@@ -79,6 +80,20 @@ async def test_an_agency_notice_shows_iso_deadlines_in_local_time(
     assert "办结期限：—" in message.text  # a parameter the notice did not carry
 
 
+async def test_the_conversations_renderers_show_times_in_the_configured_zone(
+    sandbox: Sandbox, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    bot = create_bot(sandbox.world.token, sandbox.api_base)
+    transport = TelegramTransport(bot, default_texts(), session_factory, ZoneInfo("UTC"), renderers=notice_renderers())
+    due = datetime(2026, 11, 24, 9, 0, tzinfo=UTC).isoformat()
+    try:
+        await transport.deliver(notice(Notice.NEW_IN_QUEUE, complaint_id=7, acknowledge_due=due))
+    finally:
+        await bot.session.close()
+    [message] = [m for m in sandbox.world.chats[CITIZEN] if m.from_bot]
+    assert "11月24日（周二）09:00" in message.text and message.inline_keyboard
+
+
 async def test_a_reply_longer_than_telegram_allows_arrives_in_several_messages_in_order(
     transport: TelegramTransport, sandbox: Sandbox
 ) -> None:
@@ -141,7 +156,7 @@ async def test_a_renderer_for_a_kind_supplies_text_and_buttons_others_fall_back_
 ) -> None:
     from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-    def closed_with_button(kind: str, params: dict, tr) -> tuple[str, object] | None:
+    def closed_with_button(kind: str, params: dict, tr, zone: ZoneInfo) -> tuple[str, object] | None:
         if kind != Notice.CLOSED.value:
             return None
         builder = InlineKeyboardBuilder()
