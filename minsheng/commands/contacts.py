@@ -22,7 +22,9 @@ def _refusal(exc: Exception) -> click.ClickException:
 
 @click.group()
 def contacts() -> None:
-    """Agency contacts in the bot (clerks, leads, the oversight office)."""
+    """Agency contacts in the bot and their invites.
+
+    Contacts are clerks, leads and the oversight office; each binds with a one-time invite code."""
 
 
 @contacts.command("invite")
@@ -57,7 +59,9 @@ def contacts_invite(ctx: click.Context, agency_code: str, role: str, valid_days:
 @click.argument("code")
 @click.pass_context
 def contacts_revoke_invite(ctx: click.Context, code: str) -> None:
-    """Withdraw an unused invite CODE: /bind CODE is then refused as expired. See them with
+    """Withdraw an unused invite CODE.
+
+    /bind CODE is then refused as an expired code is. Unused invites are listed by
     `minsheng contacts list --invites`."""
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
@@ -81,7 +85,9 @@ def contacts_revoke_invite(ctx: click.Context, code: str) -> None:
 
 @contacts.command("list")
 @click.option("--active", "active_only", is_flag=True, help="Only contacts who may still act")
-@click.option("--invites", "show_invites", is_flag=True, help="Also list unused, unexpired invites")
+@click.option(
+    "--invites", "show_invites", is_flag=True, help="Also list usable invites (unused, unexpired, not revoked)"
+)
 @click.pass_context
 def contacts_list(ctx: click.Context, active_only: bool, show_invites: bool) -> None:
     """List contacts: id, Telegram id, agency, role, name, state."""

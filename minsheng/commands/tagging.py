@@ -120,7 +120,11 @@ def _jsonl_line(record_id: Any, result: Any) -> dict[str, Any]:
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), help="Rules directory.")
 @click.pass_context
 def tag(ctx: click.Context, text: str | None, jsonl: bool, rules_dir: Path | None) -> None:
-    """Tag a complaint TEXT: agency, area, problem types, with the evidence for each."""
+    """Tag a complaint TEXT as the service would.
+
+    Prints the agency, area and problem types, with the evidence for each. The agencies are the
+    service's: the database's once it has any, else the catalogue file; the first line (stderr under
+    --jsonl) says which."""
     if jsonl == (text is not None):
         raise click.UsageError('give either TEXT or --jsonl (with JSON lines on stdin), e.g. minsheng tag "文本"')
     tagger, source = _load_tagger(settings_from(ctx), rules_dir)
@@ -164,15 +168,20 @@ def _invalid(record: Any) -> str | None:
 
 @click.group()
 def rules() -> None:
-    """The tagger's rules files (nlp/rules/ by default)."""
+    """The tagger's rules files.
+
+    They live in MINSHENG_RULES_DIR (default nlp/rules/)."""
 
 
 @rules.command("check")
 @click.argument("targets", metavar="[FILE|DIR]...", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
 def rules_check(ctx: click.Context, targets: tuple[Path, ...]) -> None:
-    """Validate rules files, each problem as FILE:LINE. A DIR is checked as the service loads it
-    (areas.yaml, agencies.yaml, problem_types.yaml); default: the configured rules directory."""
+    """Validate rules files, each problem as FILE:LINE.
+
+    A DIR is checked as the service loads it (areas.yaml, agencies.yaml, problem_types.yaml); with
+    no argument, the configured rules directory. Agency codes are checked against the service's
+    agencies, named on the first line as in `minsheng tag`."""
     from nlp.rulebook import RULE_FILES, check_file
 
     settings = settings_from(ctx)
