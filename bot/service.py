@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
 
 from bot.factory import create_bot, create_dispatcher
 from bot.runtime import BotRuntime
@@ -28,7 +25,7 @@ from handlers.citizen_notices import render_citizen_notice
 from handlers.texts import default_texts
 from minsheng.settings import Settings
 from nlp.tagger import Tagger
-from storage.models import Agency
+from storage.agencies import tagger_agencies
 from web import sandbox
 from web.app import FILES, FileUnavailable
 from workflow.clock import Clock
@@ -36,17 +33,6 @@ from workflow.deadlines import Deadlines
 from workflow.outbox import run_sender
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TaggerAgency:
-    """An agency as the tagger reads it (``nlp.rulebook.AgencyLike``; ``parent`` is a code)."""
-
-    code: str
-    name: str
-    aliases: tuple[str, ...]
-    area: str | None
-    parent: str | None
 
 
 def notice_renderers() -> list[NoticeRenderer]:
@@ -61,11 +47,7 @@ async def load_tagger(session_factory: async_sessionmaker[AsyncSession], setting
     running on quietly without tags would hide the mistake from the officer who made it.
     """
     async with session_factory() as session:
-        rows = await session.scalars(select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.parent)))
-        agencies = [
-            TaggerAgency(a.code, a.name, tuple(a.aliases or ()), a.area, a.parent.code if a.parent else None)
-            for a in rows
-        ]
+        agencies = await tagger_agencies(session)
     return await asyncio.to_thread(Tagger.load, settings.rules_dir, agencies)
 
 

@@ -69,9 +69,11 @@ class RectificationNotice:
     @property
     def number(self) -> str:
         """文号, stable for the same request with no register to keep: the year of the period's last day,
-        then the agency's number in the catalogue and that day (整改〔2026〕第071031号: agency 7, to 31
-        October), so two agencies or two periods never share one."""
-        return f"整改〔{self.period_to.year}〕第{self.agency_id:02d}{self.period_to:%m%d}号"
+        then the agency's number in the catalogue, the period's first day (YYMMDD) and its last (MMDD):
+        整改〔2026〕第072610011031号 is agency 7, 1 to 31 October 2026. The ten digits after the agency are
+        fixed-width, so two agencies or periods (starting within a century) never share a number, not even
+        periods ending the same day."""
+        return f"整改〔{self.period_to.year}〕第{self.agency_id:02d}{self.period_from:%y%m%d}{self.period_to:%m%d}号"
 
 
 class UnknownAgency(LookupError):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.catalogue import Catalogue
 from storage.models import (
@@ -18,6 +19,26 @@ from storage.models import (
     InviteCode,
     WebUser,
 )
+
+
+@dataclass(frozen=True)
+class TaggerAgency:
+    """An agency as the tagger reads it (``nlp.rulebook.AgencyLike``; ``parent`` is a code)."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    area: str | None
+    parent: str | None
+
+
+async def tagger_agencies(session: AsyncSession) -> list[TaggerAgency]:
+    """The active catalogue as the tagger reads it: the service tags with this, and so does the
+    command line, so the two cannot disagree."""
+    rows = await session.scalars(select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.parent)))
+    return [
+        TaggerAgency(a.code, a.name, tuple(a.aliases or ()), a.area, a.parent.code if a.parent else None) for a in rows
+    ]
 
 
 @dataclass

@@ -102,6 +102,8 @@ class InviteCode(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("agency_contact.id"))
+    #: Set when the office withdraws an unused code; /bind then refuses it as expired.
+    revoked_at: Mapped[datetime | None]
 
 
 # --- citizens and their complaints --------------------------------------------------------------

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.cli import main
 from storage.models import AgencyContact, InviteCode
 from tests.factories import agency, make_clock
+from tests.test_agency_bot_support import HANS, open_office
 from workflow.errors import DomainError
-from workflow.invites import ALPHABET, CODE_LENGTH, bind, create_invite, require_contact, revoke
+from workflow.invites import (
+    ALPHABET,
+    CODE_LENGTH,
+    bind,
+    create_invite,
+    pending_invites,
+    require_contact,
+    revoke,
+    revoke_invite,
+)
 
 pytestmark = pytest.mark.usefixtures("catalogue_loaded")
 
@@ -54,6 +65,50 @@ async def test_unknown_used_and_expired_codes_are_refused(session: AsyncSession,
         await bind(session, clock, invite, 2, "second")
     assert refused.value.code == code
     assert await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == 2)) is None
+
+
+async def test_a_revoked_invite_is_refused_as_an_expired_one_and_no_longer_pending(session: AsyncSession) -> None:
+    clock = make_clock()
+    code = await create_invite(session, clock, "education", "clerk")
+    kept = await create_invite(session, clock, "education", "lead")
+    clock.advance(timedelta(hours=1))
+    invite, agency_code = await revoke_invite(session, clock, f" {code.lower()} ")
+    assert (invite.code, invite.revoked_at, agency_code) == (code, clock.now(), "education")
+    assert [invite.code for invite, _ in await pending_invites(session, clock)] == [kept]
+    with pytest.raises(DomainError) as refused:
+        await bind(session, clock, code, 2, "second")
+    assert refused.value.code == "invite_expired"
+    assert await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == 2)) is None
+    clock.advance(timedelta(hours=1))
+    again, _ = await revoke_invite(session, clock, code)  # idempotent: the first revocation's time stays
+    assert again.revoked_at == clock.now() - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("case", "code"), [("unknown", "invite_unknown"), ("used", "invite_used")])
+async def test_an_unknown_or_used_invite_cannot_be_revoked(session: AsyncSession, case: str, code: str) -> None:
+    clock = make_clock()
+    invite = await create_invite(session, clock, "education", "clerk")
+    if case == "used":
+        await bind(session, clock, invite, 1, "first")
+    with pytest.raises(DomainError) as refused:
+        await revoke_invite(session, clock, invite if case == "used" else "ZZZZ2222")
+    assert refused.value.code == code
+    if case == "used":  # the contact it made is what to revoke
+        contact = await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == 1))
+        assert contact is not None and refused.value.params == {"contact_id": contact.id}
+
+
+async def test_a_revoked_invite_gets_the_expired_refusal_in_the_bot(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    async with open_office(session_factory) as office:
+        code = await office.invite("education", "clerk")
+        async with office.session_factory() as session:
+            await revoke_invite(session, office.clock, code)
+            await session.commit()
+        newcomer = office.harness.user(name="周新人")
+        await newcomer.send(f"/bind {code}")
+        assert (await newcomer.wait_for_reply()).text == HANS.plain("error.invite_expired")
 
 
 async def test_an_active_contact_cannot_bind_again_but_a_revoked_one_can(session: AsyncSession) -> None:
@@ -116,8 +171,28 @@ async def test_the_revoke_command_revokes_by_telegram_id(
     assert "revoked" in listed.output and "郑" in listed.output
 
 
-async def _invoke(runner: CliRunner, args: list[str]):  # type: ignore[no-untyped-def]
-    """The CLI runs its own event loop: call it from a worker thread while this test's loop waits."""
-    import asyncio
+async def test_the_revoke_invite_command_stops_an_unused_code(
+    session: AsyncSession, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = make_clock()
+    code = await create_invite(session, clock, "education", "clerk")
+    used = await create_invite(session, clock, "education", "lead")
+    await bind(session, clock, used, 9090, "钱")
+    await session.commit()
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+    runner = CliRunner()
+    result = await _invoke(runner, ["contacts", "revoke-invite", code])
+    assert result.exit_code == 0, result.output
+    assert f"revoked invite {code} (education, clerk)" in result.output
+    session.expire_all()
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
+    assert invite is not None and invite.revoked_at is not None
+    assert code not in (await _invoke(runner, ["contacts", "list", "--invites"])).output
+    refused = await _invoke(runner, ["contacts", "revoke-invite", used])
+    assert refused.exit_code == 1 and "invite_used" in refused.output and "contacts revoke" in refused.output
+    assert (await _invoke(runner, ["contacts", "revoke-invite", "ZZZZ2222"])).exit_code == 1
 
+
+async def _invoke(runner: CliRunner, args: list[str]) -> Result:
+    """The CLI runs its own event loop: call it from a worker thread while this test's loop waits."""
     return await asyncio.to_thread(runner.invoke, main, args)

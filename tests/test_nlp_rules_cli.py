@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.cli import main
 from nlp.mining import Suggestion, mine, render_yaml
 from nlp.rulebook import check_file
 from storage.catalogue import load_catalogue
+from storage.models import Agency
 
 REPO = Path(__file__).resolve().parent.parent
-AGENCIES = load_catalogue(REPO / "storage" / "data" / "agencies.yaml").agencies
+CATALOGUE = REPO / "storage" / "data" / "agencies.yaml"
+AGENCIES = load_catalogue(CATALOGUE).agencies
+NIGHT_MARKET = "夜市管理办公室的人态度恶劣"  # an agency only the database knows
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+def runner(tmp_path: Path) -> CliRunner:
+    """A machine with no database yet: the catalogue file is the only one."""
+    return CliRunner(env={"MINSHENG_DATABASE_URL": f"sqlite:///{tmp_path / 'absent.db'}"})
+
+
+async def run(database_url: str, *args: str, input: str | None = None, **env: str) -> Result:
+    """The CLI in a thread: it runs its own event loop, as it does from a shell."""
+    runner = CliRunner(env={"MINSHENG_DATABASE_URL": database_url, **env})
+    return await asyncio.to_thread(runner.invoke, main, list(args), input=input)
+
+
+async def add_night_market(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """An agency added in the database after the import, as an operator's edit would."""
+    async with session_factory() as session:
+        session.add(Agency(code="night-market", name="夜市管理办公室", aliases=["夜市办"], area="商贸旅游"))
+        await session.commit()
 
 
 def test_tag_prints_the_choice_and_the_evidence(runner: CliRunner) -> None:
     result = runner.invoke(main, ["tag", "社保局工作人员态度恶劣"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"catalogue: file {CATALOGUE} (no database yet")
     assert "市社会保险事业管理中心 (social-insurance)" in result.output
     assert "脸难看" in result.output
     assert "「态度恶劣」 [7:11]" in result.output
@@ -39,13 +60,68 @@ def test_tag_jsonl_answers_every_line_and_reports_malformed_ones(runner: CliRunn
     ]
     result = runner.invoke(main, ["tag", "--jsonl"], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
-    out = [json.loads(line) for line in result.output.splitlines()]
-    assert [o.get("id") for o in out] == [7, None, None, "b"]
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == [7, None, 9, "b"]
     assert out[0]["area"] == "环境保护" and out[0]["agency"] is None
-    assert out[1]["line"] == 2 and "malformed" in out[1]["error"]
-    assert out[2]["line"] == 3
+    assert out[1] == {"line": 2, "error": out[1]["error"]} and "malformed" in out[1]["error"]
+    assert out[2]["line"] == 3 and "text" in out[2]["error"]
     assert out[3]["agency"] == "vehicle-registry" and out[3]["problem_types"] == ["推诿扯皮"]
     assert {"id", "agency", "agency_name", "area", "problem_types", "confidence", "evidence"} <= set(out[3])
+    assert result.stderr.startswith("catalogue: file ")  # stdout stays JSON lines
+
+
+def test_tag_jsonl_names_the_id_and_line_of_each_invalid_record_and_goes_on(runner: CliRunner) -> None:
+    lines = [
+        json.dumps({"id": "blank", "text": "  "}),
+        json.dumps({"id": 12, "text": 5}),
+        json.dumps({"id": None, "text": ["油烟"]}, ensure_ascii=False),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"id": "ok", "text": "车管所推诿扯皮"}, ensure_ascii=False),
+    ]
+    result = runner.invoke(main, ["tag", "--jsonl"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o.get("id"), o.get("line")) for o in out] == [("blank", 1), (12, 2), (None, 3), (None, 4), ("ok", None)]
+    assert "blank" in out[0]["error"] and "not a string" in out[1]["error"]
+    assert "id" in out[2] and "id" not in out[3] and "object" in out[3]["error"]
+    assert out[4]["agency"] == "vehicle-registry"
+
+
+async def test_tag_uses_the_databases_catalogue_and_says_so(
+    database_url: str, session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None
+) -> None:
+    await add_night_market(session_factory)
+    result = await run(database_url, "tag", NIGHT_MARKET)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("catalogue: database ")
+    assert "active agencies)" in result.output.splitlines()[0]
+    assert "单位: 夜市管理办公室 (night-market)" in result.output
+    jsonl = await run(database_url, "tag", "--jsonl", input=json.dumps({"id": 1, "text": NIGHT_MARKET}) + "\n")
+    assert json.loads(jsonl.stdout)["agency"] == "night-market"
+    assert jsonl.stderr.startswith("catalogue: database ")
+
+
+async def test_tag_on_a_database_without_agencies_uses_the_file_the_service_would_import(database_url: str) -> None:
+    result = await run(database_url, "tag", NIGHT_MARKET)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"catalogue: file {CATALOGUE} (the database has no agencies yet")
+    assert "单位: 无法确定" in result.output
+
+
+def test_tag_with_an_unreachable_database_says_it_used_the_file(tmp_path: Path) -> None:
+    runner = CliRunner(env={"MINSHENG_DATABASE_URL": "postgresql://minsheng:secret@127.0.0.1:1/minsheng"})
+    result = runner.invoke(main, ["tag", "社保局工作人员态度恶劣"])
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[0]
+    assert header.startswith(f"catalogue: file {CATALOGUE} (database postgresql+asyncpg://minsheng:***@")
+    assert "unreadable" in header and "secret" not in header
+
+
+def test_tag_on_a_fresh_machine_uses_the_file_and_creates_no_database(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["tag", NIGHT_MARKET])
+    assert result.exit_code == 0, result.output
+    assert "no database yet" in result.output.splitlines()[0]
+    assert not (tmp_path / "absent.db").exists()
 
 
 def test_tag_needs_text_or_jsonl(runner: CliRunner) -> None:
@@ -56,6 +132,37 @@ def test_rules_check_passes_the_default_rules(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "check"])
     assert result.exit_code == 0, result.output
     assert result.output.count(": ok") == 3
+    assert result.output.startswith("catalogue: file ")
+
+
+def test_rules_check_takes_a_directory_as_the_service_loads_it(runner: CliRunner, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "nlp" / "rules", rules)
+    (rules / "areas.yaml").write_text("areas:\n  城乡建设:\n    物业: 2\n  城建:\n    路: 1\n", encoding="utf-8")
+    (rules / "agencies.yaml").unlink()
+    (rules / "notes.yaml").write_text("areas: {}\n", encoding="utf-8")
+    result = runner.invoke(main, ["rules", "check", str(rules)])
+    assert result.exit_code == 1
+    assert f"{rules / 'areas.yaml'}:4: areas.城建: unknown area" in result.output
+    assert f"{rules / 'agencies.yaml'}:0: cannot read" in result.output
+    assert f"{rules / 'problem_types.yaml'}: ok" in result.output
+    assert f"{rules / 'notes.yaml'}: not read by the service" in result.output
+    assert "2 of 3 rules files have problems" in result.output
+    default = runner.invoke(main, ["rules", "check"], env={"MINSHENG_RULES_DIR": str(rules)})
+    assert default.exit_code == 1 and f"{rules / 'areas.yaml'}:4: areas.城建: unknown area" in default.output
+
+
+async def test_rules_check_knows_the_agencies_of_the_databases_catalogue(
+    database_url: str, session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None, tmp_path: Path
+) -> None:
+    rules = tmp_path / "agencies.yaml"
+    rules.write_text("agencies:\n  night-market:\n    keywords: [夜市]\n", encoding="utf-8")
+    before = await run(database_url, "rules", "check", str(rules))
+    assert before.exit_code == 1 and f"{rules}:2: agencies.night-market: unknown agency code" in before.output
+    await add_night_market(session_factory)
+    after = await run(database_url, "rules", "check", str(rules))
+    assert after.exit_code == 0, after.output
+    assert after.output.startswith("catalogue: database ") and f"{rules}: ok" in after.output
 
 
 def test_rules_check_reports_each_problem_with_its_line(runner: CliRunner, tmp_path: Path) -> None:

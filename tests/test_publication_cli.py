@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import pty
+import select
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -53,3 +58,37 @@ def test_an_unwritable_out_file_is_one_clear_line_and_exit_code_1(tmp_path: Path
     assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
     [line] = result.stderr.strip().splitlines()
     assert "无法写入" in line and "cannot write" in line and str(out) in line
+
+
+def _on_a_terminal(*args: str) -> tuple[int, bytes, str]:
+    """Run the command with its stdout on a real terminal (a pty), as an operator types it."""
+    primary, terminal = pty.openpty()
+    try:
+        command = [sys.executable, "-m", "minsheng", *args]
+        process = subprocess.run(command, stdout=terminal, stderr=subprocess.PIPE, timeout=120, check=False)
+        os.close(terminal)
+        shown = b""
+        while select.select([primary], [], [], 0)[0]:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # Linux: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(primary)
+    return process.returncode, shown, process.stderr.decode()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_xlsx_is_refused_on_a_terminal_but_csv_is_shown_and_xlsx_may_be_piped() -> None:
+    code, shown, errors = _on_a_terminal("export", "monthly", "--month", "2026-10")
+    assert code != 0 and shown == b""
+    assert "XLSX is binary" in errors and "--out FILE" in errors
+    code, shown, errors = _on_a_terminal("export", "monthly", "--month", "2026-10", "--format", "csv")
+    assert code == 0, errors
+    assert "市住建局" in shown.decode("utf-8-sig")
+    piped = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10"])  # stdout is a pipe here
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout_bytes.startswith(b"PK")  # the XLSX file itself, for `> file.xlsx`

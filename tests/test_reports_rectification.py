@@ -56,7 +56,7 @@ async def test_notice_lists_the_agencys_complaints_by_their_facts_and_comments_r
     # Comments verbatim but redacted: the 评议 comment and nothing from the comment-less ratings.
     assert [(comment.source, comment.text) for comment in notice.comments] == [("评议", "窗口人员态度好，某主任很耐心")]
     assert notice.due_on == date(2026, 12, 10)
-    assert notice.number == f"整改〔2026〕第{factory.agencies['A'].id:02d}1031号"
+    assert notice.number == f"整改〔2026〕第{factory.agencies['A'].id:02d}2610011031号"  # from 26-10-01 to 10-31
 
 
 async def test_notice_quotes_no_complaint_text_or_reply(session: AsyncSession) -> None:
@@ -104,6 +104,12 @@ async def test_notice_number_is_chinese_and_tells_agencies_and_periods_apart(ses
     assert october_a == await number("test-a", date(2026, 10, 1), date(2026, 10, 31))  # stable
     assert october_a != await number("test-b", date(2026, 10, 1), date(2026, 10, 31))
     assert october_a != await number("test-a", date(2026, 10, 1), date(2026, 10, 20))
+    # Periods ending the same day are told apart by their start, even a year earlier.
+    ending_together = {
+        await number("test-a", first, date(2026, 10, 31))
+        for first in (date(2026, 10, 1), date(2026, 9, 1), date(2025, 10, 1), date(2026, 10, 5))
+    }
+    assert len(ending_together) == 4 and october_a in ending_together
 
 
 async def test_default_reply_date_is_counted_in_working_days(session: AsyncSession) -> None:

@@ -1,7 +1,8 @@
 """Who may act for an agency in the bot: one-time invite codes, binding, revoking.
 
 The oversight office creates an invite for an agency and a role; the person it is given to sends
-``/bind CODE`` and becomes that agency's contact. A code works once and expires (7 days by default).
+``/bind CODE`` and becomes that agency's contact. A code works once and expires (7 days by default);
+the office may revoke an unused one sooner, and /bind then refuses it as it refuses an expired one.
 
 One Telegram user is one contact (``agency_contact.telegram_user_id`` is unique). Decisions:
 
@@ -108,8 +109,8 @@ async def bind(
     now = clock.now()
     if invite.used_at is not None:
         raise ContactError("invite_used")
-    if now >= invite.expires_at:
-        raise ContactError("invite_expired")
+    if invite.revoked_at is not None or now >= invite.expires_at:
+        raise ContactError("invite_expired", "revoked" if invite.revoked_at else "")
     contact = await session.scalar(select(AgencyContact).where(AgencyContact.telegram_user_id == telegram_user_id))
     if contact is not None and contact.active:
         raise ContactError("already_bound", agency_id=contact.agency_id)
@@ -122,10 +123,11 @@ async def bind(
     contact.active = True
     contact.revoked_at = None
     await session.flush()
-    # Marked used only if still unused: of two people racing with one code, exactly one wins.
+    # Marked used only if still unused and not revoked: of two people racing with one code, or a
+    # person and the office revoking it, exactly one wins.
     claimed = await session.execute(
         update(InviteCode)
-        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
+        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None))
         .values(used_at=now, used_by_contact_id=contact.id)
         .execution_options(synchronize_session=False)
     )
@@ -142,6 +144,34 @@ async def revoke(session: AsyncSession, clock: Clock, contact: AgencyContact) ->
         contact.revoked_at = clock.now()
         await session.flush()
     return contact
+
+
+async def revoke_invite(session: AsyncSession, clock: Clock, code: str) -> tuple[InviteCode, str]:
+    """Withdraw an unused invite (given to the wrong person, or no longer wanted), with its agency
+    code. Idempotent; a used one is refused, since its contact is revoked instead. The caller commits."""
+    found = (
+        await session.execute(
+            select(InviteCode, Agency.code)
+            .join(Agency, Agency.id == InviteCode.agency_id)
+            .where(InviteCode.code == normalize_code(code))
+        )
+    ).first()
+    if found is None:
+        raise ContactError("invite_unknown")
+    invite, agency_code = found
+    if invite.revoked_at is None:
+        # Only if still unused: a /bind that wins the race keeps its contact, and is reported below.
+        await session.execute(
+            update(InviteCode)
+            .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(invite)
+    if invite.used_at is not None:
+        contact = invite.used_by_contact_id
+        raise ContactError("invite_used", f"by contact {contact}", contact_id=contact)
+    return invite, agency_code
 
 
 async def require_contact(session: AsyncSession, telegram_user_id: int) -> AgencyContact:
@@ -187,11 +217,11 @@ async def list_contacts(session: AsyncSession, *, include_revoked: bool = True) 
 
 
 async def pending_invites(session: AsyncSession, clock: Clock) -> list[tuple[InviteCode, str]]:
-    """Unused, unexpired invites with their agency code."""
+    """Invites that still work (unused, unrevoked, unexpired) with their agency code."""
     rows = await session.execute(
         select(InviteCode, Agency.code)
         .join(Agency, Agency.id == InviteCode.agency_id)
-        .where(InviteCode.used_at.is_(None), InviteCode.expires_at > clock.now())
+        .where(InviteCode.used_at.is_(None), InviteCode.revoked_at.is_(None), InviteCode.expires_at > clock.now())
         .order_by(InviteCode.id)
     )
     return [(invite, code) for invite, code in rows]

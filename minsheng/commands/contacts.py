@@ -1,4 +1,4 @@
-"""`minsheng contacts`: invite agency contacts to the bot, list them, revoke them.
+"""`minsheng contacts`: invite agency contacts to the bot, list them, revoke them (or an unused invite).
 
 An invite code is printed once; the person sends ``/bind CODE`` to the bot. A revoke takes effect at
 once for every action (each update looks the contact up); their command menu is reset on their next
@@ -22,7 +22,9 @@ def _refusal(exc: Exception) -> click.ClickException:
 
 @click.group()
 def contacts() -> None:
-    """Agency contacts in the bot (clerks, leads, the oversight office)."""
+    """Agency contacts in the bot and their invites.
+
+    Contacts are clerks, leads and the oversight office; each binds with a one-time invite code."""
 
 
 @contacts.command("invite")
@@ -53,9 +55,39 @@ def contacts_invite(ctx: click.Context, agency_code: str, role: str, valid_days:
     )
 
 
+@contacts.command("revoke-invite")
+@click.argument("code")
+@click.pass_context
+def contacts_revoke_invite(ctx: click.Context, code: str) -> None:
+    """Withdraw an unused invite CODE.
+
+    /bind CODE is then refused as an expired code is. Unused invites are listed by
+    `minsheng contacts list --invites`."""
+    from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.invites import ContactError, revoke_invite
+
+    async def work(engine: Any) -> tuple[Any, str]:
+        async with create_session_factory(engine)() as session:
+            try:
+                invite, agency_code = await revoke_invite(session, SystemClock(), code)
+            except ContactError as exc:
+                hint = ""
+                if exc.code == "invite_used":  # the access was granted: the contact is what to revoke
+                    hint = f"; to take the access back: minsheng contacts revoke {exc.params['contact_id']}"
+                raise click.ClickException(_refusal(exc).message + hint) from None
+            await session.commit()
+            return invite, agency_code
+
+    invite, agency_code = run_async(with_engine(work)(settings_from(ctx)))
+    click.echo(f"revoked invite {invite.code} ({agency_code}, {invite.role}): /bind {invite.code} is now refused")
+
+
 @contacts.command("list")
 @click.option("--active", "active_only", is_flag=True, help="Only contacts who may still act")
-@click.option("--invites", "show_invites", is_flag=True, help="Also list unused, unexpired invites")
+@click.option(
+    "--invites", "show_invites", is_flag=True, help="Also list usable invites (unused, unexpired, not revoked)"
+)
 @click.pass_context
 def contacts_list(ctx: click.Context, active_only: bool, show_invites: bool) -> None:
     """List contacts: id, Telegram id, agency, role, name, state."""

@@ -20,6 +20,19 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-10") from None
 
 
+#: Formats whose bytes would garble a terminal.
+BINARY_FORMATS = {"xlsx"}
+
+
+def _refuse_binary_on_a_terminal(fmt: str, out: Path | None) -> None:
+    """Binary bytes on a terminal help no one; to a file, a pipe or a redirect they are the point."""
+    if fmt in BINARY_FORMATS and out is None and sys.stdout.isatty():
+        raise click.ClickException(
+            f"{fmt.upper()} is binary and stdout is a terminal: give --out FILE, or redirect (> FILE.{fmt}); "
+            "--format csv prints text"
+        )
+
+
 def _write(data: bytes, out: Path | None) -> None:
     if out is None:
         click.echo(data, nl=False)  # bytes go to the binary stream underneath
@@ -39,7 +52,11 @@ def export() -> None:
 @export.command("monthly")
 @click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "html"]), default="xlsx", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout; XLSX only when stdout is a pipe or a file).",
+)
 @click.pass_context
 def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) -> None:
     """The monthly publication (投诉情况每月公示) as of the month's cut-off; before the cut-off, a preview
@@ -51,8 +68,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     from workflow.deadlines import Deadlines
 
     settings = settings_from(ctx)
-    if fmt == "xlsx" and out is None and sys.stdout.isatty():
-        raise click.UsageError("an XLSX file is binary: give --out FILE")
+    _refuse_binary_on_a_terminal(fmt, out)
     now = SystemClock().now()
     if month_bounds(month, settings.zone)[0] > now:
         raise click.ClickException(f"{month:%Y-%m} 尚未开始，无可导出 / the month has not begun")

@@ -1,26 +1,79 @@
-"""`minsheng tag` and `minsheng rules`: the complaint tagger and its rules, without a database."""
+"""`minsheng tag` and `minsheng rules`: the complaint tagger and its rules, over the catalogue the
+service tags with."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from minsheng.commands.context import settings_from
+from minsheng.settings import Settings
 from storage.datafile import DataFileError
 
+#: A database that does not answer in this time is reported, and the file used instead.
+DATABASE_TIMEOUT = 10.0
 
-def _load_tagger(ctx: click.Context, rules_dir: Path | None) -> Any:
-    from nlp.tagger import Tagger
+
+async def _database_agencies(settings: Settings) -> Sequence[Any]:
+    from storage.agencies import tagger_agencies
+    from storage.db import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await asyncio.wait_for(tagger_agencies(session), DATABASE_TIMEOUT)
+    finally:
+        await engine.dispose()
+
+
+def _catalogue(settings: Settings) -> tuple[Sequence[Any], str]:
+    """The agencies the service tags with, and a line saying where they came from.
+
+    The service tags with the database's catalogue (imported, then edited); an empty database gets the
+    catalogue file on the service's first start, so until then the file is what it would use. Only
+    reads: a command that looks at the tagger never creates or migrates a database.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from storage.catalogue import load_catalogue
 
-    settings = settings_from(ctx)
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    return Tagger.load(rules_dir or settings.rules_dir, load_catalogue(settings.catalogue_path).agencies)
+    url = make_url(settings.database_url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        reason = f"no database yet at {url.database or shown}"
+    else:
+        try:
+            agencies = asyncio.run(_database_agencies(settings))
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            reason = f"database {shown} unreadable: {str(getattr(exc, 'orig', None) or exc) or 'no answer'}"
+        else:
+            if agencies:
+                return agencies, f"catalogue: database {shown} ({len(agencies)} active agencies)"
+            reason = "the database has no agencies yet; the service imports this file on its first start"
+    return load_catalogue(settings.catalogue_path).agencies, f"catalogue: file {settings.catalogue_path} ({reason})"
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    """jieba sets its logger to DEBUG when imported (on a cold cache only), undoing any level set
+    before; a filter lasts."""
+    return record.levelno >= logging.WARNING
+
+
+def _load_tagger(settings: Settings, rules_dir: Path | None) -> tuple[Any, str]:
+    """The tagger the service would build, and where its catalogue came from."""
+    from nlp.tagger import Tagger
+
+    agencies, source = _catalogue(settings)
+    logging.getLogger("jieba").addFilter(_warnings_only)
+    return Tagger.load(rules_dir or settings.rules_dir, agencies), source
 
 
 def _readable(result: Any) -> str:
@@ -67,10 +120,15 @@ def _jsonl_line(record_id: Any, result: Any) -> dict[str, Any]:
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), help="Rules directory.")
 @click.pass_context
 def tag(ctx: click.Context, text: str | None, jsonl: bool, rules_dir: Path | None) -> None:
-    """Tag a complaint TEXT: agency, area, problem types, with the evidence for each."""
+    """Tag a complaint TEXT as the service would.
+
+    Prints the agency, area and problem types, with the evidence for each. The agencies are the
+    service's: the database's once it has any, else the catalogue file; the first line (stderr under
+    --jsonl) says which."""
     if jsonl == (text is not None):
         raise click.UsageError('give either TEXT or --jsonl (with JSON lines on stdin), e.g. minsheng tag "文本"')
-    tagger = _load_tagger(ctx, rules_dir)
+    tagger, source = _load_tagger(settings_from(ctx), rules_dir)
+    click.echo(source, err=jsonl)  # stdout carries JSON lines only
     if text is not None:
         click.echo(_readable(tagger.tag(text)))
         return
@@ -80,37 +138,66 @@ def tag(ctx: click.Context, text: str | None, jsonl: bool, rules_dir: Path | Non
             continue
         try:
             record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError('expected an object with a string "text"')
         except ValueError as exc:
-            error = {"line": number, "error": f"malformed input: {exc}"}
-            out.write(json.dumps(error, ensure_ascii=False) + "\n")
-            out.flush()
-            continue
-        result = tagger.tag(record["text"])
-        out.write(json.dumps(_jsonl_line(record.get("id"), result), ensure_ascii=False) + "\n")
+            answer: dict[str, Any] = {"line": number, "error": f"malformed input: {exc}"}
+        else:
+            problem = _invalid(record)
+            if problem is None:
+                answer = _jsonl_line(record.get("id"), tagger.tag(record["text"]))
+            elif isinstance(record, dict):  # the caller matches answers to records by id
+                answer = {"id": record.get("id"), "line": number, "error": f"invalid record: {problem}"}
+            else:
+                answer = {"line": number, "error": f"invalid record: {problem}"}
+        out.write(json.dumps(answer, ensure_ascii=False) + "\n")
         out.flush()  # a caller on the other end of a pipe waits for each answer
+
+
+def _invalid(record: Any) -> str | None:
+    """Why a parsed JSON line cannot be tagged, or None."""
+    if not isinstance(record, dict):
+        return 'expected an object with "id" and "text"'
+    text = record.get("text")
+    if text is None:
+        return '"text" is missing'
+    if not isinstance(text, str):
+        return f'"text" is not a string but {type(text).__name__}'
+    if not text.strip():
+        return '"text" is blank'
+    return None
 
 
 @click.group()
 def rules() -> None:
-    """The tagger's rules files (nlp/rules/ by default)."""
+    """The tagger's rules files.
+
+    They live in MINSHENG_RULES_DIR (default nlp/rules/)."""
 
 
 @rules.command("check")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("targets", metavar="[FILE|DIR]...", nargs=-1, type=click.Path(path_type=Path))
 @click.pass_context
-def rules_check(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Validate rules FILES (default: every file in the rules directory); each problem with its line."""
+def rules_check(ctx: click.Context, targets: tuple[Path, ...]) -> None:
+    """Validate rules files, each problem as FILE:LINE.
+
+    A DIR is checked as the service loads it (areas.yaml, agencies.yaml, problem_types.yaml); with
+    no argument, the configured rules directory. Agency codes are checked against the service's
+    agencies, named on the first line as in `minsheng tag`."""
     from nlp.rulebook import RULE_FILES, check_file
-    from storage.catalogue import load_catalogue
 
     settings = settings_from(ctx)
     try:
-        agencies = load_catalogue(settings.catalogue_path).agencies
+        agencies, source = _catalogue(settings)
     except DataFileError as exc:
         raise click.ClickException(f"cannot read the catalogue:\n{exc}") from None
-    paths = files or tuple(settings.rules_dir / name for name in RULE_FILES)
+    click.echo(source)
+    paths: list[Path] = []
+    for target in targets or (settings.rules_dir,):
+        if not target.is_dir():
+            paths.append(target)
+            continue
+        paths += [target / name for name in RULE_FILES]
+        for ignored in sorted({*target.glob("*.yaml"), *target.glob("*.yml")} - set(paths)):
+            click.echo(f"{ignored}: not read by the service, which reads only {', '.join(RULE_FILES)}")
     failed = 0
     for path in paths:
         _, problems = check_file(path, agencies)
@@ -144,11 +231,11 @@ def rules_suggest(
     from nlp.mining import mine_labelled, read_labelled, render_yaml
     from nlp.normalize import normalize
 
-    tagger = _load_tagger(ctx, None)
     try:
         rows = read_labelled(labelled)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    tagger, source = _load_tagger(settings_from(ctx), None)
     known = set(tagger.rules.areas.areas) | {w for kw in tagger.rules.areas.areas.values() for w in kw}
 
     def words(text: str) -> list[str]:
@@ -158,4 +245,5 @@ def rules_suggest(
     if new_only:
         suggestions = {label: [s for s in items if s.word not in known] for label, items in suggestions.items()}
     click.echo(f"# {len(rows)} labelled messages from {labelled}; weight = smoothed log-odds, review before use")
+    click.echo(f"# {source}")
     click.echo(render_yaml(suggestions, Counter(label for _, label in rows)), nl=False)
