@@ -2,7 +2,7 @@
 
 Revision ID: 0004_invite_revoked
 Revises: 0003_publication_snapshot
-Create Date: 2026-12-15 10:00:00
+Create Date: 2026-12-03 14:00:00
 """
 
 from __future__ import annotations
