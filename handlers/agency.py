@@ -46,7 +46,14 @@ from workflow.citizen_view import parse_tracking_no
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError, NotFound
-from workflow.invites import ContactError, acts_as_oversight, bind, require_contact, transfer_targets
+from workflow.invites import (
+    ContactError,
+    acts_as_oversight,
+    bind,
+    require_contact,
+    search_transfer_targets,
+    transfer_targets,
+)
 from workflow.queues import (
     accepted_by,
     card_history,
@@ -429,16 +436,17 @@ def agency_router() -> Router:
     async def transfer_search(
         message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
     ) -> None:
-        """A name typed at the picker: the transfer targets whose name contains it, as buttons."""
+        """A name typed at the picker: the transfer targets the catalogue search finds, as buttons."""
         _, actor = await acting_contact(session, bot, message.from_user)
         complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
-        agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         typed = (message.text or "").strip()
-        found = [a for a in agencies if typed in a.name or typed in tr.script(a.name)]
+        exclude, area = complaint.owner_agency_id, complaint.area
+        found = await search_transfer_targets(session, typed, exclude=exclude, first_area=area)
         if not found:
             await message.answer(tr("agency.transfer.none_found", name=typed))
         key = "agency.transfer.found" if found else "agency.transfer.pick"
-        text, markup = agency_picker(tr, key, complaint, found or agencies, 1, rule=False)
+        agencies = found or await transfer_targets(session, exclude=exclude, first_area=area)
+        text, markup = agency_picker(tr, key, complaint, agencies, 1, rule=False)
         await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(PickAgency.filter(~F.rule))

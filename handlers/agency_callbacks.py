@@ -43,6 +43,14 @@ class OverduePage(CallbackData, prefix="ovp"):
     page: int
 
 
+class OverdueAct(CallbackData, prefix="ova"):
+    """An oversight action on an entry of the /overdue list: ``page`` is redrawn once it is done."""
+
+    id: int
+    act: CardAction
+    page: int
+
+
 class PickAgency(CallbackData, prefix="agp"):
     """In the agency picker of a transfer (``rule`` False) or an oversight ruling (``rule`` True):
     ``agency`` 0 turns to ``page``, otherwise the agency is chosen."""

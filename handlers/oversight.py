@@ -3,39 +3,63 @@
 
 Who counts as oversight is decided by ``workflow`` (``require_oversight``); the queues themselves
 carry no actor, so each view asks it first. Reasons are FSM steps with a way back and /cancel.
+
+A decision is asked on a message (a /pending entry, a notice, a card, the /overdue page). Once it is
+decided, by this officer or a colleague, that message shows the outcome and who decided it instead of
+its buttons: an /overdue page is redrawn, anything else keeps its text with the outcome below and
+only 查看. The message pressed is kept in the step's data, since the decision comes with the reason.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.agency import is_command, is_not_command, replace, send
-from handlers.agency_callbacks import Card, CardAction, OverduePage, PickAgency
-from handlers.agency_cards import action_label, agency_picker, back_keyboard, local_time, queue_page
+from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
+from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
 from handlers.contact_menu import acting_contact
 from handlers.errors import error_text
+from handlers.long_text import TELEGRAM_LIMIT, utf16_length
+from handlers.oversight_cards import decision_message, outcome_line, overdue_page, rule_picker, show_keyboard
 from handlers.texts import Translator
+from nlp.personal_data import excerpt
+from storage.models import Complaint
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
+from workflow.decisions import decision_outcome, declined_transfers
 from workflow.errors import DomainError
 from workflow.guards import require_oversight
-from workflow.invites import transfer_targets
-from workflow.queues import PendingDecision, complaint_for_actor, overdue_queue, pending_decisions
+from workflow.invites import search_transfer_targets, transfer_targets
+from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
+from workflow.transitions import Action
 
-OVERDUE_LIMIT = 200
+log = logging.getLogger(__name__)
 PENDING_LIMIT = 20
+#: The workflow action each oversight button decides.
+DECIDES = {
+    CardAction.APPROVE: Action.DECIDE_EXTENSION,
+    CardAction.REFUSE: Action.DECIDE_EXTENSION,
+    CardAction.RULE: Action.RULE,
+    CardAction.MAJOR: Action.SET_MAJOR,
+    CardAction.UNMAJOR: Action.CLEAR_MAJOR,
+}
+FLAGS = {CardAction.MAJOR, CardAction.UNMAJOR}
 
 
 class OversightFlow(StatesGroup):
     refuse_reason = State()
+    rule_pick = State()  # the ruling picker is shown: a typed name searches it
     rule_reason = State()
     flag_reason = State()
 
@@ -53,56 +77,125 @@ async def overseer(
     return actor
 
 
+def pressed(query: CallbackQuery, callback_data: Card | OverdueAct) -> dict[str, Any] | None:
+    """The message a decision was asked on, as the step's data keeps it until the decision: an /overdue
+    page by its page number, anything else by its text (the outcome goes below it)."""
+    message = query.message
+    if not isinstance(message, Message):
+        return None  # too old for Telegram to show: nothing to update
+    if isinstance(callback_data, OverdueAct):
+        return {"chat": message.chat.id, "message": message.message_id, "page": callback_data.page}
+    return {"chat": message.chat.id, "message": message.message_id, "html": message.html_text}
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, text: str | None, markup: InlineKeyboardMarkup | None) -> None:
+    """Change a message in place; without ``text`` (or with one too long) only its buttons."""
+    try:
+        if text is not None and utf16_length(text) <= TELEGRAM_LIMIT:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+        else:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
+    except TelegramBadRequest as exc:  # deleted, too old, or already as wanted
+        log.info("could not update message %s: %s", message_id, exc)
+
+
+async def settle(
+    session: AsyncSession,
+    bot: Bot,
+    tr: Translator,
+    clock: Clock,
+    deadlines: Deadlines,
+    origin: dict[str, Any] | None,
+    complaint: Complaint,
+    action: Action,
+) -> None:
+    """The message the decision was asked on, once decided: the outcome and who decided instead of its
+    buttons (an /overdue page redrawn). Nothing while the question is still open."""
+    if origin is None:
+        return
+    if "page" in origin:
+        text, markup = await overdue_view(session, origin["page"], tr, clock, deadlines)
+        await edit(bot, origin["chat"], origin["message"], text, markup)
+        return
+    outcome = await decision_outcome(session, complaint.id, action)
+    line = outcome_line(tr, outcome, deadlines.zone) if outcome is not None else None
+    if line is None or line in origin["html"]:  # still open, or shown already (a double tap)
+        return
+    text = f"{origin['html']}\n\n{line}"
+    await edit(bot, origin["chat"], origin["message"], text, show_keyboard(tr, complaint.id, complaint.tracking_no))
+
+
+async def require_open(
+    session: AsyncSession,
+    bot: Bot,
+    tr: Translator,
+    clock: Clock,
+    deadlines: Deadlines,
+    actor: Actor,
+    complaint: Complaint,
+    act: CardAction,
+    origin: dict[str, Any] | None,
+) -> None:
+    """Refuse a decided question at the press, before a reason is typed, and show on the message pressed
+    what was decided instead."""
+    try:
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, DECIDES[act])
+    except DomainError:
+        await settle(session, bot, tr, clock, deadlines, origin, complaint, DECIDES[act])
+        raise
+
+
 async def end_refused_step(
-    session: AsyncSession, state: FSMContext, message: Message, tr: Translator, error: DomainError
+    session: AsyncSession,
+    bot: Bot,
+    state: FSMContext,
+    message: Message,
+    tr: Translator,
+    clock: Clock,
+    deadlines: Deadlines,
+    error: DomainError,
+    action: Action,
 ) -> None:
     """A decision refused after its reason was typed (a colleague decided meanwhile, an old button): the
-    step ends with the reason why, so the next text is not taken as another reason."""
+    step ends with the reason why, so the next text is not taken as another reason, and the message it
+    was asked on shows what was decided."""
     await session.rollback()
+    data = await state.get_data()
     await state.clear()
     await message.answer(error_text(error, tr))
+    complaint = await session.get(Complaint, data["complaint_id"])
+    if complaint is not None:
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action)
 
 
 async def overdue_view(
     session: AsyncSession, page: int, tr: Translator, clock: Clock, deadlines: Deadlines
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    items = await overdue_queue(session, deadlines, clock.now(), limit=OVERDUE_LIMIT)
-    if not items:
+    """One page of every agency's overdue complaints, with a masked excerpt of each (lists are read at a
+    glance, on shared screens; the card shows the whole text)."""
+    now = clock.now()
+    total = await overdue_count(session, now)
+    if not total:
         return tr("oversight.overdue.empty"), None
-    return queue_page(tr, "oversight.overdue.header", items, page, deadlines, OverduePage)
+    page = min(max(page, 1), pages(total, PAGE_SIZE))
+    offset = (page - 1) * PAGE_SIZE
+    items = await overdue_queue(session, deadlines, now, limit=PAGE_SIZE, offset=offset)
+    # the page's complaints are loaded already (``overdue_queue``): their text, not another query
+    excerpts = {item.id: excerpt((await session.get_one(Complaint, item.id)).text) for item in items}
+    return overdue_page(tr, items, excerpts, total, page, deadlines)
 
 
-def decision_message(
-    tr: Translator, decision: PendingDecision, deadlines: Deadlines
-) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    if decision.kind == "extension":
-        text = tr(
-            "oversight.pending.extension",
-            tracking_no=decision.tracking_no,
-            agency=decision.owner_agency or tr("agency.none"),
-            days=decision.days,
-            reason=decision.reason or tr("agency.none"),
-            due=local_time(tr, decision.resolve_due_at, deadlines.zone),
-        )
-        actions = (CardAction.APPROVE, CardAction.REFUSE, CardAction.SHOW)
-    else:
-        text = tr(
-            "oversight.pending.dispute",
-            tracking_no=decision.tracking_no,
-            agency=decision.owner_agency or tr("agency.none"),
-            reason=decision.reason or tr("agency.none"),
-        )
-        actions = (CardAction.RULE, CardAction.SHOW)
-    for action in actions:
-        label = (
-            tr.plain("agency.button.show", tracking_no=decision.tracking_no)
-            if action == CardAction.SHOW
-            else action_label(tr, action)
-        )
-        builder.button(text=label, callback_data=Card(id=decision.complaint_id, act=action))
-    builder.adjust(2)
-    return text, builder.as_markup()
+async def ruling_picker(
+    session: AsyncSession, tr: Translator, deadlines: Deadlines, complaint: Complaint, page: int, typed: str = ""
+) -> tuple[str, InlineKeyboardMarkup, bool]:
+    """The ruling's picker with both sides of the dispute; a typed name narrows it by the catalogue
+    search. The flag says whether something typed was found."""
+    found = await search_transfer_targets(session, typed) if typed else []
+    key = "oversight.rule.found" if found else "oversight.rule.pick"
+    agencies = found or await transfer_targets(session)
+    rounds = await declined_transfers(session, complaint.id)
+    text, markup = rule_picker(tr, key, complaint, agencies, page, rounds, deadlines.zone)
+    return text, markup, bool(found)
 
 
 def oversight_router() -> Router:
@@ -114,10 +207,10 @@ def oversight_router() -> Router:
     ) -> None:
         await overseer(session, bot, message)
         text, markup = await overdue_view(session, 1, tr, clock, deadlines)
-        await message.answer(text, reply_markup=markup)
+        await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(OverduePage.filter())
-    async def overdue_page(
+    async def overdue_turn(
         query: CallbackQuery,
         callback_data: OverduePage,
         session: AsyncSession,
@@ -140,8 +233,9 @@ def oversight_router() -> Router:
             return
         await message.answer(tr("oversight.pending.header", total=len(decisions)))
         for decision in decisions:
-            text, markup = decision_message(tr, decision, deadlines)
-            await message.answer(text, reply_markup=markup)
+            rounds = await declined_transfers(session, decision.complaint_id) if decision.kind == "dispute" else []
+            text, markup = decision_message(tr, decision, deadlines, rounds)
+            await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(Card.filter(F.act == CardAction.APPROVE))
     async def approve(
@@ -154,35 +248,72 @@ def oversight_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
+        complaint = await complaint_for_actor(session, actor, callback_data.id)
+        origin = pressed(query, callback_data)
+        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin)
         complaint = await lifecycle.decide_extension(session, clock, deadlines, callback_data.id, actor, True)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
         await send(bot, query.from_user.id, tr("oversight.approve.done", tracking_no=complaint.tracking_no, due=due))
+        await settle(session, bot, tr, clock, deadlines, origin, complaint, Action.DECIDE_EXTENSION)
 
-    @router.callback_query(Card.filter(F.act.in_({CardAction.REFUSE, CardAction.MAJOR, CardAction.UNMAJOR})))
+    @router.callback_query(Card.filter(F.act.in_({CardAction.REFUSE, *FLAGS})))
+    @router.callback_query(OverdueAct.filter(F.act.in_(FLAGS)))
     async def ask_reason(
-        query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
+        query: CallbackQuery,
+        callback_data: Card | OverdueAct,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        origin = pressed(query, callback_data)
+        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin)
         refuse = callback_data.act == CardAction.REFUSE
         await state.set_state(OversightFlow.refuse_reason if refuse else OversightFlow.flag_reason)
-        await state.set_data({"complaint_id": complaint.id, "act": callback_data.act.value})
+        await state.set_data({"complaint_id": complaint.id, "act": callback_data.act.value, "origin": origin})
         await query.answer()
         text = tr(f"oversight.{callback_data.act.value}.reason", tracking_no=complaint.tracking_no)
         await send(bot, query.from_user.id, text, back_keyboard(tr, complaint.id))
 
     @router.callback_query(Card.filter(F.act == CardAction.RULE))
+    @router.callback_query(OverdueAct.filter(F.act == CardAction.RULE))
     async def rule_start(
-        query: CallbackQuery, callback_data: Card, session: AsyncSession, bot: Bot, tr: Translator
+        query: CallbackQuery,
+        callback_data: Card | OverdueAct,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        text, markup = agency_picker(
-            tr, "oversight.rule.pick", complaint, await transfer_targets(session), 1, rule=True
-        )
+        origin = pressed(query, callback_data)
+        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin)
+        text, markup, _ = await ruling_picker(session, tr, deadlines, complaint, 1)
+        await state.set_state(OversightFlow.rule_pick)
+        await state.set_data({"complaint_id": complaint.id, "origin": origin})
         await query.answer()
         await send(bot, query.from_user.id, text, markup)
+
+    @router.message(OversightFlow.rule_pick, F.text.func(is_not_command))
+    async def rule_search(
+        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator, deadlines: Deadlines
+    ) -> None:
+        """A name typed at the ruling picker: the agencies the catalogue search finds, as buttons."""
+        actor = await overseer(session, bot, message)
+        complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        typed = (message.text or "").strip()
+        text, markup, found = await ruling_picker(session, tr, deadlines, complaint, 1, typed)
+        if not found:
+            await message.answer(tr("agency.transfer.none_found", name=typed))
+        await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(PickAgency.filter(F.rule))
     async def rule_pick(
@@ -192,18 +323,30 @@ def oversight_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         agencies = await transfer_targets(session)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
-        if chosen is None:
-            text, markup = agency_picker(tr, "oversight.rule.pick", complaint, agencies, callback_data.page, rule=True)
+        if chosen is None:  # a page turn (or an agency no longer active): the picker's page, in place
+            text, markup, _ = await ruling_picker(session, tr, deadlines, complaint, callback_data.page)
             await replace(bot, query, text, markup)
             return
+        data = await state.get_data()
+        origin = data.get("origin") if data.get("complaint_id") == complaint.id else None  # not an older picker's
+        picker = query.message.message_id if isinstance(query.message, Message) else None
         await state.set_state(OversightFlow.rule_reason)
-        await state.set_data({"complaint_id": complaint.id, "agency_id": chosen.id, "agency": chosen.name})
+        await state.set_data(
+            {
+                "complaint_id": complaint.id,
+                "agency_id": chosen.id,
+                "agency": chosen.name,
+                "origin": origin,
+                "picker": picker,
+            }
+        )
         await send(
             bot, query.from_user.id, tr("oversight.rule.reason", agency=chosen.name), back_keyboard(tr, complaint.id)
         )
@@ -222,14 +365,16 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
+        action = Action.DECIDE_EXTENSION
         try:
             complaint = await lifecycle.decide_extension(
                 session, clock, deadlines, data["complaint_id"], actor, False, message.text
             )
         except DomainError as error:
-            return await end_refused_step(session, state, message, tr, error)
+            return await end_refused_step(session, bot, state, message, tr, clock, deadlines, error, action)
         await state.clear()
         await message.answer(tr("oversight.refuse.done", tracking_no=complaint.tracking_no))
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action)
 
     @router.message(OversightFlow.rule_reason, finishing)
     async def rule_reason(
@@ -248,9 +393,12 @@ def oversight_router() -> Router:
                 session, clock, deadlines, data["complaint_id"], actor, data["agency_id"], message.text or ""
             )
         except DomainError as error:
-            return await end_refused_step(session, state, message, tr, error)
+            return await end_refused_step(session, bot, state, message, tr, clock, deadlines, error, Action.RULE)
         await state.clear()
         await message.answer(tr("oversight.rule.done", tracking_no=complaint.tracking_no, agency=data["agency"]))
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, Action.RULE)
+        if data.get("picker") is not None:  # the picker is spent too
+            await edit(bot, message.chat.id, data["picker"], None, None)
 
     @router.message(OversightFlow.flag_reason, finishing)
     async def flag_reason(
@@ -264,15 +412,18 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
-        flag = lifecycle.set_major if data["act"] == CardAction.MAJOR else lifecycle.clear_major
+        act = CardAction(data["act"])
+        flag = lifecycle.set_major if act == CardAction.MAJOR else lifecycle.clear_major
         try:
             complaint = await flag(session, clock, deadlines, data["complaint_id"], actor, message.text or "")
         except DomainError as error:
-            return await end_refused_step(session, state, message, tr, error)
+            return await end_refused_step(session, bot, state, message, tr, clock, deadlines, error, DECIDES[act])
         await state.clear()
-        await message.answer(tr(f"oversight.{data['act']}.done", tracking_no=complaint.tracking_no))
+        await message.answer(tr(f"oversight.{act.value}.done", tracking_no=complaint.tracking_no))
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, DECIDES[act])
 
     @router.message(OversightFlow.refuse_reason, ~F.text.func(is_command))
+    @router.message(OversightFlow.rule_pick, ~F.text.func(is_command))
     @router.message(OversightFlow.rule_reason, ~F.text.func(is_command))
     @router.message(OversightFlow.flag_reason, ~F.text.func(is_command))
     async def need_text(message: Message, tr: Translator) -> None:

@@ -120,3 +120,11 @@ def redact(text: str) -> str:
         cursor = span.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def excerpt(text: str | None, limit: int = 60) -> str:
+    """The start of a text for a list (the dashboard's queues, the office's /overdue in the bot), its
+    personal data masked for every viewer: lists are read at a glance, on shared screens. Masked before
+    it is cut, so a cut never leaves part of a number showing."""
+    masked = redact(text or "")
+    return masked if len(masked) <= limit else masked[:limit] + "…"

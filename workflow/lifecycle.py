@@ -243,6 +243,9 @@ async def _flag(
     return complaint
 
 
+_OVERSIGHT_DECISIONS = frozenset({Action.DECIDE_EXTENSION, Action.RULE, Action.SET_MAJOR, Action.CLEAR_MAJOR})
+
+
 async def require_can_start(
     session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint: Complaint, actor: Actor, action: Action
 ) -> None:
@@ -250,6 +253,14 @@ async def require_can_start(
     channel refuses at the first step (a stale card) rather than after the reason is written."""
     if action == Action.REQUEST_EXTENSION:
         await require_extendable(session, clock, deadlines, complaint, actor)
+        return
+    if action in _OVERSIGHT_DECISIONS:  # a decided question (a colleague, a double tap) is refused at the press
+        await require_oversight(session, actor)
+        next_status(complaint, action)
+        if action == Action.DECIDE_EXTENSION and await pending_extension(session, complaint.id) is None:
+            raise DomainError("nothing_pending")
+        if action in (Action.SET_MAJOR, Action.CLEAR_MAJOR) and complaint.major == (action == Action.SET_MAJOR):
+            raise DomainError("already_major" if complaint.major else "not_major")
         return
     transferring = complaint.status == ComplaintStatus.TRANSFERRING
     if action in (Action.DECLINE, Action.DECLINE_TO_DISPUTE):

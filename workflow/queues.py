@@ -186,6 +186,11 @@ async def overdue_queue(
     return [to_item(c, deadlines, now) for c in await session.scalars(query)]
 
 
+async def overdue_count(session: AsyncSession, now: datetime) -> int:
+    """How many complaints ``overdue_queue`` holds in all, so a page of it can say "N in all"."""
+    return await session.scalar(select(func.count()).select_from(Complaint).where(overdue_condition(now))) or 0
+
+
 async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[PendingDecision]:
     """What oversight must decide: extension requests not yet settled, and disputed transfers."""
     relevant = [EventAction.EXTENSION_REQUESTED.value, *(a.value for a in SETTLING)]

@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy import select
 
+from nlp.personal_data import excerpt
 from storage.db import create_session_factory
 from storage.models import WebUser
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SessionSigner, load_secret
@@ -29,7 +30,6 @@ from web.dashboard.context import (
     see_other,
     set_session_cookie,
 )
-from web.dashboard.evidence import excerpt
 from web.dashboard.messages import CSRF_FAILED
 from workflow.clock import SystemClock
 

@@ -71,14 +71,6 @@ def visible(viewer: Viewer, complaint: Complaint, text: str | None) -> str | Non
     return redact(text)
 
 
-def excerpt(text: str | None, limit: int = 60) -> str:
-    """The start of a text for a list, its personal data masked as on the agency viewer's complaint
-    page, for every viewer: lists are read at a glance, on shared screens. Masked before it is cut, so
-    a cut never leaves part of a number showing."""
-    masked = redact(text or "")
-    return masked if len(masked) <= limit else masked[:limit] + "…"
-
-
 def segments(complaint: Complaint, *, show_personal_data: bool) -> list[Segment]:
     """Plain, highlighted and masked pieces that concatenate back to the text (masks aside)."""
     text = complaint.text
