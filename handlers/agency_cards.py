@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.agency_callbacks import Card, CardAction, PickAgency
-from handlers.texts import Translator
+from handlers.texts import Rendered, Translator
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
@@ -34,7 +34,7 @@ def pages(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
-def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> str:
+def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> Rendered:
     """Working time as "1个工作日3小时", or "3小时54分钟" within a day (minutes matter then)."""
     amount = abs(amount)
     days, rest = divmod(amount, day_length) if day_length else (0, amount)
@@ -47,7 +47,7 @@ def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> 
         parts.append(tr("agency.duration.hours", n=hours))
     if minutes and not days:
         parts.append(tr("agency.duration.minutes", n=minutes))
-    return "".join(parts) or tr("agency.duration.moment")
+    return Rendered("".join(parts)) or tr("agency.duration.moment")
 
 
 def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> str:
@@ -81,14 +81,15 @@ def status_name(tr: Translator, status: str) -> str:
     return tr(key) if tr.has(key) else status
 
 
-def evidence_words(tr: Translator, complaint: Complaint) -> str:
-    """The tagger's matched words per problem type: "事难办：跑了好几趟"."""
+def evidence_words(tr: Translator, complaint: Complaint) -> Rendered:
+    """The tagger's matched words per problem type: "事难办：跑了好几趟". Each part is rendered (its
+    words escaped), so the joined whole stays ``Rendered``: a message it goes into must not escape it again."""
     shown = []
     for problem in complaint.problems:
         words = list(dict.fromkeys(str(e.get("word", "")) for e in problem.evidence if e.get("word")))
         if words:
             shown.append(tr("agency.evidence", problem=problem.problem_type, words="、".join(words)))
-    return "；".join(shown) or tr("agency.none")
+    return Rendered("；".join(shown)) or tr("agency.none")
 
 
 def problems_words(tr: Translator, problem_types: Sequence[str]) -> str:
@@ -249,7 +250,7 @@ def queue_page(
     page: int,
     deadlines: Deadlines,
     nav: PageMaker,
-    evidence: dict[int, str] | None = None,
+    evidence: dict[int, Rendered] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages."""
     total_pages = pages(len(items), PAGE_SIZE)

@@ -18,11 +18,16 @@ from workflow.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def error_text(error: BaseException, tr: Translator) -> str:
+def error_key(error: BaseException, tr: Translator) -> str:
     """The catalogue's ``error.<code>`` for a domain error, a general apology for anything else."""
     code = error.code if isinstance(error, DomainError) else None
     key = f"error.{code}"
-    return tr(key) if code and tr.has(key) else tr("error.unknown")
+    return key if code and tr.has(key) else "error.unknown"
+
+
+def error_text(error: BaseException, tr: Translator) -> str:
+    """The error as a message (HTML); a toast, shown raw, takes ``tr.plain(error_key(...))``."""
+    return tr(error_key(error, tr))
 
 
 def errors_router() -> Router:

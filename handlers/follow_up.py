@@ -5,18 +5,19 @@ status view), and withdrawing.
 不满意 first asks why (a one-step FSM that remembers and restores whatever conversation was going on),
 then rates with the reason, which reopens the complaint (重办) per the workflow rules. A refused press
 (already rated, closed unrated after the rating window, a button from a reply superseded by a 重办,
-withdrawn meanwhile, a double tap that lost the race) is answered in a toast and changes nothing. The
-round a button was sent for travels with the 不满意 question in the FSM data, so the reason rates the
-reply the citizen saw.
+withdrawn meanwhile, a double tap that lost the race) is answered in a toast, changes nothing and
+takes the rating buttons off the pressed message. The round a button was sent for travels with the
+不满意 question in the FSM data, so the reason rates the reply the citizen saw.
 """
 
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import (
@@ -40,7 +41,7 @@ from handlers.citizen_views import (
     withdraw_keyboard,
 )
 from handlers.common import Menu
-from handlers.errors import error_text
+from handlers.errors import error_key, error_text
 from handlers.texts import Translator
 from storage.models import OPEN_STATUSES, Citizen
 from storage.vocabulary import Rating
@@ -81,9 +82,31 @@ async def only_a_question(state: FSMContext) -> bool:
 
 
 async def refused(query: CallbackQuery, session: AsyncSession, error: DomainError, tr: Translator) -> None:
-    """Undo whatever the refused action touched and say why, politely, in a toast."""
+    """Undo whatever the refused action touched and say why, politely, in a toast (plain text: Telegram
+    shows a toast as it is, markup and entities included)."""
     await session.rollback()
-    await query.answer(error_text(error, tr))
+    await query.answer(tr.plain(error_key(error, tr)))
+
+
+async def rating_refused(query: CallbackQuery, session: AsyncSession, error: DomainError, tr: Translator) -> None:
+    """A rating the complaint no longer takes from this button (rated, closed unrated, a reply
+    superseded by a 重办, withdrawn): said in a toast, and the pressed message's rating buttons are taken
+    off, its other buttons kept, so they are not pressed again in vain. A double tap finds them gone."""
+    await refused(query, session, error, tr)
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    rating = (RateComplaint.__prefix__ + RateComplaint.__separator__, RateStep.__prefix__ + RateStep.__separator__)
+    rows = message.reply_markup.inline_keyboard
+    kept = [[b for b in row if not (b.callback_data or "").startswith(rating)] for row in rows]
+    kept = [row for row in kept if row]
+    if kept == rows:
+        return
+    try:
+        await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=kept) if kept else None)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
 
 
 # --- the router -----------------------------------------------------------------------------------
@@ -224,7 +247,7 @@ def follow_up_router() -> Router:
                 view = await complaint_by_id(session, citizen, callback_data.complaint_id)
                 await lifecycle.require_ratable(session, view.complaint, round=round)
             except DomainError as error:
-                await refused(query, session, error, tr)
+                await rating_refused(query, session, error, tr)
                 return
             await _remember_and_set(state, FollowUp.reason, rate_complaint=view.complaint.id, rate_round=round)
             await drop_buttons(query)  # offered again by the question's « 返回
@@ -373,7 +396,7 @@ async def _rate(
             session, clock, deadlines, complaint_id, Actor.citizen(citizen), rating, round=round
         )
     except DomainError as error:
-        await refused(query, session, error, tr)
+        await rating_refused(query, session, error, tr)
         return
     text = rated_text(complaint, rating, tr)
     if not keep_message:

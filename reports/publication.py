@@ -9,6 +9,9 @@ name, plate, shop or door number in free text, so a typical case is published as
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -286,6 +289,29 @@ async def published_months(session: AsyncSession, deadlines: Deadlines, now: dat
     return months[::-1]
 
 
+@dataclass(frozen=True)
+class PublishedTable:
+    """The main table of a rendered month read back from its CSV (``render_csv``): each row header →
+    cell text exactly as published. Lets a published month be shown from the stored document itself."""
+
+    agencies: list[dict[str, str]]
+    total: dict[str, str]  # the 合计 line
+
+    @staticmethod
+    def problem_types(row: dict[str, str]) -> list[tuple[str, int]]:
+        """The row's 主要问题类型 cell, "事难办(3)、脸难看(1)", as (name, count) pairs."""
+        found = (re.fullmatch(r"(.+)\((\d+)\)", item) for item in row.get("主要问题类型", "").split("、"))
+        return [(match.group(1), int(match.group(2))) for match in found if match]
+
+
+def read_table(data: bytes) -> PublishedTable:
+    """``render_csv``'s output read back: the agencies' rows, then the 合计 line (a preview's closing
+    note, one cell wide, is not a row of the table)."""
+    rows = [row for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"))) if row.get("受理量") is not None]
+    *agencies, total = rows
+    return PublishedTable(agencies=agencies, total=total)
+
+
 from reports.exports import render_csv, render_xlsx  # noqa: E402  (re-exported: the documented API)
 from reports.html import render_html  # noqa: E402
 
@@ -293,11 +319,13 @@ __all__ = [
     "PREVIEW_MARK",
     "EvaluationSummary",
     "Publication",
+    "PublishedTable",
     "TypicalCase",
     "build_publication",
     "is_published",
     "publication_cut_off",
     "published_months",
+    "read_table",
     "render_csv",
     "render_html",
     "render_xlsx",

@@ -10,8 +10,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import monthly_figures, previous_month
-from reports.publication import publication_cut_off
+from reports.figures import previous_month
 from storage.models import (
     OPEN_STATUSES,
     ActorKind,
@@ -39,6 +38,7 @@ from web.dashboard.context import (
     viewer_of,
 )
 from web.dashboard.evidence import segments, shows_personal_data, visible
+from web.dashboard.month import COLUMNS, month_view
 from web.dashboard.queries import (
     PER_PAGE,
     BadFilter,
@@ -118,7 +118,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/dashboard/")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The open work across all months, and one month's figures (this month unless ``?month=``)."""
+    """The open work across all months, and one month's figures (this month unless ``?month=``; a public
+    month's as its publication has them, see ``web.dashboard.month``)."""
     user = current_user(request)
     viewer = viewer_of(user)
     session = db(request)
@@ -133,10 +134,6 @@ async def home(request: web.Request) -> web.StreamResponse:
         month, error = this_month, messages.FILTER_ERRORS["month"]
     if month > this_month:
         month, error = this_month, messages.FUTURE_MONTH
-    scope = None if viewer.is_oversight else (user.agency_id if user.agency_id is not None else -1)
-    # Once a month is published its figures are the publication's, taken at the cut-off; before, as of now.
-    cut_off = publication_cut_off(month, deadlines(request))
-    figures = await monthly_figures(session, month, zone, agency_id=scope, as_of=min(now, cut_off))
     queues = {}
     for key, wanted in (
         ("open_overdue", ComplaintFilter(overdue=True)),
@@ -144,16 +141,14 @@ async def home(request: web.Request) -> web.StreamResponse:
         ("major", ComplaintFilter(major=True)),
     ):
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
-    rows = [row for row in figures.agencies if row.received or not viewer.is_oversight]
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
     page = {
-        "figures": figures,
-        "rows": rows,
+        "figures": await month_view(session, viewer, month, deadlines(request), now),
+        "columns": COLUMNS,
         "month": month,
         "months": months,
         "this_month": this_month,
-        "cut_off": cut_off,
-        "published": cut_off <= now,
+        "now": now,
         "queues": queues,
         "decisions": decisions,
         "error": error,
