@@ -3,6 +3,7 @@ office before that, a refusal for a month not begun, one clear line for a file i
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -10,14 +11,16 @@ import pty
 import select
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
+from storage.models import Complaint, PublicationSnapshot
 from tests.test_reports_figures import ZONE, build_october
 
 
@@ -41,6 +44,26 @@ def test_a_past_month_is_the_publication_and_the_current_month_a_marked_preview(
     assert "预览，非正式公示" in result.stderr
     result = runner.invoke(main, ["export", "monthly", "--month", this_month, "--format", "html"])
     assert "预览，非正式公示" in result.stdout_bytes.decode("utf-8")
+
+
+def _export(*args: str) -> bytes:
+    result = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_public_month_exports_the_stored_publication_until_it_is_reissued(session: AsyncSession) -> None:
+    exported = await asyncio.to_thread(_export, "--format", "csv")
+    stored = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    assert stored is not None and stored.csv == exported  # exporting first publishes it, as the page would
+    assert await asyncio.to_thread(_export, "--format", "html") == stored.html.encode("utf-8")
+    await session.execute(update(Complaint).values(resolved_at=None))  # every reply undone, as by a 重办
+    await session.commit()
+    assert await asyncio.to_thread(_export, "--format", "csv") == exported
+    reissued = await asyncio.to_thread(CliRunner().invoke, main, ["publication", "reissue", "--month", "2026-10"])
+    assert "withdrawn" in reissued.output
+    assert await asyncio.to_thread(_export, "--format", "csv") != exported
 
 
 @pytest.mark.usefixtures("cli_env")

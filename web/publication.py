@@ -3,35 +3,22 @@
 No login: nothing shown here is text written by a citizen or a clerk (see ``reports.publication``).
 A month is public only once its cut-off has passed (``publication_cutoff_working_days`` in the policy),
 is taken as of that cut-off, and is stored as first served (``PublicationSnapshot``), so every visitor at
-any later time gets the same document, whatever later happens to the records. The dashboard shows a
-public month through ``public_month``: the same document, never figures of its own.
+any later time gets the same document, whatever later happens to the records (``reports.snapshots``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import previous_month
-from reports.html import render_html, render_index, render_not_found
-from reports.publication import (
-    build_publication,
-    is_published,
-    publication_cut_off,
-    published_months,
-    render_csv,
-    render_xlsx,
-)
+from reports.html import render_index, render_not_found
+from reports.publication import is_published, published_months
+from reports.snapshots import publish
 from storage.db import create_session_factory
 from storage.models import PublicationSnapshot
-from web.app import DEADLINES, ENGINE, SETTINGS
+from web.app import DEADLINES, ENGINE
 from workflow.clock import Clock, SystemClock
-from workflow.deadlines import Deadlines
 
 #: The moment the figures are taken at; tests replace it before the server starts.
 CLOCK = web.AppKey("publication_clock", Clock)
@@ -63,69 +50,9 @@ async def _month(request: web.Request) -> tuple[date, list[date]]:
     return month, months
 
 
-@dataclass(frozen=True)
-class PublicMonth:
-    """A public month as its page serves it: the stored snapshot, or, until its first request stores
-    one, the very document that request will store (``stored`` False)."""
-
-    snapshot: PublicationSnapshot
-    stored: bool
-
-
-async def render_month(
-    session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, zone: ZoneInfo, now: datetime
-) -> PublicationSnapshot:
-    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored: what a first
-    request stores and what the dashboard shows of a public month until then."""
-    pub = await build_publication(session, month, zone, as_of=publication_cut_off(month, deadlines))
-    before = previous_month(month)
-    links = {
-        "index": "/publication/",
-        "previous": f"/publication/{before:%Y-%m}" if before in months else None,
-        "csv": f"/publication/{pub.slug}.csv",
-        "xlsx": f"/publication/{pub.slug}.xlsx",
-    }
-    return PublicationSnapshot(
-        month=month, html=render_html(pub, links=links), csv=render_csv(pub), xlsx=render_xlsx(pub), created_at=now
-    )
-
-
-async def public_month(
-    session: AsyncSession, month: date, deadlines: Deadlines, zone: ZoneInfo, now: datetime
-) -> PublicMonth | None:
-    """The month as the public reads it (stored, or as it will be stored); None while it is not public:
-    its cut-off has not passed, or the service had no complaint yet. The dashboard reads a public month
-    from here, so an officer never sees other figures than the public page."""
-    months = await published_months(session, deadlines, now)
-    if month not in months:
-        return None
-    stored = await session.get(PublicationSnapshot, month)
-    if stored is not None:
-        return PublicMonth(stored, stored=True)
-    return PublicMonth(await render_month(session, month, months, deadlines, zone, now), stored=False)
-
-
 async def _snapshot(request: web.Request, month: date, months: list[date]) -> PublicationSnapshot:
-    """The month as first served after its cut-off, stored so that it never changes: figures read columns
-    that later changes rewrite (a 重办 clears ``resolved_at``). The first request renders page, CSV and
-    Excel together and stores them; a concurrent first request loses the insert on the primary key and
-    serves the stored row. Only `minsheng publication reissue` makes a month publish afresh."""
     async with create_session_factory(request.app[ENGINE])() as session:
-        stored = await session.get(PublicationSnapshot, month)
-        if stored is not None:
-            return stored
-        now = request.app[CLOCK].now()
-        fresh = await render_month(session, month, months, request.app[DEADLINES], request.app[SETTINGS].zone, now)
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        await session.execute(
-            dialect.insert(PublicationSnapshot)
-            .values(month=month, html=fresh.html, csv=fresh.csv, xlsx=fresh.xlsx, created_at=now)
-            .on_conflict_do_nothing(index_elements=[PublicationSnapshot.month])
-        )
-        await session.commit()
-        stored = await session.get(PublicationSnapshot, month)
-        assert stored is not None
-        return stored
+        return await publish(session, month, months, request.app[DEADLINES], request.app[CLOCK].now())
 
 
 @routes.get("/publication")

@@ -59,10 +59,19 @@ def export() -> None:
 )
 @click.pass_context
 def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) -> None:
-    """The monthly publication (投诉情况每月公示) as of the month's cut-off; before the cut-off, a preview
-    as of now, marked 预览，非正式公示 in the file."""
+    """The monthly publication (投诉情况每月公示). After the month's cut-off: the public document itself, as
+    stored when first read (here or on the public page); before it, a preview as of now, marked
+    预览，非正式公示 in the file."""
     from reports.figures import month_bounds
-    from reports.publication import build_publication, publication_cut_off, render_csv, render_html, render_xlsx
+    from reports.publication import (
+        build_publication,
+        publication_cut_off,
+        published_months,
+        render_csv,
+        render_html,
+        render_xlsx,
+    )
+    from reports.snapshots import publish
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
@@ -72,7 +81,8 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     now = SystemClock().now()
     if month_bounds(month, settings.zone)[0] > now:
         raise click.ClickException(f"{month:%Y-%m} 尚未开始，无可导出 / the month has not begun")
-    cut_off = publication_cut_off(month, Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone))
+    deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+    cut_off = publication_cut_off(month, deadlines)
     preview = now < cut_off
     if preview:
         click.echo(
@@ -83,6 +93,10 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
 
     async def work(engine: Any) -> bytes:
         async with create_session_factory(engine)() as session:
+            months = [] if preview else await published_months(session, deadlines, now)
+            if month in months:
+                stored = await publish(session, month, months, deadlines, now)
+                return {"csv": stored.csv, "xlsx": stored.xlsx, "html": stored.html.encode("utf-8")}[fmt]
             pub = await build_publication(
                 session, month, settings.zone, as_of=now if preview else cut_off, preview=preview
             )
@@ -160,16 +174,12 @@ def publication() -> None:
 def publication_reissue(ctx: click.Context, month: date) -> None:
     """Withdraw a month's stored publication, e.g. after correcting its records: the next request to
     /publication/YYYY-MM computes it afresh (as of the same cut-off) and stores that instead."""
-    from sqlalchemy import delete
-
+    from reports.snapshots import withdraw
     from storage.db import create_session_factory
-    from storage.models import PublicationSnapshot
 
-    async def work(engine: Any) -> int:
+    async def work(engine: Any) -> bool:
         async with create_session_factory(engine)() as session:
-            result = await session.execute(delete(PublicationSnapshot).where(PublicationSnapshot.month == month))
-            await session.commit()
-        return result.rowcount
+            return await withdraw(session, month)
 
     if run_async(with_engine(work)(settings_from(ctx))):
         click.echo(f"{month:%Y-%m}: stored publication withdrawn; it is recomputed on the next request")

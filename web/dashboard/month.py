@@ -1,6 +1,6 @@
 """The home page's month: the figures of one month, per agency, as a table of printed cells.
 
-A public month is shown from its publication (``web.publication.public_month``: the stored document,
+A public month is shown from its publication (``reports.snapshots.public_month``: the stored document,
 or the one its first request will store), read back from the document's CSV, so an officer reads the
 very figures the public reads whatever changed in the records since; a month not public yet is taken
 live, as of now. Either way the cells are printed like the publication's table prints them.
@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reports.figures import AgencyFigures, monthly_figures
 from reports.formatting import percent
 from reports.publication import PublishedTable, publication_cut_off, read_table
+from reports.snapshots import PublicMonth, public_month
 from storage.models import Agency
 from web.dashboard.queries import Viewer
-from web.publication import PublicMonth, public_month
 from workflow.deadlines import Deadlines
 
 #: (header in the publication's table, the home page's label)
@@ -63,7 +63,7 @@ async def month_view(
     """The month for this viewer: oversight sees every agency with complaints and the 合计 line, an agency
     viewer its own row. A public month's problem types are the three its table publishes."""
     cut_off = publication_cut_off(month, deadlines)
-    public = await public_month(session, month, deadlines, deadlines.zone, now)
+    public = await public_month(session, month, deadlines, now)
     if public is not None:
         table = read_table(public.snapshot.csv)
         summary: Row | None
