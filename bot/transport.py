@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,8 +33,11 @@ from workflow.outbox import PermanentFailure, RetryAfter
 
 log = logging.getLogger(__name__)
 
-#: (kind, params, texts, local zone) -> (HTML text, buttons), or None for a kind it does not render.
-NoticeRenderer = Callable[[str, dict[str, Any], Translator, ZoneInfo], tuple[str, InlineKeyboardMarkup | None] | None]
+#: (kind, params, texts, local zone, when the notice was made) -> (HTML text, buttons), or None for a kind
+#: it does not render. Times in another year than the notice's own show their year.
+NoticeRenderer = Callable[
+    [str, dict[str, Any], Translator, ZoneInfo, datetime], tuple[str, InlineKeyboardMarkup | None] | None
+]
 #: Bad-request descriptions that no retry can fix.
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot can't initiate conversation")
 
@@ -66,18 +70,20 @@ class TelegramTransport:
             language = await session.scalar(select(Citizen.language).where(Citizen.telegram_user_id == chat_id))
         return language or SIMPLIFIED
 
-    def render(self, kind: str, params: dict[str, Any], tr: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+    def render(
+        self, kind: str, params: dict[str, Any], tr: Translator, issued_at: datetime
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         for renderer in self.renderers:
-            if (rendered := renderer(kind, params, tr, self.zone)) is not None:
+            if (rendered := renderer(kind, params, tr, self.zone, issued_at)) is not None:
                 return rendered
-        return render_notice(kind, params, tr, self.zone), None
+        return render_notice(kind, params, tr, self.zone, issued_at), None
 
     async def deliver(self, message: OutboxMessage) -> None:
         payload = message.payload or {}
         kind = str(payload.get("kind") or message.kind)
         params = dict(payload.get("params") or {})
         tr = self.texts(await self.language_of(message.chat_id))
-        text, markup = self.render(kind, params, tr)
+        text, markup = self.render(kind, params, tr, message.created_at)
         pieces = split_html(text)
         try:
             for index, piece in enumerate(pieces):

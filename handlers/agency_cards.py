@@ -64,15 +64,22 @@ def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> st
 WEEKDAYS = "一二三四五六日"  # after 周, in the weekday parameter: OpenCC reads 周四 as 週四, not a lone 周
 
 
-def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo) -> str:
-    """A UTC moment (or its ISO text) as local "11月27日（周五）17:30", like the citizen's receipt."""
+def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A UTC moment (or its ISO text) as local "11月27日（周五）17:30", like the citizen's receipt; with
+    ``now`` in another year, the year too ("2027年1月4日（周一）17:30")."""
     if moment is None:
         return tr("agency.none")
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     local = moment.astimezone(zone)
+    year = f"{local.year}年" if now is not None and now.astimezone(zone).year != local.year else ""
     return tr(
-        "agency.time", month=local.month, day=local.day, weekday="周" + WEEKDAYS[local.weekday()], hm=f"{local:%H:%M}"
+        "agency.time",
+        year=year,
+        month=local.month,
+        day=local.day,
+        weekday="周" + WEEKDAYS[local.weekday()],
+        hm=f"{local:%H:%M}",
     )
 
 

@@ -10,6 +10,7 @@ for every notice (``bot.service.notice_renderers``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,9 +51,13 @@ def _keyboard(tr: Translator, kind: str, params: dict[str, Any]) -> InlineKeyboa
 
 
 def render_agency_notice(
-    kind: str, params: dict[str, Any], tr: Translator, zone: ZoneInfo = DEFAULT_ZONE
+    kind: str,
+    params: dict[str, Any],
+    tr: Translator,
+    zone: ZoneInfo = DEFAULT_ZONE,
+    issued_at: datetime | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """Text and buttons for an ``agency.*`` / ``oversight.*`` notice; None for any other kind."""
     if not kind.startswith(PREFIXES):
         return None
-    return render_notice(kind, params, tr, zone), _keyboard(tr, kind, params)
+    return render_notice(kind, params, tr, zone, issued_at), _keyboard(tr, kind, params)

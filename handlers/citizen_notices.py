@@ -9,6 +9,7 @@ under the same kind, so they get no citizen button.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,12 +80,16 @@ def progress_keyboard(complaint_id: int, tr: Translator) -> InlineKeyboardMarkup
 
 
 def render_citizen_notice(
-    kind: str, params: dict[str, Any], tr: Translator, zone: ZoneInfo = DEFAULT_ZONE
+    kind: str,
+    params: dict[str, Any],
+    tr: Translator,
+    zone: ZoneInfo = DEFAULT_ZONE,
+    issued_at: datetime | None = None,
 ) -> Rendered | None:
     """(HTML text, buttons) for a citizen notice; None for kinds that are not the citizen's."""
     if kind not in CITIZEN_KINDS:
         return None
-    text = render_notice(kind, params, tr, zone)
+    text = render_notice(kind, params, tr, zone, issued_at)
     complaint_id = params.get("complaint_id")
     if complaint_id is None:
         return text, None

@@ -11,6 +11,7 @@ escaped). A missing parameter shows as "—" rather than failing a delivery that
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ class _Params(dict[str, str]):
         return MISSING
 
 
-def _show(name: str, value: Any, zone: ZoneInfo, tr: Translator) -> str:
+def _show(name: str, value: Any, zone: ZoneInfo, issued_at: datetime | None, tr: Translator) -> str:
     if value is None or value == "" or value == [] or value == ():
         return MISSING
     if isinstance(value, bool):
@@ -34,7 +35,7 @@ def _show(name: str, value: Any, zone: ZoneInfo, tr: Translator) -> str:
         text = "、".join(str(item) for item in value)
     elif name.endswith("due") and isinstance(value, str):
         try:
-            return local_time(tr, value, zone)
+            return local_time(tr, value, zone, issued_at)
         except ValueError:
             text = value
     else:
@@ -54,11 +55,13 @@ def notice_key(kind: str, params: dict[str, Any]) -> str:
     return key
 
 
-def render_notice(kind: str, params: dict[str, Any], tr: Translator, zone: ZoneInfo) -> str:
+def render_notice(
+    kind: str, params: dict[str, Any], tr: Translator, zone: ZoneInfo, issued_at: datetime | None = None
+) -> str:
     key = notice_key(kind, params)
     if not tr.has(key):
         key = "notice.generic"
-    values = _Params({name: _show(name, value, zone, tr) for name, value in params.items()})
+    values = _Params({name: _show(name, value, zone, issued_at, tr) for name, value in params.items()})
     values["major"] = tr("agency.major") if params.get("major") else ""
     values["anonymous"] = tr("notice.anonymous") if params.get("anonymous") else ""
     if params.get("clock"):

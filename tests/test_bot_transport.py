@@ -94,6 +94,20 @@ async def test_the_conversations_renderers_show_times_in_the_configured_zone(
     assert "11月24日（周二）09:00" in message.text and message.inline_keyboard
 
 
+async def test_a_deadline_in_another_year_than_the_notice_shows_its_year(
+    transport: TelegramTransport, sandbox: Sandbox
+) -> None:
+    due = datetime(2027, 1, 4, 9, 30, tzinfo=UTC).isoformat()
+    made = notice(Notice.NEW_IN_QUEUE, complaint_id=7, resolve_due=due, acknowledge_due=due)
+    made.created_at = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+    await transport.deliver(made)
+    made.created_at = datetime(2027, 1, 2, 2, 0, tzinfo=UTC)
+    await transport.deliver(made)
+    december, january = [m for m in sandbox.world.chats[CITIZEN] if m.from_bot]
+    assert "办结期限：2027年1月4日（周一）17:30" in december.text
+    assert "办结期限：1月4日（周一）17:30" in january.text
+
+
 async def test_a_reply_longer_than_telegram_allows_arrives_in_several_messages_in_order(
     transport: TelegramTransport, sandbox: Sandbox
 ) -> None:
@@ -156,7 +170,9 @@ async def test_a_renderer_for_a_kind_supplies_text_and_buttons_others_fall_back_
 ) -> None:
     from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-    def closed_with_button(kind: str, params: dict, tr, zone: ZoneInfo) -> tuple[str, object] | None:
+    def closed_with_button(
+        kind: str, params: dict, tr, zone: ZoneInfo, issued_at: datetime
+    ) -> tuple[str, object] | None:
         if kind != Notice.CLOSED.value:
             return None
         builder = InlineKeyboardBuilder()
