@@ -1,18 +1,24 @@
-"""Working days: China's official holidays and 调休 make-up days, the override file, the fallback."""
+"""Working days: China's official holidays and 调休 make-up days, the override file, the statutory fallback."""
 
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
 
 from storage.datafile import DataFileError
-from workflow.calendar import WorkCalendar
+from workflow.calendar import WorkCalendar, statutory_holidays
+from workflow.deadlines import Deadlines
+from workflow.policy import load_policy
 
 REPO = Path(__file__).resolve().parent.parent
 HOLIDAYS = REPO / "workflow" / "data" / "holidays.yaml"
+POLICY = REPO / "workflow" / "data" / "policy.yaml"
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +75,84 @@ def test_override_date_wins_over_the_library_inside_a_known_year(tmp_path: Path)
     assert not corrected.is_working_day(date(2026, 12, 31))
 
 
-def test_unknown_year_falls_back_to_weekdays_with_one_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_year_counts_weekends_and_statutory_holidays_with_one_loud_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     calendar = WorkCalendar()
     assert not calendar.knows(2031)
     with caplog.at_level(logging.WARNING, logger="workflow.calendar"):
-        assert calendar.is_working_day(date(2031, 1, 1))  # a Wednesday; the real New Year is unknown
+        assert not calendar.is_working_day(date(2031, 1, 1))  # a Wednesday: 元旦
+        assert calendar.is_working_day(date(2031, 1, 2))  # no bridge day is invented
         assert not calendar.is_working_day(date(2031, 1, 4))  # Saturday
         assert calendar.is_working_day(date(2031, 1, 6))
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
-    assert "2031" in warnings[0].getMessage() and "Monday-Friday" in warnings[0].getMessage()
+    message = warnings[0].getMessage()
+    assert "2031" in message and "statutory" in message and "调休" in message and "holidays file" in message
+
+
+def test_unknown_year_2027_rests_on_each_statutory_holiday_and_invents_no_arrangement() -> None:
+    calendar = WorkCalendar()
+    assert not calendar.knows(2027)
+    off = [
+        date(2027, 1, 1),  # Friday, 元旦
+        date(2027, 2, 5),  # Friday, 除夕
+        date(2027, 2, 8),  # Monday, 正月初三
+        date(2027, 4, 5),  # Monday, 清明
+        date(2027, 6, 9),  # Wednesday, 端午 (lunar 5/5)
+        date(2027, 9, 15),  # Wednesday, 中秋 (lunar 8/15)
+        date(2027, 10, 1),  # Friday, 国庆
+    ]
+    assert [day for day in off if calendar.is_working_day(day)] == []
+    # No 调休 is known yet: the days around the holidays, and the weekdays after a holiday that fell
+    # on a weekend (劳动节 on Saturday 1 and Sunday 2 May), stay working days until it is published.
+    assert calendar.is_working_day(date(2027, 2, 9))
+    assert calendar.is_working_day(date(2027, 5, 3))
+    assert calendar.is_working_day(date(2027, 10, 4))
+    assert not calendar.is_working_day(date(2027, 2, 6))  # Saturday, 正月初一
+
+
+def test_complaint_filed_at_christmas_2026_is_not_due_on_new_years_day() -> None:
+    deadlines = Deadlines(load_policy(POLICY), WorkCalendar.load(HOLIDAYS), ZONE)
+    filed = datetime(2026, 12, 25, 10, 0, tzinfo=ZONE)  # a Friday; five working days for a normal complaint
+    due = deadlines.resolve_due(filed, priority="normal", problem_types=()).astimezone(ZONE)
+    assert due == datetime(2027, 1, 4, 17, 30, tzinfo=ZONE)  # 28-31 December, then Monday 4 January
+
+
+def test_start_up_warning_says_statutory_holidays_are_counted_but_not_the_arrangement(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    deadlines = Deadlines(load_policy(POLICY), WorkCalendar.load(HOLIDAYS), ZONE)
+    with caplog.at_level(logging.WARNING, logger="workflow.deadlines"):
+        assert deadlines.warn_about_unknown_years(datetime(2026, 12, 3, 9, 0, tzinfo=ZONE)) == [2027]
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "2027" in message and "statutory public holidays" in message
+    assert "调休" in message and "holidays file" in message and "Monday-Friday" not in message
+
+
+def test_statutory_holidays_follow_the_law_in_force_that_year() -> None:
+    """The 2024 amendment added 除夕 and 2 May from 2025 on; before it, 春节 was 初一 to 初三."""
+    assert statutory_holidays(2025) == {
+        date(2025, 1, 1),
+        *(date(2025, 1, 28) + timedelta(days=i) for i in range(4)),  # 除夕 to 初三
+        date(2025, 4, 4),
+        date(2025, 5, 1),
+        date(2025, 5, 2),
+        date(2025, 5, 31),
+        date(2025, 10, 6),  # 中秋
+        *(date(2025, 10, 1) + timedelta(days=i) for i in range(3)),
+    }
+    old_law = statutory_holidays(2024)
+    assert len(old_law) == 11
+    assert date(2024, 2, 9) not in old_law and date(2024, 2, 10) in old_law  # 除夕 was not a holiday yet
+    assert date(2024, 5, 2) not in old_law
+
+
+@pytest.mark.parametrize("year", range(2020, 2027))
+def test_statutory_holidays_are_days_off_in_every_year_the_library_knows(year: int) -> None:
+    """Against the State Council's real arrangements: the fallback never calls a day off that was not."""
+    not_off = [day for day in sorted(statutory_holidays(year)) if chinese_calendar.is_workday(day)]
+    assert not_off == []
 
 
 def test_override_file_errors_name_the_line(tmp_path: Path) -> None:

@@ -2,21 +2,72 @@
 
 `chinese_calendar` knows the State Council's announcements up to its release; `data/holidays.yaml`
 adds years it does not know yet (and may correct single dates). A year known to neither falls back to
-plain Monday–Friday and says so loudly, once per year, because every deadline in it may be off.
+weekends plus the statutory public holidays, which the law fixes for every year; the yearly 调休
+arrangement cannot be known in advance, so the fallback says so loudly, once per year.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import chinese_calendar
+from lunar_python import Lunar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storage.datafile import load_model
 
 log = logging.getLogger(__name__)
+
+#: Logged at start-up (workflow.deadlines) and the first time a day of such a year is counted.
+UNKNOWN_YEAR_WARNING = (
+    "WORKING-DAY CALENDAR: no holiday data for %d beyond the statutory holidays: neither chinese_calendar nor "
+    "the holidays file knows the State Council's arrangement (调休) for it. Deadlines count weekends and the "
+    "statutory public holidays (元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆) as days off, but not the arrangement's "
+    "extra days off, make-up working days or 补假 for a holiday on a weekend, so a deadline near a holiday may be "
+    "a few days off. Once the arrangement is published, add the year to the holidays file "
+    "(MINSHENG_HOLIDAYS_PATH; see workflow/data/holidays.yaml) or upgrade chinese_calendar."
+)
+
+
+def _lunar(year: int, month: int, day: int) -> date:
+    """The Gregorian date of a lunar date in an ordinary (not leap) month. lunar_python: maintained and MIT
+    (lunardate and zhdate are GPL-3.0, lunarcalendar unmaintained since 2018)."""
+    solar = Lunar.fromYmd(year, month, day).getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@functools.cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The days off for all citizens that 《全国年节及纪念日放假办法》 art. 2 fixes: knowable for any year.
+
+    As amended by the State Council's decision of 10 November 2024, in force from 2025; consolidated text:
+    http://shandan.gov.cn/zfxxgk/xzzfxgk/hcz_7411/xzswgk3/ggflfw_7422/fzxcjy_7424/202412/t20241225_1334930.html
+    元旦 1 January; 春节 农历除夕 to 正月初三; 清明节 the 清明 solar term; 劳动节 1-2 May; 端午节 lunar 5/5;
+    中秋节 lunar 8/15; 国庆节 1-3 October. Before 2025 (the 2013 text) 春节 was 初一 to 初三 and 劳动节 1 May
+    only; older texts are not modelled, chinese_calendar knows those years. Art. 6's 补假 for a holiday on a
+    weekend and the 调休 are named by each year's arrangement, so they are not here.
+    """
+    new_year = _lunar(year, 1, 1)
+    spring_festival = [new_year + timedelta(days=i) for i in range(3)]
+    labour_day = [date(year, 5, 1)]
+    if year >= 2025:
+        spring_festival.insert(0, new_year - timedelta(days=1))  # 除夕: the last day of the old lunar year
+        labour_day.append(date(year, 5, 2))
+    april_terms = {term: day for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))}
+    return frozenset(
+        {
+            date(year, 1, 1),
+            *spring_festival,
+            april_terms["清明"],
+            *labour_day,
+            _lunar(year, 5, 5),  # 端午
+            _lunar(year, 8, 15),  # 中秋
+            *(date(year, 10, day) for day in (1, 2, 3)),
+        }
+    )
 
 
 class YearOverride(BaseModel):
@@ -57,7 +108,8 @@ class HolidayFile(BaseModel):
 
 
 class WorkCalendar:
-    """Answers "is this local date a working day?" from the override file, the library, or weekdays."""
+    """Answers "is this local date a working day?" from the override file, the library, or the statutory
+    fallback."""
 
     def __init__(self, overrides: HolidayFile | None = None) -> None:
         self._overrides = overrides or HolidayFile()
@@ -86,16 +138,11 @@ class WorkCalendar:
         except NotImplementedError:
             if day.year not in self._warned:
                 self._warned.add(day.year)
-                log.warning(
-                    "WORKING-DAY CALENDAR: no holiday data for %d (neither chinese_calendar nor the override "
-                    "file knows it); counting Monday-Friday only, so deadlines may ignore holidays and 调休. "
-                    "Add the year to the holidays file or upgrade chinese_calendar.",
-                    day.year,
-                )
-            return day.weekday() < 5
+                log.warning(UNKNOWN_YEAR_WARNING, day.year)
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def knows(self, year: int) -> bool:
-        """Whether holidays for ``year`` come from real data rather than the weekday fallback."""
+        """Whether holidays for ``year`` come from the real arrangement rather than the statutory fallback."""
         if str(year) in self._overrides.years:
             return True
         try:

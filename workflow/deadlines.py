@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from workflow.calendar import WorkCalendar
+from workflow.calendar import UNKNOWN_YEAR_WARNING, WorkCalendar
 from workflow.policy import ClockPolicy, Policy, load_policy
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,7 @@ class Deadlines:
         this_year = now.astimezone(self.zone).year
         unknown = [year for year in (this_year, this_year + 1) if not self.calendar.knows(year)]
         for year in unknown:
-            log.warning(
-                "WORKING-DAY CALENDAR: no holiday data for %d; deadlines in it count Monday-Friday only. "
-                "Add the official arrangement to the holidays file or upgrade chinese_calendar.",
-                year,
-            )
+            log.warning(UNKNOWN_YEAR_WARNING, year)
         return unknown
 
     # --- limits -------------------------------------------------------------------------------
