@@ -5,17 +5,17 @@ One text per notice, ``notice.<kind>`` in the catalogue (a few kinds have one pe
 (``handlers.citizen_notices``, ``handlers.agency_notices``) only add buttons. Params are plain
 values chosen by ``workflow.notifications``; here they become text: ISO times (``…due``) in local
 time with the weekday, lists joined, the 挂牌督办 and anonymity marks, the clock a reminder is about,
-then the renderer's one rule (``Translator.param``: in the reader's script unless a person wrote it;
-escaped). A missing parameter shows as "—" rather than failing a delivery that a person is waiting for.
+how late a 催办 is, then the renderer's one rule (``Translator.param``: in the reader's script unless a
+person wrote it; escaped). A missing parameter shows as "—" rather than failing a delivery that a person is waiting for.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.agency_cards import local_time
+from handlers.agency_cards import duration_words, local_time
 from handlers.texts import Translator
 
 MISSING = "—"
@@ -66,4 +66,15 @@ def render_notice(
     values["anonymous"] = tr("notice.anonymous") if params.get("anonymous") else ""
     if params.get("clock"):
         values["clock"] = tr(f"agency.clock.{params['clock']}")
+    values["overdue_by"] = _overdue_by(params, tr)
     return tr(key).format_map(values)
+
+
+def _overdue_by(params: dict[str, Any], tr: Translator) -> str:
+    """ "，已超时 2个工作日3小时" for a 催办 or 督办 read after its deadline (the timekeeper's working
+    minutes, in the card's words); empty when on time or not about a deadline."""
+    minutes = params.get("overdue_by_minutes")
+    if not isinstance(minutes, int) or minutes <= 0:
+        return ""
+    day = timedelta(minutes=params.get("working_day_minutes") or 0)
+    return tr("notice.overdue_by", amount=duration_words(tr, timedelta(minutes=minutes), day))

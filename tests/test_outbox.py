@@ -20,6 +20,7 @@ from workflow.outbox import (
     RetryAfter,
     deliver_due,
     enqueue,
+    hold_until,
     run_sender,
 )
 
@@ -65,6 +66,33 @@ async def load(session_factory: async_sessionmaker[AsyncSession], message_id: in
 
 def no_jitter() -> DeliveryPolicy:
     return DeliveryPolicy(random=lambda: 0.999999)
+
+
+async def test_a_held_session_sends_its_messages_from_the_hold_and_others_at_once(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    morning = T0 + timedelta(hours=6)
+    async with session_factory() as session:
+        hold_until(session, morning)  # the timekeeper's unit of work, at night
+        held = enqueue(session, chat_id=1, kind="agency.overdue", params={"tracking_no": "A"}, now=T0)
+        await session.commit()
+    person = (await add_messages(session_factory, [2]))[0]  # someone's own action, in its own session
+    assert (held.created_at, held.next_attempt_at) == (T0, morning)
+    transport, clock = FakeTransport(), FixedClock(T0)
+    assert await deliver_due(session_factory, transport, clock) == 1
+    assert transport.ids == [person]
+    clock.set(morning - timedelta(seconds=1))
+    assert await deliver_due(session_factory, transport, clock) == 0
+    clock.set(morning)
+    assert await deliver_due(session_factory, transport, clock) == 1
+    assert transport.ids == [person, held.id]
+
+
+async def test_a_hold_in_the_past_changes_nothing(session_factory: async_sessionmaker[AsyncSession]) -> None:
+    async with session_factory() as session:
+        hold_until(session, T0 - timedelta(hours=1))
+        message = enqueue(session, chat_id=1, kind="agency.overdue", params={}, now=T0)
+    assert message.next_attempt_at == T0
 
 
 async def test_enqueue_inside_a_rolled_back_transaction_leaves_nothing(

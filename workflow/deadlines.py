@@ -218,6 +218,27 @@ class Deadlines:
 
     def describe(self, due: datetime, *, now: datetime | None = None) -> str:
         """Plain Chinese for citizens: "11月27日（周五）17:30前"; with ``now`` in another year, the year too."""
-        local = due.astimezone(self.zone)
+        return f"{self.describe_moment(due, now=now)}前"
+
+    def describe_moment(self, moment: datetime, *, now: datetime | None = None) -> str:
+        """A moment as "11月27日（周五）17:30" (no 前: right for a deadline that has passed)."""
+        local = moment.astimezone(self.zone)
         year = f"{local.year}年" if now is not None and now.astimezone(self.zone).year != local.year else ""
-        return f"{year}{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}前"
+        return f"{year}{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+    # --- when people are told ---------------------------------------------------------------------
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """``moment`` itself if it falls in working hours, else the start of the next working period.
+
+        A period's end counts as inside it: deadlines land on 12:00 and 17:30, and their 催办 is sent
+        then. Used to hold a timer's notices (after a restart, say) until people are at work.
+        """
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        for _ in range(_MAX_DAYS):
+            for begin, end in self._periods(day):
+                if local <= end:
+                    return moment if local >= begin else begin.astimezone(UTC)
+            day += timedelta(days=1)
+        raise ValueError(f"no working period found after {moment}")

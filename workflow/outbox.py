@@ -60,6 +60,20 @@ class Transport(Protocol):
         ...
 
 
+#: Key in ``session.info``: the moment before which nothing enqueued in that session is sent.
+_NOT_BEFORE = "outbox_not_before"
+
+
+def hold_until(session: AsyncSession, moment: datetime) -> None:
+    """Every message enqueued in ``session`` from now on waits until ``moment``.
+
+    For the timekeeper: a timer fired at night after a restart still changes what it must at once,
+    but the notices it produces (whoever's code enqueues them) go out when people are at work. Set
+    per unit of work, so a person's own action, in its own session, is answered at once.
+    """
+    session.info[_NOT_BEFORE] = moment
+
+
 def enqueue(
     session: AsyncSession,
     *,
@@ -74,13 +88,15 @@ def enqueue(
     The payload is semantic (``{"kind", "params"}``): the bot renders it in the recipient's language
     at send time. ``now`` is required and comes from the caller's clock, the one the sender claims
     on: a wall-clock stamp would leave the row "in the future" for any clock behind the real date.
+    It is sent from ``now``, or from the session's ``hold_until`` moment if that is later.
     """
+    not_before: datetime | None = session.info.get(_NOT_BEFORE)
     message = OutboxMessage(
         chat_id=chat_id,
         kind=kind,
         payload={"kind": kind, "params": params},
         complaint_id=complaint_id,
-        next_attempt_at=now,
+        next_attempt_at=max(now, not_before) if not_before is not None else now,
         created_at=now,
     )
     session.add(message)

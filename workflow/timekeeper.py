@@ -7,6 +7,14 @@ several service instances on one PostgreSQL database never take the same timer; 
 clause and runs one instance), checked against the complaint's current state, recorded as a
 ComplaintEvent on the owner agency's record (延时追究), turned into notifications in the outbox, and
 marked done — all in one commit. A crash mid-batch therefore loses nothing and repeats nothing.
+
+Who hears what: 预警 and 催办 go to the agency that holds the complaint (during a transfer, the owner,
+answerable until the receiver accepts), 督办 to the office and that agency's leads. A dispute waits
+for the office's ruling (审定), so all three go to the office alone: nobody else can move it.
+
+A timer acts when it is due, but people hear of it in working hours: after a restart or any backlog,
+a timer fired at night or on a rest day holds its notices (``outbox.hold_until``) until the next
+working period, and a 催办 or 督办 then says how late the deadline is by that moment.
 """
 
 from __future__ import annotations
@@ -14,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintTimer, EventAction
-from workflow import notifications, ratings
+from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, ComplaintTimer, EventAction
+from workflow import notifications, outbox, ratings
 from workflow.actors import Actor
 from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
@@ -31,6 +39,9 @@ log = logging.getLogger(__name__)
 _WARNINGS = {TimerKind.ACK_WARNING, TimerKind.RESOLVE_WARNING}
 _OVERDUE = {TimerKind.ACK_OVERDUE, TimerKind.RESOLVE_OVERDUE}
 _ESCALATIONS = {TimerKind.ACK_ESCALATE, TimerKind.RESOLVE_ESCALATE}
+#: How long after working hours end a timer still counts as handled in them: deadlines land on a
+#: period's end (12:00, 17:30) and the loop wakes every half minute, not on the second.
+_GRACE = timedelta(minutes=5)
 
 
 def _still_applies(
@@ -61,8 +72,35 @@ def _still_applies(
     return due if now >= due else None  # the deadline moved later (extension) and is not yet reached
 
 
+def _deliver_at(now: datetime, d: Deadlines) -> datetime:
+    """When people hear of a timer handled at ``now``: at once in working hours (or within the grace
+    after a period ends: a deadline at 17:30 is chased at 17:30:20, not the next morning), otherwise
+    at the start of the next working period."""
+    if d.next_working_moment(now - _GRACE) <= now:
+        return now
+    return d.next_working_moment(now)
+
+
+def _late_params(timer: ComplaintTimer, due: datetime, deliver_at: datetime, d: Deadlines) -> dict[str, int]:
+    """How late a 催办 or 督办 is when read: working minutes past the deadline at delivery, and the
+    working day's length, so the reader sees "已超时 2个工作日3小时" as on the card (0: on time)."""
+    if timer.kind in _WARNINGS:
+        return {}
+    late = max(d.working_time_between(due, deliver_at), timedelta())
+    return {
+        "overdue_by_minutes": late // timedelta(minutes=1),
+        "working_day_minutes": d.day_length // timedelta(minutes=1),
+    }
+
+
 async def _fire(
-    session: AsyncSession, timer: ComplaintTimer, complaint: Complaint, due: datetime, now: datetime, d: Deadlines
+    session: AsyncSession,
+    timer: ComplaintTimer,
+    complaint: Complaint,
+    due: datetime,
+    now: datetime,
+    deliver_at: datetime,
+    d: Deadlines,
 ) -> None:
     if timer.kind == TimerKind.RATING_WINDOW:
         timer.done_at = now  # fired, not cancelled, when the close reschedules the complaint's timers
@@ -80,7 +118,15 @@ async def _fire(
         action, notice = EventAction.URGED, notifications.Notice.OVERDUE
     else:
         action, notice = EventAction.ESCALATED, notifications.Notice.ESCALATED
-    params = {"clock": clock, "due": due.isoformat(), "due_text": d.describe(due, now=now)}
+    disputed = complaint.status == ComplaintStatus.DISPUTED
+    params = {
+        "clock": clock,
+        "due": due.isoformat(),
+        "due_text": d.describe_moment(due, now=now),
+        **_late_params(timer, due, deliver_at, d),
+    }
+    if disputed:
+        params["disputed"] = True  # the office's own text: 请尽快审定
     session.add(
         ComplaintEvent(
             complaint_id=complaint.id,
@@ -93,13 +139,13 @@ async def _fire(
             data={"timer": timer.kind, "timer_id": timer.id, "status": complaint.status, **params},
         )
     )
-    if action is EventAction.ESCALATED:
+    if disputed or action is EventAction.ESCALATED:
         await notifications.notify_oversight(session, notice, complaint=complaint, now=now, **params)
+    if not disputed:
+        leads_only = action is EventAction.ESCALATED
         await notifications.notify_agency(
-            session, agency_id, notice, leads_only=True, complaint=complaint, now=now, **params
+            session, agency_id, notice, leads_only=leads_only, complaint=complaint, now=now, **params
         )
-    else:
-        await notifications.notify_agency(session, agency_id, notice, complaint=complaint, now=now, **params)
 
 
 async def _handle_next(
@@ -128,7 +174,9 @@ async def _handle_next(
             complaint = await session.get(Complaint, timer.complaint_id)
             due = _still_applies(timer, complaint, now, deadlines)
             if complaint is not None and due is not None:
-                await _fire(session, timer, complaint, due, now, deadlines)
+                deliver_at = _deliver_at(now, deadlines)
+                outbox.hold_until(session, deliver_at)
+                await _fire(session, timer, complaint, due, now, deliver_at, deadlines)
             else:
                 log.debug("timer %s (%s) no longer applies", timer.id, timer.kind)
             timer.done_at = now

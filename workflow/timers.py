@@ -1,9 +1,14 @@
 """The timers a complaint needs now: reminders (预警), 催办 at the deadline, 督办 after it, and, once
 the complaint is resolved, the citizen's rating reminder (评价提醒) and the end of the rating window.
 
+Both deadlines are watched while nobody has accepted the complaint yet (延时追究制): the resolve
+deadline the citizen's receipt promised runs from filing, so a complaint left unaccepted, stuck in a
+transfer or waiting for the office's ruling is chased at that deadline too, not only at the
+acknowledge one.
+
 `reschedule` is called by the lifecycle after every change of status or deadline. It is idempotent:
 a timer already fired for the same moment is not created again, so calling it twice (or after a
-transfer, which keeps the citizen's clock) never repeats a reminder.
+transfer, or an acceptance, which keep the citizen's clock) never repeats a reminder.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Complaint, ComplaintProblem, ComplaintStatus, ComplaintTimer
 from workflow.deadlines import Deadlines
+from workflow.policy import ClockPolicy
 
 
 class TimerKind(StrEnum):
@@ -32,8 +38,8 @@ class TimerKind(StrEnum):
 
 #: Statuses in which the acknowledge (受理) clock runs: nobody has taken the complaint yet.
 ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRANSFERRING, ComplaintStatus.DISPUTED})
-#: Statuses in which the resolve (办结) clock runs.
-RESOLVE_STATUSES = frozenset({ComplaintStatus.ACCEPTED})
+#: Statuses in which the resolve (办结) clock runs: every open one, accepted or not.
+RESOLVE_STATUSES = ACKNOWLEDGE_STATUSES | {ComplaintStatus.ACCEPTED}
 #: Statuses in which the citizen's rating window runs.
 RATING_STATUSES = frozenset({ComplaintStatus.RESOLVED})
 #: Timers of the rating window, which belong to no deadline clock.
@@ -122,17 +128,21 @@ def wanted_timers(complaint: Complaint, deadlines: Deadlines) -> set[tuple[str, 
         if remind_at is not None:
             wanted.add((TimerKind.RATING_REMINDER.value, remind_at))
         return wanted
-    if complaint.status in ACKNOWLEDGE_STATUSES:
-        kinds, due, start = ACKNOWLEDGE, complaint.acknowledge_due_at, complaint.created_at
-        clock_policy = deadlines.policy.acknowledge
-    elif complaint.status in RESOLVE_STATUSES:
-        kinds, due = RESOLVE, complaint.resolve_due_at
+    wanted = set()
+    if complaint.status in ACKNOWLEDGE_STATUSES and complaint.acknowledge_due_at is not None:
+        wanted |= _clock_timers(
+            ACKNOWLEDGE, deadlines.policy.acknowledge, complaint.created_at, complaint.acknowledge_due_at, deadlines
+        )
+    if complaint.status in RESOLVE_STATUSES and complaint.resolve_due_at is not None:
         start = complaint.acknowledged_at or complaint.created_at
-        clock_policy = deadlines.policy.resolve
-    else:
-        return set()
-    if due is None:
-        return set()
+        wanted |= _clock_timers(RESOLVE, deadlines.policy.resolve, start, complaint.resolve_due_at, deadlines)
+    return wanted
+
+
+def _clock_timers(
+    kinds: ClockKinds, clock_policy: ClockPolicy, start: datetime, due: datetime, deadlines: Deadlines
+) -> set[tuple[str, datetime]]:
+    """预警 at each reminder point, 催办 at the deadline, 督办 after the escalation delay."""
     wanted = {(kinds.warning.value, moment) for moment in deadlines.reminder_moments(clock_policy, start, due)}
     wanted.add((kinds.overdue.value, due))
     wanted.add((kinds.escalate.value, deadlines.escalation_moment(clock_policy, due)))
@@ -160,8 +170,23 @@ async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Dea
         elif not timer.cancelled:
             timer.cancelled = True
     for kind, due_at in sorted(wanted - have, key=lambda item: item[1]):
+        if _past_at_acceptance(complaint, kind, due_at):
+            continue
         session.add(ComplaintTimer(complaint_id=complaint.id, kind=kind, due_at=due_at))
     await session.flush()
+
+
+def _past_at_acceptance(complaint: Complaint, kind: str, due_at: datetime) -> bool:
+    """A resolve timer for a moment before the acceptance, not made while the complaint waited (it
+    was filed before unaccepted complaints had resolve timers): creating it now would fire a stale
+    催办 and 督办 the second the clerk accepts. The acceptance notice already tells them it is late."""
+    return (
+        kind not in RATING_KINDS
+        and clock_of(kind) is RESOLVE
+        and complaint.status == ComplaintStatus.ACCEPTED
+        and complaint.acknowledged_at is not None
+        and due_at < complaint.acknowledged_at
+    )
 
 
 async def cancel_all(session: AsyncSession, complaint_id: int) -> None:
