@@ -179,7 +179,8 @@ async def transfer_to_traffic(office: Office, complaint: Complaint, reason: str)
         police = Actor.contact(await require_contact(session, office.police.user.id))
         traffic = Actor.contact(await require_contact(session, office.traffic.user.id))
         assert traffic.agency_id is not None
-        await lifecycle.transfer(session, office.clock, office.deadlines, complaint.id, police, traffic.agency_id, reason)
+        to = traffic.agency_id
+        await lifecycle.transfer(session, office.clock, office.deadlines, complaint.id, police, to, reason)
         await session.commit()
     office.clock.advance(timedelta(minutes=10))
     await office.deliver()

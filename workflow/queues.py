@@ -69,6 +69,7 @@ class PendingDecision:
     reason: str | None  # the extension's reason, or the last decline's basis
     days: int | None = None  # extension days asked for
     resolve_due_at: datetime | None = None
+    question_id: int | None = None  # the extension request's event id: what the entry's buttons decide
 
 
 def _loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
@@ -219,6 +220,7 @@ async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[P
             reason=event.reason,
             days=int(event.data.get("days", 0)),
             resolve_due_at=complaint.resolve_due_at,
+            question_id=event.id,
         )
         for event, complaint, name in extension_rows
     ]
