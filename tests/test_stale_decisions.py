@@ -9,19 +9,29 @@ End to end over the Bot API stand-in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction, WebUser
 from tests.botapi import ChatUser
+from tests.factories import make_deadlines
 from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_dashboard_support import CSRF, World, client, log_in, world
+from tests.test_dashboard_support import NOW as DASHBOARD_NOW
+from web.dashboard import messages
 from web.sandbox.world import ChatMessage
 from workflow import lifecycle
 from workflow.actors import Actor
+from workflow.clock import FixedClock
 from workflow.invites import require_contact
+
+__all__ = ["client", "world"]
 
 S = ComplaintStatus
 SUPERSEDED = HANS.plain("error.question_superseded")
@@ -225,3 +235,52 @@ async def test_an_old_transfer_notice_does_not_decline_a_newer_transfer_into_a_d
     await office.traffic.send("仍属户政职责，见《户口登记条例》第三条")
     await office.traffic.wait_for_reply(contains="已退回")
     assert (await office.complaint(complaint.id)).status == S.DISPUTED
+
+
+async def extension_requested(
+    session_factory: async_sessionmaker[AsyncSession], complaint: Complaint, days: int
+) -> int:
+    async with session_factory() as session:
+        event = ComplaintEvent(
+            complaint_id=complaint.id,
+            at=DASHBOARD_NOW,
+            action=EventAction.EXTENSION_REQUESTED,
+            actor_kind=ActorKind.SYSTEM,
+            from_status=S.ACCEPTED,
+            to_status=S.ACCEPTED,
+            agency_id=complaint.owner_agency_id,
+            reason=f"需要 {days} 个工作日",
+            data={"days": days},
+        )
+        session.add(event)
+        await session.commit()
+        return event.id
+
+
+async def test_the_dashboard_form_decides_the_request_its_page_showed(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    complaint = world.complaint_a
+    first = await extension_requested(session_factory, complaint, 2)
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{complaint.tracking_no}")).text()
+    token = CSRF.search(page)
+    shown = re.search(r'name="request" value="(\d+)"', page)
+    assert token and shown and int(shown.group(1)) == first
+
+    async with session_factory() as session:  # a colleague refuses #1 while the page is open; then #2 comes
+        colleague = Actor.web_user(await session.scalar(select(WebUser).where(WebUser.username == "chief")))
+        await lifecycle.decide_extension(
+            session, FixedClock(DASHBOARD_NOW), make_deadlines(), complaint.id, colleague, False, "不必延期"
+        )
+        await session.commit()
+    second = await extension_requested(session_factory, complaint, 5)
+
+    form = {"csrf_token": token.group(1), "decision": "approve", "reason": "", "request": shown.group(1)}
+    path = f"/dashboard/complaints/{complaint.tracking_no}/extension"
+    refused = await client.post(path, data=form, allow_redirects=False)
+    text = await refused.text()
+    assert refused.status == 409 and messages.error_message("question_superseded") in text
+    assert f'name="request" value="{second}"' in text  # the page again, with the new request to read
+    async with session_factory() as session:
+        assert (await session.get_one(Complaint, complaint.id)).extended_days == 0
