@@ -138,7 +138,8 @@ async def render_card(
         viewer_agency_id=actor.agency_id,
     )
     actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
-    return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
+    files = len(complaint.attachments)
+    return text, card_keyboard(tr, complaint.id, actions, files=files, transfer=history.transfer_id)
 
 
 async def send_card(

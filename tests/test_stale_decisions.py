@@ -237,6 +237,27 @@ async def test_an_old_transfer_notice_does_not_decline_a_newer_transfer_into_a_d
     assert (await office.complaint(complaint.id)).status == S.DISPUTED
 
 
+async def test_an_old_card_does_not_decline_a_newer_transfer(office: Office) -> None:
+    """The receiver's card shows the transfer's reason: its 受理 / 退回 answer that transfer only."""
+    complaint = await office.file_complaint()
+    notice = await transfer_to_traffic(office, complaint, "涉及交通管理")
+    await office.traffic.press(label("agency.button.show", tracking_no=complaint.tracking_no), message=notice)
+    card = await office.traffic.wait_for_reply(contains="涉及交通管理")
+    async with office.session_factory() as session:
+        police = Actor.contact(await require_contact(session, office.police.user.id))
+        await lifecycle.withdraw_transfer(session, office.clock, office.deadlines, complaint.id, police)
+        await session.commit()
+    await transfer_to_traffic(office, complaint, "事发路段由交警支队管理")
+    last = office.traffic.bot_messages()[-1].message_id
+
+    await office.traffic.press(label("agency.button.decline"), message=card)
+    await office.traffic.wait_for_reply(contains=SUPERSEDED)
+    assert not any("依据" in text for text in newer(office.traffic, last))
+    await office.traffic.press(label("agency.button.show", tracking_no=complaint.tracking_no))  # a fresh card
+    await office.traffic.wait_for_reply(contains="事发路段由交警支队管理")
+    await press_and_reply(office.traffic, label("agency.button.accept"), contains="已受理")
+
+
 async def extension_requested(
     session_factory: async_sessionmaker[AsyncSession], complaint: Complaint, days: int
 ) -> int:
