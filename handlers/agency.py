@@ -138,7 +138,8 @@ async def render_card(
         viewer_agency_id=actor.agency_id,
     )
     actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
-    return text, card_keyboard(tr, complaint.id, actions, files=len(complaint.attachments))
+    files = len(complaint.attachments)
+    return text, card_keyboard(tr, complaint.id, actions, files=files, transfer=history.transfer_id)
 
 
 async def send_card(
@@ -382,7 +383,7 @@ def agency_router() -> Router:
             await send(bot, chat_id, intro)
             await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
             return
-        complaint = await lifecycle.accept(session, clock, deadlines, callback_data.id, actor)
+        complaint = await lifecycle.accept(session, clock, deadlines, callback_data.id, actor, callback_data.q)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
         # Accepted late, the resolve deadline (counted from filing) may have passed already: say so.
@@ -492,9 +493,9 @@ def agency_router() -> Router:
             return
         decline = callback_data.act == CardAction.DECLINE
         action = Action.DECLINE if decline else Action.RESOLVE
-        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action)
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action, callback_data.q)
         await state.set_state(AgencyFlow.decline_basis if decline else AgencyFlow.reply)
-        await state.set_data({"complaint_id": complaint.id})
+        await state.set_data({"complaint_id": complaint.id, "question": callback_data.q})
         key = "agency.decline.basis" if decline else "agency.resolve.reply"
         await query.answer()
         await send(bot, query.from_user.id, tr(key, tracking_no=complaint.tracking_no), back_keyboard(tr, complaint.id))
@@ -577,9 +578,15 @@ def agency_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, message.from_user)
         data = await state.get_data()
-        complaint = await lifecycle.decline_transfer(
-            session, clock, deadlines, data["complaint_id"], actor, message.text or ""
-        )
+        try:
+            complaint = await lifecycle.decline_transfer(
+                session, clock, deadlines, data["complaint_id"], actor, message.text or "", data.get("question")
+            )
+        except DomainError as error:  # a newer transfer came meanwhile…: the step ends, as for an extension
+            await session.rollback()
+            await state.clear()
+            await message.answer(error_text(error, tr))
+            return
         await state.clear()
         await message.answer(tr("agency.decline.done", tracking_no=complaint.tracking_no))
 

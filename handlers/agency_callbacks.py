@@ -7,6 +7,7 @@ forged button can do no more than the presser could do by typing.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 from aiogram.filters.callback_data import CallbackData
 
@@ -29,10 +30,20 @@ class CardAction(StrEnum):
 
 
 class Card(CallbackData, prefix="ag"):
-    """An action on one complaint's card."""
+    """An action on one complaint's card. ``q`` names the question a decision button answers (the event
+    id of an extension request or a transfer), so a button left on an old message cannot decide a newer
+    question it never showed; None answers whatever is open."""
 
     id: int
     act: CardAction
+    q: int | None = None
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        """Buttons sent before ``q`` existed ("ag:12:approve") still work, as answering what is open."""
+        if value.count(cls.__separator__) == len(cls.model_fields) - 1:
+            value += cls.__separator__
+        return super().unpack(value)
 
 
 class InboxPage(CallbackData, prefix="agi"):

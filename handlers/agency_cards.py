@@ -219,13 +219,17 @@ _OVERSIGHT_ACTIONS = {CardAction.APPROVE, CardAction.REFUSE, CardAction.RULE, Ca
 
 
 def card_keyboard(
-    tr: Translator, complaint_id: int, actions: Sequence[CardAction], files: int = 0
+    tr: Translator, complaint_id: int, actions: Sequence[CardAction], files: int = 0, transfer: int | None = None
 ) -> InlineKeyboardMarkup | None:
+    """``transfer``: the request event of the transfer the card shows, which its 受理 / 退回 answer."""
     if not actions:
         return None
     builder = InlineKeyboardBuilder()
     for action in actions:
-        builder.button(text=action_label(tr, action, files), callback_data=Card(id=complaint_id, act=action))
+        question = transfer if action in (CardAction.ACCEPT, CardAction.DECLINE) else None
+        builder.button(
+            text=action_label(tr, action, files), callback_data=Card(id=complaint_id, act=action, q=question)
+        )
     builder.adjust(2)
     return builder.as_markup()
 

@@ -4,8 +4,9 @@ The text is the catalogue's ``notice.<kind>`` (``handlers.notices``, one text pe
 buttons: a new complaint comes with 受理 / 转办, a transfer with 受理 / 退回, a ruling with 受理 for the
 agency it names, an extension request with 批准 / 驳回, a dispute with 审定, and every notice about a
 complaint with a way to open the card. The buttons carry ids only and are checked by ``workflow`` when
-pressed, so a notice forwarded to the wrong person opens nothing. The bot's outbox transport tries it
-for every notice (``bot.service.notice_renderers``).
+pressed, so a notice forwarded to the wrong person opens nothing; a notice that asks a question (an
+extension request, a transfer) names it, so its buttons never decide a newer one it did not show. The
+bot's outbox transport tries it for every notice (``bot.service.notice_renderers``).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _keyboard(tr: Translator, kind: str, params: dict[str, Any]) -> InlineKeyboa
         return None
     builder = InlineKeyboardBuilder()
     actions = () if params.get("handles") is False else ACTIONS.get(kind, ())
+    question = params.get("question_id")  # the request the notice shows: its buttons decide that one only
     for action in actions:
-        builder.button(text=action_label(tr, action), callback_data=Card(id=complaint_id, act=action))
+        builder.button(text=action_label(tr, action), callback_data=Card(id=complaint_id, act=action, q=question))
     show = tr.plain("agency.button.show", tracking_no=params.get("tracking_no") or "")
     builder.button(text=show, callback_data=Card(id=complaint_id, act=CardAction.SHOW))
     builder.adjust(2)

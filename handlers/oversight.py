@@ -77,6 +77,11 @@ async def overseer(
     return actor
 
 
+def question_of(callback_data: Card | OverdueAct) -> int | None:
+    """The request a button decides, when its message named one (an extension request's event id)."""
+    return callback_data.q if isinstance(callback_data, Card) else None
+
+
 def pressed(query: CallbackQuery, callback_data: Card | OverdueAct) -> dict[str, Any] | None:
     """The message a decision was asked on, as the step's data keeps it until the decision: an /overdue
     page by its page number, anything else by its text (the outcome goes below it)."""
@@ -108,16 +113,18 @@ async def settle(
     origin: dict[str, Any] | None,
     complaint: Complaint,
     action: Action,
+    question: int | None = None,
 ) -> None:
     """The message the decision was asked on, once decided: the outcome and who decided instead of its
-    buttons (an /overdue page redrawn). Nothing while the question is still open."""
+    buttons (an /overdue page redrawn). Nothing while its question (``question``, or the latest) is
+    still open."""
     if origin is None:
         return
     if "page" in origin:
         text, markup = await overdue_view(session, origin["page"], tr, clock, deadlines)
         await edit(bot, origin["chat"], origin["message"], text, markup)
         return
-    outcome = await decision_outcome(session, complaint.id, action)
+    outcome = await decision_outcome(session, complaint.id, action, question)
     line = outcome_line(tr, outcome, deadlines.zone) if outcome is not None else None
     if line is None or line in origin["html"]:  # still open, or shown already (a double tap)
         return
@@ -135,13 +142,14 @@ async def require_open(
     complaint: Complaint,
     act: CardAction,
     origin: dict[str, Any] | None,
+    question: int | None = None,
 ) -> None:
-    """Refuse a decided question at the press, before a reason is typed, and show on the message pressed
-    what was decided instead."""
+    """Refuse a decided question at the press, before a reason is typed (a newer request open meanwhile
+    is no excuse: it was not shown), and show on the message pressed what was decided instead."""
     try:
-        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, DECIDES[act])
+        await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, DECIDES[act], question)
     except DomainError:
-        await settle(session, bot, tr, clock, deadlines, origin, complaint, DECIDES[act])
+        await settle(session, bot, tr, clock, deadlines, origin, complaint, DECIDES[act], question)
         raise
 
 
@@ -165,7 +173,7 @@ async def end_refused_step(
     await message.answer(error_text(error, tr))
     complaint = await session.get(Complaint, data["complaint_id"])
     if complaint is not None:
-        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action)
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action, data.get("question"))
 
 
 async def overdue_view(
@@ -249,13 +257,15 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        origin = pressed(query, callback_data)
-        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin)
-        complaint = await lifecycle.decide_extension(session, clock, deadlines, callback_data.id, actor, True)
+        origin, question = pressed(query, callback_data), callback_data.q
+        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin, question)
+        complaint = await lifecycle.decide_extension(
+            session, clock, deadlines, callback_data.id, actor, True, question=question
+        )
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
         await send(bot, query.from_user.id, tr("oversight.approve.done", tracking_no=complaint.tracking_no, due=due))
-        await settle(session, bot, tr, clock, deadlines, origin, complaint, Action.DECIDE_EXTENSION)
+        await settle(session, bot, tr, clock, deadlines, origin, complaint, Action.DECIDE_EXTENSION, question)
 
     @router.callback_query(Card.filter(F.act.in_({CardAction.REFUSE, *FLAGS})))
     @router.callback_query(OverdueAct.filter(F.act.in_(FLAGS)))
@@ -271,11 +281,12 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        origin = pressed(query, callback_data)
-        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin)
+        origin, question = pressed(query, callback_data), question_of(callback_data)
+        await require_open(session, bot, tr, clock, deadlines, actor, complaint, callback_data.act, origin, question)
         refuse = callback_data.act == CardAction.REFUSE
         await state.set_state(OversightFlow.refuse_reason if refuse else OversightFlow.flag_reason)
-        await state.set_data({"complaint_id": complaint.id, "act": callback_data.act.value, "origin": origin})
+        data = {"complaint_id": complaint.id, "act": callback_data.act.value, "origin": origin, "question": question}
+        await state.set_data(data)
         await query.answer()
         text = tr(f"oversight.{callback_data.act.value}.reason", tracking_no=complaint.tracking_no)
         await send(bot, query.from_user.id, text, back_keyboard(tr, complaint.id))
@@ -365,16 +376,16 @@ def oversight_router() -> Router:
     ) -> None:
         actor = await overseer(session, bot, message)
         data = await state.get_data()
-        action = Action.DECIDE_EXTENSION
+        action, question = Action.DECIDE_EXTENSION, data.get("question")
         try:
             complaint = await lifecycle.decide_extension(
-                session, clock, deadlines, data["complaint_id"], actor, False, message.text
+                session, clock, deadlines, data["complaint_id"], actor, False, message.text, question
             )
         except DomainError as error:
             return await end_refused_step(session, bot, state, message, tr, clock, deadlines, error, action)
         await state.clear()
         await message.answer(tr("oversight.refuse.done", tracking_no=complaint.tracking_no))
-        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action)
+        await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action, question)
 
     @router.message(OversightFlow.rule_reason, finishing)
     async def rule_reason(

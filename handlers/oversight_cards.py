@@ -100,7 +100,8 @@ def decision_message(
             if action == CardAction.SHOW
             else action_label(tr, action)
         )
-        builder.button(text=label, callback_data=Card(id=decision.complaint_id, act=action))
+        question = decision.question_id if action != CardAction.SHOW else None
+        builder.button(text=label, callback_data=Card(id=decision.complaint_id, act=action, q=question))
     builder.adjust(2)
     return text, builder.as_markup()
 

@@ -2,8 +2,10 @@
 
 A decision message (a /pending entry, a notice, a card) outlives its question: a colleague may have
 decided it, or the agency resolved the complaint first. ``decision_outcome`` says what happened and
-who did it, so a channel can show it where the question was asked. ``declined_transfers`` gives both
-sides of a transfer dispute, the sender's reason and the receiver's basis, for the ruling (审定).
+who did it, so a channel can show it where the question was asked. A message that names its question
+(the asking event's id) gets that question's answer, even when a newer one of the same kind is open.
+``declined_transfers`` gives both sides of a transfer dispute, the sender's reason and the receiver's
+basis, for the ruling (审定).
 """
 
 from __future__ import annotations
@@ -98,23 +100,32 @@ def _by(names: dict[tuple[str, int], str], event: ComplaintEvent) -> str | None:
     return names.get((event.actor_kind, event.actor_id)) if event.actor_id is not None else None
 
 
-async def decision_outcome(session: AsyncSession, complaint_id: int, action: Action) -> Outcome | None:
-    """What answered the latest question ``action`` decides (an extension request, the dispute, the
-    flag), and who answered it; None while it is still open."""
+async def decision_outcome(
+    session: AsyncSession, complaint_id: int, action: Action, question: int | None = None
+) -> Outcome | None:
+    """What answered the question ``action`` decides (an extension request, the dispute, the flag), and
+    who answered it; None while it is still open. ``question``, the event id of the ask a message showed,
+    picks that one out (a newer request may be open meanwhile); otherwise the latest ask."""
     asks, answers = _QUESTIONS[action]
-    answer: ComplaintEvent | None = None
-    asked = not asks
-    for event in await _events(session, complaint_id, (*asks, *answers)):
-        if event.action in asks:
-            if action != Action.RULE or event.to_status == ComplaintStatus.DISPUTED:
-                answer, asked = None, True  # a new question: earlier answers were to an earlier one
-        elif asked and (answer is None or not asks):
-            answer = event
-    if answer is None:
+    events = await _events(session, complaint_id, (*asks, *answers))
+    ask_ids = [e.id for e in events if e.action in asks and _asks(action, e)]
+    if question is None:
+        question = ask_ids[-1] if ask_ids else (None if asks else 0)  # a flag: its latest change
+    if question is None:
         return None
+    following = [e for e in events if e.id > question and e.action in answers]
+    following = [e for e in following if not any(question < ask <= e.id for ask in ask_ids)]  # not a later ask's
+    if not following:
+        return None
+    answer = following[0] if asks else following[-1]
     names = await _people(session, [answer])
     agency = (await _agencies(session, [answer.to_agency_id])).get(answer.to_agency_id or 0)
     return Outcome(answer.action, answer.at, _by(names, answer), agency if answer.action == A.DISPUTE_RULED else None)
+
+
+def _asks(action: Action, event: ComplaintEvent) -> bool:
+    """Only the decline that sent the complaint to oversight asks for a ruling."""
+    return action != Action.RULE or event.to_status == ComplaintStatus.DISPUTED
 
 
 async def declined_transfers(session: AsyncSession, complaint_id: int) -> list[DeclinedTransfer]:

@@ -22,6 +22,8 @@ Codes:
 - ``too_many_extensions`` the policy's number of extensions is used up
 - ``extension_pending``   asking for an extension while one awaits oversight
 - ``nothing_pending``     deciding an extension nobody asked for
+- ``question_superseded`` a button from an earlier question (an extension request, a transfer) pressed
+                          while a newer one of the same kind is open: it must not decide what it never showed
 - ``already_rated``       rating a complaint that is already rated and closed
 - ``rating_expired``      rating a complaint closed unrated because its rating window passed
 - ``rating_superseded``   a rating button from an earlier reply, pressed after a 重办 brought a new one
@@ -53,6 +55,7 @@ CODES: frozenset[str] = frozenset(
         "too_many_extensions",
         "extension_pending",
         "nothing_pending",
+        "question_superseded",
         "already_rated",
         "rating_expired",
         "rating_superseded",

@@ -42,6 +42,17 @@ async def pending_extension(session: AsyncSession, complaint_id: int) -> Complai
     return latest if latest is not None and latest.action == EventAction.EXTENSION_REQUESTED else None
 
 
+async def open_request(session: AsyncSession, complaint_id: int, question: int | None = None) -> ComplaintEvent:
+    """The request a decision answers. A button that names its request (``question``, the event id)
+    answers only that one: a newer request's days and reason must be read before it is decided."""
+    request = await pending_extension(session, complaint_id)
+    if request is None:
+        raise DomainError("nothing_pending")
+    if question is not None and request.id != question:
+        raise DomainError("question_superseded")
+    return request
+
+
 async def _requests_made(session: AsyncSession, complaint_id: int) -> int:
     rows = await session.scalars(
         select(ComplaintEvent.id).where(
@@ -86,7 +97,7 @@ async def request_extension(
             "bad_value", f"days must be 1..{deadlines.max_extension_days}", max=deadlines.max_extension_days
         )
 
-    record(
+    request = record(
         session,
         complaint,
         actor,
@@ -107,6 +118,7 @@ async def request_extension(
         agency_name=await agency_name(session, complaint.owner_agency_id),
         days=days,
         reason=reason,
+        question_id=request.id,
         now=now,
     )
     await flush(session)
@@ -121,14 +133,14 @@ async def decide_extension(
     actor: Actor,
     approve: bool,
     reason: str | None = None,
+    question: int | None = None,
 ) -> Complaint:
-    """Approve (the deadline moves by the days asked, in working days) or refuse (a reason is due)."""
+    """Approve (the deadline moves by the days asked, in working days) or refuse (a reason is due).
+    ``question``: the request the officer was shown (``open_request``)."""
     complaint = await load(session, complaint_id)
     await require_oversight(session, actor)
     to_status = next_status(complaint, Action.DECIDE_EXTENSION)
-    request = await pending_extension(session, complaint.id)
-    if request is None:
-        raise DomainError("nothing_pending")
+    request = await open_request(session, complaint.id, question)
     reason = (reason or "").strip() or None
     if not approve and reason is None:
         raise DomainError("reason_required")

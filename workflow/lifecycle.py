@@ -19,7 +19,13 @@ from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.extensions import decide_extension, pending_extension, request_extension, require_extendable
+from workflow.extensions import (
+    decide_extension,
+    open_request,
+    pending_extension,
+    request_extension,
+    require_extendable,
+)
 from workflow.guards import (
     flush,
     iso,
@@ -36,6 +42,7 @@ from workflow.ratings import current_round, expire_rating, rate, rating_request_
 from workflow.transfers import (
     decline_transfer,
     is_ruled,
+    require_open_transfer,
     rule_dispute,
     transfer,
     withdraw_transfer,
@@ -65,16 +72,23 @@ __all__ = [
 
 
 async def accept(
-    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    question: int | None = None,
 ) -> Complaint:
     """受理 by the owner, or by a transfer's receiver, which thereby becomes the owner. The deadlines set
-    at assignment stay: a transfer never restarts the citizen's clock."""
+    at assignment stay: a transfer never restarts the citizen's clock. ``question``: the transfer the
+    receiver was shown (``require_open_transfer``)."""
     complaint = await load(session, complaint_id)
     transferring = complaint.status == ComplaintStatus.TRANSFERRING
     if transferring and actor.acts_for_agency and actor.agency_id == complaint.owner_agency_id:
         raise DomainError("bad_state", "the transfer awaits its receiver", status=complaint.status)
     require_contact_of(actor, complaint.transfer_to_agency_id if transferring else complaint.owner_agency_id)
     to_status = next_status(complaint, Action.ACCEPT)
+    await require_open_transfer(session, complaint, question)
 
     now = clock.now()
     from_status, previous_owner = complaint.status, complaint.owner_agency_id
@@ -247,18 +261,26 @@ _OVERSIGHT_DECISIONS = frozenset({Action.DECIDE_EXTENSION, Action.RULE, Action.S
 
 
 async def require_can_start(
-    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint: Complaint, actor: Actor, action: Action
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint: Complaint,
+    actor: Actor,
+    action: Action,
+    question: int | None = None,
 ) -> None:
     """The checks of a multi-step action that do not need what the person is about to type, so a
-    channel refuses at the first step (a stale card) rather than after the reason is written."""
+    channel refuses at the first step (a stale card) rather than after the reason is written.
+    ``question``: the event id of the request (extension, transfer) the pressed message showed, when
+    it names one: a newer request of the same kind is refused too."""
     if action == Action.REQUEST_EXTENSION:
         await require_extendable(session, clock, deadlines, complaint, actor)
         return
     if action in _OVERSIGHT_DECISIONS:  # a decided question (a colleague, a double tap) is refused at the press
         await require_oversight(session, actor)
         next_status(complaint, action)
-        if action == Action.DECIDE_EXTENSION and await pending_extension(session, complaint.id) is None:
-            raise DomainError("nothing_pending")
+        if action == Action.DECIDE_EXTENSION:
+            await open_request(session, complaint.id, question)
         if action in (Action.SET_MAJOR, Action.CLEAR_MAJOR) and complaint.major == (action == Action.SET_MAJOR):
             raise DomainError("already_major" if complaint.major else "not_major")
         return
@@ -272,3 +294,5 @@ async def require_can_start(
     next_status(complaint, action)
     if action == Action.TRANSFER and is_ruled(complaint):
         raise DomainError("ruling_binds")
+    if action in (Action.DECLINE, Action.DECLINE_TO_DISPUTE):
+        await require_open_transfer(session, complaint, question)

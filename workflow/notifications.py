@@ -3,6 +3,8 @@
 ``kind`` is a ``Notice``; the sender renders it from the channel's message catalogue with ``params``.
 Params are ids and plain values only, and what goes to agencies or oversight never names the citizen:
 an anonymous complaint must stay anonymous, and no agency needs a citizen's identity to read a notice.
+A notice that asks a question (an extension request, a transfer) carries ``question_id``, the asking
+event's id, so its buttons answer that question and never a newer one it did not show.
 
 A reason an official typed reaches the citizen only where the prompt told them it would (a transfer's
 reason, the office's extension decision). A decline's basis and a ruling's reason stay between the

@@ -69,6 +69,7 @@ class PendingDecision:
     reason: str | None  # the extension's reason, or the last decline's basis
     days: int | None = None  # extension days asked for
     resolve_due_at: datetime | None = None
+    question_id: int | None = None  # the extension request's event id: what the entry's buttons decide
 
 
 def _loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
@@ -219,6 +220,7 @@ async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[P
             reason=event.reason,
             days=int(event.data.get("days", 0)),
             resolve_due_at=complaint.resolve_due_at,
+            question_id=event.id,
         )
         for event, complaint, name in extension_rows
     ]
@@ -333,6 +335,7 @@ class CardHistory:
     transfer_reason: str | None = None  # … and its reason
     transfer_from_id: int | None = None
     transfer_to_id: int | None = None
+    transfer_id: int | None = None  # its request's event id: the transfer a card's 受理 / 退回 answer
     reopen_reason: str | None = None  # the citizen's words with the 不满意 that caused the latest 重办
     reopened: bool = False
 
@@ -386,6 +389,7 @@ async def card_history(session: AsyncSession, complaint: Complaint) -> CardHisto
         transfer_reason=transfer.reason if transfer is not None else None,
         transfer_from_id=transfer.from_agency_id if transfer is not None else None,
         transfer_to_id=transfer.to_agency_id if transfer is not None else None,
+        transfer_id=transfer.id if transfer is not None else None,
         reopen_reason=reopen_reason,
         reopened=reopened,
     )

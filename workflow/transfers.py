@@ -28,6 +28,25 @@ def is_ruled(complaint: Complaint) -> bool:
     return complaint.transfer_declines >= MAX_DECLINES
 
 
+async def require_open_transfer(session: AsyncSession, complaint: Complaint, question: int | None) -> None:
+    """A receiver's 受理 / 退回 answers the transfer its notice showed (``question``, the request's event
+    id). After that transfer was taken back or declined, a newer one to the same agency (with its own
+    reason) must be read first. None answers the transfer open now."""
+    if question is None or complaint.status != ComplaintStatus.TRANSFERRING:
+        return
+    latest = await session.scalar(
+        select(ComplaintEvent.id)
+        .where(
+            ComplaintEvent.complaint_id == complaint.id,
+            ComplaintEvent.action == EventAction.TRANSFER_REQUESTED.value,
+        )
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    )
+    if latest != question:
+        raise DomainError("question_superseded")
+
+
 async def transfer(
     session: AsyncSession,
     clock: Clock,
@@ -52,7 +71,7 @@ async def transfer(
     from_status, owner_id = complaint.status, complaint.owner_agency_id
     complaint.status = to_status
     complaint.transfer_to_agency_id = receiver.id
-    record(
+    request = record(
         session,
         complaint,
         actor,
@@ -69,7 +88,14 @@ async def transfer(
     await timers.reschedule(session, complaint, deadlines)
     sender_name = await agency_name(session, owner_id)
     await notify_agency(
-        session, receiver.id, Notice.TRANSFER_IN, complaint=complaint, from_agency=sender_name, reason=reason, now=now
+        session,
+        receiver.id,
+        Notice.TRANSFER_IN,
+        complaint=complaint,
+        from_agency=sender_name,
+        reason=reason,
+        question_id=request.id,
+        now=now,
     )
     await notify_citizen(
         session, complaint, Notice.TRANSFERRED, from_agency=sender_name, to_agency=receiver.name, reason=reason, now=now
@@ -157,9 +183,16 @@ async def withdrawn_transfer_to(session: AsyncSession, complaint_id: int, agency
 
 
 async def decline_transfer(
-    session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint_id: int, actor: Actor, basis: str
+    session: AsyncSession,
+    clock: Clock,
+    deadlines: Deadlines,
+    complaint_id: int,
+    actor: Actor,
+    basis: str,
+    question: int | None = None,
 ) -> Complaint:
-    """The receiver sends a transfer back, stating its basis; the owner is unchanged."""
+    """The receiver sends a transfer back, stating its basis; the owner is unchanged. ``question``: the
+    transfer the receiver was shown (``require_open_transfer``)."""
     complaint = await load(session, complaint_id)
     if complaint.status == ComplaintStatus.TRANSFERRING:
         require_contact_of(actor, complaint.transfer_to_agency_id)
@@ -167,6 +200,7 @@ async def decline_transfer(
         require_contact_of(actor, complaint.owner_agency_id, complaint.transfer_to_agency_id)
     action = Action.DECLINE_TO_DISPUTE if complaint.transfer_declines + 1 >= MAX_DECLINES else Action.DECLINE
     to_status = next_status(complaint, action)
+    await require_open_transfer(session, complaint, question)
     basis = require_text(basis)
 
     now = clock.now()

@@ -54,7 +54,7 @@ async def _act(request: web.Request, done: str, call: Call, typed: dict[str, str
             await session.rollback()
             code = exc.code if isinstance(exc, DomainError) else "conflict"
             log.info("oversight action on %s refused: %s", tracking_no, code)
-            status = 409 if code in {"conflict", "bad_state"} else 400
+            status = 409 if code in {"conflict", "bad_state", "question_superseded"} else 400
             page = {**context, "error": messages.error_message(code), "typed": typed}
             return render(request, "complaint.html", page, status=status)
     return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
@@ -85,10 +85,12 @@ async def decide_extension(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     approve = form.get("decision") == "approve"
     reason = _reason(form)
+    shown = str(form.get("request", ""))  # the request the page showed: a newer one must be read first
+    question = int(shown) if shown.isdigit() else None
 
     async def call(lifecycle: Any, session: Any, clock: Any, deadlines: Any, complaint_id: int, actor: Actor) -> Any:
         return await lifecycle.decide_extension(
-            session, clock, deadlines, complaint_id, actor, approve=approve, reason=reason
+            session, clock, deadlines, complaint_id, actor, approve=approve, reason=reason, question=question
         )
 
     return await _act(request, "extension_approved" if approve else "extension_refused", call, {"extension": reason})

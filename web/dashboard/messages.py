@@ -64,6 +64,7 @@ ERRORS = {
     "too_many_extensions": "延期次数已用完。",
     "extension_pending": "已有延期申请等待审批。",
     "nothing_pending": "没有待审批的延期申请。",
+    "question_superseded": "页面上的延期申请已经处理过了，现在待审批的是一项新的申请，请看过后再决定。",
     "already_rated": "该投诉已评价结案。",
     "rating_expired": "该投诉评价期限已过，已按未评价结案。",
     "already_major": "该投诉已挂牌督办。",

@@ -239,7 +239,7 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     # A former owner (首问 after the transfer was accepted, or the owner before a ruling) gets a summary.
     full = await sees_full(session, viewer, complaint)
     show_personal = shows_personal_data(viewer, complaint)
-    extension_pending = await pending_extension(session, complaint.id) is not None
+    extension_request = await pending_extension(session, complaint.id)
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),
@@ -252,7 +252,8 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
         "actors": actors,
         "show_personal": show_personal,
         "zone": settings.zone,
-        "extension_pending": extension_pending,
+        "extension_pending": extension_request is not None,
+        "extension_request": extension_request.id if extension_request is not None else None,
         "choices": await active_agencies(session) if viewer.is_oversight else [],
         "allowed": {action.value for action in OVERSIGHT_ACTIONS if target(complaint.status, action)},
         "typed": {},
