@@ -5,25 +5,20 @@ cut-off moment (``as_of``) that the publication prints. A rate judges an agency 
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
 complaint received an hour before publication counts in 受理量 and in no rate.
 
-A deadline missed is recorded for good (延时追究制): ``missed_deadline`` is the one rule for 超期,
-read by these figures, the publication's typical cases and the rectification notice. See
+超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal, literal_column, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
+from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
     Agency,
     AgencyRole,
@@ -35,7 +30,6 @@ from storage.models import (
     EventAction,
 )
 from storage.models import Evaluation as EvaluationRow
-from storage.types import UtcDateTime
 from storage.vocabulary import Rating
 
 C = Complaint.__table__
@@ -59,10 +53,10 @@ class AgencyFigures:
     received: int = 0
     acknowledged_on_time: int = 0
     due_for_acknowledgement: int = 0  # acknowledged by the cut-off, or its acknowledgement deadline passed
-    due_for_resolution: int = 0  # resolved by the cut-off, or its resolve deadline passed
+    due_for_resolution: int = 0  # resolved by the cut-off, or its resolve deadline passed, or overdue
     resolved: int = 0
-    resolved_on_time: int = 0
-    overdue: int = 0
+    resolved_on_time: int = 0  # resolved and never overdue
+    overdue: int = 0  # a deadline missed by the cut-off (``reports.overdue``), whatever came after
     extensions: int = 0
     rated: int = 0
     satisfied: int = 0  # 满意 + 比较满意
@@ -84,8 +78,9 @@ class AgencyFigures:
 
     @property
     def on_time_rate(self) -> float | None:
-        """按期办结率: resolved by the (extended) resolve deadline ÷ complaints due for resolution, so an
-        overdue complaint still unresolved counts against it as much as a late resolution."""
+        """按期办结率: resolved without a deadline ever missed ÷ complaints due for resolution, so an
+        overdue complaint still unresolved counts against it as much as a late resolution, and a late
+        reply stays late after a 重办 or an extension approved after the deadline."""
         return _ratio(self.resolved_on_time, self.due_for_resolution)
 
     @property
@@ -148,52 +143,11 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
-@dataclass(frozen=True)
-class _Period:
-    start: datetime
-    end: datetime
-    as_of: datetime
-
-
-class _CutOffs:
-    """The cut-off of each complaint's own month: a bind per month keeps the SQL portable."""
-
-    def __init__(self, periods: list[_Period]) -> None:
-        self.periods = periods
-
-    @classmethod
-    def at(cls, as_of: datetime) -> _CutOffs:
-        """One cut-off for every complaint."""
-        as_of = as_of.astimezone(UTC)
-        return cls([_Period(as_of, as_of, as_of)])
-
-    def _each(self, compare: Callable[[datetime], ColumnElement[bool]]) -> ColumnElement[bool]:
-        if len(self.periods) == 1:
-            return compare(self.periods[0].as_of)
-        received = C.c.created_at
-        return or_(
-            *(and_(received >= period.start, received < period.end, compare(period.as_of)) for period in self.periods)
-        )
-
-    def before_cut_off(self, column: Any) -> ColumnElement[bool]:
-        """``column`` <= the cut-off of the complaint's own month."""
-        return self._each(lambda as_of: column <= as_of)
-
-    def past(self, deadline: Any) -> ColumnElement[bool]:
-        """``deadline`` < the cut-off: meeting a deadline at its very moment is on time, so a complaint
-        is only judged once its deadline lies strictly before the cut-off."""
-        return self._each(lambda as_of: deadline < as_of)
-
-    def past_recorded(self, deadline: ColumnElement[Any]) -> ColumnElement[bool]:
-        """``past`` for a deadline an event recorded as ISO 8601 text in its data."""
-        return self._each(lambda as_of: _Moment(deadline) < _Moment(literal(as_of, UtcDateTime)))
-
-
-class _Scope(_CutOffs):
+class _Scope(CutOffs):
     """Contiguous months in one pass over the tables: the expensive part is reading the big tables, so
     the publication's month and the month before it (for the change) share every scan."""
 
-    def __init__(self, periods: list[_Period], agency_id: int | None) -> None:
+    def __init__(self, periods: list[Period], agency_id: int | None) -> None:
         super().__init__(periods)
         received = C.c.created_at
         # Withdrawn complaints are the citizen's choice, not the agency's work.
@@ -203,82 +157,6 @@ class _Scope(_CutOffs):
         self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
         whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
         self.period = case(*reversed(whens), else_=literal_column("0")).label("period")
-
-
-class _Moment(FunctionElement[Any]):
-    """A moment — a timestamp column, a bound datetime, or ISO 8601 text from an event's data — as a
-    value that compares correctly with any other moment on both databases: SQLite stores timestamps as
-    text in another format, PostgreSQL cannot compare text with a timestamp."""
-
-    name = "moment"
-    inherit_cache = True
-
-
-@compiles(_Moment)
-def _moment(element: _Moment, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
-
-
-@compiles(_Moment, "sqlite")
-def _moment_sqlite(element: _Moment, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"julianday({compiler.process(element.clauses, **kw)})"
-
-
-def _missed_by_columns(cut_offs: _CutOffs) -> ColumnElement[bool]:
-    """The deadlines as they stand (on ``Complaint``): the acknowledgement deadline, never moved, against
-    the signing (a later signing is only later), and the resolve deadline in force, unmet or met late."""
-    acknowledgement = and_(
-        C.c.acknowledge_due_at.is_not(None),
-        cut_offs.past(C.c.acknowledge_due_at),
-        or_(C.c.acknowledged_at.is_(None), C.c.acknowledged_at > C.c.acknowledge_due_at),
-    )
-    resolution = and_(
-        C.c.resolve_due_at.is_not(None),
-        cut_offs.past(C.c.resolve_due_at),
-        or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at),
-    )
-    return or_(acknowledgement, resolution)
-
-
-#: The events that can record a deadline missed.
-_MISS_EVENTS = [
-    EventAction.RESOLVED.value,
-    EventAction.EXTENSION_APPROVED.value,
-    EventAction.URGED.value,
-    EventAction.ESCALATED.value,
-]
-
-
-def _missed_by_events(cut_offs: _CutOffs) -> ColumnElement[bool]:
-    """The deadlines since replaced, from the event log (an event ``E`` of the complaint ``C``): a reply
-    the workflow recorded as late (the RESOLVED event's ``on_time``: a 重办 clears ``resolved_at`` and
-    sets a new deadline), an extension approved after the deadline it moved (``old_due``), and the
-    timekeeper's 催办 and 督办, which it records only for a deadline passed unmet."""
-    late_reply = and_(
-        E.c.action == EventAction.RESOLVED.value,
-        E.c.data["on_time"].as_boolean().is_(False),
-        cut_offs.past_recorded(E.c.data["resolve_due"].as_string()),
-    )
-    old_due = E.c.data["old_due"].as_string()
-    late_extension = and_(
-        E.c.action == EventAction.EXTENSION_APPROVED.value,
-        _Moment(old_due) < _Moment(E.c.at),
-        cut_offs.past_recorded(old_due),
-    )
-    chased = and_(
-        E.c.action.in_([EventAction.URGED.value, EventAction.ESCALATED.value]), cut_offs.before_cut_off(E.c.at)
-    )
-    return and_(E.c.action.in_(_MISS_EVENTS), or_(late_reply, late_extension, chased))
-
-
-def missed_deadline(as_of: datetime) -> ColumnElement[bool]:
-    """超期 as of ``as_of``, for a query on ``Complaint``: any of its deadlines (acknowledge or resolve)
-    passed while unmet by then, even if a later 重办 reply or an extension approved afterwards came
-    in time. The one rule for every 超期 the reports show; the monthly figures apply it to a whole
-    month at once (``_complaint_counts``)."""
-    cut_off = _CutOffs.at(as_of)
-    recorded = exists().where(E.c.complaint_id == C.c.id, _missed_by_events(cut_off))
-    return or_(_missed_by_columns(cut_off), recorded)
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -303,19 +181,19 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
     resolved = scope.before_cut_off(C.c.resolved_at)
-    # ``missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
+    # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
     # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
     # before it is received, so the events before the first month are not read.
     recorded = (
         select(E.c.complaint_id)
         .select_from(E.join(C, E.c.complaint_id == C.c.id))
-        .where(scope.cohort, E.c.at >= scope.periods[0].start, _missed_by_events(scope))
+        .where(scope.cohort, E.c.at >= scope.periods[0].start, missed_by_events(scope))
         .group_by(E.c.complaint_id)
         .subquery("recorded_miss")
     )
     # A deadline missed is recorded for good: such a complaint is due (it counts against 按期办结率) and
     # never on time, even once a 重办 reply or an extension approved afterwards came in time.
-    overdue = or_(_missed_by_columns(scope), recorded.c.complaint_id.is_not(None))
+    overdue = or_(missed_by_columns(scope), recorded.c.complaint_id.is_not(None))
     on_time = and_(resolved, ~overdue)
     due_for_resolution = or_(resolved, scope.past(C.c.resolve_due_at), overdue)
     counted = {
@@ -464,7 +342,7 @@ async def figures_for_months(
     if any(bounds[index][1] != bounds[index + 1][0] for index in range(len(bounds) - 1)):
         raise ValueError("months must be consecutive, in calendar order")
     periods = [
-        _Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
+        Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
     ]
     scope = _Scope(periods, agency_id)
     counts: Counts = {}

@@ -21,7 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
-from reports.figures import MonthFigures, figures_for_months, missed_deadline, month_bounds, previous_month
+from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
+from reports.overdue import missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.models import (
     Agency,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import missed_deadline
 from reports.html import render_template
+from reports.overdue import missed_deadline
 from reports.redaction import redact_for_publication
 from storage.models import (
     STATUS_NAMES,

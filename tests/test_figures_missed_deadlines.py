@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports.figures import AgencyFigures, figures_for_months, monthly_figures
-from reports.publication import publication_cut_off, typical_cases
+from reports.publication import publication_cut_off, read_table, typical_cases
 from reports.rectification import build_rectification
-from storage.models import Complaint, ComplaintEvent, EventAction
+from reports.snapshots import public_month, render_month
+from storage.models import Complaint, ComplaintEvent, EventAction, PublicationSnapshot
 from storage.vocabulary import Rating
 from tests.factories import ZONE, World, local
 from workflow import lifecycle, timekeeper
@@ -53,16 +55,16 @@ async def tick(
 
 
 async def missed_actions(session: AsyncSession, complaint: Complaint) -> list[str]:
-    events = await session.scalars(
-        ComplaintEvent.__table__.select()
-        .with_only_columns(ComplaintEvent.action)
+    """The timekeeper's 催办 and 督办 recorded for the complaint."""
+    actions = await session.scalars(
+        select(ComplaintEvent.action)
         .where(
             ComplaintEvent.complaint_id == complaint.id,
             ComplaintEvent.action.in_([EventAction.URGED.value, EventAction.ESCALATED.value]),
         )
         .order_by(ComplaintEvent.id)
     )
-    return list(events)
+    return list(actions)
 
 
 async def test_a_reopening_does_not_wipe_out_a_late_first_reply(
@@ -271,3 +273,22 @@ async def test_two_months_in_one_pass_keep_each_months_missed_deadlines(world: W
     for figures in both:
         row = {row.code: row for row in figures.agencies}["public-security"]
         assert (row.resolved, *on_time_and_overdue(row)) == (1, 0, 1, 1)
+
+
+async def test_a_month_stored_before_the_rule_keeps_its_published_document(world: World) -> None:
+    """A stored publication is a document: the rule changes the figures of months rendered from now on,
+    not those already served (only `minsheng publication reissue` renders a month afresh)."""
+    s, clock, deadlines = world.session, world.clock, world.deadlines
+    complaint = await accepted_complaint(world)
+    clock.set(local(2026, 11, 10, 10))
+    await lifecycle.resolve(s, clock, deadlines, complaint.id, world.police, "已处理")
+    await s.commit()
+    now = publication_cut_off(NOVEMBER, deadlines) + timedelta(days=1)
+    fresh = await render_month(s, NOVEMBER, [NOVEMBER], deadlines, now)
+    assert read_table(fresh.csv).total["超期"] == "1"
+    # Stored earlier, under the rule before this one: served as stored.
+    s.add(PublicationSnapshot(month=NOVEMBER, html="<p>旧文档</p>", csv=b"old", xlsx=b"old", created_at=now))
+    await s.commit()
+    public = await public_month(s, NOVEMBER, deadlines, now)
+    assert public is not None and public.stored
+    assert (public.snapshot.html, public.snapshot.csv, public.snapshot.xlsx) == ("<p>旧文档</p>", b"old", b"old")
