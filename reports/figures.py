@@ -3,7 +3,9 @@ be loaded into Python. Every figure is about one cohort, the complaints *receive
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
 cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
-complaint received an hour before publication counts in 受理量 and in no rate. See
+complaint received an hour before publication counts in 受理量 and in no rate.
+
+超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
     Agency,
     AgencyRole,
@@ -51,10 +53,10 @@ class AgencyFigures:
     received: int = 0
     acknowledged_on_time: int = 0
     due_for_acknowledgement: int = 0  # acknowledged by the cut-off, or its acknowledgement deadline passed
-    due_for_resolution: int = 0  # resolved by the cut-off, or its resolve deadline passed
+    due_for_resolution: int = 0  # resolved by the cut-off, or its resolve deadline passed, or overdue
     resolved: int = 0
-    resolved_on_time: int = 0
-    overdue: int = 0
+    resolved_on_time: int = 0  # resolved and never overdue
+    overdue: int = 0  # a deadline missed by the cut-off (``reports.overdue``), whatever came after
     extensions: int = 0
     rated: int = 0
     satisfied: int = 0  # 满意 + 比较满意
@@ -76,8 +78,9 @@ class AgencyFigures:
 
     @property
     def on_time_rate(self) -> float | None:
-        """按期办结率: resolved by the (extended) resolve deadline ÷ complaints due for resolution, so an
-        overdue complaint still unresolved counts against it as much as a late resolution."""
+        """按期办结率: resolved without a deadline ever missed ÷ complaints due for resolution, so an
+        overdue complaint still unresolved counts against it as much as a late resolution, and a late
+        reply stays late after a 重办 or an extension approved after the deadline."""
         return _ratio(self.resolved_on_time, self.due_for_resolution)
 
     @property
@@ -140,19 +143,12 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
-@dataclass(frozen=True)
-class _Period:
-    start: datetime
-    end: datetime
-    as_of: datetime
-
-
-class _Scope:
+class _Scope(CutOffs):
     """Contiguous months in one pass over the tables: the expensive part is reading the big tables, so
     the publication's month and the month before it (for the change) share every scan."""
 
-    def __init__(self, periods: list[_Period], agency_id: int | None) -> None:
-        self.periods = periods
+    def __init__(self, periods: list[Period], agency_id: int | None) -> None:
+        super().__init__(periods)
         received = C.c.created_at
         # Withdrawn complaints are the citizen's choice, not the agency's work.
         self.all_owners = and_(
@@ -161,29 +157,6 @@ class _Scope:
         self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
         whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
         self.period = case(*reversed(whens), else_=literal_column("0")).label("period")
-
-    def before_cut_off(self, column: Any) -> ColumnElement[bool]:
-        """``column`` <= the cut-off of the complaint's own month (a bind per month keeps it portable)."""
-        if len(self.periods) == 1:
-            return column <= self.periods[0].as_of
-        return or_(
-            *(
-                and_(C.c.created_at >= period.start, C.c.created_at < period.end, column <= period.as_of)
-                for period in self.periods
-            )
-        )
-
-    def past(self, deadline: Any) -> ColumnElement[bool]:
-        """``deadline`` < the cut-off: meeting a deadline at its very moment is on time, so a complaint
-        is only judged once its deadline lies strictly before the cut-off."""
-        if len(self.periods) == 1:
-            return deadline < self.periods[0].as_of
-        return or_(
-            *(
-                and_(C.c.created_at >= period.start, C.c.created_at < period.end, deadline < period.as_of)
-                for period in self.periods
-            )
-        )
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -208,11 +181,21 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
     resolved = scope.before_cut_off(C.c.resolved_at)
-    on_time = and_(resolved, or_(C.c.resolve_due_at.is_(None), C.c.resolved_at <= C.c.resolve_due_at))
-    past_due = scope.past(C.c.resolve_due_at)
-    due_for_resolution = or_(resolved, past_due)
-    # Unresolved past the deadline at the cut-off, or resolved after it (a late resolution stays late).
-    overdue = and_(past_due, or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at))
+    # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
+    # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
+    # before it is received, so the events before the first month are not read.
+    recorded = (
+        select(E.c.complaint_id)
+        .select_from(E.join(C, E.c.complaint_id == C.c.id))
+        .where(scope.cohort, E.c.at >= scope.periods[0].start, missed_by_events(scope))
+        .group_by(E.c.complaint_id)
+        .subquery("recorded_miss")
+    )
+    # A deadline missed is recorded for good: such a complaint is due (it counts against 按期办结率) and
+    # never on time, even once a 重办 reply or an extension approved afterwards came in time.
+    overdue = or_(missed_by_columns(scope), recorded.c.complaint_id.is_not(None))
+    on_time = and_(resolved, ~overdue)
+    due_for_resolution = or_(resolved, scope.past(C.c.resolve_due_at), overdue)
     counted = {
         "received": func.count(),
         "acknowledged_on_time": _count_if(acknowledged_on_time),
@@ -224,6 +207,7 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
     }
     query = (
         select(scope.period, C.c.owner_agency_id, *counted.values())
+        .select_from(C.outerjoin(recorded, recorded.c.complaint_id == C.c.id))
         .where(scope.cohort)
         .group_by(scope.period, C.c.owner_agency_id)
     )
@@ -358,7 +342,7 @@ async def figures_for_months(
     if any(bounds[index][1] != bounds[index + 1][0] for index in range(len(bounds) - 1)):
         raise ValueError("months must be consecutive, in calendar order")
     periods = [
-        _Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
+        Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
     ]
     scope = _Scope(periods, agency_id)
     counts: Counts = {}

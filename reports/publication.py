@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
 from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
+from reports.overdue import missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.models import (
     Agency,
@@ -53,7 +54,7 @@ class TypicalCase:
     received_on: date
     due_on: date | None  # 办结时限 (with approved extensions)
     resolved_on: date | None
-    on_time: bool | None  # None: no time limit was set
+    on_time: bool | None  # no deadline missed by the cut-off (``missed_deadline``); None: no time limit was set
     extensions: int  # 延期 approved
     transfers: int  # 转办 requested
     escalated: bool  # 督办
@@ -144,7 +145,9 @@ async def typical_cases(
     problems: dict[int, list[str]] = {}
     events: dict[int, dict[str, int]] = {}
     ratings: dict[int, str] = {}
+    missed: set[int] = set()
     if ids:
+        missed = set(await session.scalars(select(Complaint.id).where(Complaint.id.in_(ids), missed_deadline(as_of))))
         tagged = select(ComplaintProblem.complaint_id, ComplaintProblem.problem_type).where(
             ComplaintProblem.complaint_id.in_(ids)
         )
@@ -178,7 +181,7 @@ async def typical_cases(
                 received_on=row.created_at.astimezone(zone).date(),
                 due_on=row.resolve_due_at.astimezone(zone).date() if row.resolve_due_at else None,
                 resolved_on=row.resolved_at.astimezone(zone).date(),
-                on_time=None if row.resolve_due_at is None else row.resolved_at <= row.resolve_due_at,
+                on_time=None if row.resolve_due_at is None else row.id not in missed,
                 extensions=happened_to.get(EventAction.EXTENSION_APPROVED.value, 0),
                 transfers=happened_to.get(EventAction.TRANSFER_REQUESTED.value, 0),
                 escalated=EventAction.ESCALATED.value in happened_to,

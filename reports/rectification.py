@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.html import render_template
+from reports.overdue import missed_deadline
 from reports.redaction import redact_for_publication
 from storage.models import (
     STATUS_NAMES,
@@ -115,8 +116,8 @@ async def build_rectification(
     start, end = _bounds(period_from, period_to, zone)
 
     rows = (
-        await session.scalars(
-            select(Complaint)
+        await session.execute(
+            select(Complaint, missed_deadline(now))
             .where(
                 Complaint.owner_agency_id == agency.id,
                 Complaint.created_at >= start,
@@ -130,24 +131,21 @@ async def build_rectification(
         raise NoComplaintsInPeriod(agency_code)
     problems: dict[int, list[str]] = {}
     tagged = select(ComplaintProblem.complaint_id, ComplaintProblem.problem_type).where(
-        ComplaintProblem.complaint_id.in_([complaint.id for complaint in rows])
+        ComplaintProblem.complaint_id.in_([complaint.id for complaint, _ in rows])
     )
     for complaint_id, problem in await session.execute(tagged.order_by(ComplaintProblem.id)):
         problems.setdefault(complaint_id, []).append(problem)
-    complaints = []
-    for complaint in rows:
-        due, resolved = complaint.resolve_due_at, complaint.resolved_at
-        overdue = due is not None and ((resolved is None and due < now) or (resolved is not None and resolved > due))
-        complaints.append(
-            NoticeComplaint(
-                tracking_no=complaint.tracking_no,
-                received_on=complaint.created_at.astimezone(zone).date(),
-                status=STATUS_NAMES[ComplaintStatus(complaint.status)],
-                overdue=overdue,
-                problem_types=problems.get(complaint.id, []),
-                resolved_on=resolved.astimezone(zone).date() if resolved else None,
-            )
+    complaints = [
+        NoticeComplaint(
+            tracking_no=complaint.tracking_no,
+            received_on=complaint.created_at.astimezone(zone).date(),
+            status=STATUS_NAMES[ComplaintStatus(complaint.status)],
+            overdue=bool(overdue),
+            problem_types=problems.get(complaint.id, []),
+            resolved_on=complaint.resolved_at.astimezone(zone).date() if complaint.resolved_at else None,
         )
+        for complaint, overdue in rows
+    ]
 
     evaluations = (
         await session.execute(
