@@ -1,6 +1,7 @@
-"""超期: a deadline missed is recorded for good (延时追究制). A complaint is overdue as of a moment if any of
-its deadlines (acknowledge or resolve) passed while it was unmet by then — even if a later 重办 reply or
-an extension approved after the deadline came in time. The complaint's columns only hold the deadlines
+"""超期: a resolve deadline missed is recorded for good (延时追究制). A complaint is overdue as of a moment
+if any of its resolve deadlines (the first, an extended one, a 重办's) passed while it was unmet by then —
+even if a later 重办 reply or an extension approved after the deadline came in time. A late signing is
+what 响应率 measures, not 超期: a complaint signed late and answered in time is 按期办结. The complaint's columns only hold the deadlines
 as they stand (a 重办 sets a new resolve deadline and clears ``resolved_at``; an extension moves it), so
 the deadlines since replaced are read from the event log. One rule for the monthly figures, the
 publication's typical cases and the rectification notice.
@@ -88,19 +89,12 @@ def _moment_sqlite(element: _Moment, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def missed_by_columns(cut_offs: CutOffs) -> ColumnElement[bool]:
-    """The deadlines as they stand (on ``Complaint``): the acknowledgement deadline, never moved, against
-    the signing (a later signing is only later), and the resolve deadline in force, unmet or met late."""
-    acknowledgement = and_(
-        C.c.acknowledge_due_at.is_not(None),
-        cut_offs.past(C.c.acknowledge_due_at),
-        or_(C.c.acknowledged_at.is_(None), C.c.acknowledged_at > C.c.acknowledge_due_at),
-    )
-    resolution = and_(
+    """The resolve deadline as it stands (on ``Complaint``), unmet or met late."""
+    return and_(
         C.c.resolve_due_at.is_not(None),
         cut_offs.past(C.c.resolve_due_at),
         or_(C.c.resolved_at.is_(None), C.c.resolved_at > C.c.resolve_due_at),
     )
-    return or_(acknowledgement, resolution)
 
 
 #: The events that can record a deadline missed.
@@ -116,7 +110,7 @@ def missed_by_events(cut_offs: CutOffs) -> ColumnElement[bool]:
     """The deadlines since replaced, from the event log (an event ``E`` of the complaint ``C``): a reply
     the workflow recorded as late (the RESOLVED event's ``on_time``: a 重办 clears ``resolved_at`` and
     sets a new deadline), an extension approved after the deadline it moved (``old_due``), and the
-    timekeeper's 催办 and 督办, which it records only for a deadline passed unmet."""
+    timekeeper's 催办 and 督办 of the resolve clock, which it records only for a deadline passed unmet."""
     late_reply = and_(
         E.c.action == EventAction.RESOLVED.value,
         E.c.data["on_time"].as_boolean().is_(False),
@@ -129,14 +123,16 @@ def missed_by_events(cut_offs: CutOffs) -> ColumnElement[bool]:
         cut_offs.past_recorded(old_due),
     )
     chased = and_(
-        E.c.action.in_([EventAction.URGED.value, EventAction.ESCALATED.value]), cut_offs.before_cut_off(E.c.at)
+        E.c.action.in_([EventAction.URGED.value, EventAction.ESCALATED.value]),
+        E.c.data["clock"].as_string() == "resolve",
+        cut_offs.before_cut_off(E.c.at),
     )
     return and_(E.c.action.in_(_MISS_EVENTS), or_(late_reply, late_extension, chased))
 
 
 def missed_deadline(as_of: datetime) -> ColumnElement[bool]:
-    """超期 as of ``as_of``, for a query on ``Complaint``: any of its deadlines (acknowledge or resolve)
-    passed while unmet by then, even if a later 重办 reply or an extension approved afterwards came
+    """超期 as of ``as_of``, for a query on ``Complaint``: any of its resolve deadlines passed while unmet
+    by then, even if a later 重办 reply or an extension approved afterwards came
     in time. The one rule for every 超期 the reports show; the monthly figures apply the same two parts
     to a whole month at once (``reports.figures``)."""
     cut_off = CutOffs.at(as_of)

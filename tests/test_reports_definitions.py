@@ -42,9 +42,10 @@ def test_status_words_are_the_dashboards() -> None:
 
 
 def test_a_missed_deadline_is_overdue_for_good() -> None:
-    """超期 covers both deadlines and is not undone by a later 重办 reply or a late-approved extension."""
+    """超期 is the resolve deadline, not undone by a later 重办 reply or a late-approved extension; a late
+    signing is the response rate's."""
     overdue = TERMS["超期"]
-    assert "签收时限" in overdue and "办结时限" in overdue
+    assert "办结时限" in overdue and "签收迟了计入响应率，不计为超期" in overdue
     assert "一经错过即记为超期" in overdue and "重办" in overdue and "时限过后才批准的延期" in overdue
     assert "从未超期" in TERMS["按期办结"] and "按期办结件数 ÷ 应办结件数" in TERMS["按期办结率"]
     assert "已超期的件数" in TERMS["应办结"]

@@ -6,9 +6,9 @@ The October fixture, cut off at 2026-11-10 12:00 Shanghai time (A = 住建, B = 
 | complaint | owner | received (local) | acknowledged | resolved | rating (latest) | notes |
 |---|---|---|---|---|---|---|
 | a1 | A | 10-01 00:30 (holiday) | on time (due 10-09) | 10-15, on time | 满意 | 推诿扯皮, 慢作为 |
-| a2 | A | 10-10 | late: overdue | 11-05, in time (due 11-12) | 比较满意 (after 不满意) | 1 extension, 重办, 慢作为 |
+| a2 | A | 10-10 | late | 11-05, on time (re-set due 11-12) | 比较满意 (after 不满意) | 1 extension, reopened, 慢作为 |
 | a3 | A | 10-20 | on time | — (due 11-03: overdue) | — | |
-| a4 | A | 10-31 23:30 | not yet (due 11-03): overdue | — (due 11-20) | — | |
+| a4 | A | 10-31 23:30 | not yet (due 11-03) | — (due 11-20) | — | |
 | a7 | A | 10-05 | on time | 10-18, late (due 10-15): overdue | — | anonymous |
 | b2 | B | 10-15 | on time | 10-20, then reopened: in handling again (due 11-20) | 不满意 | 脸难看 |
 | b3 | B | 10-16 | on time | 10-22, on time | (rated 11-12, after the cut-off) | |
@@ -18,9 +18,6 @@ The October fixture, cut off at 2026-11-10 12:00 Shanghai time (A = 住建, B = 
 | a5 | A | 11-01 00:10 | | | | November: not counted |
 | a6 | A | 10-08 | | | | withdrawn: not counted |
 | s1 | A | 09-10 | on time | 09-20, on time | 满意 | the previous month |
-
-A deadline missed is recorded for good: a2 (signed late) is 超期 and not 按期办结 although its reply came
-in time, and a4 (not signed by its deadline) is 超期 and due before its resolve deadline.
 """
 
 from __future__ import annotations
@@ -344,10 +341,10 @@ async def test_october_counts_per_agency_match_the_hand_computed_fixture(session
         received=5,
         acknowledged_on_time=3,
         due_for_acknowledgement=5,
-        due_for_resolution=5,  # a4 too: its resolve deadline (11-20) is ahead, but it missed its signing deadline
+        due_for_resolution=4,  # not a4: its resolve deadline (11-20) is after the cut-off
         resolved=3,
-        resolved_on_time=1,  # a1; a2 replied in time but had signed late
-        overdue=4,  # a2 and a4 (signing), a3 (unresolved), a7 (resolved late)
+        resolved_on_time=2,
+        overdue=2,
         extensions=1,
         rated=2,
         satisfied=2,
@@ -379,10 +376,10 @@ async def test_total_includes_unrouted_complaints_and_rates_are_ratios_of_the_su
         received=10,
         acknowledged_on_time=7,
         due_for_acknowledgement=9,  # not u1: unrouted, no deadline yet
-        due_for_resolution=8,
+        due_for_resolution=7,
         resolved=5,
-        resolved_on_time=3,
-        overdue=5,
+        resolved_on_time=4,
+        overdue=3,
         extensions=1,
         rated=3,
         satisfied=2,
@@ -392,8 +389,8 @@ async def test_total_includes_unrouted_complaints_and_rates_are_ratios_of_the_su
         declined=1,
     )
     assert total.response_rate == 7 / 9
-    assert total.resolution_rate == 5 / 8
-    assert total.on_time_rate == 3 / 8
+    assert total.resolution_rate == 5 / 7
+    assert total.on_time_rate == 4 / 7
     assert total.satisfaction_rate == 2 / 3
     assert total.reopen_rate == 2 / (5 + 1)
     assert total.decline_rate == 1 / 2
@@ -410,13 +407,12 @@ async def test_rates_are_undefined_not_zero_when_nobody_rated_or_nothing_resolve
 
 async def test_rates_count_only_what_was_due_by_the_cut_off(session: AsyncSession) -> None:
     """At midnight after the month a4 (signing due 11-03), a3 (resolution due 11-03) and c1 are not due
-    yet: they count in 受理量 but neither for nor against any rate. a2, not resolved yet (11-05), is due:
-    it missed its signing deadline (10-12)."""
+    yet: they count in 受理量 but neither for nor against any rate."""
     await build_october(session)
     rows = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=local(11, 1, 0, 0))).agencies)
     a, c = rows["test-a"], rows["test-c"]
-    assert (a.received, a.due_for_acknowledgement, a.due_for_resolution) == (5, 4, 3)
-    assert (a.response_rate, a.resolution_rate, a.on_time_rate) == (3 / 4, 2 / 3, 1 / 3)
+    assert (a.received, a.due_for_acknowledgement, a.due_for_resolution) == (5, 4, 2)  # a2: resolved 11-05
+    assert (a.response_rate, a.resolution_rate, a.on_time_rate) == (3 / 4, 2 / 2, 1 / 2)
     assert (c.received, c.due_for_resolution, c.resolution_rate, c.on_time_rate) == (1, 0, None, None)
 
 
@@ -451,12 +447,11 @@ async def test_a_rating_after_the_cut_off_is_not_counted(session: AsyncSession) 
 
 
 async def test_the_earlier_cut_off_sees_the_earlier_state(session: AsyncSession) -> None:
-    """At the end of October a2 was resolved only after its reopening on 11-05, so it is not yet resolved
-    (but already overdue: signed late); a4's signing deadline was still ahead."""
+    """At the end of October a2 was resolved only after its reopening on 11-05, so it is not yet resolved."""
     await build_october(session)
     at_month_end = await monthly_figures(session, OCTOBER, ZONE, as_of=local(11, 1, 0, 0))
     a = by_code(at_month_end.agencies)["test-a"]
-    assert (a.resolved, a.overdue, a.rated, a.satisfied) == (2, 2, 2, 1)
+    assert (a.resolved, a.overdue, a.rated, a.satisfied) == (2, 1, 2, 1)
 
 
 async def test_problem_types_are_counted_per_complaint_most_frequent_first(session: AsyncSession) -> None:

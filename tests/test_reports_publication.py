@@ -109,13 +109,12 @@ def test_three_or_fewer_ranked_agencies_are_not_marked() -> None:
 async def test_publication_ranks_the_october_agencies_by_their_hand_computed_scores(session: AsyncSession) -> None:
     await build_october(session)
     pub = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
-    # Rates over what was due by the cut-off. A: 30×3/5 + 20×3/5 + 20×1/5 + 30×2/2 = 64 (a4 due: it missed
-    # its signing deadline; a2 signed late, so not on time); B: 30×3/3 + 20×2/2 + 20×2/2 + 30×0/1 = 70 (b2
-    # reopened, due again after the cut-off); C: (30×1/1 + 20×0/1 + 20×0/1) ÷ 70 = 42.86 (c1 overdue,
-    # nobody rated); D received nothing.
+    # Rates over what was due by the cut-off. A: 30×3/5 + 20×3/4 + 20×2/4 + 30×2/2 = 73 (a4 not due to
+    # resolve); B: 30×3/3 + 20×2/2 + 20×2/2 + 30×0/1 = 70 (b2 reopened, due again after the cut-off);
+    # C: (30×1/1 + 20×0/1 + 20×0/1) ÷ 70 = 42.86 (c1 overdue, nobody rated); D received nothing.
     assert [(row.figures.code, row.score, row.rank) for row in pub.rows] == [
-        ("test-b", 70.0, 1),
-        ("test-a", 64.0, 2),
+        ("test-a", 73.0, 1),
+        ("test-b", 70.0, 2),
         ("test-c", 42.86, 3),
         ("test-d", None, None),
     ]
@@ -125,7 +124,7 @@ async def test_change_from_the_previous_month_uses_the_same_delay_after_its_star
     await build_october(session)
     pub = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
     assert pub.previous.as_of == CUT_OFF - timedelta(days=30)
-    a = next(row.change for row in pub.rows if row.figures.code == "test-a")
+    a = pub.rows[0].change
     # September: s1 alone, acknowledged and resolved in time, rated 满意.
     assert a.received == 5 - 1
     assert a.rates["response_rate"] == pytest.approx(100 * (3 / 5 - 1))
@@ -144,8 +143,7 @@ async def test_typical_cases_are_facts_only_and_never_from_anonymous_citizens(se
         ("市公安局", 16),
     ]
     a2, a1, b3 = pub.typical_cases
-    # Replied in time, but signed late: a deadline missed is 超期 for good.
-    assert (a2.due_on, a2.resolved_on, a2.on_time) == (date(2026, 11, 12), date(2026, 11, 5), False)
+    assert (a2.due_on, a2.resolved_on, a2.on_time) == (date(2026, 11, 12), date(2026, 11, 5), True)
     assert (a2.extensions, a2.transfers, a2.escalated, a2.reopened, a2.major) == (1, 0, False, True, False)
     assert a2.rating == "比较满意"  # the latest rating, given after the 重办
     assert a1.problem_types == ["推诿扯皮", "慢作为"] and a1.rating == "满意" and not a1.reopened

