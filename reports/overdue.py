@@ -1,10 +1,10 @@
 """超期: a resolve deadline missed is recorded for good (延时追究制). A complaint is overdue as of a moment
 if any of its resolve deadlines (the first, an extended one, a 重办's) passed while it was unmet by then —
 even if a later 重办 reply or an extension approved after the deadline came in time. A late signing is
-what 响应率 measures, not 超期: a complaint signed late and answered in time is 按期办结. The complaint's columns only hold the deadlines
-as they stand (a 重办 sets a new resolve deadline and clears ``resolved_at``; an extension moves it), so
-the deadlines since replaced are read from the event log. One rule for the monthly figures, the
-publication's typical cases and the rectification notice.
+what 响应率 measures, not 超期: a complaint signed late and answered in time is 按期办结. The complaint's
+columns only hold the deadlines as they stand (a 重办 sets a new resolve deadline and clears
+``resolved_at``; an extension moves it), so the deadlines since replaced are read from the event log.
+One rule for the monthly figures, the publication's typical cases and the rectification notice.
 """
 
 from __future__ import annotations
