@@ -106,6 +106,12 @@ def test_an_area_score_is_the_plain_sum_of_its_keyword_weights(tagger: Tagger) -
     assert custom.tag("物业，物业，噪音").area == "城乡建设"  # 1.5 × (1 + ln 2) ≈ 2.54 against 2
 
 
+def test_a_cold_window_and_a_month_with_nobody_coming_are_the_domains_words(tagger: Tagger) -> None:
+    """DOMAIN.md: "cold" is 脸难看, "没人管" is 不作为; both as a citizen wrote them in the sandbox."""
+    result = tagger.tag("窗口工作人员态度冷淡，一个月了没人来管")
+    assert set(result.problem_types) == {"脸难看", "不作为"}
+
+
 @pytest.mark.parametrize(
     "text",
     ["工作人员态度很好", "办理过程中没有乱收费", "该单位并非推诿", "民警态度并不差", "他们并没有拖延"],
