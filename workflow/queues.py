@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
+    OPEN_STATUSES,
     ActorKind,
     Agency,
     AgencyContact,
@@ -187,6 +188,13 @@ async def overdue_queue(
         .offset(offset)
     )
     return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+async def open_count(session: AsyncSession, agency_id: int) -> int:
+    """Open complaints the agency owns or is asked to take: work its contacts are notified about."""
+    mine = or_(Complaint.owner_agency_id == agency_id, Complaint.transfer_to_agency_id == agency_id)
+    query = select(func.count()).select_from(Complaint).where(mine, Complaint.status.in_(OPEN_STATUSES))
+    return await session.scalar(query) or 0
 
 
 async def overdue_count(session: AsyncSession, now: datetime) -> int:
