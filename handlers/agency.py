@@ -55,8 +55,10 @@ from workflow.invites import (
     transfer_targets,
 )
 from workflow.queues import (
+    CitizenView,
     accepted_by,
     card_history,
+    citizen_view,
     complaint_for_actor,
     complaint_for_actor_by_tracking_no,
     first_contact_queue,
@@ -117,9 +119,10 @@ async def render_card(
     clock: Clock,
     deadlines: Deadlines,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card as this actor sees it: anonymous complaints never show the citizen, and a former owner
-    (after the transfer it asked for was accepted) sees a summary without the citizen's data."""
-    full = await sees_citizen(session, actor, complaint)
+    """The card as this actor sees it (``citizen_view``): anonymous complaints never show the citizen, a
+    receiver sees the masked words only until it accepts, and a former owner a summary."""
+    view = await citizen_view(session, actor, complaint)
+    full = view is CitizenView.FULL
     citizen = None
     if full and not complaint.anonymous and complaint.citizen_id is not None:
         citizen = await session.get(Citizen, complaint.citizen_id)
@@ -133,7 +136,7 @@ async def render_card(
         citizen,
         deadlines,
         history=history,
-        full=full,
+        view=view,
         extension_pending=pending,
         viewer_agency_id=actor.agency_id,
     )
@@ -343,7 +346,7 @@ def agency_router() -> Router:
         """The evidence as the citizen sent it: Telegram resends a file by its id, nothing is downloaded."""
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
-        if not await sees_citizen(session, actor, complaint):  # a former owner's summary has no evidence
+        if not await sees_citizen(session, actor, complaint):  # only a full card has files
             raise NotFound(f"complaint {complaint.id}")
         await query.answer()
         count = len(complaint.attachments)

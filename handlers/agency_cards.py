@@ -8,6 +8,7 @@ Buttons are offered by what the presser could plausibly do; whether they may is 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.agency_callbacks import Card, CardAction, PickAgency
 from handlers.texts import Rendered, Translator
+from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.queues import CardHistory, QueueItem
+from workflow.queues import CardHistory, CitizenView, QueueItem
 from workflow.transfers import is_ruled
 
 PAGE_SIZE = 5
@@ -121,14 +123,18 @@ def card_text(
     deadlines: Deadlines,
     *,
     history: CardHistory | None = None,
-    full: bool = True,
+    view: CitizenView = CitizenView.FULL,
     extension_pending: bool = False,
     viewer_agency_id: int | None = None,
 ) -> str:
-    """The card. ``full`` False is a former owner's summary: no citizen, no words, no place."""
+    """The card as ``citizen_view`` allows: a receiver's has the words masked and no citizen or place,
+    a former owner's summary no words at all."""
     history = history or CardHistory()
+    full = view is CitizenView.FULL
+    if view is CitizenView.TEXT and history.transfer_reason:
+        history = replace(history, transfer_reason=redact(history.transfer_reason))
     extras = []  # plain text: escaped once, with the card
-    if history.transfer_reason and full:
+    if history.transfer_reason and view is not CitizenView.SUMMARY:
         extras.append(transfer_line(tr, complaint, history, viewer_agency_id))
     if history.accepted_by:
         extras.append(tr.plain("agency.card.accepted_by", name=history.accepted_by))
@@ -150,8 +156,18 @@ def card_text(
         "due": local_time(tr, item.due_at, deadlines.zone),
         "remaining": remaining_words(tr, item, deadlines),
     }
-    if not full:
+    if view is CitizenView.SUMMARY:
         return tr("agency.card.summary", **values)
+    if view is CitizenView.TEXT:
+        withheld = tr("agency.card.withheld")
+        return tr(
+            "agency.card",
+            **values,
+            evidence=evidence_words(tr, complaint),
+            place=withheld,
+            citizen=tr("agency.card.anonymous") if complaint.anonymous else withheld,
+            text=redact(complaint.text),
+        )
     return tr(
         "agency.card",
         **values,

@@ -192,6 +192,11 @@ async def build_rectification(
     )
 
 
+def official_date(day: date) -> str:
+    """2026年12月1日: how an official document (公文) writes every date it gives."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def render_rectification_html(notice: RectificationNotice, *, issuer: str = "市效能办") -> str:
     """A printable A4 document."""
-    return render_template("rectification.html", notice=notice, issuer=issuer)
+    return render_template("rectification.html", notice=notice, issuer=issuer, cn_date=official_date)

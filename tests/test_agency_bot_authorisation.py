@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency
-from storage.models import AgencyContact
+from storage.models import AgencyContact, Complaint
 from tests.botapi import ChatUser
 from tests.test_agency_bot_support import HANS, Office, open_office, wait_for_edit
 from workflow.intake import AttachmentIn
@@ -140,3 +140,67 @@ async def _agency_id(office: Office, code: str) -> int:
 
     async with office.session_factory() as session:
         return (await agency(session, code)).id
+
+
+async def _transfer(office: Office, complaint_id: int, to_code: str, reason: str) -> None:
+    """The owner (市公安局) proposes ``to_code`` through workflow, as its 转办 button does."""
+    from workflow import lifecycle
+    from workflow.actors import Actor
+    from workflow.invites import require_contact
+
+    to_agency_id = await _agency_id(office, to_code)
+    async with office.session_factory() as session:
+        contact = await require_contact(session, office.police.user.id)
+        await lifecycle.transfer(
+            session, office.clock, office.deadlines, complaint_id, Actor.contact(contact), to_agency_id, reason
+        )
+        await session.commit()
+
+
+async def test_a_transfer_receiver_reads_the_masked_text_but_not_the_citizen_until_it_accepts(office: Office) -> None:
+    """首问负责: the receiver needs the words to judge whether the complaint is theirs, not who wrote it."""
+    complaint = await office.file_complaint(
+        text="派出所办户口跑了好几趟，窗口态度恶劣，我的手机13912345678",
+        attachments=(AttachmentIn("photo", "photo-file-1", "u1"),),
+    )
+    async with office.session_factory() as session:
+        await session.execute(update(Complaint).where(Complaint.id == complaint.id).values(location_text="人民路88号"))
+        await session.commit()
+    await _transfer(office, complaint.id, "traffic-police", "涉及交通管理，群众电话13912345678")
+    private = ("张三", "13800138000", "13912345678", "人民路88号")
+    await office.deliver()
+    notice = await office.traffic.wait_for_reply(contains="转交本单位")
+    assert "139****5678" in notice.text and not [p for p in private if p in notice.text]
+    await office.traffic.press(HANS.plain("agency.button.show", tracking_no=complaint.tracking_no))
+    card = await office.traffic.wait_for_reply(contains="跑了好几趟")
+    assert "139****5678" in card.text and "涉及交通管理" in card.text
+    assert not [p for p in private if p in card.text]
+    labels = [b["text"] for row in card.inline_keyboard or [] for b in row]
+    assert HANS.plain("agency.button.files", count=1) not in labels
+    assert await forge(office.traffic, Card(id=complaint.id, act=CardAction.FILES)) == refusal("not_found")
+    assert not [name for name, _ in office.harness.world.calls if name in ("sendPhoto", "sendDocument")]
+    await office.traffic.send("/inbox")
+    inbox = await office.traffic.wait_for_reply(contains=complaint.tracking_no)
+    assert not [p for p in private if p in inbox.text]
+
+    await office.traffic.press(HANS.plain("agency.button.accept"), message=card)
+    await office.traffic.wait_for_reply(contains="已受理")
+    await office.traffic.press(HANS.plain("agency.button.show", tracking_no=complaint.tracking_no))
+    accepted = await office.traffic.wait_for_reply(contains="办理中")
+    assert "张三" in accepted.text and "13800138000" in accepted.text and "人民路88号" in accepted.text
+
+
+async def test_a_declined_transfer_leaves_the_receiver_no_personal_data_in_its_chat(office: Office) -> None:
+    complaint = await office.file_complaint()
+    await _transfer(office, complaint.id, "traffic-police", "涉及交通管理")
+    await office.deliver()
+    await office.traffic.wait_for_reply(contains="转交本单位")
+    await office.traffic.press(HANS.plain("agency.button.show", tracking_no=complaint.tracking_no))
+    await office.traffic.wait_for_reply(contains="跑了好几趟")
+    await office.traffic.press(HANS.plain("agency.button.decline"))
+    await office.traffic.wait_for_reply()
+    await office.traffic.send("依据《道路交通安全法》不属本单位职责")
+    await office.traffic.wait_for_reply()
+    assert (await office.complaint(complaint.id)).transfer_to_agency_id is None
+    chat = "\n".join(m.text for m in office.traffic.bot_messages())
+    assert "张三" not in chat and "13800138000" not in chat

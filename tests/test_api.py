@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ApiToken, Complaint
-from tests.test_dashboard_access import hand_over
+from tests.test_dashboard_access import hand_over, receiver_logins
 from tests.test_dashboard_support import World, client, world
 from web.api import OPENAPI
 
@@ -200,3 +200,21 @@ async def test_openapi_document_is_served_and_lists_every_api_route(client: Test
         if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method == "GET"
     }
     assert served == set(document["paths"])
+
+
+async def test_receiver_token_gets_the_masked_text_but_not_the_citizen_while_the_transfer_is_pending(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await hand_over(session_factory, world, accepted=False)
+    headers = bearer(await receiver_logins(session_factory, world))
+    listed = await (await client.get("/api/v1/complaints", headers=headers)).json()
+    assert world.complaint_a.tracking_no in {item["tracking_no"] for item in listed["items"]}
+    body = await (await client.get(f"/api/v1/complaints/{world.complaint_a.tracking_no}", headers=headers)).json()
+    assert body["view"] == "text" and body["summary_only"] is False
+    assert "窗口工作人员" in body["text"] and "138****5678" in body["text"] and "13812345678" not in body["text"]
+    assert body["location_text"] is None and body["attachments"] == [] and body["citizen"] is None
+    assert body["events"][1]["reason"] == "属于住建职责"
+    await hand_over(session_factory, world, accepted=True)
+    body = await (await client.get(f"/api/v1/complaints/{world.complaint_a.tracking_no}", headers=headers)).json()
+    assert body["view"] == "full" and body["location_text"] == "人民路88号"
+    assert body["attachments"][0]["file_name"] == "窗口.jpg"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -12,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.cli import main
 from storage.models import AgencyContact, InviteCode
-from tests.factories import agency, make_clock
+from tests.factories import agency, make_clock, make_complaint, make_deadlines
 from tests.test_agency_bot_support import HANS, open_office
+from workflow.clock import SystemClock
 from workflow.errors import DomainError
 from workflow.invites import (
     ALPHABET,
@@ -27,6 +29,7 @@ from workflow.invites import (
 )
 
 pytestmark = pytest.mark.usefixtures("catalogue_loaded")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def test_an_invite_code_is_eight_unambiguous_characters_valid_seven_days(session: AsyncSession) -> None:
@@ -150,7 +153,8 @@ def test_the_contacts_commands_invite_list_and_revoke(database_url: str, monkeyp
     assert listed.exit_code == 0 and code in listed.output and "public-security" in listed.output
 
     refused = runner.invoke(main, ["contacts", "invite", "--agency", "nowhere", "--role", "clerk"])
-    assert refused.exit_code != 0 and "not_found" in refused.output
+    assert refused.exit_code != 0
+    assert "no agency with code 'nowhere'; see `minsheng agencies list`" in refused.output
     assert runner.invoke(main, ["contacts", "revoke", "999999"]).exit_code != 0
 
 
@@ -188,9 +192,50 @@ async def test_the_revoke_invite_command_stops_an_unused_code(
     invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
     assert invite is not None and invite.revoked_at is not None
     assert code not in (await _invoke(runner, ["contacts", "list", "--invites"])).output
+    again = await _invoke(runner, ["contacts", "revoke-invite", code])
+    assert again.exit_code == 0 and "already revoked" in again.output
+    assert f"{invite.revoked_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" in again.output
     refused = await _invoke(runner, ["contacts", "revoke-invite", used])
     assert refused.exit_code == 1 and "invite_used" in refused.output and "contacts revoke" in refused.output
     assert (await _invoke(runner, ["contacts", "revoke-invite", "ZZZZ2222"])).exit_code == 1
+
+
+async def test_the_list_command_has_a_header_and_prints_local_times(
+    session: AsyncSession, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's zone is Asia/Shanghai: an operator reads its times, never UTC."""
+    code = await create_invite(session, SystemClock(), "education", "clerk")
+    await bind(session, make_clock(), await create_invite(session, SystemClock(), "education", "lead"), 7070, "冯")
+    await revoke(session, make_clock(), await require_contact(session, 7070))
+    await session.commit()
+    invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
+    assert invite is not None
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+    listed = await _invoke(CliRunner(), ["contacts", "list", "--invites"])
+    assert listed.exit_code == 0, listed.output
+    header = listed.output.splitlines()[0].split()
+    assert header[:4] == ["ID", "TELEGRAM", "AGENCY", "ROLE"]
+    assert "UTC" not in listed.output
+    assert f"expires {invite.expires_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" in listed.output
+    assert f"revoked {make_clock().now().astimezone(SHANGHAI):%Y-%m-%d %H:%M}" in listed.output
+
+
+async def test_revoking_an_agencys_last_contact_warns_of_its_open_complaints(
+    session: AsyncSession, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = make_clock()
+    await bind(session, clock, await create_invite(session, clock, "education", "clerk"), 6060, "褚")
+    await bind(session, clock, await create_invite(session, clock, "education", "lead"), 6061, "卫")
+    for _ in range(2):
+        await make_complaint(session, clock, make_deadlines(), agency_code="education")
+    await session.commit()
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
+    runner = CliRunner()
+    first = await _invoke(runner, ["contacts", "revoke", "6060"])
+    assert first.exit_code == 0 and "warning" not in first.output
+    last = await _invoke(runner, ["contacts", "revoke", "6061"])
+    assert last.exit_code == 0, last.output
+    assert "warning: education has no active contact left" in last.output and "2 open complaints" in last.output
 
 
 async def _invoke(runner: CliRunner, args: list[str]) -> Result:

@@ -8,10 +8,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Attachment, Complaint, ComplaintStatus
+from storage.models import ApiToken, Attachment, Complaint, ComplaintStatus, WebRole, WebUser
 from tests.test_dashboard_files import files, sandbox
 from tests.test_dashboard_files import url as file_url
-from tests.test_dashboard_support import World, client, csrf_from, log_in, world
+from tests.test_dashboard_support import PASSWORD, World, client, csrf_from, log_in, world
+from web.auth import api_token_hash, hash_password
 
 __all__ = ["client", "files", "sandbox", "world"]
 
@@ -185,4 +186,48 @@ async def test_first_contact_agency_sees_everything_while_the_transfer_is_pendin
     for shown in ("窗口工作人员", "138****5678", "人民路88号", "窗口.jpg", file_url(world, files["photo"])):
         assert shown in page
     assert "张三丰" not in page  # the citizen's name stays oversight's
+    assert (await client.get(file_url(world, files["photo"]))).status == 200
+
+
+async def receiver_logins(session_factory: async_sessionmaker[AsyncSession], world: World) -> str:
+    """A dashboard user ("viewer-b") and an API token of agency B, the receiver in ``hand_over``; the token."""
+    token = "msk_test_agency_b_token_value"
+    async with session_factory() as session:
+        session.add_all(
+            [
+                WebUser(
+                    username="viewer-b",
+                    password_hash=hash_password(PASSWORD),
+                    role=WebRole.AGENCY_VIEWER,
+                    agency_id=world.agency_b.id,
+                ),
+                ApiToken(
+                    name="agency_b",
+                    token_hash=api_token_hash(token),
+                    role=WebRole.AGENCY_VIEWER,
+                    agency_id=world.agency_b.id,
+                ),
+            ]
+        )
+        await session.commit()
+    return token
+
+
+async def test_the_receiver_of_a_pending_transfer_reads_the_masked_text_without_the_citizen(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], files: dict[str, Attachment]
+) -> None:
+    """首问负责: agency B judges from the words whether the complaint is its own; who wrote it, where, and
+    the files wait until it accepts."""
+    await hand_over(session_factory, world, accepted=False)
+    await receiver_logins(session_factory, world)
+    await log_in(client, "viewer-b")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "窗口工作人员" in page and "138****5678" in page and "受理后" in page
+    for private in ("13812345678", "张三丰", "人民路88号", "窗口.jpg", "/files/"):
+        assert private not in page
+    assert (await client.get(file_url(world, files["photo"]))).status == 404
+
+    await hand_over(session_factory, world, accepted=True)
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_a.tracking_no}")).text()
+    assert "人民路88号" in page and "窗口.jpg" in page
     assert (await client.get(file_url(world, files["photo"]))).status == 200

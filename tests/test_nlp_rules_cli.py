@@ -128,6 +128,12 @@ def test_tag_needs_text_or_jsonl(runner: CliRunner) -> None:
     assert runner.invoke(main, ["tag"]).exit_code == 2
 
 
+@pytest.mark.parametrize("blank", ["", "  ", "\u3000\n"])
+def test_tag_refuses_blank_text_as_jsonl_does(runner: CliRunner, blank: str) -> None:
+    result = runner.invoke(main, ["tag", blank])
+    assert result.exit_code == 2 and '"text" is blank' in result.output
+
+
 def test_rules_check_passes_the_default_rules(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "check"])
     assert result.exit_code == 0, result.output

@@ -111,7 +111,9 @@ def test_xlsx_is_refused_on_a_terminal_but_csv_is_shown_and_xlsx_may_be_piped() 
     assert "XLSX is binary" in errors and "--out FILE" in errors
     code, shown, errors = _on_a_terminal("export", "monthly", "--month", "2026-10", "--format", "csv")
     assert code == 0, errors
-    assert "市住建局" in shown.decode("utf-8-sig")
+    assert "市住建局" in shown.decode("utf-8") and not shown.startswith("\ufeff".encode())  # the BOM is Excel's
+    csv_piped = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10", "--format", "csv"])
+    assert csv_piped.stdout_bytes.startswith("\ufeff".encode())  # `> file.csv` opens in Excel
     piped = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10"])  # stdout is a pipe here
     assert piped.exit_code == 0, piped.output
     assert piped.stdout_bytes.startswith(b"PK")  # the XLSX file itself, for `> file.xlsx`

@@ -143,22 +143,29 @@ async def test_an_agency_sees_only_complaints_it_holds_or_is_asked_to_take(world
 
 
 async def test_after_an_accepted_transfer_the_first_agency_sees_only_a_summary(world: World) -> None:
-    """首问负责 ends when the right agency accepts: the citizen's words and contact go with it."""
+    """首问负责 passes when the right agency accepts: the citizen's words and contact go with it; until
+    then the receiver reads the masked words only."""
     from tests.factories import agency
-    from workflow.queues import card_history, sees_citizen
+    from workflow.queues import CitizenView, card_history, citizen_view
 
     complaint = await world.complaint()
     traffic_id = await world.agency_id("traffic-police")
     await lifecycle.transfer(
         world.session, world.clock, world.deadlines, complaint.id, world.police, traffic_id, "交警"
     )
-    for actor in (world.police, world.traffic, world.oversight, world.me):
-        assert await sees_citizen(world.session, actor, await complaint_for_actor(world.session, actor, complaint.id))
+    for actor, view in (
+        (world.police, CitizenView.FULL),
+        (world.traffic, CitizenView.TEXT),
+        (world.oversight, CitizenView.FULL),
+        (world.me, CitizenView.FULL),
+    ):
+        visible = await complaint_for_actor(world.session, actor, complaint.id)
+        assert await citizen_view(world.session, actor, visible) is view
     await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.traffic)
-    assert not await sees_citizen(world.session, world.police, complaint)
+    assert await citizen_view(world.session, world.police, complaint) is CitizenView.SUMMARY
     assert (await complaint_for_actor(world.session, world.police, complaint.id)).id == complaint.id
     for actor in (world.traffic, world.oversight, world.me):
-        assert await sees_citizen(world.session, actor, complaint)
+        assert await citizen_view(world.session, actor, complaint) is CitizenView.FULL
     history = await card_history(world.session, complaint)
     assert (history.transfer_reason, history.transfer_from, history.reopened) == (
         "交警",

@@ -166,6 +166,26 @@ async def test_printable_notice_names_the_deadline_and_the_problem_types(session
     assert "李娜" not in html
 
 
+async def test_every_date_in_the_notice_is_in_the_official_chinese_style(session: AsyncSession) -> None:
+    """2026年10月1日 throughout, as an official document writes dates; never 2026-10-01 beside it."""
+    await build_october(session)
+    notice = await build_rectification(
+        session,
+        "test-a",
+        date(2026, 10, 1),
+        date(2026, 10, 31),
+        ZONE,
+        deadlines=DEADLINES,
+        now=CUT_OFF,
+        due_on=date(2026, 12, 10),
+    )
+    html = render_rectification_html(notice)
+    assert "2026年10月1日至2026年10月31日期间" in html
+    assert "2026年10月15日" in html  # a1 was resolved then (the table)
+    assert html.count("2026年12月10日") == 2  # the reply date, in the text and in the requirements
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html)
+
+
 async def test_unknown_agency_code_is_an_error(session: AsyncSession) -> None:
     with pytest.raises(UnknownAgency):
         await build_rectification(session, "nope", date(2026, 10, 1), date(2026, 10, 31), ZONE, deadlines=DEADLINES)

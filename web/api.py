@@ -29,10 +29,10 @@ from web.dashboard.queries import (
     agency_names,
     get_complaint,
     list_complaints,
-    sees_full,
+    view_of,
 )
 from workflow.clock import Clock, SystemClock
-from workflow.queues import is_overdue
+from workflow.queues import CitizenView, is_overdue
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 MAX_PER_PAGE = 200
@@ -138,10 +138,12 @@ async def complaint(request: web.Request) -> web.Response:
         events = found.events
         ids = {i for e in events for i in (e.agency_id, e.from_agency_id, e.to_agency_id) if i is not None}
         agencies = await agency_names(session, ids)
-        full = await sees_full(session, viewer, found)
+        view = await view_of(session, viewer, found)
+        full, words = view is CitizenView.FULL, view is not CitizenView.SUMMARY
         body = _summary(found, now) | {
-            "summary_only": not full,
-            "text": visible(viewer, found, found.text) if full else None,
+            "view": view.value,
+            "summary_only": not words,
+            "text": visible(viewer, found, found.text) if words else None,
             "reply_text": visible(viewer, found, found.reply_text) if full else None,
             "first_contact_agency": _agency(found.first_contact_agency),
             "transfer_to_agency": _agency(found.transfer_to_agency),
@@ -162,7 +164,7 @@ async def complaint(request: web.Request) -> web.Response:
                     "to_status": event.to_status,
                     "from_agency": _agency(agencies.get(event.from_agency_id)) if event.from_agency_id else None,
                     "to_agency": _agency(agencies.get(event.to_agency_id)) if event.to_agency_id else None,
-                    "reason": visible(viewer, found, event.reason) if full else None,
+                    "reason": visible(viewer, found, event.reason) if words else None,
                 }
                 for event in events
             ],

@@ -7,18 +7,21 @@
 - pending decisions: extension requests and disputes awaiting oversight.
 
 Items carry no citizen identity: agencies see whether a complaint is anonymous, never who filed it.
+What a card or page may show of the citizen is ``citizen_view``'s to say.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
+    OPEN_STATUSES,
     ActorKind,
     Agency,
     AgencyContact,
@@ -187,6 +190,13 @@ async def overdue_queue(
     return [to_item(c, deadlines, now) for c in await session.scalars(query)]
 
 
+async def open_count(session: AsyncSession, agency_id: int) -> int:
+    """Open complaints the agency owns or is asked to take: work its contacts are notified about."""
+    mine = or_(Complaint.owner_agency_id == agency_id, Complaint.transfer_to_agency_id == agency_id)
+    query = select(func.count()).select_from(Complaint).where(mine, Complaint.status.in_(OPEN_STATUSES))
+    return await session.scalar(query) or 0
+
+
 async def overdue_count(session: AsyncSession, now: datetime) -> int:
     """How many complaints ``overdue_queue`` holds in all, so a page of it can say "N in all"."""
     return await session.scalar(select(func.count()).select_from(Complaint).where(overdue_condition(now))) or 0
@@ -309,19 +319,37 @@ async def complaint_for_actor_by_tracking_no(session: AsyncSession, actor: Actor
     return await complaint_for_actor(session, actor, complaint_id)
 
 
-async def sees_citizen(session: AsyncSession, actor: Actor, complaint: Complaint) -> bool:
-    """Whether the actor may read the citizen's words and contact details (a visible complaint assumed).
+class CitizenView(StrEnum):
+    """How much of the citizen an actor gets of a complaint it may see."""
 
-    首问负责 ends when the right agency accepts: a former owner (the first-contact agency after a
-    transfer was accepted, or the previous owner after a ruling) keeps only a summary without them."""
+    FULL = "full"  # the words, name, phone, place and files: an owner, oversight, the citizen
+    #: The words, personal data masked (``nlp.personal_data.redact``), and nothing else of the citizen:
+    #: a transfer's receiver needs them to judge whether the complaint is theirs, not who wrote it.
+    TEXT = "text"
+    SUMMARY = "summary"  # neither: a former owner, whose 首问 responsibility ended
+
+
+async def citizen_view(session: AsyncSession, actor: Actor, complaint: Complaint) -> CitizenView:
+    """The one rule for the bot, the dashboard and the API (a visible complaint assumed).
+
+    首问负责 passes to the receiver when it accepts: until then it reads the text only, and a former owner
+    (the first-contact agency after a transfer was accepted, or the previous owner after a ruling) keeps
+    a summary."""
     if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
-        return True
+        return CitizenView.FULL
     if actor.kind == ActorKind.CITIZEN:
-        return actor.id is not None and actor.id == complaint.citizen_id
-    return actor.agency_id is not None and actor.agency_id in (
-        complaint.owner_agency_id,
-        complaint.transfer_to_agency_id,
-    )
+        own = actor.id is not None and actor.id == complaint.citizen_id
+        return CitizenView.FULL if own else CitizenView.SUMMARY
+    if actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id:
+        return CitizenView.FULL
+    if actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id:
+        return CitizenView.TEXT
+    return CitizenView.SUMMARY
+
+
+async def sees_citizen(session: AsyncSession, actor: Actor, complaint: Complaint) -> bool:
+    """Whether the actor may read the citizen's words unmasked, their contact details, place and files."""
+    return await citizen_view(session, actor, complaint) is CitizenView.FULL
 
 
 @dataclass(frozen=True)

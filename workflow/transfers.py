@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nlp.personal_data import redact
 from storage.models import Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
@@ -93,7 +94,7 @@ async def transfer(
         Notice.TRANSFER_IN,
         complaint=complaint,
         from_agency=sender_name,
-        reason=reason,
+        reason=redact(reason),  # the receiver sees no personal data before it accepts (citizen_view)
         question_id=request.id,
         now=now,
     )

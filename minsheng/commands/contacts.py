@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from minsheng.commands.context import run_async, settings_from, with_engine
+from minsheng.commands.context import local_time, run_async, settings_from, with_engine
 
 ROLES = click.Choice(["clerk", "lead", "oversight"])
 
@@ -44,6 +44,9 @@ def contacts_invite(ctx: click.Context, agency_code: str, role: str, valid_days:
             try:
                 code = await create_invite(session, SystemClock(), agency_code, role, valid_days)
             except DomainError as exc:
+                if exc.code == "not_found":
+                    message = f"no agency with code {agency_code!r}; see `minsheng agencies list`"
+                    raise click.ClickException(message) from None
                 raise _refusal(exc) from None
             await session.commit()
             return code
@@ -67,19 +70,27 @@ def contacts_revoke_invite(ctx: click.Context, code: str) -> None:
     from workflow.clock import SystemClock
     from workflow.invites import ContactError, revoke_invite
 
-    async def work(engine: Any) -> tuple[Any, str]:
+    settings = settings_from(ctx)
+    clock = SystemClock()
+
+    async def work(engine: Any) -> tuple[Any, str, bool]:
         async with create_session_factory(engine)() as session:
+            before = clock.now()
             try:
-                invite, agency_code = await revoke_invite(session, SystemClock(), code)
+                invite, agency_code = await revoke_invite(session, clock, code)
             except ContactError as exc:
                 hint = ""
                 if exc.code == "invite_used":  # the access was granted: the contact is what to revoke
                     hint = f"; to take the access back: minsheng contacts revoke {exc.params['contact_id']}"
                 raise click.ClickException(_refusal(exc).message + hint) from None
             await session.commit()
-            return invite, agency_code
+            return invite, agency_code, invite.revoked_at < before  # revoked by an earlier call
 
-    invite, agency_code = run_async(with_engine(work)(settings_from(ctx)))
+    invite, agency_code, already = run_async(with_engine(work)(settings))
+    if already:
+        when = local_time(settings, invite.revoked_at)
+        click.echo(f"invite {invite.code} ({agency_code}, {invite.role}) was already revoked on {when}")
+        return
     click.echo(f"revoked invite {invite.code} ({agency_code}, {invite.role}): /bind {invite.code} is now refused")
 
 
@@ -101,15 +112,18 @@ def contacts_list(ctx: click.Context, active_only: bool, show_invites: bool) -> 
             invites = await pending_invites(session, SystemClock()) if show_invites else []
             return found, invites
 
-    found, invites = run_async(with_engine(work)(settings_from(ctx)))
+    settings = settings_from(ctx)
+    found, invites = run_async(with_engine(work)(settings))
+    click.echo(f"{'ID':<5} {'TELEGRAM':<14} {'AGENCY':<24} {'ROLE':<10} NAME  [STATE]")
     for contact, code in found:
-        state = "active" if contact.active else f"revoked {contact.revoked_at:%Y-%m-%d}"
+        state = "active" if contact.active else f"revoked {local_time(settings, contact.revoked_at)}"
         click.echo(
             f"{contact.id:<5} {contact.telegram_user_id:<14} {code:<24} {contact.role:<10} "
             f"{contact.display_name or '-'}  [{state}]"
         )
     for invite, code in invites:
-        click.echo(f"invite {invite.code} {code:<24} {invite.role:<10} expires {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+        expires = local_time(settings, invite.expires_at)
+        click.echo(f"invite {invite.code} {code:<24} {invite.role:<10} expires {expires}")
 
 
 @contacts.command("revoke")
@@ -118,19 +132,34 @@ def contacts_list(ctx: click.Context, active_only: bool, show_invites: bool) -> 
 def contacts_revoke(ctx: click.Context, contact: str) -> None:
     """Revoke a contact, by contact id or Telegram user id."""
     from storage.db import create_session_factory
+    from storage.models import Agency
     from workflow.clock import SystemClock
+    from workflow.contacts import agency_chat_ids
     from workflow.invites import find_contact, revoke
+    from workflow.queues import open_count
 
-    async def work(engine: Any) -> tuple[int, str] | None:
+    async def work(engine: Any) -> tuple[int, str, str, int] | None:
+        """The contact revoked, and what its agency is left with: its code and its open complaints if no
+        active contact remains to be notified of them (else 0)."""
         async with create_session_factory(engine)() as session:
             found = await find_contact(session, contact)
             if found is None:
                 return None
             await revoke(session, SystemClock(), found)
             await session.commit()
-            return found.id, found.display_name
+            agency = await session.get_one(Agency, found.agency_id)
+            orphaned = 0 if await agency_chat_ids(session, agency.id) else await open_count(session, agency.id)
+            return found.id, found.display_name, agency.code, orphaned
 
     result = run_async(with_engine(work)(settings_from(ctx)))
     if result is None:
         raise click.ClickException(f"no contact {contact!r} (see `minsheng contacts list`)")
-    click.echo(f"revoked contact {result[0]} {result[1]}".rstrip())
+    contact_id, name, agency_code, orphaned = result
+    click.echo(f"revoked contact {contact_id} {name}".rstrip())
+    if orphaned:
+        click.echo(
+            f"warning: {agency_code} has no active contact left and {orphaned} open complaint"
+            f"{'s' if orphaned != 1 else ''}: it will get no notices until someone binds "
+            f"(minsheng contacts invite --agency {agency_code} --role clerk)",
+            err=True,
+        )

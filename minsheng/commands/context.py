@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +22,11 @@ def settings_from(ctx: click.Context) -> Settings:
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
     return ctx.meta["settings"]
+
+
+def local_time(settings: Settings, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time as the operator reads it: in the service's zone, like every other time it shows."""
+    return moment.astimezone(settings.zone).strftime(fmt)
 
 
 def run_async(coroutine: Awaitable[T]) -> T:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from minsheng.commands.context import run_async, settings_from, with_engine
+from minsheng.commands.context import local_time, run_async, settings_from, with_engine
 
 
 def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
@@ -20,6 +20,7 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-10") from None
 
 
+BOM = "\ufeff".encode()
 #: Formats whose bytes would garble a terminal.
 BINARY_FORMATS = {"xlsx"}
 
@@ -87,7 +88,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     if preview:
         click.echo(
             f"预览，非正式公示 / preview: {month:%Y-%m} is published after "
-            f"{cut_off.astimezone(settings.zone):%Y-%m-%d %H:%M}; figures as of now",
+            f"{local_time(settings, cut_off)}; figures as of now",
             err=True,
         )
 
@@ -106,7 +107,10 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
             return render_xlsx(pub)
         return render_html(pub).encode("utf-8")
 
-    _write(run_async(with_engine(work)(settings)), out)
+    data = run_async(with_engine(work)(settings))
+    if fmt == "csv" and out is None and sys.stdout.isatty():
+        data = data.removeprefix(BOM)  # the BOM tells Excel the file is UTF-8; a terminal would show it
+    _write(data, out)
 
 
 @export.command("rectification")

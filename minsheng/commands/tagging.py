@@ -127,6 +127,8 @@ def tag(ctx: click.Context, text: str | None, jsonl: bool, rules_dir: Path | Non
     --jsonl) says which."""
     if jsonl == (text is not None):
         raise click.UsageError('give either TEXT or --jsonl (with JSON lines on stdin), e.g. minsheng tag "文本"')
+    if text is not None and (problem := _invalid({"text": text})):  # what --jsonl refuses, refused alike
+        raise click.UsageError(f"invalid TEXT: {problem}")
     tagger, source = _load_tagger(settings_from(ctx), rules_dir)
     click.echo(source, err=jsonl)  # stdout carries JSON lines only
     if text is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from minsheng.commands.context import run_async, settings_from, with_engine
+from minsheng.commands.context import local_time, run_async, settings_from, with_engine
 
 ROLES = click.Choice(["oversight", "agency_viewer"])
 
@@ -188,9 +188,10 @@ def api_token_list(ctx: click.Context) -> None:
     """List tokens (never the tokens themselves): id, name, role, agency, created, revoked."""
     from storage.models import ApiToken
 
+    settings = settings_from(ctx)
     for token, code in _with_agency_codes(ctx, ApiToken, "id"):
-        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC" if token.revoked_at else "active"
-        created = f"{token.created_at:%Y-%m-%d}"
+        state = f"revoked {local_time(settings, token.revoked_at)}" if token.revoked_at else "active"
+        created = local_time(settings, token.created_at, "%Y-%m-%d")
         click.echo(f"{token.id:<5} {token.name:<24} {token.role:<14} {code or '-':<24} {created} {state}")
 
 

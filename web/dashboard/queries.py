@@ -4,7 +4,8 @@ both enforce exactly the same scope.
 An agency viewer sees the complaints its agency is answerable for or involved in: as the owner, as
 the first-contact agency (首问, answerable until a receiver accepts) or as the proposed receiver of a
 transfer. Anything else is "not found" to them, never "forbidden", so existence is not revealed.
-A former owner still finds the complaint, but only as a summary: ``sees_citizen`` decides, as in the bot.
+A receiver reads the words only until it accepts, and a former owner still finds the complaint, but only
+as a summary: ``citizen_view`` decides, as in the bot.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from storage.models import (
 from storage.vocabulary import PROBLEM_TYPES
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, sees_citizen, to_item
+from workflow.queues import RUNNING_STATUSES, CitizenView, citizen_view, overdue_condition, running_due, to_item
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -55,9 +56,10 @@ class Viewer:
         return Actor(ActorKind.WEB_USER, None, self.agency_id, self.role)
 
 
-async def sees_full(session: AsyncSession, viewer: Viewer, complaint: Complaint) -> bool:
-    """Whether the viewer gets the citizen's words, place and files, or only a former owner's summary."""
-    return await sees_citizen(session, viewer.actor, complaint)
+async def view_of(session: AsyncSession, viewer: Viewer, complaint: Complaint) -> CitizenView:
+    """How much of the citizen the viewer gets: the words, place and files; a receiver's masked words
+    only; or a former owner's summary (``citizen_view``, as in the bot)."""
+    return await citizen_view(session, viewer.actor, complaint)
 
 
 class BadFilter(ValueError):
@@ -256,7 +258,8 @@ async def get_complaint(session: AsyncSession, viewer: Viewer, tracking_no: str)
 async def get_attachment(
     session: AsyncSession, viewer: Viewer, tracking_no: str, attachment_id: int
 ) -> Attachment | None:
-    """One file of a complaint the viewer may see in full, or None: a former owner's summary has no files."""
+    """One file of a complaint the viewer may see in full, or None: neither a receiver's view nor a former
+    owner's summary has files."""
     row = (
         await session.execute(
             select(Attachment, Complaint)
@@ -264,7 +267,7 @@ async def get_attachment(
             .where(Attachment.id == attachment_id, Complaint.tracking_no == tracking_no, visible_to(viewer))
         )
     ).first()
-    if row is None or not await sees_full(session, viewer, row.Complaint):
+    if row is None or await view_of(session, viewer, row.Complaint) is not CitizenView.FULL:
         return None
     return row.Attachment
 

@@ -49,10 +49,10 @@ from web.dashboard.queries import (
     get_complaint,
     list_complaints,
     parse_month,
-    sees_full,
+    view_of,
 )
 from workflow.extensions import pending_extension
-from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
+from workflow.queues import CitizenView, QueueItem, is_overdue, pending_decisions, to_item
 from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,12 @@ async def complaints(request: web.Request) -> web.StreamResponse:
             "raw_month": request.query.get("month", ""),
             "months": recent_months(now.astimezone(zone).date()),
             "items": [
-                (item, is_overdue(item, now), *_clock_of(item, request, now), await sees_full(session, viewer, item))
+                (
+                    item,
+                    is_overdue(item, now),
+                    *_clock_of(item, request, now),
+                    await view_of(session, viewer, item) is not CitizenView.SUMMARY,
+                )
                 for item in items
             ],
             "total": total,
@@ -236,15 +241,18 @@ async def complaint_context(request: web.Request, tracking_no: str) -> dict | No
     actors = await _actor_labels(session, events)
     now = services(request).clock.now()
     settings = services(request).settings
-    # A former owner (首问 after the transfer was accepted, or the owner before a ruling) gets a summary.
-    full = await sees_full(session, viewer, complaint)
+    # A receiver reads the masked words only until it accepts; a former owner (首问 after the transfer
+    # was accepted, or the owner before a ruling) gets a summary.
+    view = await view_of(session, viewer, complaint)
+    full, words = view is CitizenView.FULL, view is not CitizenView.SUMMARY
     show_personal = shows_personal_data(viewer, complaint)
     extension_request = await pending_extension(session, complaint.id)
     return {
         "c": complaint,
         "overdue": is_overdue(complaint, now),
         "full": full,
-        "segments": segments(complaint, show_personal_data=show_personal) if full else [],
+        "words": words,
+        "segments": segments(complaint, show_personal_data=show_personal) if words else [],
         "events": events,
         "reply": visible(viewer, complaint, complaint.reply_text),
         "reasons": {event.id: visible(viewer, complaint, event.reason) for event in events},
