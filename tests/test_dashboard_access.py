@@ -213,6 +213,21 @@ async def receiver_logins(session_factory: async_sessionmaker[AsyncSession], wor
     return token
 
 
+async def test_an_agency_viewer_lists_what_it_may_see_incoming_transfers_and_handed_over_ones_included(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """As the API lists them: a transfer waiting for B's 受理 is in B's list; once B accepted, A (the first
+    contact) still lists it, and opening it shows the summary only."""
+    await hand_over(session_factory, world, accepted=False)
+    await receiver_logins(session_factory, world)
+    await log_in(client, "viewer-b")
+    assert world.complaint_a.tracking_no in await (await client.get("/dashboard/complaints")).text()
+    await hand_over(session_factory, world, accepted=True)
+    await log_in(client, "viewer-a")
+    listed = await (await client.get("/dashboard/complaints")).text()
+    assert world.complaint_a.tracking_no in listed and world.complaint_b.tracking_no not in listed
+
+
 async def test_the_receiver_of_a_pending_transfer_reads_the_masked_text_without_the_citizen(
     client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], files: dict[str, Attachment]
 ) -> None:

@@ -164,8 +164,7 @@ async def complaints(request: web.Request) -> web.StreamResponse:
     session = db(request)
     agencies = await active_agencies(session)
     if not viewer.is_oversight:
-        own = next((agency for agency in agencies if agency.id == user.agency_id), None)
-        wanted.agency = own.code if own else None  # forced to their own agency
+        wanted.agency = None  # an agency viewer lists what it may see (``visible_to``), as the API does
     now = services(request).clock.now()
     zone = services(request).settings.zone
     # A bad filter shows what was wrong and no list: silently dropping it would show everything.
