@@ -201,6 +201,41 @@ async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: C
         log.info("could not update the buttons of message %s: %s", message.message_id, exc)
 
 
+async def refuse_picker(
+    session: AsyncSession,
+    bot: Bot,
+    query: CallbackQuery,
+    state: FSMContext,
+    tr: Translator,
+    error: DomainError,
+    complaint_id: int,
+) -> None:
+    """A picker (transfer, ruling) pressed once its question is gone (a ruling, a colleague's transfer):
+    refused at the press, saying why, rather than after a reason is written. Its step ends, and the
+    picker loses its buttons."""
+    await session.rollback()
+    if (await state.get_data()).get("complaint_id") == complaint_id:
+        await state.clear()
+    await query.answer()
+    await send(bot, query.from_user.id, error_text(error, tr))
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id)
+        except TelegramBadRequest as exc:
+            log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+
+
+async def end_step(
+    session: AsyncSession, state: FSMContext, message: Message, tr: Translator, error: DomainError
+) -> None:
+    """A step refused once its question is gone: it ends with the reason why, so the next text is not
+    taken for this step again."""
+    await session.rollback()
+    await state.clear()
+    await message.answer(error_text(error, tr))
+
+
 async def bound_contact(message: Message, session: AsyncSession) -> bool:
     """Only an active contact's messages: anyone else's go on to the citizen conversations."""
     if message.from_user is None:
@@ -435,11 +470,21 @@ def agency_router() -> Router:
 
     @router.message(AgencyFlow.transfer_pick, F.text.func(is_not_command))
     async def transfer_search(
-        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
+        message: Message,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         """A name typed at the picker: the transfer targets the catalogue search finds, as buttons."""
         _, actor = await acting_contact(session, bot, message.from_user)
         complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
+        except DomainError as error:
+            return await end_step(session, state, message, tr, error)
         typed = (message.text or "").strip()
         exclude, area = complaint.owner_agency_id, complaint.area
         found = await search_transfer_targets(session, typed, exclude=exclude, first_area=area)
@@ -458,9 +503,15 @@ def agency_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
+        except DomainError as error:
+            return await refuse_picker(session, bot, query, state, tr, error, complaint.id)
         agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
@@ -583,10 +634,7 @@ def agency_router() -> Router:
                 session, clock, deadlines, data["complaint_id"], actor, message.text or "", data.get("question")
             )
         except DomainError as error:  # a newer transfer came meanwhile…: the step ends, as for an extension
-            await session.rollback()
-            await state.clear()
-            await message.answer(error_text(error, tr))
-            return
+            return await end_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr("agency.decline.done", tracking_no=complaint.tracking_no))
 
@@ -609,10 +657,7 @@ def agency_router() -> Router:
         except DomainError as error:
             # refused (a colleague's request went in meanwhile…): the step ends, so the next text
             # (a tracking number, say) is not taken as another reason
-            await session.rollback()
-            await state.clear()
-            await message.answer(error_text(error, tr))
-            return
+            return await end_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr("agency.extend.done", tracking_no=complaint.tracking_no, days=data["days"]))
 

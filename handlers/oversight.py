@@ -23,7 +23,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import is_command, is_not_command, replace, send
+from handlers.agency import end_step, is_command, is_not_command, refuse_picker, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
 from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
 from handlers.contact_menu import acting_contact
@@ -315,11 +315,21 @@ def oversight_router() -> Router:
 
     @router.message(OversightFlow.rule_pick, F.text.func(is_not_command))
     async def rule_search(
-        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator, deadlines: Deadlines
+        message: Message,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         """A name typed at the ruling picker: the agencies the catalogue search finds, as buttons."""
         actor = await overseer(session, bot, message)
         complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.RULE)
+        except DomainError as error:
+            return await end_step(session, state, message, tr, error)
         typed = (message.text or "").strip()
         text, markup, found = await ruling_picker(session, tr, deadlines, complaint, 1, typed)
         if not found:
@@ -334,10 +344,17 @@ def oversight_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
         deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        data = await state.get_data()
+        origin = data.get("origin") if data.get("complaint_id") == complaint.id else None  # not an older picker's
+        try:  # a picker left from before a ruling (this officer's or a colleague's) decides nothing
+            await require_open(session, bot, tr, clock, deadlines, actor, complaint, CardAction.RULE, origin)
+        except DomainError as error:
+            return await refuse_picker(session, bot, query, state, tr, error, complaint.id)
         agencies = await transfer_targets(session)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
@@ -345,8 +362,6 @@ def oversight_router() -> Router:
             text, markup, _ = await ruling_picker(session, tr, deadlines, complaint, callback_data.page)
             await replace(bot, query, text, markup)
             return
-        data = await state.get_data()
-        origin = data.get("origin") if data.get("complaint_id") == complaint.id else None  # not an older picker's
         picker = query.message.message_id if isinstance(query.message, Message) else None
         await state.set_state(OversightFlow.rule_reason)
         await state.set_data(

@@ -137,7 +137,7 @@ async def test_an_extension_on_a_resolved_complaint_is_refused_before_any_typing
         b["text"] for row in office.police.bot_messages()[-1].inline_keyboard or [] for b in row
     ]
     await office.police.press(label("agency.button.extend"))
-    await office.police.wait_for_reply(contains=label("error.bad_state"))
+    await office.police.wait_for_reply(contains="办结，等待群众评价，不能再申请延期")
     assert not [m for m in office.police.bot_messages() if "需要延期几个工作日" in m.text]
 
 

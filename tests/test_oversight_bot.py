@@ -265,7 +265,7 @@ async def test_a_dispute_shows_both_sides_and_the_ruling_picker_searches_by_name
     assert buttons(found) == []  # the picker is spent too
 
     await office.overseer.press_data(request.message_id, rule)  # a double tap
-    await office.overseer.wait_for_reply(contains=HANS.plain("error.bad_state"))
+    await office.overseer.wait_for_reply(contains=f"已经效能办审定由{traffic}办理（尚未受理），不能再审定")
     assert not any("审定投诉" in m.text for m in office.overseer.bot_messages() if m.message_id > found.message_id)
 
 
