@@ -39,7 +39,7 @@ from handlers.contact_menu import acting_contact, set_contact_menu
 from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.texts import Translator
-from storage.models import AgencyContact, Citizen, Complaint, ComplaintStatus
+from storage.models import Agency, AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.citizen_view import parse_tracking_no
@@ -64,6 +64,7 @@ from workflow.queues import (
     time_limited_queue,
     to_item,
 )
+from workflow.transfers import declined_by
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,16 @@ async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: C
         )
     except TelegramBadRequest as exc:
         log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+
+
+async def transfer_picker(
+    session: AsyncSession, tr: Translator, key: str, complaint: Complaint, agencies: list[Agency], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The transfer's agency picker; an agency that already sent this complaint back is marked (one
+    more 退回 takes it to the office for a ruling)."""
+    mark = tr.plain("agency.transfer.declined_mark")
+    marks = dict.fromkeys(await declined_by(session, complaint.id), mark)
+    return agency_picker(tr, key, complaint, agencies, page, rule=False, marks=marks)
 
 
 async def refuse_picker(
@@ -462,7 +473,7 @@ def agency_router() -> Router:
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
         agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
-        text, markup = agency_picker(tr, "agency.transfer.pick", complaint, agencies, 1, rule=False)
+        text, markup = await transfer_picker(session, tr, "agency.transfer.pick", complaint, agencies, 1)
         await state.set_state(AgencyFlow.transfer_pick)
         await state.set_data({"complaint_id": complaint.id})
         await query.answer()
@@ -492,7 +503,7 @@ def agency_router() -> Router:
             await message.answer(tr("agency.transfer.none_found", name=typed))
         key = "agency.transfer.found" if found else "agency.transfer.pick"
         agencies = found or await transfer_targets(session, exclude=exclude, first_area=area)
-        text, markup = agency_picker(tr, key, complaint, agencies, 1, rule=False)
+        text, markup = await transfer_picker(session, tr, key, complaint, agencies, 1)
         await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(PickAgency.filter(~F.rule))
@@ -516,8 +527,8 @@ def agency_router() -> Router:
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
         if chosen is None:  # a page turn (or an agency no longer active): the picker's page, in place
-            text, markup = agency_picker(
-                tr, "agency.transfer.pick", complaint, agencies, callback_data.page, rule=False
+            text, markup = await transfer_picker(
+                session, tr, "agency.transfer.pick", complaint, agencies, callback_data.page
             )
             await replace(bot, query, text, markup)
             return
@@ -636,7 +647,9 @@ def agency_router() -> Router:
         except DomainError as error:  # a newer transfer came meanwhile…: the step ends, as for an extension
             return await end_step(session, state, message, tr, error)
         await state.clear()
-        await message.answer(tr("agency.decline.done", tracking_no=complaint.tracking_no))
+        disputed = complaint.status == S.DISPUTED  # the last permitted decline: oversight rules now
+        key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
+        await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(

@@ -296,16 +296,25 @@ def queue_page(
 
 
 def agency_picker(
-    tr: Translator, key: str, complaint: Complaint, agencies: Sequence[Agency], page: int, *, rule: bool
+    tr: Translator,
+    key: str,
+    complaint: Complaint,
+    agencies: Sequence[Agency],
+    page: int,
+    *,
+    rule: bool,
+    marks: dict[int, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Choose the agency of a transfer or a ruling, a page at a time, with a way back."""
+    """Choose the agency of a transfer or a ruling, a page at a time, with a way back. ``marks``: a
+    word after an agency's name (one that declined this complaint already, say)."""
+    marks = marks or {}
     total_pages = pages(len(agencies), PICKER_PAGE_SIZE)
     page = min(max(page, 1), total_pages)
     builder = InlineKeyboardBuilder()
     for agency in agencies[(page - 1) * PICKER_PAGE_SIZE : page * PICKER_PAGE_SIZE]:
         builder.row(
             InlineKeyboardButton(
-                text=tr.script(agency.name),
+                text=tr.script(agency.name) + marks.get(agency.id, ""),
                 callback_data=PickAgency(id=complaint.id, rule=rule, agency=agency.id).pack(),
             )
         )

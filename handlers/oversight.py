@@ -42,6 +42,7 @@ from workflow.errors import DomainError
 from workflow.guards import require_oversight
 from workflow.invites import search_transfer_targets, transfer_targets
 from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
+from workflow.transfers import declined_by
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
@@ -196,13 +197,17 @@ async def overdue_view(
 async def ruling_picker(
     session: AsyncSession, tr: Translator, deadlines: Deadlines, complaint: Complaint, page: int, typed: str = ""
 ) -> tuple[str, InlineKeyboardMarkup, bool]:
-    """The ruling's picker with both sides of the dispute; a typed name narrows it by the catalogue
-    search. The flag says whether something typed was found."""
+    """The ruling's picker, the parties of the dispute first, with both sides of it; a typed name
+    narrows it by the catalogue search (the sides were shown already: not again, on a phone). The
+    flag says whether something typed was found."""
     found = await search_transfer_targets(session, typed) if typed else []
     key = "oversight.rule.found" if found else "oversight.rule.pick"
     agencies = found or await transfer_targets(session)
-    rounds = await declined_transfers(session, complaint.id)
-    text, markup = rule_picker(tr, key, complaint, agencies, page, rounds, deadlines.zone)
+    rounds = await declined_transfers(session, complaint.id) if not typed else []
+    decliners = await declined_by(session, complaint.id)
+    text, markup = rule_picker(
+        tr, key, complaint, agencies, page, rounds, deadlines.zone, decliners=decliners, sides=not typed
+    )
     return text, markup, bool(found)
 
 

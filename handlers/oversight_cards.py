@@ -114,11 +114,22 @@ def rule_picker(
     page: int,
     rounds: Sequence[DeclinedTransfer],
     zone: ZoneInfo,
+    *,
+    decliners: Sequence[int] = (),
+    sides: bool = True,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The transfer picker, for a ruling: both sides of the dispute above the question."""
-    question, markup = agency_picker(tr, key, complaint, agencies, page, rule=True)
-    sides = tr("oversight.dispute.header", tracking_no=complaint.tracking_no, rounds=dispute_words(tr, rounds, zone))
-    return f"{sides}\n\n{question}", markup
+    """The transfer picker, for a ruling: the parties of the dispute (the owner, then who declined)
+    first and marked, and both sides of it above the question (``sides``: not again under a search)."""
+    parties = list(dict.fromkeys(i for i in (complaint.owner_agency_id, *decliners) if i is not None))
+    marks = {i: tr.plain("oversight.rule.declined_mark") for i in decliners}
+    if complaint.owner_agency_id is not None:
+        marks[complaint.owner_agency_id] = tr.plain("oversight.rule.owner_mark")
+    ordered = sorted(agencies, key=lambda a: parties.index(a.id) if a.id in parties else len(parties))
+    question, markup = agency_picker(tr, key, complaint, ordered, page, rule=True, marks=marks)
+    if not sides:
+        return question, markup
+    header = tr("oversight.dispute.header", tracking_no=complaint.tracking_no, rounds=dispute_words(tr, rounds, zone))
+    return f"{header}\n\n{question}", markup
 
 
 def overdue_actions(item: QueueItem) -> list[CardAction]:

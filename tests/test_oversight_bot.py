@@ -254,8 +254,9 @@ async def test_a_dispute_shows_both_sides_and_the_ruling_picker_searches_by_name
     assert "涉及交通管理" in picker.text and "户政职责" in picker.text  # both sides where the choice is made
     await office.overseer.send("交警")  # an alias, typed
     found = await office.overseer.wait_for_reply(contains="找到以下单位")
-    assert buttons(found) == [traffic, label("agency.button.back")]
-    await office.overseer.press(traffic, message=found)
+    marked = traffic + label("oversight.rule.declined_mark")  # a party of the dispute
+    assert buttons(found) == [marked, label("agency.button.back")]
+    await office.overseer.press(marked, message=found)
     await office.overseer.wait_for_reply(contains="审定理由")
     await office.overseer.send("事发路段的窗口由交警支队负责")
     await office.overseer.wait_for_reply(contains="已审定")

@@ -137,6 +137,9 @@ async def transfer(
         from_agency=sender_name,
         reason=reason,
         question_id=request.id,
+        declines=complaint.transfer_declines,
+        declined_before=receiver.id in await declined_by(session, complaint.id),  # it comes back to them
+        decline_disputes=complaint.transfer_declines + 1 >= MAX_DECLINES,  # a 退回 now goes to oversight
         now=now,
     )
     await notify_citizen(
