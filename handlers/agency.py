@@ -137,6 +137,7 @@ async def render_card(
         full=full,
         extension_pending=pending,
         viewer_agency_id=actor.agency_id,
+        now=clock.now(),
     )
     actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
     files = len(complaint.attachments)

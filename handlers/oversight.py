@@ -190,8 +190,10 @@ async def overdue_view(
     offset = (page - 1) * PAGE_SIZE
     items = await overdue_queue(session, deadlines, now, limit=PAGE_SIZE, offset=offset)
     # the page's complaints are loaded already (``overdue_queue``): their text, not another query
-    excerpts = {item.id: excerpt((await session.get_one(Complaint, item.id)).text) for item in items}
-    return overdue_page(tr, items, excerpts, total, page, deadlines)
+    complaints = {item.id: await session.get_one(Complaint, item.id) for item in items}
+    excerpts = {i: excerpt(complaint.text) for i, complaint in complaints.items()}
+    resolve_dues = {i: complaint.resolve_due_at for i, complaint in complaints.items()}
+    return overdue_page(tr, items, excerpts, total, page, deadlines, now, resolve_dues)
 
 
 async def ruling_picker(

@@ -17,10 +17,10 @@ from handlers.agency_cards import (
     PAGE_SIZE,
     action_label,
     agency_picker,
+    deadline_lines,
     local_time,
     nav_row,
     pages,
-    remaining_words,
     status_name,
 )
 from handlers.texts import Rendered, Translator
@@ -28,7 +28,6 @@ from storage.models import Agency, Complaint, ComplaintStatus
 from workflow.deadlines import Deadlines
 from workflow.decisions import DeclinedTransfer, Outcome
 from workflow.queues import PendingDecision, QueueItem
-from workflow.timers import ACKNOWLEDGE_STATUSES
 
 
 def by_words(tr: Translator, name: str | None, at: datetime, zone: ZoneInfo) -> Rendered:
@@ -147,6 +146,8 @@ def overdue_page(
     total: int,
     page: int,
     deadlines: Deadlines,
+    now: datetime,
+    resolve_dues: dict[int, datetime | None] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One page of the overdue list (``items`` are that page's): for each complaint what the office needs
     to act on it, and the actions it can take there."""
@@ -154,7 +155,7 @@ def overdue_page(
     lines = [tr("oversight.overdue.header", page=page, pages=total_pages, total=total)]
     builder = InlineKeyboardBuilder()
     for n, item in enumerate(items, start=(page - 1) * PAGE_SIZE + 1):
-        clock = "acknowledge" if item.status in ACKNOWLEDGE_STATUSES else "resolve"
+        resolve_due = (resolve_dues or {}).get(item.id)
         lines.append(
             tr(
                 "oversight.overdue.item",
@@ -163,9 +164,7 @@ def overdue_page(
                 major=tr("agency.major") if item.major else "",
                 status=status_name(tr, item.status),
                 agency=item.owner_agency or tr("agency.none"),
-                clock=tr(f"agency.clock.{clock}"),
-                due=local_time(tr, item.due_at, deadlines.zone),
-                remaining=remaining_words(tr, item, deadlines),
+                deadlines=deadline_lines(tr, "oversight.overdue.due", item, resolve_due, deadlines, now),
                 text=excerpts.get(item.id) or tr("agency.none"),
             )
         )

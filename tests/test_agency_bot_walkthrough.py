@@ -167,7 +167,7 @@ def test_remaining_time_within_a_day_keeps_its_minutes_and_times_show_the_weekda
 
     from handlers.agency_cards import duration_words, local_time
 
-    assert duration_words(HANS, timedelta(hours=3, minutes=54), timedelta(hours=8)) == "3小时54分钟"
-    assert duration_words(HANS, timedelta(hours=11, minutes=54), timedelta(hours=8)) == "1个工作日3小时"
+    assert duration_words(HANS, timedelta(hours=3, minutes=54), timedelta(hours=8)) == "3个工作小时54分钟"
+    assert duration_words(HANS, timedelta(hours=11, minutes=54), timedelta(hours=8)) == "1个工作日3个工作小时"
     friday = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
     assert local_time(HANS, friday, ZoneInfo("Asia/Shanghai")) == "11月27日（周五）17:30"
