@@ -39,7 +39,7 @@ from handlers.contact_menu import acting_contact, set_contact_menu
 from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.texts import Translator
-from storage.models import AgencyContact, Citizen, Complaint, ComplaintStatus
+from storage.models import Agency, AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.citizen_view import parse_tracking_no
@@ -66,6 +66,7 @@ from workflow.queues import (
     time_limited_queue,
     to_item,
 )
+from workflow.transfers import declined_by
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ async def render_card(
         view=view,
         extension_pending=pending,
         viewer_agency_id=actor.agency_id,
+        now=clock.now(),
     )
     actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
     files = len(complaint.attachments)
@@ -202,6 +204,51 @@ async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: C
         )
     except TelegramBadRequest as exc:
         log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+
+
+async def transfer_picker(
+    session: AsyncSession, tr: Translator, key: str, complaint: Complaint, agencies: list[Agency], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The transfer's agency picker; an agency that already sent this complaint back is marked (one
+    more 退回 takes it to the office for a ruling)."""
+    mark = tr.plain("agency.transfer.declined_mark")
+    marks = dict.fromkeys(await declined_by(session, complaint.id), mark)
+    return agency_picker(tr, key, complaint, agencies, page, rule=False, marks=marks)
+
+
+async def refuse_picker(
+    session: AsyncSession,
+    bot: Bot,
+    query: CallbackQuery,
+    state: FSMContext,
+    tr: Translator,
+    error: DomainError,
+    complaint_id: int,
+) -> None:
+    """A picker (transfer, ruling) pressed once its question is gone (a ruling, a colleague's transfer):
+    refused at the press, saying why, rather than after a reason is written. Its step ends, and the
+    picker loses its buttons."""
+    await session.rollback()
+    if (await state.get_data()).get("complaint_id") == complaint_id:
+        await state.clear()
+    await query.answer()
+    await send(bot, query.from_user.id, error_text(error, tr))
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id)
+        except TelegramBadRequest as exc:
+            log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+
+
+async def end_step(
+    session: AsyncSession, state: FSMContext, message: Message, tr: Translator, error: DomainError
+) -> None:
+    """A step refused once its question is gone: it ends with the reason why, so the next text is not
+    taken for this step again."""
+    await session.rollback()
+    await state.clear()
+    await message.answer(error_text(error, tr))
 
 
 async def bound_contact(message: Message, session: AsyncSession) -> bool:
@@ -430,7 +477,7 @@ def agency_router() -> Router:
         complaint = await complaint_for_actor(session, actor, callback_data.id)
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
         agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
-        text, markup = agency_picker(tr, "agency.transfer.pick", complaint, agencies, 1, rule=False)
+        text, markup = await transfer_picker(session, tr, "agency.transfer.pick", complaint, agencies, 1)
         await state.set_state(AgencyFlow.transfer_pick)
         await state.set_data({"complaint_id": complaint.id})
         await query.answer()
@@ -438,11 +485,21 @@ def agency_router() -> Router:
 
     @router.message(AgencyFlow.transfer_pick, F.text.func(is_not_command))
     async def transfer_search(
-        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator
+        message: Message,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         """A name typed at the picker: the transfer targets the catalogue search finds, as buttons."""
         _, actor = await acting_contact(session, bot, message.from_user)
         complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
+        except DomainError as error:
+            return await end_step(session, state, message, tr, error)
         typed = (message.text or "").strip()
         exclude, area = complaint.owner_agency_id, complaint.area
         found = await search_transfer_targets(session, typed, exclude=exclude, first_area=area)
@@ -450,7 +507,7 @@ def agency_router() -> Router:
             await message.answer(tr("agency.transfer.none_found", name=typed))
         key = "agency.transfer.found" if found else "agency.transfer.pick"
         agencies = found or await transfer_targets(session, exclude=exclude, first_area=area)
-        text, markup = agency_picker(tr, key, complaint, agencies, 1, rule=False)
+        text, markup = await transfer_picker(session, tr, key, complaint, agencies, 1)
         await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(PickAgency.filter(~F.rule))
@@ -461,15 +518,21 @@ def agency_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.TRANSFER)
+        except DomainError as error:
+            return await refuse_picker(session, bot, query, state, tr, error, complaint.id)
         agencies = await transfer_targets(session, exclude=complaint.owner_agency_id, first_area=complaint.area)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
         if chosen is None:  # a page turn (or an agency no longer active): the picker's page, in place
-            text, markup = agency_picker(
-                tr, "agency.transfer.pick", complaint, agencies, callback_data.page, rule=False
+            text, markup = await transfer_picker(
+                session, tr, "agency.transfer.pick", complaint, agencies, callback_data.page
             )
             await replace(bot, query, text, markup)
             return
@@ -586,12 +649,11 @@ def agency_router() -> Router:
                 session, clock, deadlines, data["complaint_id"], actor, message.text or "", data.get("question")
             )
         except DomainError as error:  # a newer transfer came meanwhile…: the step ends, as for an extension
-            await session.rollback()
-            await state.clear()
-            await message.answer(error_text(error, tr))
-            return
+            return await end_step(session, state, message, tr, error)
         await state.clear()
-        await message.answer(tr("agency.decline.done", tracking_no=complaint.tracking_no))
+        disputed = complaint.status == S.DISPUTED  # the last permitted decline: oversight rules now
+        key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
+        await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(
@@ -612,10 +674,7 @@ def agency_router() -> Router:
         except DomainError as error:
             # refused (a colleague's request went in meanwhile…): the step ends, so the next text
             # (a tracking number, say) is not taken as another reason
-            await session.rollback()
-            await state.clear()
-            await message.answer(error_text(error, tr))
-            return
+            return await end_step(session, state, message, tr, error)
         await state.clear()
         await message.answer(tr("agency.extend.done", tracking_no=complaint.tracking_no, days=data["days"]))
 

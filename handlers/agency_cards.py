@@ -23,6 +23,7 @@ from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
 from workflow.queues import CardHistory, CitizenView, QueueItem
+from workflow.timers import ACKNOWLEDGE_STATUSES
 from workflow.transfers import is_ruled
 
 PAGE_SIZE = 5
@@ -37,7 +38,8 @@ def pages(total: int, size: int) -> int:
 
 
 def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> Rendered:
-    """Working time as "1个工作日3小时", or "3小时54分钟" within a day (minutes matter then)."""
+    """Working time as "1个工作日3个工作小时", or "3个工作小时54分钟" within a day (minutes matter then):
+    working hours, not the clock's, like the working days."""
     amount = abs(amount)
     days, rest = divmod(amount, day_length) if day_length else (0, amount)
     hours, rest = divmod(rest, timedelta(hours=1))
@@ -53,13 +55,43 @@ def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> 
 
 
 def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> str:
-    """ "剩余 1个工作日3小时" or "已超时 2小时", in working time."""
+    """ "剩余 1个工作日3个工作小时" or "已超时 2个工作小时", in working time."""
     if item.due_at is None:
         return tr("agency.remaining.none")
-    amount = duration_words(tr, item.remaining, deadlines.day_length)
-    if item.state == "overdue":
-        return tr("agency.remaining.over", amount=amount)
-    return tr("agency.remaining.left", amount=amount)
+    return left_words(tr, item.remaining, item.state == "overdue", deadlines)
+
+
+def left_words(tr: Translator, remaining: timedelta, overdue: bool, deadlines: Deadlines) -> str:
+    amount = duration_words(tr, remaining, deadlines.day_length)
+    return tr("agency.remaining.over" if overdue else "agency.remaining.left", amount=amount)
+
+
+def deadline_lines(
+    tr: Translator, key: str, item: QueueItem, resolve_due: datetime | None, deadlines: Deadlines, now: datetime
+) -> Rendered:
+    """The running deadline, as ``key`` ("{clock}期限：{due}…"); before 受理 the resolve deadline too (the
+    one on the citizen's receipt, watched as well), so neither is a surprise."""
+    acknowledging = item.status in ACKNOWLEDGE_STATUSES
+    clock = "acknowledge" if acknowledging else "resolve"
+    lines = [
+        tr(
+            key,
+            clock=tr(f"agency.clock.{clock}"),
+            due=local_time(tr, item.due_at, deadlines.zone),
+            remaining=remaining_words(tr, item, deadlines),
+        )
+    ]
+    if acknowledging and resolve_due is not None:
+        overdue = now >= resolve_due
+        lines.append(
+            tr(
+                key,
+                clock=tr("agency.clock.resolve"),
+                due=local_time(tr, resolve_due, deadlines.zone),
+                remaining=left_words(tr, deadlines.remaining(now, resolve_due), overdue, deadlines),
+            )
+        )
+    return Rendered("\n".join(lines))
 
 
 #: Weekday names as the citizens' receipts show them ("（周五）").
@@ -126,6 +158,7 @@ def card_text(
     view: CitizenView = CitizenView.FULL,
     extension_pending: bool = False,
     viewer_agency_id: int | None = None,
+    now: datetime,
 ) -> str:
     """The card as ``citizen_view`` allows: a receiver's has the words masked and no citizen or place,
     a former owner's summary no words at all."""
@@ -153,8 +186,7 @@ def card_text(
         "owner": item.owner_agency or tr("agency.none"),
         "extra": "".join("\n" + line for line in extras),
         "problems": problems_words(tr, item.problem_types),
-        "due": local_time(tr, item.due_at, deadlines.zone),
-        "remaining": remaining_words(tr, item, deadlines),
+        "deadlines": deadline_lines(tr, "agency.card.due", item, complaint.resolve_due_at, deadlines, now),
     }
     if view is CitizenView.SUMMARY:
         return tr("agency.card.summary", **values)
@@ -312,16 +344,25 @@ def queue_page(
 
 
 def agency_picker(
-    tr: Translator, key: str, complaint: Complaint, agencies: Sequence[Agency], page: int, *, rule: bool
+    tr: Translator,
+    key: str,
+    complaint: Complaint,
+    agencies: Sequence[Agency],
+    page: int,
+    *,
+    rule: bool,
+    marks: dict[int, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Choose the agency of a transfer or a ruling, a page at a time, with a way back."""
+    """Choose the agency of a transfer or a ruling, a page at a time, with a way back. ``marks``: a
+    word after an agency's name (one that declined this complaint already, say)."""
+    marks = marks or {}
     total_pages = pages(len(agencies), PICKER_PAGE_SIZE)
     page = min(max(page, 1), total_pages)
     builder = InlineKeyboardBuilder()
     for agency in agencies[(page - 1) * PICKER_PAGE_SIZE : page * PICKER_PAGE_SIZE]:
         builder.row(
             InlineKeyboardButton(
-                text=tr.script(agency.name),
+                text=tr.script(agency.name) + marks.get(agency.id, ""),
                 callback_data=PickAgency(id=complaint.id, rule=rule, agency=agency.id).pack(),
             )
         )

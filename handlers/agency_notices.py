@@ -3,10 +3,11 @@
 The text is the catalogue's ``notice.<kind>`` (``handlers.notices``, one text per notice); this adds the
 buttons: a new complaint comes with 受理 / 转办, a transfer with 受理 / 退回, a ruling with 受理 for the
 agency it names, an extension request with 批准 / 驳回, a dispute with 审定, and every notice about a
-complaint with a way to open the card. The buttons carry ids only and are checked by ``workflow`` when
-pressed, so a notice forwarded to the wrong person opens nothing; a notice that asks a question (an
-extension request, a transfer) names it, so its buttons never decide a newer one it did not show. The
-bot's outbox transport tries it for every notice (``bot.service.notice_renderers``).
+complaint with a way to open the card, except those that end the agency's part in it (``ENDS``). The
+buttons carry ids only and are checked by ``workflow`` when pressed, so a notice forwarded to the wrong
+person opens nothing; a notice that asks a question (an extension request, a transfer) names it, so its
+buttons never decide a newer one it did not show. The bot's outbox transport tries it for every notice
+(``bot.service.notice_renderers``).
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ ACTIONS: dict[str, tuple[CardAction, ...]] = {
     Notice.EXTENSION_REQUESTED: (CardAction.APPROVE, CardAction.REFUSE),
     Notice.DISPUTE: (CardAction.RULE,),
 }
+#: Notices that end an agency's part in a complaint: no buttons at all, not even 查看, which would only
+#: find that the complaint now belongs to another unit. A ruling to an agency not named is one too.
+ENDS = frozenset({Notice.TRANSFER_WITHDRAWN})
 
 
 def _keyboard(tr: Translator, kind: str, params: dict[str, Any]) -> InlineKeyboardMarkup | None:
     complaint_id = params.get("complaint_id")
-    if not isinstance(complaint_id, int):
+    if not isinstance(complaint_id, int) or kind in ENDS or params.get("handles") is False:
         return None
     builder = InlineKeyboardBuilder()
-    actions = () if params.get("handles") is False else ACTIONS.get(kind, ())
+    actions = ACTIONS.get(kind, ())
     question = params.get("question_id")  # the request the notice shows: its buttons decide that one only
     for action in actions:
         builder.button(text=action_label(tr, action), callback_data=Card(id=complaint_id, act=action, q=question))

@@ -7,12 +7,14 @@ middleware has rolled the update's transaction back by the time this router answ
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from handlers.texts import Translator, default_texts
+from storage.models import ComplaintStatus
 from workflow.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,25 @@ def error_key(error: BaseException, tr: Translator) -> str:
 
 
 def error_text(error: BaseException, tr: Translator) -> str:
-    """The error as a message (HTML); a toast, shown raw, takes ``tr.plain(error_key(...))``."""
+    """The error as a message (HTML); a toast, shown raw, takes ``tr.plain(error_key(...))``. A
+    ``bad_state`` that says where the complaint stands (``workflow.transfers.standing``) says it in words."""
+    if isinstance(error, DomainError) and error.code == "bad_state" and "owner" in error.params:
+        return standing_text(error.params, tr)
     return tr(error_key(error, tr))
+
+
+def standing_text(params: dict[str, Any], tr: Translator) -> str:
+    """ "这件投诉已经效能办审定由…办理，不能再审定。": the complaint's state now, and what cannot be done."""
+    status = str(params.get("status"))
+    which = "ruled" if params.get("ruled") and status == ComplaintStatus.ASSIGNED else status
+    if not tr.has(f"error.standing.{which}"):
+        return tr("error.bad_state")
+    none = tr("agency.none")
+    standing = tr(f"error.standing.{which}", owner=params.get("owner") or none, receiver=params.get("receiver") or none)
+    action = f"error.action.{params.get('action')}"
+    if tr.has(action):
+        return tr("error.bad_state.standing", standing=standing, action=tr(action))
+    return tr("error.bad_state.standing_any", standing=standing)
 
 
 def errors_router() -> Router:

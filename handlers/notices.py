@@ -50,6 +50,8 @@ def notice_key(kind: str, params: dict[str, Any]) -> str:
         return f"{key}.{'approved' if params['approved'] else 'refused'}"
     if params.get("disputed"):  # the decline that sent the complaint to oversight
         return f"{key}.disputed"
+    if params.get("decline_disputes"):  # a transfer whose 退回 would go to oversight; back to a decliner?
+        return f"{key}.{'again' if params.get('declined_before') else 'last'}"
     if params.get("handles") is False:  # a ruling, to an agency of the dispute that was not named
         return f"{key}.elsewhere"
     return key

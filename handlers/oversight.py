@@ -23,7 +23,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import is_command, is_not_command, replace, send
+from handlers.agency import end_step, is_command, is_not_command, refuse_picker, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
 from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
 from handlers.contact_menu import acting_contact
@@ -42,6 +42,7 @@ from workflow.errors import DomainError
 from workflow.guards import require_oversight
 from workflow.invites import search_transfer_targets, transfer_targets
 from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
+from workflow.transfers import declined_by
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
@@ -189,20 +190,26 @@ async def overdue_view(
     offset = (page - 1) * PAGE_SIZE
     items = await overdue_queue(session, deadlines, now, limit=PAGE_SIZE, offset=offset)
     # the page's complaints are loaded already (``overdue_queue``): their text, not another query
-    excerpts = {item.id: excerpt((await session.get_one(Complaint, item.id)).text) for item in items}
-    return overdue_page(tr, items, excerpts, total, page, deadlines)
+    complaints = {item.id: await session.get_one(Complaint, item.id) for item in items}
+    excerpts = {i: excerpt(complaint.text) for i, complaint in complaints.items()}
+    resolve_dues = {i: complaint.resolve_due_at for i, complaint in complaints.items()}
+    return overdue_page(tr, items, excerpts, total, page, deadlines, now, resolve_dues)
 
 
 async def ruling_picker(
     session: AsyncSession, tr: Translator, deadlines: Deadlines, complaint: Complaint, page: int, typed: str = ""
 ) -> tuple[str, InlineKeyboardMarkup, bool]:
-    """The ruling's picker with both sides of the dispute; a typed name narrows it by the catalogue
-    search. The flag says whether something typed was found."""
+    """The ruling's picker, the parties of the dispute first, with both sides of it; a typed name
+    narrows it by the catalogue search (the sides were shown already: not again, on a phone). The
+    flag says whether something typed was found."""
     found = await search_transfer_targets(session, typed) if typed else []
     key = "oversight.rule.found" if found else "oversight.rule.pick"
     agencies = found or await transfer_targets(session)
-    rounds = await declined_transfers(session, complaint.id)
-    text, markup = rule_picker(tr, key, complaint, agencies, page, rounds, deadlines.zone)
+    rounds = await declined_transfers(session, complaint.id) if not typed else []
+    decliners = await declined_by(session, complaint.id)
+    text, markup = rule_picker(
+        tr, key, complaint, agencies, page, rounds, deadlines.zone, decliners=decliners, sides=not typed
+    )
     return text, markup, bool(found)
 
 
@@ -315,11 +322,21 @@ def oversight_router() -> Router:
 
     @router.message(OversightFlow.rule_pick, F.text.func(is_not_command))
     async def rule_search(
-        message: Message, session: AsyncSession, bot: Bot, state: FSMContext, tr: Translator, deadlines: Deadlines
+        message: Message,
+        session: AsyncSession,
+        bot: Bot,
+        state: FSMContext,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         """A name typed at the ruling picker: the agencies the catalogue search finds, as buttons."""
         actor = await overseer(session, bot, message)
         complaint = await complaint_for_actor(session, actor, (await state.get_data())["complaint_id"])
+        try:
+            await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, Action.RULE)
+        except DomainError as error:
+            return await end_step(session, state, message, tr, error)
         typed = (message.text or "").strip()
         text, markup, found = await ruling_picker(session, tr, deadlines, complaint, 1, typed)
         if not found:
@@ -334,10 +351,17 @@ def oversight_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        clock: Clock,
         deadlines: Deadlines,
     ) -> None:
         actor = await overseer(session, bot, query, callback_data.id)
         complaint = await complaint_for_actor(session, actor, callback_data.id)
+        data = await state.get_data()
+        origin = data.get("origin") if data.get("complaint_id") == complaint.id else None  # not an older picker's
+        try:  # a picker left from before a ruling (this officer's or a colleague's) decides nothing
+            await require_open(session, bot, tr, clock, deadlines, actor, complaint, CardAction.RULE, origin)
+        except DomainError as error:
+            return await refuse_picker(session, bot, query, state, tr, error, complaint.id)
         agencies = await transfer_targets(session)
         await query.answer()
         chosen = next((a for a in agencies if a.id == callback_data.agency), None)
@@ -345,8 +369,6 @@ def oversight_router() -> Router:
             text, markup, _ = await ruling_picker(session, tr, deadlines, complaint, callback_data.page)
             await replace(bot, query, text, markup)
             return
-        data = await state.get_data()
-        origin = data.get("origin") if data.get("complaint_id") == complaint.id else None  # not an older picker's
         picker = query.message.message_id if isinstance(query.message, Message) else None
         await state.set_state(OversightFlow.rule_reason)
         await state.set_data(

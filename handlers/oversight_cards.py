@@ -17,10 +17,10 @@ from handlers.agency_cards import (
     PAGE_SIZE,
     action_label,
     agency_picker,
+    deadline_lines,
     local_time,
     nav_row,
     pages,
-    remaining_words,
     status_name,
 )
 from handlers.texts import Rendered, Translator
@@ -28,7 +28,6 @@ from storage.models import Agency, Complaint, ComplaintStatus
 from workflow.deadlines import Deadlines
 from workflow.decisions import DeclinedTransfer, Outcome
 from workflow.queues import PendingDecision, QueueItem
-from workflow.timers import ACKNOWLEDGE_STATUSES
 
 
 def by_words(tr: Translator, name: str | None, at: datetime, zone: ZoneInfo) -> Rendered:
@@ -114,11 +113,22 @@ def rule_picker(
     page: int,
     rounds: Sequence[DeclinedTransfer],
     zone: ZoneInfo,
+    *,
+    decliners: Sequence[int] = (),
+    sides: bool = True,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The transfer picker, for a ruling: both sides of the dispute above the question."""
-    question, markup = agency_picker(tr, key, complaint, agencies, page, rule=True)
-    sides = tr("oversight.dispute.header", tracking_no=complaint.tracking_no, rounds=dispute_words(tr, rounds, zone))
-    return f"{sides}\n\n{question}", markup
+    """The transfer picker, for a ruling: the parties of the dispute (the owner, then who declined)
+    first and marked, and both sides of it above the question (``sides``: not again under a search)."""
+    parties = list(dict.fromkeys(i for i in (complaint.owner_agency_id, *decliners) if i is not None))
+    marks = {i: tr.plain("oversight.rule.declined_mark") for i in decliners}
+    if complaint.owner_agency_id is not None:
+        marks[complaint.owner_agency_id] = tr.plain("oversight.rule.owner_mark")
+    ordered = sorted(agencies, key=lambda a: parties.index(a.id) if a.id in parties else len(parties))
+    question, markup = agency_picker(tr, key, complaint, ordered, page, rule=True, marks=marks)
+    if not sides:
+        return question, markup
+    header = tr("oversight.dispute.header", tracking_no=complaint.tracking_no, rounds=dispute_words(tr, rounds, zone))
+    return f"{header}\n\n{question}", markup
 
 
 def overdue_actions(item: QueueItem) -> list[CardAction]:
@@ -136,6 +146,8 @@ def overdue_page(
     total: int,
     page: int,
     deadlines: Deadlines,
+    now: datetime,
+    resolve_dues: dict[int, datetime | None] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One page of the overdue list (``items`` are that page's): for each complaint what the office needs
     to act on it, and the actions it can take there."""
@@ -143,7 +155,7 @@ def overdue_page(
     lines = [tr("oversight.overdue.header", page=page, pages=total_pages, total=total)]
     builder = InlineKeyboardBuilder()
     for n, item in enumerate(items, start=(page - 1) * PAGE_SIZE + 1):
-        clock = "acknowledge" if item.status in ACKNOWLEDGE_STATUSES else "resolve"
+        resolve_due = (resolve_dues or {}).get(item.id)
         lines.append(
             tr(
                 "oversight.overdue.item",
@@ -152,9 +164,7 @@ def overdue_page(
                 major=tr("agency.major") if item.major else "",
                 status=status_name(tr, item.status),
                 agency=item.owner_agency or tr("agency.none"),
-                clock=tr(f"agency.clock.{clock}"),
-                due=local_time(tr, item.due_at, deadlines.zone),
-                remaining=remaining_words(tr, item, deadlines),
+                deadlines=deadline_lines(tr, "oversight.overdue.due", item, resolve_due, deadlines, now),
                 text=excerpts.get(item.id) or tr("agency.none"),
             )
         )

@@ -78,7 +78,8 @@ async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Offic
     async def transfer_and_decline(round_: int) -> None:
         await police.press(label("agency.button.transfer"))
         await police.wait_for_reply(contains="转交哪个单位")
-        await pick_agency(police, traffic_name)
+        declined_once = label("agency.transfer.declined_mark") if round_ == 2 else ""  # marked in the picker
+        await pick_agency(police, traffic_name + declined_once)
         await police.wait_for_reply(contains="转办理由")
         await police.send("涉及交通管理，属交警支队职责")
         await police.wait_for_reply(contains="已提出转办")
@@ -103,7 +104,7 @@ async def test_the_whole_journey_from_filing_to_a_satisfied_rating(office: Offic
     await overseer.wait_for_reply(contains="转办有争议")
     await overseer.press(label("oversight.button.rule"))
     await overseer.wait_for_reply(contains="审定投诉")
-    await pick_agency(overseer, traffic_name)
+    await pick_agency(overseer, traffic_name + label("oversight.rule.declined_mark"))  # a party: first
     await overseer.wait_for_reply(contains="审定理由")
     await overseer.send("事发路段的窗口由交警支队负责")
     await overseer.wait_for_reply(contains="已审定")

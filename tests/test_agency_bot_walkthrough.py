@@ -137,7 +137,7 @@ async def test_an_extension_on_a_resolved_complaint_is_refused_before_any_typing
         b["text"] for row in office.police.bot_messages()[-1].inline_keyboard or [] for b in row
     ]
     await office.police.press(label("agency.button.extend"))
-    await office.police.wait_for_reply(contains=label("error.bad_state"))
+    await office.police.wait_for_reply(contains="办结，等待群众评价，不能再申请延期")
     assert not [m for m in office.police.bot_messages() if "需要延期几个工作日" in m.text]
 
 
@@ -167,7 +167,7 @@ def test_remaining_time_within_a_day_keeps_its_minutes_and_times_show_the_weekda
 
     from handlers.agency_cards import duration_words, local_time
 
-    assert duration_words(HANS, timedelta(hours=3, minutes=54), timedelta(hours=8)) == "3小时54分钟"
-    assert duration_words(HANS, timedelta(hours=11, minutes=54), timedelta(hours=8)) == "1个工作日3小时"
+    assert duration_words(HANS, timedelta(hours=3, minutes=54), timedelta(hours=8)) == "3个工作小时54分钟"
+    assert duration_words(HANS, timedelta(hours=11, minutes=54), timedelta(hours=8)) == "1个工作日3个工作小时"
     friday = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
     assert local_time(HANS, friday, ZoneInfo("Asia/Shanghai")) == "11月27日（周五）17:30"

@@ -254,8 +254,9 @@ async def test_a_dispute_shows_both_sides_and_the_ruling_picker_searches_by_name
     assert "涉及交通管理" in picker.text and "户政职责" in picker.text  # both sides where the choice is made
     await office.overseer.send("交警")  # an alias, typed
     found = await office.overseer.wait_for_reply(contains="找到以下单位")
-    assert buttons(found) == [traffic, label("agency.button.back")]
-    await office.overseer.press(traffic, message=found)
+    marked = traffic + label("oversight.rule.declined_mark")  # a party of the dispute
+    assert buttons(found) == [marked, label("agency.button.back")]
+    await office.overseer.press(marked, message=found)
     await office.overseer.wait_for_reply(contains="审定理由")
     await office.overseer.send("事发路段的窗口由交警支队负责")
     await office.overseer.wait_for_reply(contains="已审定")
@@ -265,7 +266,7 @@ async def test_a_dispute_shows_both_sides_and_the_ruling_picker_searches_by_name
     assert buttons(found) == []  # the picker is spent too
 
     await office.overseer.press_data(request.message_id, rule)  # a double tap
-    await office.overseer.wait_for_reply(contains=HANS.plain("error.bad_state"))
+    await office.overseer.wait_for_reply(contains=f"已经效能办审定由{traffic}办理（尚未受理），不能再审定")
     assert not any("审定投诉" in m.text for m in office.overseer.bot_messages() if m.message_id > found.message_id)
 
 

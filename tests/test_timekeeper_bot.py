@@ -78,11 +78,11 @@ async def test_after_a_restart_at_night_the_agency_hears_in_the_morning_how_late
     await office.deliver()
     urged = await office.police.wait_for_reply(contains="催办")
     assert urged.text == (
-        f"❗ 催办：投诉 {complaint.tracking_no} 已超过受理期限（11月23日（周一）15:30），已超时 4个工作日2小时，"
+        f"❗ 催办：投诉 {complaint.tracking_no} 已超过受理期限（11月23日（周一）15:30），已超时 4个工作日2个工作小时，"
         "请立即办理。"
     )
     escalated = await office.overseer.wait_for_reply(contains="督办")
-    assert "已超时 4个工作日2小时" in escalated.text
+    assert "已超时 4个工作日2个工作小时" in escalated.text
     assert len([text for text in texts_of(office.police) if text.startswith("❗ 催办")]) == 1  # once
 
 

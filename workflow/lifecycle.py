@@ -43,6 +43,7 @@ from workflow.transfers import (
     decline_transfer,
     is_ruled,
     require_open_transfer,
+    require_status,
     rule_dispute,
     transfer,
     withdraw_transfer,
@@ -274,11 +275,16 @@ async def require_can_start(
     ``question``: the event id of the request (extension, transfer) the pressed message showed, when
     it names one: a newer request of the same kind is refused too."""
     if action == Action.REQUEST_EXTENSION:
-        await require_extendable(session, clock, deadlines, complaint, actor)
+        try:
+            await require_extendable(session, clock, deadlines, complaint, actor)
+        except DomainError as error:
+            if error.code == "bad_state":
+                await require_status(session, complaint, action)  # the same refusal, saying where it stands
+            raise
         return
     if action in _OVERSIGHT_DECISIONS:  # a decided question (a colleague, a double tap) is refused at the press
         await require_oversight(session, actor)
-        next_status(complaint, action)
+        await require_status(session, complaint, action)
         if action == Action.DECIDE_EXTENSION:
             await open_request(session, complaint.id, question)
         if action in (Action.SET_MAJOR, Action.CLEAR_MAJOR) and complaint.major == (action == Action.SET_MAJOR):
@@ -291,7 +297,7 @@ async def require_can_start(
         require_contact_of(actor, complaint.owner_agency_id)
     if action == Action.DECLINE and complaint.transfer_declines + 1 >= MAX_DECLINES:
         action = Action.DECLINE_TO_DISPUTE
-    next_status(complaint, action)
+    await require_status(session, complaint, action)
     if action == Action.TRANSFER and is_ruled(complaint):
         raise DomainError("ruling_binds")
     if action in (Action.DECLINE, Action.DECLINE_TO_DISPUTE):

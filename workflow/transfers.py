@@ -8,11 +8,13 @@ accept and can no longer pass it on. Deadlines never change here: the citizen's 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp.personal_data import redact
-from storage.models import Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
 from workflow.clock import Clock
@@ -27,6 +29,46 @@ from workflow.transitions import MAX_DECLINES, Action
 def is_ruled(complaint: Complaint) -> bool:
     """An owner named by oversight (审定) after the last permitted decline: the ruling binds."""
     return complaint.transfer_declines >= MAX_DECLINES
+
+
+async def standing(session: AsyncSession, complaint: Complaint) -> dict[str, Any]:
+    """Where the complaint stands now, as a ``bad_state`` refusal's params: its status, who holds it
+    (and who is asked to take it), and whether a ruling named the holder. A channel says it in words,
+    so a stale button is answered with what happened instead of "not allowed"."""
+    ids = [i for i in (complaint.owner_agency_id, complaint.transfer_to_agency_id) if i is not None]
+    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))) if ids else []
+    names = {agency_id: name for agency_id, name in rows}
+    return {
+        "status": complaint.status,
+        "owner": names.get(complaint.owner_agency_id or 0, ""),
+        "receiver": names.get(complaint.transfer_to_agency_id or 0, ""),
+        "ruled": is_ruled(complaint) and complaint.status != ComplaintStatus.DISPUTED,
+    }
+
+
+async def require_status(session: AsyncSession, complaint: Complaint, action: Action) -> ComplaintStatus:
+    """``next_status``, with a refusal that says where the complaint stands (``standing``) and what
+    was tried."""
+    try:
+        return next_status(complaint, action)
+    except DomainError as error:
+        if error.code != "bad_state":
+            raise
+        raise DomainError("bad_state", error.detail, action=action, **await standing(session, complaint)) from None
+
+
+async def declined_by(session: AsyncSession, complaint_id: int) -> list[int]:
+    """The agencies that sent a transfer of this complaint back, first decline first: the parties of a
+    dispute, and the ones a transfer is warned about."""
+    rows = await session.scalars(
+        select(ComplaintEvent.from_agency_id)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action == EventAction.TRANSFER_DECLINED.value,
+        )
+        .order_by(ComplaintEvent.id)
+    )
+    return list(dict.fromkeys(agency_id for agency_id in rows if agency_id is not None))
 
 
 async def require_open_transfer(session: AsyncSession, complaint: Complaint, question: int | None) -> None:
@@ -60,7 +102,7 @@ async def transfer(
     """The owner proposes another agency; it stays the owner until that agency accepts."""
     complaint = await load(session, complaint_id)
     require_contact_of(actor, complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.TRANSFER)
+    to_status = await require_status(session, complaint, Action.TRANSFER)
     if is_ruled(complaint):
         raise DomainError("ruling_binds")
     if to_agency_id == complaint.owner_agency_id:
@@ -96,6 +138,9 @@ async def transfer(
         from_agency=sender_name,
         reason=redact(reason),  # the receiver sees no personal data before it accepts (citizen_view)
         question_id=request.id,
+        declines=complaint.transfer_declines,
+        declined_before=receiver.id in await declined_by(session, complaint.id),  # it comes back to them
+        decline_disputes=complaint.transfer_declines + 1 >= MAX_DECLINES,  # a 退回 now goes to oversight
         now=now,
     )
     await notify_citizen(
@@ -117,7 +162,7 @@ async def withdraw_transfer(
     all along, so nothing else changes: the deadlines keep running and no decline is counted."""
     complaint = await load(session, complaint_id)
     require_contact_of(actor, complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.WITHDRAW_TRANSFER)
+    to_status = await require_status(session, complaint, Action.WITHDRAW_TRANSFER)
 
     now = clock.now()
     from_status, owner_id, receiver_id = complaint.status, complaint.owner_agency_id, complaint.transfer_to_agency_id
@@ -200,7 +245,7 @@ async def decline_transfer(
     else:
         require_contact_of(actor, complaint.owner_agency_id, complaint.transfer_to_agency_id)
     action = Action.DECLINE_TO_DISPUTE if complaint.transfer_declines + 1 >= MAX_DECLINES else Action.DECLINE
-    to_status = next_status(complaint, action)
+    to_status = await require_status(session, complaint, action)
     await require_open_transfer(session, complaint, question)
     basis = require_text(basis)
 
@@ -275,7 +320,7 @@ async def rule_dispute(
     """Oversight names the owner (审定); the named agency must accept and cannot decline or transfer."""
     complaint = await load(session, complaint_id)
     await require_oversight(session, actor)
-    to_status = next_status(complaint, Action.RULE)
+    to_status = await require_status(session, complaint, Action.RULE)
     reason = require_text(reason)
     owner = await active_agency(session, agency_id)
 
