@@ -198,3 +198,45 @@ async def test_status_without_a_number_lists_the_citizens_complaints(scene: Scen
 async def test_status_without_a_number_and_no_complaints_says_there_are_none(scene: Scene) -> None:  # noqa: F811
     await scene.me.send("/status")
     assert (await scene.me.wait_for_reply()).text == HANS.plain("my.empty")
+
+
+# --- the citizen's own choices -----------------------------------------------------------------------
+
+
+async def test_the_citizens_choices_stay_in_the_chat_and_an_old_skip_button_is_answered_and_removed(
+    scene: Scene,  # noqa: F811
+) -> None:
+    me = scene.me
+    await me.send("/complain")
+    await me.wait_for_reply(contains="写完了")
+    await me.send("派出所办户口，窗口让我跑了好几趟都没办成。")
+    await me.wait_for_reply(contains="已记下")
+    await me.press(HANS.plain("complaint.button.done"))
+    place_question = await me.wait_for_reply(contains="发生在哪里")
+    await me.send("城东派出所")
+    await me.wait_for_reply(contains="请选择要投诉的单位")
+    await me.send("公安")
+    found = await me.wait_for_reply(contains="相关的单位")
+    await me.press("市公安局", message=found)
+    await me.wait_for_reply(contains="是否匿名")
+    await scene.harness.settle()
+    picked = me.world.find_message(me.user.id, found.message_id)
+    assert picked.text == "请选择要投诉的单位：✔ 市公安局" and not picked.inline_keyboard
+
+    anonymity = me.bot_messages()[-1]
+    await me.press(HANS.plain("complaint.button.named"), message=anonymity)
+    await me.wait_for_reply(contains="联系电话")
+    await scene.harness.settle()
+    answered = me.world.find_message(me.user.id, anonymity.message_id)
+    assert answered.text == "是否匿名投诉？✔ 实名" and not answered.inline_keyboard
+
+    # the place question's 跳过, still on it, pressed now: it does not skip the phone
+    skip = next(b["callback_data"] for row in place_question.inline_keyboard or [] for b in row)
+    before = len(me.bot_messages())
+    await me.press_data(place_question.message_id, skip)
+    await scene.harness.settle()
+    assert me.answers()[-1] == HANS.plain("hint.stale_button")
+    assert not me.world.find_message(me.user.id, place_question.message_id).inline_keyboard
+    assert len(me.bot_messages()) == before  # still asked for the phone, nothing skipped
+    await me.send("13812345678")
+    assert "13812345678" in (await me.wait_for_reply(contains="请确认")).text
