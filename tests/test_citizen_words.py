@@ -240,3 +240,20 @@ async def test_the_citizens_choices_stay_in_the_chat_and_an_old_skip_button_is_a
     assert len(me.bot_messages()) == before  # still asked for the phone, nothing skipped
     await me.send("13812345678")
     assert "13812345678" in (await me.wait_for_reply(contains="请确认")).text
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+#: The office's terms, which a citizen is never taught: 首问责任, 提请审定, 督办.
+JARGON = ("首问", "审定", "提请", "督办")
+CITIZEN_TEXTS = ("notice.complaint.", "status.", "my.", "rate.", "complaint.", "welcome")
+
+
+def test_what_the_citizen_reads_has_no_office_jargon_and_names_the_office_plainly() -> None:
+    catalogue = default_texts()("zh-Hans")._messages
+    citizens = {key: text for key, text in catalogue.items() if key.startswith(CITIZEN_TEXTS) or key == "help"}
+    assert "status.event.assigned" in citizens and "notice.complaint.ruled" in citizens
+    for key, text in citizens.items():
+        assert not [word for word in JARGON if word in text], key
+        if "效能办" in text:  # said once, with what it is
+            assert text.count("效能办") == 1 and "市效能办（负责督促各单位办理投诉的部门）" in text, key
