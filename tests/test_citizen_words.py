@@ -103,10 +103,15 @@ async def test_an_approved_extension_tells_the_citizen_why_and_the_new_deadline_
     assert told.text.startswith(f"您的投诉 {complaint.tracking_no}")
     assert "市效能办（负责督促各单位办理投诉的部门）" in told.text and new_due in told.text
     assert "“需要现场勘验，涉及多个部门”" in told.text  # quoted without its own full stop
+    assert [b["text"] for row in told.inline_keyboard or [] for b in row] == [HANS.plain("notice.button.progress")]
 
     [agency_news] = [t for t in texts_to(office.clerk) if "延期" in t]
     assert "效能办已批准" in agency_news and "3 个工作日" in agency_news
     assert "您的" not in agency_news
+    [decided] = [m for m in office.clerk.bot_messages() if "延期" in m.text]  # the agency's own buttons
+    assert [b["text"] for row in decided.inline_keyboard or [] for b in row] == [
+        HANS.plain("agency.button.show", tracking_no=complaint.tracking_no)
+    ]
 
 
 async def test_a_refused_extension_reaches_the_agency_as_its_order_and_not_the_citizen(office: Office) -> None:
