@@ -137,9 +137,10 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
             raise
 
 
-async def drop_buttons(query: CallbackQuery) -> None:
-    """Answer the press and take the buttons off the pressed message, keeping its text."""
-    await query.answer()
+async def drop_buttons(query: CallbackQuery, toast: str | None = None) -> None:
+    """Answer the press (with ``toast``, if any) and take the buttons off the pressed message, keeping its
+    text."""
+    await query.answer(toast)
     if not isinstance(query.message, Message) or not query.message.reply_markup:
         return
     try:

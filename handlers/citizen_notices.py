@@ -3,8 +3,8 @@
 The text is the catalogue's ``notice.<kind>`` (one text per notice, shared with ``handlers.notices``);
 this adds the buttons that make a notice actionable: the RESOLVED notice and the rating reminder carry
 the three rating buttons (for the round in their params), the others addressed only to the citizen a
-button to the complaint's progress. Extension decisions and withdrawals also go to agency contacts
-under the same kind, so they get no citizen button.
+button to the complaint's progress. Withdrawals also go to agency contacts under the same kind, so they
+get no citizen button.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ CITIZEN_KINDS = frozenset(
         Notice.RESOLVED,
         Notice.RATING_REMINDER,
         Notice.REOPENED,
-        Notice.EXTENSION_DECIDED,
+        Notice.EXTENDED,
         Notice.CLOSED,
         Notice.CLOSED_UNRATED,
         Notice.WITHDRAWN,
@@ -52,6 +52,7 @@ _WITH_PROGRESS = frozenset(
         Notice.RULED_FOR_CITIZEN,
         Notice.ACCEPTED,
         Notice.REOPENED,
+        Notice.EXTENDED,
         Notice.CLOSED,
         Notice.CLOSED_UNRATED,
     }

@@ -27,22 +27,29 @@ def _when(moment: datetime, deadlines: Deadlines) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def due_line(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: datetime) -> str | None:
-    """The deadline running now, in plain words; None when nothing is due from the agency."""
+def due_lines(complaint: Complaint, tr: Translator, deadlines: Deadlines, now: datetime) -> list[str]:
+    """The deadlines the citizen was promised and that still run, in plain words: both of the receipt's
+    until the complaint is signed for (受理), then the resolve one; a passed one is said to be overdue."""
     status = ComplaintStatus(complaint.status)
     if status == ComplaintStatus.RESOLVED:
         window_end = rating_window_end(complaint, deadlines)
         due_text = deadlines.describe(window_end, now=now) if window_end else None
-        return tr("my.due.rate", due=due_text or tr.plain("agency.none"))
+        return [tr("my.due.rate", due=due_text or tr.plain("agency.none"))]
     if status in ACKNOWLEDGE_STATUSES:
-        key, due = "my.due.acknowledge", complaint.acknowledge_due_at
+        clocks = [("my.due.acknowledge", complaint.acknowledge_due_at), ("my.due.resolve", complaint.resolve_due_at)]
     elif status == ComplaintStatus.ACCEPTED:
-        key, due = "my.due.resolve", complaint.resolve_due_at
+        clocks = [("my.due.resolve", complaint.resolve_due_at)]
     else:
-        return None
-    if due is None:
-        return None
-    return tr(key + ("_overdue" if due <= now else ""), due=deadlines.describe(due, now=now))
+        return []
+    lines = []
+    for key, due in clocks:
+        if due is None:
+            continue
+        if due <= now:
+            lines.append(tr(f"{key}_overdue", due=deadlines.describe_moment(due, now=now)))
+        else:
+            lines.append(tr(key, due=deadlines.describe(due, now=now)))
+    return lines
 
 
 def _summary(text: str, limit: int) -> str:
@@ -58,7 +65,6 @@ def list_view(
     lines = [tr("my.title", page=page + 1)]
     builder = InlineKeyboardBuilder()
     for number, complaint in enumerate(complaints, start=page * PER_PAGE + 1):
-        due = due_line(complaint, tr, deadlines, now)
         lines.append(
             tr(
                 "my.item",
@@ -67,7 +73,7 @@ def list_view(
                 status=tr.plain(f"status.word.{complaint.status}"),
                 summary=_summary(complaint.text, SUMMARY_CHARS),
             )
-            + (f"\n{due}" if due else "")
+            + "".join(f"\n{line}" for line in due_lines(complaint, tr, deadlines, now))
         )
         builder.button(
             text=tr.plain("my.button.view", tracking_no=complaint.tracking_no),
@@ -104,16 +110,13 @@ def status_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     complaint = view.complaint
     agency = complaint.owner_agency.name if complaint.owner_agency else "—"
-    parts = [
-        tr(
-            "status.header",
-            tracking_no=complaint.tracking_no,
-            status=tr.plain(f"status.word.{complaint.status}"),
-            agency=agency,
-        )
-    ]
-    if due := due_line(complaint, tr, deadlines, now):
-        parts.append(due)
+    header = tr(
+        "status.header",
+        tracking_no=complaint.tracking_no,
+        status=tr.plain(f"status.word.{complaint.status}"),
+        agency=agency,
+    )
+    parts = ["\n".join([header, *due_lines(complaint, tr, deadlines, now)])]
     parts.append(tr("status.summary", text=_summary(complaint.text, 200)))
     if complaint.reply_text:
         parts.append(tr("status.reply", agency=agency, reply=_summary(complaint.reply_text, 1500)))

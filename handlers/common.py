@@ -37,7 +37,7 @@ def menu_keyboard(tr: Translator) -> InlineKeyboardMarkup:
 
 async def has_work_in_progress(event: object, state: FSMContext) -> bool:
     """A conversation holding what the citizen entered (a draft complaint, an evaluation), which starting
-    over would wipe; a lone question (/status waiting for a number) or an empty draft holds nothing."""
+    over would wipe; a lone question (a 不满意 waiting for its reason) or an empty draft holds nothing."""
     from handlers.complaint import nothing_entered  # these modules import this one
     from handlers.follow_up import only_a_question
 

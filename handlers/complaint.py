@@ -24,7 +24,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.citizen_callbacks import show
+from handlers.citizen_callbacks import drop_buttons, show
 from handlers.common import Menu
 from handlers.long_text import TELEGRAM_LIMIT, utf16_length
 from handlers.texts import Translator
@@ -54,7 +54,7 @@ class Filing(StatesGroup):
 
 class Step(CallbackData, prefix="cs"):
     flow: str
-    action: str  # done | skip | suggest | fallback | named | anonymous | confirm | cancel
+    action: str  # done | no_place | suggest | fallback | named | anonymous | no_phone | confirm | cancel
 
 
 class ChooseAgency(CallbackData, prefix="ca"):
@@ -79,10 +79,15 @@ def not_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
 
 
+#: Steps whose button reads as another's: each 跳过 names its own step, so an old one skips nothing else.
+_LABELS = {"no_place": "skip", "no_phone": "skip"}
+
+
 def _buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action in actions:
-        builder.button(text=tr.plain(f"complaint.button.{action}"), callback_data=Step(flow=flow, action=action))
+        label = tr.plain(f"complaint.button.{_LABELS.get(action, action)}")
+        builder.button(text=label, callback_data=Step(flow=flow, action=action))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -204,14 +209,14 @@ async def ask_current_step(
     if current == Filing.text.state:
         await message.answer(tr("complaint.start"), reply_markup=_buttons(tr, flow, "done", "cancel"))
     elif current == Filing.place.state:
-        await message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, flow, "skip"))
+        await message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, flow, "no_place"))
     elif current == Filing.agency.state:
         text, markup = await _suggestions(tr, session, tagger, data)
         await message.answer(text, reply_markup=markup)
     elif current == Filing.anonymity.state:
         await message.answer(tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, flow, "named", "anonymous"))
     elif current == Filing.phone.state:
-        await message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, flow, "skip"))
+        await message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, flow, "no_phone"))
     else:
         await message.answer(_summary(tr, data), reply_markup=_buttons(tr, flow, "confirm", "cancel"))
     return True
@@ -297,7 +302,7 @@ def complaint_router() -> Router:
             await query.message.answer(tr("complaint.too_short", minimum=filing.MIN_CHARS))
             return
         await state.set_state(Filing.place)
-        await query.message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, data["flow"], "skip"))
+        await query.message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, data["flow"], "no_place"))
 
     async def ask_agency(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
@@ -309,19 +314,19 @@ def complaint_router() -> Router:
     @router.message(Filing.place, typed_text)
     async def place(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
         if filing.is_blank(message.text):
-            await message.answer(tr("hint.empty"), reply_markup=_buttons(tr, await _flow_of(state), "skip"))
+            await message.answer(tr("hint.empty"), reply_markup=_buttons(tr, await _flow_of(state), "no_place"))
             return
         await state.update_data(place=message.text.strip()[:500])
         await ask_agency(message, state, tr, session, tagger)
 
-    @router.callback_query(Filing.place, Step.filter(F.action == "skip"))
+    @router.callback_query(Filing.place, Step.filter(F.action == "no_place"))
     async def skip_place(
         query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
     ) -> None:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
-        await query.answer()
+        await show(query, tr("complaint.chosen.no_place"))
         await ask_agency(query.message, state, tr, session, tagger)
 
     @router.message(Filing.agency, typed_text)
@@ -379,14 +384,15 @@ def complaint_router() -> Router:
             if chosen is None:
                 await query.answer(tr.plain("hint.stale_button"))
                 return
-        await query.answer()
+        fallback = None if chosen else await filing.fallback_name(session)
         await state.update_data(
             agency_code=chosen.code if chosen else None,
             agency_name=chosen.name if chosen else None,
-            fallback_name=None if chosen else await filing.fallback_name(session),
+            fallback_name=fallback,
         )
         await state.set_state(Filing.anonymity)
-        await query.message.edit_reply_markup(reply_markup=None)
+        picked = chosen.name if chosen else tr("complaint.fallback_agency", fallback=fallback)
+        await show(query, tr("complaint.chosen.agency", agency=picked))  # the question keeps the answer
         await query.message.answer(
             tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, data["flow"], "named", "anonymous")
         )
@@ -401,31 +407,32 @@ def complaint_router() -> Router:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
-        await query.answer()
         anonymous = callback_data.action == "anonymous"
         await state.update_data(anonymous=anonymous, phone=None)
-        await query.message.edit_reply_markup(reply_markup=None)
+        await show(query, tr("complaint.chosen.anonymity", choice=tr.plain(f"complaint.button.{callback_data.action}")))
         if anonymous:  # no one may see an anonymous complainant's phone, so none is asked for
             await show_summary(query.message, state, tr)
             return
         await state.set_state(Filing.phone)
-        await query.message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, callback_data.flow, "skip"))
+        await query.message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, callback_data.flow, "no_phone"))
 
     @router.message(Filing.phone, typed_text)
     async def phone(message: Message, state: FSMContext, tr: Translator) -> None:
         number = filing.parse_phone(message.text)
         if number is None:
-            await message.answer(tr("complaint.bad_phone"), reply_markup=_buttons(tr, await _flow_of(state), "skip"))
+            await message.answer(
+                tr("complaint.bad_phone"), reply_markup=_buttons(tr, await _flow_of(state), "no_phone")
+            )
             return
         await state.update_data(phone=number)
         await show_summary(message, state, tr)
 
-    @router.callback_query(Filing.phone, Step.filter(F.action == "skip"))
+    @router.callback_query(Filing.phone, Step.filter(F.action == "no_phone"))
     async def skip_phone(query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator) -> None:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
-        await query.answer()
+        await show(query, tr("complaint.chosen.no_phone"))
         await show_summary(query.message, state, tr)
 
     @router.callback_query(Filing.confirm, Step.filter(F.action == "confirm"))
@@ -477,6 +484,14 @@ def complaint_router() -> Router:
         await query.answer()
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(tr("cancelled"))
+
+    @router.callback_query(Step.filter())
+    @router.callback_query(ChooseAgency.filter())
+    @router.callback_query(ChooseArea.filter())
+    async def answered_already(query: CallbackQuery, tr: Translator) -> None:
+        """A button of a step no longer asked (a place typed instead of 跳过, a finished complaint): said in
+        a toast, and the buttons leave that message so they are not pressed again in vain."""
+        await drop_buttons(query, tr.plain("hint.stale_button"))
 
     @router.message(StateFilter(Filing.anonymity, Filing.confirm), F.text, not_command)
     async def use_the_buttons(

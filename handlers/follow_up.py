@@ -1,6 +1,6 @@
-"""The citizen follows their complaints: /my (a paged list), /status (one complaint and its timeline,
-only to its own citizen), the rating buttons (under a RESOLVED notice, the rating reminder and the
-status view), and withdrawing.
+"""The citizen follows their complaints: /my (a paged list, also /status without a number), /status with
+a number (one complaint and its timeline, only to its own citizen), the rating buttons (under a RESOLVED
+notice, the rating reminder and the status view), and withdrawing.
 
 不满意 first asks why (a one-step FSM that remembers and restores whatever conversation was going on),
 then rates with the reason, which reopens the complaint (重办) per the workflow rules. A refused press
@@ -55,7 +55,6 @@ from workflow.errors import DomainError
 
 
 class FollowUp(StatesGroup):
-    tracking_no = State()  # /status without a number: waiting for one
     reason = State()  # 不满意: waiting for why
 
 
@@ -74,9 +73,9 @@ def pasted_tracking_no(message: Message) -> bool:
 
 
 async def only_a_question(state: FSMContext) -> bool:
-    """Waiting for a /status number or a 不满意 reason, entered outside any conversation: nothing the
-    citizen filled in would be lost by leaving it."""
-    if await state.get_state() not in (FollowUp.tracking_no.state, FollowUp.reason.state):
+    """Waiting for a 不满意 reason, asked outside any conversation: nothing the citizen filled in would be
+    lost by leaving it."""
+    if await state.get_state() != FollowUp.reason.state:
         return False
     return (await state.get_data()).get("follow_up_previous") is None
 
@@ -119,11 +118,7 @@ def follow_up_router() -> Router:
     async def my_command(
         message: Message, session: AsyncSession, lang: str, tr: Translator, clock: Clock, deadlines: Deadlines
     ) -> None:
-        assert message.from_user is not None
-        citizen = await citizen_of(session, message.from_user, lang)
-        complaints, more = await my_complaints(session, citizen, page=0, per_page=PER_PAGE)
-        text, markup = list_view(complaints, 0, more, tr, deadlines, clock.now())
-        await message.answer(text, reply_markup=markup)
+        await _answer_list(message, session, lang, tr, clock, deadlines)
 
     @router.callback_query(Menu.filter(F.action == "my"))
     @router.callback_query(MyPage.filter())
@@ -150,42 +145,18 @@ def follow_up_router() -> Router:
     async def status_command(
         message: Message,
         command: CommandObject,
-        state: FSMContext,
         session: AsyncSession,
         lang: str,
         tr: Translator,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
-        assert message.from_user is not None
-        if not (command.args or "").strip():
-            await _remember_and_set(state, FollowUp.tracking_no)
-            await message.answer(tr("status.ask_number"))
+        if not (command.args or "").strip():  # the list to pick from, rather than a number to recall
+            await _answer_list(message, session, lang, tr, clock, deadlines)
             return
+        assert message.from_user is not None
         citizen = await citizen_of(session, message.from_user, lang)
         view = await complaint_by_number(session, citizen, command.args or "")
-        text, markup = status_view(view, 0, tr, deadlines, clock.now())
-        await message.answer(text, reply_markup=markup)
-
-    @router.message(FollowUp.tracking_no, F.text, not_command)
-    async def status_number(
-        message: Message,
-        state: FSMContext,
-        session: AsyncSession,
-        lang: str,
-        tr: Translator,
-        clock: Clock,
-        deadlines: Deadlines,
-    ) -> None:
-        """The number asked for; a wrong one is said so and the question stays open for another try."""
-        assert message.from_user is not None and message.text is not None
-        citizen = await citizen_of(session, message.from_user, lang)
-        try:
-            view = await complaint_by_number(session, citizen, message.text)
-        except DomainError as error:
-            await message.answer(tr("status.try_again", error=error_text(error, tr)))
-            return
-        await _restore(state)
         text, markup = status_view(view, 0, tr, deadlines, clock.now())
         await message.answer(text, reply_markup=markup)
 
@@ -376,6 +347,17 @@ def follow_up_router() -> Router:
     return router
 
 
+async def _answer_list(
+    message: Message, session: AsyncSession, lang: str, tr: Translator, clock: Clock, deadlines: Deadlines
+) -> None:
+    """The first page of the citizen's complaints (/my, or /status without a number)."""
+    assert message.from_user is not None
+    citizen = await citizen_of(session, message.from_user, lang)
+    complaints, more = await my_complaints(session, citizen, page=0, per_page=PER_PAGE)
+    text, markup = list_view(complaints, 0, more, tr, deadlines, clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
 async def _rate(
     query: CallbackQuery,
     session: AsyncSession,
@@ -408,7 +390,7 @@ async def _rate(
 async def _remember_and_set(state: FSMContext, new_state: State, **data: object) -> None:
     """Enter a one-step question without losing the conversation it interrupts (e.g. a /complain draft)."""
     current = await state.get_state()
-    if current not in (FollowUp.tracking_no.state, FollowUp.reason.state):
+    if current != FollowUp.reason.state:
         await state.update_data(follow_up_previous=current)
     await state.update_data(**data)
     await state.set_state(new_state)

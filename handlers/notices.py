@@ -44,16 +44,19 @@ def _show(name: str, value: Any, zone: ZoneInfo, issued_at: datetime | None, tr:
 
 
 def notice_key(kind: str, params: dict[str, Any]) -> str:
-    """The catalogue key of a notice; some kinds have one text per outcome."""
+    """The catalogue key of a notice; some kinds have one text per outcome, and one more (``.passed``)
+    for a deadline that had already passed when the notice was made."""
     key = f"notice.{kind}"
     if "approved" in params:  # an extension decision
-        return f"{key}.{'approved' if params['approved'] else 'refused'}"
-    if params.get("disputed"):  # the decline that sent the complaint to oversight
-        return f"{key}.disputed"
-    if params.get("decline_disputes"):  # a transfer whose 退回 would go to oversight; back to a decliner?
-        return f"{key}.{'again' if params.get('declined_before') else 'last'}"
-    if params.get("handles") is False:  # a ruling, to an agency of the dispute that was not named
-        return f"{key}.elsewhere"
+        key += ".approved" if params["approved"] else ".refused"
+    elif params.get("disputed"):  # the decline that sent the complaint to oversight
+        key += ".disputed"
+    elif params.get("decline_disputes"):  # a transfer whose 退回 would go to oversight; back to a decliner?
+        key += ".again" if params.get("declined_before") else ".last"
+    elif params.get("handles") is False:  # a ruling, to an agency of the dispute that was not named
+        key += ".elsewhere"
+    if params.get("due_passed"):
+        key += ".passed"
     return key
 
 

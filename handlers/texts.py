@@ -95,6 +95,12 @@ VERBATIM = frozenset(
 )
 
 
+#: Verbatim parameters our texts set inside a sentence ("（理由：{reason}）", "意见：{reason}。"): their own
+#: closing punctuation is dropped, so a typed "理由不充分。" never reads "理由不充分。）" or "。。".
+CLAUSES = frozenset({"reason", "basis"})
+_CLOSING = "。．.！!？?；，,、 \t\n\u3000"  # not ";": a typed "&amp;" keeps its end
+
+
 class Rendered(str):
     """A text the catalogue produced: already in the reader's script and HTML-safe."""
 
@@ -108,7 +114,8 @@ class Translator:
 
     One rule for parameters: each is shown in the reader's script (agency names, problem types,
     areas, rating words, deadlines: Chinese the system says), except the :data:`VERBATIM` ones,
-    which quote what a person wrote. Then it is HTML-escaped; the catalogue's own markup is kept.
+    which quote what a person wrote (a reason or basis without its closing punctuation, as our
+    texts place it inside a sentence: :data:`CLAUSES`). Then it is HTML-escaped; the catalogue's own markup is kept.
     A fragment rendered by a Translator (:class:`Rendered`) is inserted as it is. Tracking
     numbers, times and URLs are ASCII and read the same in both scripts.
     """
@@ -129,6 +136,8 @@ class Translator:
         if isinstance(value, Rendered):
             return value
         text = str(value)
+        if name in CLAUSES:
+            text = text.rstrip(_CLOSING) or text
         if name not in VERBATIM:
             text = self.script(text)
         return html.escape(text, quote=False)

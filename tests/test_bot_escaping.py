@@ -137,7 +137,7 @@ async def test_what_people_typed_reads_as_typed_on_cards_queues_notices_and_view
     assert showing(traffic, "转办：" + TYPED) and showing(citizen, "转办：" + TYPED)
     assert showing(overseer, "延期：" + TYPED)  # the request and oversight's /pending card
     assert len(showing(overseer, "延期：" + TYPED)) == 2
-    assert showing(traffic, "驳回：" + TYPED) and showing(citizen, "驳回：" + TYPED)
+    assert showing(traffic, "驳回：" + TYPED) and not showing(citizen, "驳回：" + TYPED)  # never told of it
     assert showing(traffic, "答复：" + TYPED) and showing(citizen, "答复：" + TYPED)
     assert len(showing(traffic, "不满意：" + TYPED)) == 2  # the 重办 notice and the card
     assert showing(citizen, "不满意：" + TYPED)

@@ -170,7 +170,7 @@ def test_agency_times_name_the_weekday_in_the_readers_script() -> None:
     assert local_time(default_texts()("zh-Hant"), moment, ZoneInfo("Asia/Shanghai")) == "12月10日（週四）17:30"
 
 
-def test_a_refused_extension_tells_the_offices_reason() -> None:
-    params = {"tracking_no": "20261203-0001", "approved": False, "reason": "理由不充分，请按期办结", "days": 10}
-    text = render_notice("complaint.extension_decided", params, default_texts()("zh-Hans"), ZoneInfo("Asia/Shanghai"))
-    assert "没有获得批准" in text and "理由不充分，请按期办结" in text
+def test_a_refused_extension_tells_the_agency_the_offices_reason_once_punctuated() -> None:
+    params = {"tracking_no": "20261203-0001", "approved": False, "reason": "理由不充分，请按期办结。", "days": 10}
+    text = render_notice("agency.extension_decided", params, default_texts()("zh-Hans"), ZoneInfo("Asia/Shanghai"))
+    assert "没有批准" in text and "理由不充分，请按期办结。" in text and "。。" not in text

@@ -50,12 +50,15 @@ def test_every_notice_kind_has_a_text_in_the_catalogue() -> None:
     tr = default_texts()("zh-Hans")
     for kind in Notice:
         if kind is Notice.EXTENSION_DECIDED:
-            assert tr.has(f"notice.{kind.value}.approved") and tr.has(f"notice.{kind.value}.refused")
+            for outcome in ("approved", "refused", "approved.passed", "refused.passed"):
+                assert tr.has(f"notice.{kind.value}.{outcome}"), outcome
         else:
             assert tr.has(f"notice.{kind.value}"), kind
     for kind in (Notice.TRANSFER_DECLINED, Notice.TRANSFER_DECLINED_FOR_CITIZEN):
         assert tr.has(f"notice.{kind.value}.disputed"), kind
     assert tr.has(f"notice.{Notice.RULED.value}.elsewhere")
+    for kind in (Notice.ACCEPTED, Notice.EXTENDED):  # told after the deadline: said to have passed
+        assert tr.has(f"notice.{kind.value}.passed"), kind
 
 
 async def test_a_receipt_reaches_the_citizen_with_the_tracking_number_and_local_deadlines(

@@ -38,7 +38,9 @@ async def test_request_is_recorded_and_sent_to_oversight_without_moving_the_dead
     assert [(d.kind, d.complaint_id, d.days) for d in decisions] == [("extension", complaint.id, 3)]
 
 
-async def test_approval_moves_the_deadline_by_working_days_and_tells_the_citizen(world: World) -> None:
+async def test_approval_moves_the_deadline_by_working_days_and_tells_the_citizen_and_the_agency(
+    world: World,
+) -> None:
     complaint = await accepted(world)
     due = complaint.resolve_due_at
     await ask(world, complaint, 3)
@@ -47,8 +49,8 @@ async def test_approval_moves_the_deadline_by_working_days_and_tells_the_citizen
     )
     assert complaint.resolve_due_at == world.deadlines.extend(due, 3)
     assert complaint.extended_days == 3
-    kinds = await outbox_kinds(world.session, complaint.id)
-    assert (world.citizen.telegram_user_id, "complaint.extension_decided") in kinds
+    kinds = [kind for _, kind in await outbox_kinds(world.session, complaint.id)]
+    assert "complaint.extended" in kinds and "agency.extension_decided" in kinds
     timers = await world.session.scalars(
         select(ComplaintTimer.due_at).where(
             ComplaintTimer.complaint_id == complaint.id,
@@ -60,7 +62,7 @@ async def test_approval_moves_the_deadline_by_working_days_and_tells_the_citizen
     assert await pending_decisions(world.session) == []
 
 
-async def test_refusal_needs_a_reason_keeps_the_deadline_and_tells_the_citizen(world: World) -> None:
+async def test_refusal_needs_a_reason_keeps_the_deadline_and_tells_the_agency_only(world: World) -> None:
     complaint = await accepted(world)
     due = complaint.resolve_due_at
     await ask(world, complaint)
@@ -70,8 +72,10 @@ async def test_refusal_needs_a_reason_keeps_the_deadline_and_tells_the_citizen(w
     )
     assert complaint.resolve_due_at == due and complaint.extended_days == 0
     assert (await events_of(world.session, complaint.id))[-1].action == EventAction.EXTENSION_REFUSED
-    kinds = await outbox_kinds(world.session, complaint.id)
-    assert (world.citizen.telegram_user_id, "complaint.extension_decided") in kinds
+    told = await outbox_kinds(world.session, complaint.id)
+    assert ("agency.extension_decided" in [kind for _, kind in told]) and not any(
+        chat == world.citizen.telegram_user_id and "extension" in kind for chat, kind in told
+    )
 
 
 async def test_extending_after_the_deadline_is_refused(world: World) -> None:
@@ -121,7 +125,7 @@ async def test_resolving_makes_a_pending_request_moot(world: World) -> None:
     assert await lifecycle.pending_extension(world.session, complaint.id) is None
 
 
-async def test_the_approval_notices_give_the_agencys_reason(world: World) -> None:
+async def test_the_approval_notice_gives_the_citizen_the_agencys_reason(world: World) -> None:
     from storage.models import OutboxMessage
 
     complaint = await accepted(world)
@@ -129,7 +133,7 @@ async def test_the_approval_notices_give_the_agencys_reason(world: World) -> Non
     await lifecycle.decide_extension(world.session, world.clock, world.deadlines, complaint.id, world.oversight, True)
     payloads = await world.session.scalars(
         select(OutboxMessage.payload).where(
-            OutboxMessage.complaint_id == complaint.id, OutboxMessage.kind == "complaint.extension_decided"
+            OutboxMessage.complaint_id == complaint.id, OutboxMessage.kind == "complaint.extended"
         )
     )
-    assert [p["params"]["reason"] for p in payloads] == [REASON, REASON]  # citizen and agency
+    assert [p["params"]["reason"] for p in payloads] == [REASON]

@@ -123,7 +123,7 @@ async def test_the_decline_that_makes_a_dispute_tells_the_citizen_once_that_the_
     declined = [p for k, p in await _citizen_notices(world, complaint.id) if k == Notice.TRANSFER_DECLINED_FOR_CITIZEN]
     assert [p["disputed"] for p in declined] == [False, True]
     text = _citizen_text(Notice.TRANSFER_DECLINED_FOR_CITIZEN, declined[-1])
-    assert "认为不属于其职责，已退回" in text and "已提请效能办审定由哪个单位办理" in text
+    assert "认为不属于其职责，已退回" in text and "决定由哪个单位办理" in text
     assert "继续办理" not in text and BASIS not in text
 
 
@@ -134,7 +134,7 @@ async def test_the_ruling_tells_the_citizen_which_agency_handles_it(world: World
     [ruled] = [p for k, p in await _citizen_notices(world, complaint.id) if k == Notice.RULED_FOR_CITIZEN]
     name = (await agency(world.session, ruled_to)).name
     text = _citizen_text(Notice.RULED_FOR_CITIZEN, ruled)
-    assert f"效能办审定：您的投诉 <b>{complaint.tracking_no}</b> 由{name}办理" in text
+    assert f"部门）决定：您的投诉 <b>{complaint.tracking_no}</b> 由{name}办理" in text
     assert RULING_REASON not in text
 
 
@@ -184,10 +184,10 @@ async def test_the_timeline_names_each_step_once_and_keeps_the_agencies_reasons(
     text, _ = status_view(view, 0, HANS, world.deadlines, world.clock.now())
     steps = text.split("办理经过</b>\n", 1)[1].splitlines()[2:]  # after 登记 and the first owner
     words = [step.split("　", 1)[1].split("：", 1)[0] for step in steps]
-    assert words == ["转办", "撤回转办", "转办", "退回", "转办", "退回", "提请审定", "审定"]
+    assert words == ["转办", "撤回转办", "转办", "退回", "转办", "退回", "请监督部门决定", "监督部门决定"]
     assert "不再转交市住房和城乡建设局，仍由市公安局办理" in steps[1]
     assert "市公安局交通警察支队认为不属于其职责" in steps[3]
-    assert steps[-1].endswith("效能办审定由市公安局交通警察支队办理")
+    assert steps[-1].endswith("监督部门决定：由市公安局交通警察支队办理")
     for reason in (TRANSFER_REASON, BASIS, RULING_REASON):
         assert reason not in text
 
@@ -232,8 +232,8 @@ async def test_the_citizen_and_both_agencies_hear_the_dispute_through_the_bot(of
     await office.deliver()
     told = "\n".join(m.text for m in office.citizen.bot_messages())
     assert told.count(f"{traffic_name}认为不属于其职责") == 2
-    assert told.count("已提请效能办审定由哪个单位办理") == 1
-    assert told.count(f"效能办审定：您的投诉 {complaint.tracking_no} 由{police_name}办理") == 1
+    assert told.count("决定由哪个单位办理，结果会通知您") == 1
+    assert told.count(f"部门）决定：您的投诉 {complaint.tracking_no} 由{police_name}办理") == 1
     assert BASIS not in told and RULING_REASON not in told
     await office.traffic.wait_for_reply(contains="无需办理")
     await office.police.wait_for_reply(contains="由本单位办理")

@@ -1,7 +1,8 @@
 """Extension (延期): asked by the owner before the resolve deadline, decided by oversight.
 
 A request is an EXTENSION_REQUESTED event; it is pending until an approval or refusal follows (or the
-complaint is resolved or withdrawn first, which makes it moot). The citizen is told either way.
+complaint is resolved or withdrawn first, which makes it moot). The owner hears the decision either way;
+the citizen, who is never told of a request, hears only an approval: it moves the deadline they know.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
 from workflow.guards import flush, iso, load, next_status, record, require_contact_of, require_oversight, require_text
-from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
+from workflow.notifications import (
+    Notice,
+    agency_name,
+    notify_agency,
+    notify_citizen,
+    notify_oversight,
+    resolve_due_params,
+)
 from workflow.transitions import Action
 
 #: Events that settle (or make moot) an earlier extension request.
@@ -169,17 +177,23 @@ async def decide_extension(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    params = {
-        "approved": approve,
-        "days": days,
-        # an approval shows why the agency asked (oversight gives no reason to approve); a refusal, why not
-        "reason": request.reason if approve else reason,
-        "resolve_due_text": deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
-    }
-    await notify_citizen(session, complaint, Notice.EXTENSION_DECIDED, now=now, **params)
+    due = resolve_due_params(deadlines, complaint, now)
+    if approve:  # why the agency asked (oversight gives no reason to approve), and the new deadline
+        owner = await agency_name(session, complaint.owner_agency_id)
+        await notify_citizen(
+            session, complaint, Notice.EXTENDED, agency_name=owner, days=days, reason=request.reason, now=now, **due
+        )
     assert complaint.owner_agency_id is not None
     await notify_agency(
-        session, complaint.owner_agency_id, Notice.EXTENSION_DECIDED, complaint=complaint, now=now, **params
+        session,
+        complaint.owner_agency_id,
+        Notice.EXTENSION_DECIDED,
+        complaint=complaint,
+        approved=approve,
+        days=days,
+        reason=reason,  # the office's words: why not, when refused
+        now=now,
+        **due,
     )
     await flush(session)
     return complaint

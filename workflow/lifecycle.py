@@ -37,7 +37,7 @@ from workflow.guards import (
     require_oversight,
     require_text,
 )
-from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen
+from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, resolve_due_params
 from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
 from workflow.transfers import (
     decline_transfer,
@@ -121,8 +121,8 @@ async def accept(
         complaint,
         Notice.ACCEPTED,
         agency_name=owner_name,
-        resolve_due_text=deadlines.describe(complaint.resolve_due_at, now=now) if complaint.resolve_due_at else None,
         now=now,
+        **resolve_due_params(deadlines, complaint, now),
     )
     if transferring and previous_owner is not None:
         await notify_agency(

@@ -7,8 +7,12 @@ A notice that asks a question (an extension request, a transfer) carries ``quest
 event's id, so its buttons answer that question and never a newer one it did not show.
 
 A reason an official typed reaches the citizen only where the prompt told them it would (a transfer's
-reason, the office's extension decision). A decline's basis and a ruling's reason stay between the
-agencies and the office: the citizen hears what happened and who handles the complaint now.
+reason) or where the citizen must know why they wait longer (an approved extension's reason). A decline's
+basis, a ruling's reason and an extension refused stay between the agencies and the office: the citizen
+hears what happened and who handles the complaint now, and never of a request that changed nothing.
+
+A deadline is told as it stands when the notice is made: one already passed is said to have passed
+(``resolve_due_params``), never written as if still ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Citizen, Complaint
 from workflow.contacts import agency_chat_ids, oversight_chat_ids
+from workflow.deadlines import Deadlines
 from workflow.outbox import enqueue
 
 
@@ -33,7 +38,7 @@ class Notice(StrEnum):
     RESOLVED = "complaint.resolved"  # the reply; the citizen gets rating buttons
     RATING_REMINDER = "complaint.rating_reminder"  # not rated yet, the window closes soon: the buttons again
     REOPENED = "complaint.reopened"  # 重办 with its new deadline
-    EXTENSION_DECIDED = "complaint.extension_decided"  # also to the agency
+    EXTENDED = "complaint.extended"  # an approved extension: why, and the new deadline
     CLOSED = "complaint.closed"
     CLOSED_UNRATED = "complaint.closed_unrated"  # the rating window passed: closed as 未评价
     WITHDRAWN = "complaint.withdrawn"  # confirmation to the citizen; also to the agency
@@ -49,6 +54,7 @@ class Notice(StrEnum):
     RULED = "agency.ruled"  # 审定: to every agency of the dispute ("handles": the named one)
     RATED = "agency.rated"
     REOPENED_FOR_AGENCY = "agency.reopened"
+    EXTENSION_DECIDED = "agency.extension_decided"  # to the owner: approved or refused, with the deadline
     CLOSED_UNRATED_FOR_AGENCY = "agency.closed_unrated"  # no rating in the window: the case is closed
     MAJOR_SET = "agency.major_set"  # 挂牌督办
     MAJOR_CLEARED = "agency.major_cleared"  # 消号
@@ -71,6 +77,17 @@ def complaint_params(complaint: Complaint) -> dict[str, Any]:
         "acknowledge_due": complaint.acknowledge_due_at.isoformat() if complaint.acknowledge_due_at else None,
         "resolve_due": complaint.resolve_due_at.isoformat() if complaint.resolve_due_at else None,
     }
+
+
+def resolve_due_params(deadlines: Deadlines, complaint: Complaint, now: datetime) -> dict[str, Any]:
+    """The resolve deadline for a notice's text: ``resolve_due_text`` ("12月10日（周四）17:30前"), or when it
+    has already passed the bare moment and ``due_passed``, which picks the text that says so."""
+    due = complaint.resolve_due_at
+    if due is None:
+        return {"resolve_due_text": None}
+    if due <= now:
+        return {"resolve_due_text": deadlines.describe_moment(due, now=now), "due_passed": True}
+    return {"resolve_due_text": deadlines.describe(due, now=now)}
 
 
 async def agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
