@@ -8,6 +8,8 @@ A decision is asked on a message (a /pending entry, a notice, a card, the /overd
 decided, by this officer or a colleague, that message shows the outcome and who decided it instead of
 its buttons: an /overdue page is redrawn, anything else keeps its text with the outcome below and
 only 查看. The message pressed is kept in the step's data, since the decision comes with the reason.
+Every other officer's copy of the notice that asked is settled the same way as soon as it is decided
+(``settle_copies``), so nobody finds live buttons on a question already answered.
 """
 
 from __future__ import annotations
