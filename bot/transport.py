@@ -29,7 +29,7 @@ from handlers.long_text import split_html
 from handlers.notices import render_notice
 from handlers.texts import SIMPLIFIED, Texts, Translator
 from storage.models import Citizen, OutboxMessage
-from workflow.outbox import PermanentFailure, RetryAfter
+from workflow.outbox import PermanentFailure, RetryAfter, Sent
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +78,19 @@ class TelegramTransport:
                 return rendered
         return render_notice(kind, params, tr, self.zone, issued_at), None
 
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def deliver(self, message: OutboxMessage) -> Sent:
+        """Send the notice; the last piece (the one with the buttons) and the script are recorded, so
+        its buttons can be settled once its question is decided elsewhere."""
         payload = message.payload or {}
         kind = str(payload.get("kind") or message.kind)
         params = dict(payload.get("params") or {})
-        tr = self.texts(await self.language_of(message.chat_id))
-        text, markup = self.render(kind, params, tr, message.created_at)
+        language = await self.language_of(message.chat_id)
+        text, markup = self.render(kind, params, self.texts(language), message.created_at)
         pieces = split_html(text)
         try:
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
-                await self.bot.send_message(message.chat_id, piece, reply_markup=markup if last else None)
+                sent = await self.bot.send_message(message.chat_id, piece, reply_markup=markup if last else None)
         except TelegramRetryAfter as exc:
             raise RetryAfter(exc.retry_after) from exc
         except TelegramForbiddenError as exc:
@@ -97,3 +99,4 @@ class TelegramTransport:
             if any(reason in exc.message.lower() for reason in _GONE):
                 raise PermanentFailure(exc.message) from exc
             raise
+        return Sent(sent.message_id, language)

@@ -13,7 +13,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -38,7 +38,8 @@ from handlers.agency_cards import (
 from handlers.contact_menu import acting_contact, set_contact_menu
 from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
-from handlers.texts import Translator
+from handlers.oversight_cards import show_keyboard
+from handlers.texts import SIMPLIFIED, Texts, Translator
 from storage.models import Agency, AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
@@ -54,6 +55,8 @@ from workflow.invites import (
     search_transfer_targets,
     transfer_targets,
 )
+from workflow.notifications import Notice
+from workflow.outbox import sent_copies
 from workflow.queues import (
     CitizenView,
     accepted_by,
@@ -193,17 +196,43 @@ async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: C
     message = query.message
     if not isinstance(message, Message):
         return
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=tr.plain("agency.button.show", tracking_no=complaint.tracking_no),
-        callback_data=Card(id=complaint.id, act=CardAction.SHOW),
-    )
     try:
         await bot.edit_message_reply_markup(
-            chat_id=message.chat.id, message_id=message.message_id, reply_markup=builder.as_markup()
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            reply_markup=show_keyboard(tr, complaint.id, complaint.tracking_no),
         )
     except TelegramBadRequest as exc:
         log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+
+
+async def spend_transfer_copies(
+    session: AsyncSession,
+    bot: Bot,
+    texts: Texts,
+    complaint: Complaint,
+    question: int | None,
+    *,
+    accepted: bool,
+    pressed: Message | None = None,
+) -> None:
+    """Once a transfer is answered (受理 or 退回 by one of the receiver's contacts) or taken back by its
+    sender, every contact's copy of its notice loses 受理 / 退回 at once, not when pressed: accepted, it
+    keeps 查看; declined or taken back, nothing (the complaint is no longer the receiver's to open).
+    ``pressed`` is the answering message, which its own handler has dealt with. Best effort: a copy that
+    cannot be edited keeps its buttons, and they are refused when pressed."""
+    spent = (pressed.chat.id, pressed.message_id) if pressed is not None else None
+    for copy in await sent_copies(session, complaint.id, (Notice.TRANSFER_IN,), question):
+        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == spent:
+            continue
+        tr = texts(copy.sent_language or SIMPLIFIED)
+        markup = show_keyboard(tr, complaint.id, complaint.tracking_no) if accepted else None
+        try:
+            await bot.edit_message_reply_markup(
+                chat_id=copy.chat_id, message_id=copy.sent_message_id, reply_markup=markup
+            )
+        except TelegramAPIError as exc:
+            log.debug("could not update the copy %s in chat %s: %s", copy.sent_message_id, copy.chat_id, exc)
 
 
 async def transfer_picker(
@@ -413,6 +442,7 @@ def agency_router() -> Router:
         session: AsyncSession,
         bot: Bot,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -433,6 +463,7 @@ def agency_router() -> Router:
             await send(bot, chat_id, intro)
             await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
             return
+        transfer = complaint.status == S.TRANSFERRING
         complaint = await lifecycle.accept(session, clock, deadlines, callback_data.id, actor, callback_data.q)
         due = local_time(tr, complaint.resolve_due_at, deadlines.zone)
         await query.answer()
@@ -441,6 +472,9 @@ def agency_router() -> Router:
         key = "agency.accept.done_overdue" if overdue else "agency.accept.done"
         await send(bot, chat_id, tr(key, tracking_no=complaint.tracking_no, due=due))
         await show_only(bot, query, tr, complaint)
+        if transfer:
+            pressed = query.message if isinstance(query.message, Message) else None
+            await spend_transfer_copies(session, bot, texts, complaint, callback_data.q, accepted=True, pressed=pressed)
 
     @router.callback_query(Card.filter(F.act == CardAction.RECALL))
     async def recall(
@@ -449,6 +483,7 @@ def agency_router() -> Router:
         session: AsyncSession,
         bot: Bot,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -460,6 +495,7 @@ def agency_router() -> Router:
         await query.answer()
         chat_id = query.from_user.id
         await send(bot, chat_id, tr("agency.recall.done", tracking_no=complaint.tracking_no, agency=receiver))
+        await spend_transfer_copies(session, bot, texts, complaint, None, accepted=False)
         await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
 
     @router.callback_query(Card.filter(F.act == CardAction.TRANSFER))
@@ -639,6 +675,7 @@ def agency_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -654,6 +691,7 @@ def agency_router() -> Router:
         disputed = complaint.status == S.DISPUTED  # the last permitted decline: oversight rules now
         key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
         await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
+        await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False)
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(

@@ -8,6 +8,8 @@ A decision is asked on a message (a /pending entry, a notice, a card, the /overd
 decided, by this officer or a colleague, that message shows the outcome and who decided it instead of
 its buttons: an /overdue page is redrawn, anything else keeps its text with the outcome below and
 only 查看. The message pressed is kept in the step's data, since the decision comes with the reason.
+Every other officer's copy of the notice that asked is settled the same way as soon as it is decided
+(``settle_copies``), so nobody finds live buttons on a question already answered.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,11 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.agency import end_step, is_command, is_not_command, refuse_picker, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
 from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
+from handlers.agency_notices import render_agency_notice
 from handlers.contact_menu import acting_contact
 from handlers.errors import error_text
-from handlers.long_text import TELEGRAM_LIMIT, utf16_length
-from handlers.oversight_cards import decision_message, outcome_line, overdue_page, rule_picker, show_keyboard
-from handlers.texts import Translator
+from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
+from handlers.oversight_cards import decision_message, overdue_page, rule_picker, settled
+from handlers.texts import SIMPLIFIED, Texts, Translator
 from nlp.personal_data import excerpt
 from storage.models import Complaint
 from workflow import lifecycle
@@ -41,6 +44,8 @@ from workflow.decisions import decision_outcome, declined_transfers
 from workflow.errors import DomainError
 from workflow.guards import require_oversight
 from workflow.invites import search_transfer_targets, transfer_targets
+from workflow.notifications import Notice
+from workflow.outbox import sent_copies
 from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
 from workflow.transfers import declined_by
 from workflow.transitions import Action
@@ -56,6 +61,8 @@ DECIDES = {
     CardAction.UNMAJOR: Action.CLEAR_MAJOR,
 }
 FLAGS = {CardAction.MAJOR, CardAction.UNMAJOR}
+#: The notices that ask each question the office decides: every officer gets a copy (``settle_copies``).
+ASKED_BY = {Action.DECIDE_EXTENSION: (Notice.EXTENSION_REQUESTED,), Action.RULE: (Notice.DISPUTE,)}
 
 
 class OversightFlow(StatesGroup):
@@ -94,15 +101,28 @@ def pressed(query: CallbackQuery, callback_data: Card | OverdueAct) -> dict[str,
     return {"chat": message.chat.id, "message": message.message_id, "html": message.html_text}
 
 
-async def edit(bot: Bot, chat_id: int, message_id: int, text: str | None, markup: InlineKeyboardMarkup | None) -> None:
-    """Change a message in place; without ``text`` (or with one too long) only its buttons."""
+async def edit(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str | None,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Change a message in place; without ``text`` (or with one too long) only its buttons. ``quiet``: a
+    colleague's copy, whose edit is a courtesy, so any failure (blocked, deleted…) is only noted."""
     try:
         if text is not None and utf16_length(text) <= TELEGRAM_LIMIT:
             await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
         else:
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
     except TelegramBadRequest as exc:  # deleted, too old, or already as wanted
-        log.info("could not update message %s: %s", message_id, exc)
+        log.log(logging.DEBUG if quiet else logging.INFO, "could not update message %s: %s", message_id, exc)
+    except TelegramAPIError as exc:
+        if not quiet:
+            raise
+        log.debug("could not update the copy %s in chat %s: %s", message_id, chat_id, exc)
 
 
 async def settle(
@@ -126,11 +146,43 @@ async def settle(
         await edit(bot, origin["chat"], origin["message"], text, markup)
         return
     outcome = await decision_outcome(session, complaint.id, action, question)
-    line = outcome_line(tr, outcome, deadlines.zone) if outcome is not None else None
-    if line is None or line in origin["html"]:  # still open, or shown already (a double tap)
+    if outcome is None:  # still open
         return
-    text = f"{origin['html']}\n\n{line}"
-    await edit(bot, origin["chat"], origin["message"], text, show_keyboard(tr, complaint.id, complaint.tracking_no))
+    if done := settled(tr, origin["html"], outcome, deadlines.zone, complaint.id, complaint.tracking_no):
+        await edit(bot, origin["chat"], origin["message"], *done)
+
+
+async def settle_copies(
+    session: AsyncSession,
+    bot: Bot,
+    texts: Texts,
+    deadlines: Deadlines,
+    origin: dict[str, Any] | None,
+    complaint: Complaint,
+    action: Action,
+    question: int | None = None,
+) -> None:
+    """Every officer's copy of the notice that asked the question just decided shows the outcome and who
+    decided, as the decider's own message does (``settled``), so no colleague finds live buttons on a
+    settled question. Each copy is drawn again as it was sent, in its reader's script; the decider's
+    message (``origin``) is ``settle``'s. Best effort: a copy that cannot be edited stays as it is, and
+    its buttons are refused when pressed."""
+    kinds = ASKED_BY.get(action)
+    outcome = await decision_outcome(session, complaint.id, action, question) if kinds else None
+    if kinds is None or outcome is None:
+        return
+    spent = (origin["chat"], origin["message"]) if origin is not None else None
+    for copy in await sent_copies(session, complaint.id, kinds, question):
+        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == spent:
+            continue
+        tr = texts(copy.sent_language or SIMPLIFIED)
+        params = (copy.payload or {}).get("params", {})
+        notice = render_agency_notice(copy.kind, params, tr, deadlines.zone, copy.created_at)
+        if notice is None:
+            continue
+        html = split_html(notice[0])[-1]  # the piece that carries the buttons
+        if done := settled(tr, html, outcome, deadlines.zone, complaint.id, complaint.tracking_no):
+            await edit(bot, copy.chat_id, copy.sent_message_id, *done, quiet=True)
 
 
 async def require_open(
@@ -259,6 +311,7 @@ def oversight_router() -> Router:
         session: AsyncSession,
         bot: Bot,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -273,6 +326,7 @@ def oversight_router() -> Router:
         await query.answer()
         await send(bot, query.from_user.id, tr("oversight.approve.done", tracking_no=complaint.tracking_no, due=due))
         await settle(session, bot, tr, clock, deadlines, origin, complaint, Action.DECIDE_EXTENSION, question)
+        await settle_copies(session, bot, texts, deadlines, origin, complaint, Action.DECIDE_EXTENSION, question)
 
     @router.callback_query(Card.filter(F.act.in_({CardAction.REFUSE, *FLAGS})))
     @router.callback_query(OverdueAct.filter(F.act.in_(FLAGS)))
@@ -393,6 +447,7 @@ def oversight_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -408,6 +463,7 @@ def oversight_router() -> Router:
         await state.clear()
         await message.answer(tr("oversight.refuse.done", tracking_no=complaint.tracking_no))
         await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, action, question)
+        await settle_copies(session, bot, texts, deadlines, data.get("origin"), complaint, action, question)
 
     @router.message(OversightFlow.rule_reason, finishing)
     async def rule_reason(
@@ -416,6 +472,7 @@ def oversight_router() -> Router:
         bot: Bot,
         state: FSMContext,
         tr: Translator,
+        texts: Texts,
         clock: Clock,
         deadlines: Deadlines,
     ) -> None:
@@ -430,6 +487,7 @@ def oversight_router() -> Router:
         await state.clear()
         await message.answer(tr("oversight.rule.done", tracking_no=complaint.tracking_no, agency=data["agency"]))
         await settle(session, bot, tr, clock, deadlines, data.get("origin"), complaint, Action.RULE)
+        await settle_copies(session, bot, texts, deadlines, data.get("origin"), complaint, Action.RULE)
         if data.get("picker") is not None:  # the picker is spent too
             await edit(bot, message.chat.id, data["picker"], None, None)
 

@@ -65,6 +65,17 @@ def outcome_line(tr: Translator, outcome: Outcome, zone: ZoneInfo) -> Rendered:
     return tr(key, agency=outcome.agency or tr("agency.none"), by=by_words(tr, outcome.by, outcome.at, zone))
 
 
+def settled(
+    tr: Translator, html: str, outcome: Outcome, zone: ZoneInfo, complaint_id: int, tracking_no: str
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """A decision message once its question is decided, wherever it was asked (the decider's message, a
+    colleague's copy): its text with the outcome below, and only 查看. None when it shows it already."""
+    line = outcome_line(tr, outcome, zone)
+    if line in html:  # a double tap, or a copy settled before
+        return None
+    return f"{html}\n\n{line}", show_keyboard(tr, complaint_id, tracking_no)
+
+
 def show_keyboard(tr: Translator, complaint_id: int, tracking_no: str) -> InlineKeyboardMarkup:
     """What a decided message keeps: the way to the card as it is now."""
     button = InlineKeyboardButton(

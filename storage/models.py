@@ -405,6 +405,11 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    #: What Telegram made of it: the id of the message that carries its buttons (the last piece of a
+    #: long one) and the script it was written in, so a question decided elsewhere can be shown as
+    #: decided on every copy, as it was sent (``workflow.outbox.sent_copies``).
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_language: Mapped[str | None] = mapped_column(String(16))
 
 
 class ProcessedUpdate(Base):

@@ -12,16 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, create_session_factory
 from storage.models import OutboxMessage, OutboxStatus
+from tests.factories import World
 from workflow.clock import FixedClock
 from workflow.outbox import (
     DeliveryPolicy,
     PermanentFailure,
     RateLimiter,
     RetryAfter,
+    Sent,
     deliver_due,
     enqueue,
     hold_until,
     run_sender,
+    sent_copies,
 )
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -319,3 +322,48 @@ async def test_two_senders_on_postgres_deliver_each_message_once(backend: str, e
         await second_engine.dispose()
     assert sorted(transport.ids) == ids
     assert sum(totals) == 200
+
+
+class RecordingTransport:
+    """Telegram's side of a send: each message gets the next message id, read in Traditional."""
+
+    def __init__(self) -> None:
+        self.sent: dict[int, int] = {}  # outbox row -> Telegram message id
+
+    async def deliver(self, message: OutboxMessage) -> Sent:
+        self.sent[message.id] = 500 + len(self.sent)
+        return Sent(self.sent[message.id], "zh-Hant")
+
+
+async def test_a_sent_message_keeps_its_telegram_id_and_a_questions_copies_are_found_by_it(
+    world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    complaint = await world.complaint()
+    now = world.clock.now()
+    kind = "oversight.extension_requested"
+    for question, chats in ((7, (1, 2)), (9, (1, 2))):
+        for chat in chats:
+            params = {"complaint_id": complaint.id, "question_id": question}
+            enqueue(world.session, chat_id=chat, kind=kind, params=params, complaint_id=complaint.id, now=now)
+    other = {"complaint_id": complaint.id}
+    enqueue(world.session, chat_id=1, kind="oversight.dispute", params=other, complaint_id=complaint.id, now=now)
+    enqueue(world.session, chat_id=3, kind=kind, params={"question_id": 9}, complaint_id=complaint.id, now=now)
+    await world.session.commit()
+    async with session_factory() as session:  # one row not yet sent: nothing to edit there
+        pending = await session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == 3))
+        assert pending is not None
+        pending.next_attempt_at = now + timedelta(days=1)
+        await session.commit()
+
+    transport = RecordingTransport()
+    limiter = RateLimiter(world.clock, per_second=10_000, chat_interval=0)
+    await deliver_due(session_factory, transport, world.clock, limiter=limiter, policy=no_jitter())
+
+    async with session_factory() as session:
+        asked = await sent_copies(session, complaint.id, [kind], 7)
+        assert [(row.chat_id, row.payload["params"]["question_id"]) for row in asked] == [(1, 7), (2, 7)]
+        assert all(row.sent_message_id == transport.sent[row.id] for row in asked)
+        assert {row.sent_language for row in asked} == {"zh-Hant"}
+        latest = await sent_copies(session, complaint.id, [kind])  # no question named: the latest one's
+        assert [(row.chat_id, row.payload["params"]["question_id"]) for row in latest] == [(1, 9), (2, 9)]
+        assert await sent_copies(session, complaint.id + 1, [kind]) == []

@@ -167,12 +167,16 @@ async def test_an_approval_spends_its_message_and_a_colleagues_copy_shows_who_de
     mine = await office.overseer.wait_for_reply(contains="申请将投诉")
     theirs = await colleague.wait_for_reply(contains="申请将投诉")
     approve = callback(mine, label("oversight.button.approve"))
+    refuse = callback(theirs, label("oversight.button.refuse"))
 
     await office.overseer.press(label("oversight.button.approve"), message=mine)
     await office.overseer.wait_for_reply(contains="已批准")
     await office.harness.settle()
     assert "已批准延期" in mine.text and "李督查" in mine.text  # who decided, in the chat history
     assert buttons(mine) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
+    # the colleague's copy says so at once, without being pressed
+    assert "已批准延期" in theirs.text and "李督查" in theirs.text and "申请将投诉" in theirs.text
+    assert buttons(theirs) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
     due = (await office.complaint(complaint.id)).resolve_due_at
 
     await office.overseer.press_data(mine.message_id, approve)  # a double tap
@@ -181,11 +185,10 @@ async def test_an_approval_spends_its_message_and_a_colleagues_copy_shows_who_de
     assert mine.text.count("已批准延期") == 1
     assert (await office.complaint(complaint.id)).resolve_due_at == due
 
-    await colleague.press(label("oversight.button.refuse"), message=theirs)  # refused at the press
+    await colleague.press_data(theirs.message_id, refuse)  # a stale client's 驳回: refused at the press
     await colleague.wait_for_reply(contains="没有待审批")
     await office.harness.settle()
-    assert "已批准延期" in theirs.text and "李督查" in theirs.text
-    assert label("oversight.button.refuse") not in buttons(theirs)
+    assert theirs.text.count("已批准延期") == 1
     assert not any("请写明理由" in m.text for m in colleague.bot_messages())
 
 
@@ -281,3 +284,28 @@ async def test_a_name_typed_at_the_ruling_picker_that_matches_nothing_keeps_the_
     await office.overseer.wait_for_reply(contains="没有找到")
     picker = await office.overseer.wait_for_reply(contains="审定投诉")
     assert len(buttons(picker)) > 3
+
+
+async def test_a_ruling_shows_on_a_colleagues_copy_of_the_dispute_notice_at_once(office: Office) -> None:
+    colleague = office.harness.user(name="周督查")
+    await office.bind(colleague, "oversight-office", "oversight")
+    complaint = await office.file_complaint()
+    await dispute(office, complaint)
+    await office.deliver()
+    mine = await office.overseer.wait_for_reply(contains="转办有争议")
+    theirs = await colleague.wait_for_reply(contains="转办有争议")
+    assert label("oversight.button.rule") in buttons(theirs)
+    traffic = await office.agency_name("traffic-police")
+
+    await office.overseer.press(label("oversight.button.rule"), message=mine)
+    await office.overseer.wait_for_reply(contains="审定投诉")
+    await office.overseer.send("交警")
+    found = await office.overseer.wait_for_reply(contains="找到以下单位")
+    await office.overseer.press(traffic + label("oversight.rule.declined_mark"), message=found)
+    await office.overseer.wait_for_reply(contains="审定理由")
+    await office.overseer.send("事发路段的窗口由交警支队负责")
+    await office.overseer.wait_for_reply(contains="已审定")
+    await office.harness.settle()
+    for copy in (mine, theirs):
+        assert f"已审定由{traffic}办理" in copy.text and "李督查" in copy.text and "转办有争议" in copy.text
+        assert buttons(copy) == [label("agency.button.show", tracking_no=complaint.tracking_no)]

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -54,8 +54,16 @@ class PermanentFailure(Exception):
     """Delivery can never succeed (bot blocked, chat not found): record it, never retry."""
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a transport sent: the message that carries the buttons, and the script it was written in."""
+
+    message_id: int
+    language: str | None = None
+
+
 class Transport(Protocol):
-    async def deliver(self, message: OutboxMessage) -> None:
+    async def deliver(self, message: OutboxMessage) -> Sent | None:
         """Send one message; raise RetryAfter / PermanentFailure, any other exception is temporary."""
         ...
 
@@ -241,7 +249,7 @@ async def _deliver_one(
     message: OutboxMessage,
 ) -> None:
     try:
-        await asyncio.wait_for(transport.deliver(message), policy.send_timeout)
+        sent = await asyncio.wait_for(transport.deliver(message), policy.send_timeout)
     except RetryAfter as exc:
         limiter.pause(message.chat_id, exc.seconds)
         log.warning("outbox %s: Telegram asks to wait %.0fs", message.id, exc.seconds)
@@ -266,6 +274,8 @@ async def _deliver_one(
             values = {"next_attempt_at": clock.now() + policy.backoff(message.attempts), "last_error": error}
     else:
         values = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "last_error": None}
+        if sent is not None:
+            values |= {"sent_message_id": sent.message_id, "sent_language": sent.language}
     await _record(session_factory, message, values)
 
 
@@ -318,3 +328,34 @@ async def run_sender(
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), idle_interval)
+
+
+async def sent_copies(
+    session: AsyncSession, complaint_id: int, kinds: Iterable[str], question_id: int | None = None
+) -> list[OutboxMessage]:
+    """The delivered copies of the notices that asked a question, each with the Telegram message that
+    carries its buttons: what to edit once the question is decided, whoever decided it.
+
+    ``question_id`` (the asking event's id, as the notices carry it) picks that question's copies;
+    without it, the latest question's (the one a decision without a named question decides).
+    """
+    rows = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.complaint_id == complaint_id,
+                OutboxMessage.kind.in_(list(kinds)),
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.sent_message_id.is_not(None),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+    def asked(row: OutboxMessage) -> int | None:
+        question = (row.payload or {}).get("params", {}).get("question_id")
+        return question if isinstance(question, int) else None
+
+    if question_id is None:
+        question_id = max((q for row in rows if (q := asked(row)) is not None), default=None)
+    return [row for row in rows if asked(row) == question_id]

@@ -254,7 +254,7 @@ async def decline_transfer(
     complaint.status = to_status
     complaint.transfer_to_agency_id = None
     complaint.transfer_declines += 1
-    record(
+    declined = record(
         session,
         complaint,
         actor,
@@ -302,6 +302,7 @@ async def decline_transfer(
             owner_agency=owner_name,
             declined_by=receiver_name,
             basis=basis,
+            question_id=declined.id,  # the ruling's question: its copies are settled once it is ruled
             now=now,
         )
     await flush(session)
