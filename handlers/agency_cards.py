@@ -22,9 +22,9 @@ from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
+from workflow.guards import is_ruled
 from workflow.queues import CardHistory, CitizenView, QueueItem
 from workflow.timers import ACKNOWLEDGE_STATUSES
-from workflow.transfers import is_ruled
 
 PAGE_SIZE = 5
 PICKER_PAGE_SIZE = 8
