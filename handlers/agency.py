@@ -306,8 +306,10 @@ async def inbox_view(
     items.sort(key=lambda item: (item.due_at is None, item.due_at, item.id))
     page = min(max(page, 1), pages(len(items), PAGE_SIZE))
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    evidence = {item.id: evidence_words(tr, await complaint_for_actor(session, actor, item.id)) for item in shown}
-    return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, evidence)
+    complaints = {item.id: await complaint_for_actor(session, actor, item.id) for item in shown}
+    evidence = {item_id: evidence_words(tr, complaint) for item_id, complaint in complaints.items()}
+    resolve_dues = {item_id: complaint.resolve_due_at for item_id, complaint in complaints.items()}
+    return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, now, evidence, resolve_dues)
 
 
 def typed_tracking_no(message: Message) -> bool:

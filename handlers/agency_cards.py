@@ -22,9 +22,9 @@ from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
+from workflow.guards import is_ruled
 from workflow.queues import CardHistory, CitizenView, QueueItem
 from workflow.timers import ACKNOWLEDGE_STATUSES
-from workflow.transfers import is_ruled
 
 PAGE_SIZE = 5
 PICKER_PAGE_SIZE = 8
@@ -309,9 +309,12 @@ def queue_page(
     page: int,
     deadlines: Deadlines,
     nav: PageMaker,
+    now: datetime,
     evidence: dict[int, Rendered] | None = None,
+    resolve_dues: dict[int, datetime | None] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages."""
+    """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages. Before
+    受理 an item shows both deadlines, as its card does, given the page's ``resolve_dues``."""
     total_pages = pages(len(items), PAGE_SIZE)
     page = min(max(page, 1), total_pages)
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -328,8 +331,9 @@ def queue_page(
                 agency=item.owner_agency or tr("agency.none"),
                 problems=problems_words(tr, item.problem_types),
                 evidence=(evidence or {}).get(item.id) or tr("agency.none"),
-                due=local_time(tr, item.due_at, deadlines.zone),
-                remaining=remaining_words(tr, item, deadlines),
+                deadlines=deadline_lines(
+                    tr, "agency.queue.due", item, (resolve_dues or {}).get(item.id), deadlines, now
+                ),
             )
         )
         builder.row(

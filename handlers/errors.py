@@ -29,7 +29,7 @@ def error_key(error: BaseException, tr: Translator) -> str:
 
 def error_text(error: BaseException, tr: Translator) -> str:
     """The error as a message (HTML); a toast, shown raw, takes ``tr.plain(error_key(...))``. A
-    ``bad_state`` that says where the complaint stands (``workflow.transfers.standing``) says it in words."""
+    ``bad_state`` that says where the complaint stands (``workflow.guards.standing``) says it in words."""
     if isinstance(error, DomainError) and error.code == "bad_state" and "owner" in error.params:
         return standing_text(error.params, tr)
     return tr(error_key(error, tr))

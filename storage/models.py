@@ -383,6 +383,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # permanent: blocked by the user, chat gone, retries exhausted
+    WITHDRAWN = "withdrawn"  # a timer's held notice whose deadline no longer applies (outbox.withdraw_held)
 
 
 class OutboxMessage(Base):

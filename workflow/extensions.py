@@ -16,7 +16,16 @@ from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.guards import flush, iso, load, next_status, record, require_contact_of, require_oversight, require_text
+from workflow.guards import (
+    flush,
+    iso,
+    load,
+    record,
+    require_contact_of,
+    require_oversight,
+    require_status,
+    require_text,
+)
 from workflow.notifications import (
     Notice,
     agency_name,
@@ -77,7 +86,7 @@ async def require_extendable(
     """Everything about asking for an extension but the days and the reason, so a channel can refuse
     before the clerk types them; the status after the request."""
     require_contact_of(actor, complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.REQUEST_EXTENSION)
+    to_status = await require_status(session, complaint, Action.REQUEST_EXTENSION)
     if complaint.resolve_due_at is None or clock.now() >= complaint.resolve_due_at:
         raise DomainError("deadline_passed")
     if await pending_extension(session, complaint.id) is not None:
@@ -147,7 +156,7 @@ async def decide_extension(
     ``question``: the request the officer was shown (``open_request``)."""
     complaint = await load(session, complaint_id)
     await require_oversight(session, actor)
-    to_status = next_status(complaint, Action.DECIDE_EXTENSION)
+    to_status = await require_status(session, complaint, Action.DECIDE_EXTENSION)
     request = await open_request(session, complaint.id, question)
     reason = (reason or "").strip() or None
     if not approve and reason is None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow.actors import Actor
 from workflow.contacts import is_oversight_agency
 from workflow.errors import Conflict, DomainError, NotFound
-from workflow.transitions import NOT_YET_ACCEPTED, Action, target
+from workflow.transitions import MAX_DECLINES, NOT_YET_ACCEPTED, Action, target
 
 
 async def load(session: AsyncSession, complaint_id: int) -> Complaint:
@@ -34,6 +35,37 @@ def next_status(complaint: Complaint, action: Action) -> ComplaintStatus:
             raise DomainError("not_accepted", status=complaint.status)
         raise DomainError("bad_state", f"{action} in {complaint.status}", status=complaint.status)
     return status
+
+
+def is_ruled(complaint: Complaint) -> bool:
+    """An owner named by oversight (审定) after the last permitted decline: the ruling binds."""
+    return complaint.transfer_declines >= MAX_DECLINES
+
+
+async def standing(session: AsyncSession, complaint: Complaint) -> dict[str, Any]:
+    """Where the complaint stands now, as a ``bad_state`` refusal's params: its status, who holds it
+    (and who is asked to take it), and whether a ruling named the holder. A channel says it in words,
+    so a stale button is answered with what happened instead of "not allowed"."""
+    ids = [i for i in (complaint.owner_agency_id, complaint.transfer_to_agency_id) if i is not None]
+    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))) if ids else []
+    names = {agency_id: name for agency_id, name in rows}
+    return {
+        "status": complaint.status,
+        "owner": names.get(complaint.owner_agency_id or 0, ""),
+        "receiver": names.get(complaint.transfer_to_agency_id or 0, ""),
+        "ruled": is_ruled(complaint) and complaint.status != ComplaintStatus.DISPUTED,
+    }
+
+
+async def require_status(session: AsyncSession, complaint: Complaint, action: Action) -> ComplaintStatus:
+    """``next_status``, with a refusal that says where the complaint stands (``standing``) and what
+    was tried."""
+    try:
+        return next_status(complaint, action)
+    except DomainError as error:
+        if error.code != "bad_state":
+            raise
+        raise DomainError("bad_state", error.detail, action=action, **await standing(session, complaint)) from None
 
 
 def require_contact_of(actor: Actor, *agency_ids: int | None) -> None:

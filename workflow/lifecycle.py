@@ -28,6 +28,7 @@ from workflow.extensions import (
 )
 from workflow.guards import (
     flush,
+    is_ruled,
     iso,
     load,
     next_status,
@@ -35,15 +36,15 @@ from workflow.guards import (
     require_citizen_of,
     require_contact_of,
     require_oversight,
+    require_status,
     require_text,
+    standing,
 )
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, resolve_due_params
 from workflow.ratings import current_round, expire_rating, rate, rating_request_params, require_ratable
 from workflow.transfers import (
     decline_transfer,
-    is_ruled,
     require_open_transfer,
-    require_status,
     rule_dispute,
     transfer,
     withdraw_transfer,
@@ -86,9 +87,11 @@ async def accept(
     complaint = await load(session, complaint_id)
     transferring = complaint.status == ComplaintStatus.TRANSFERRING
     if transferring and actor.acts_for_agency and actor.agency_id == complaint.owner_agency_id:
-        raise DomainError("bad_state", "the transfer awaits its receiver", status=complaint.status)
+        raise DomainError(
+            "bad_state", "the transfer awaits its receiver", action=Action.ACCEPT, **await standing(session, complaint)
+        )
     require_contact_of(actor, complaint.transfer_to_agency_id if transferring else complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.ACCEPT)
+    to_status = await require_status(session, complaint, Action.ACCEPT)
     await require_open_transfer(session, complaint, question)
 
     now = clock.now()
@@ -138,7 +141,7 @@ async def resolve(
     """办结: the owner replies to the citizen, who is then asked to rate within the rating window."""
     complaint = await load(session, complaint_id)
     require_contact_of(actor, complaint.owner_agency_id)
-    to_status = next_status(complaint, Action.RESOLVE)
+    to_status = await require_status(session, complaint, Action.RESOLVE)
     reply = require_text(reply_text, "reply_required")
 
     now = clock.now()
@@ -275,12 +278,7 @@ async def require_can_start(
     ``question``: the event id of the request (extension, transfer) the pressed message showed, when
     it names one: a newer request of the same kind is refused too."""
     if action == Action.REQUEST_EXTENSION:
-        try:
-            await require_extendable(session, clock, deadlines, complaint, actor)
-        except DomainError as error:
-            if error.code == "bad_state":
-                await require_status(session, complaint, action)  # the same refusal, saying where it stands
-            raise
+        await require_extendable(session, clock, deadlines, complaint, actor)
         return
     if action in _OVERSIGHT_DECISIONS:  # a decided question (a colleague, a double tap) is refused at the press
         await require_oversight(session, actor)

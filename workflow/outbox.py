@@ -70,6 +70,8 @@ class Transport(Protocol):
 
 #: Key in ``session.info``: the moment before which nothing enqueued in that session is sent.
 _NOT_BEFORE = "outbox_not_before"
+#: Key in ``session.info``: the timer whose notices that session enqueues (``from_timer``).
+_TIMER = "outbox_timer"
 
 
 def hold_until(session: AsyncSession, moment: datetime) -> None:
@@ -80,6 +82,13 @@ def hold_until(session: AsyncSession, moment: datetime) -> None:
     per unit of work, so a person's own action, in its own session, is answered at once.
     """
     session.info[_NOT_BEFORE] = moment
+
+
+def from_timer(session: AsyncSession, timer: dict[str, Any]) -> None:
+    """Every message enqueued in ``session`` from now on is a notice of this timer: ``timer`` (its timer_id,
+    and the deadline it chases) is kept in the payload, so ``withdraw_held`` can take the notice back
+    if the deadline stops applying before it is delivered. For the timekeeper, as ``hold_until``."""
+    session.info[_TIMER] = timer
 
 
 def enqueue(
@@ -99,16 +108,47 @@ def enqueue(
     It is sent from ``now``, or from the session's ``hold_until`` moment if that is later.
     """
     not_before: datetime | None = session.info.get(_NOT_BEFORE)
+    payload: dict[str, Any] = {"kind": kind, "params": params}
+    if _TIMER in session.info:
+        payload["timer"] = session.info[_TIMER]
     message = OutboxMessage(
         chat_id=chat_id,
         kind=kind,
-        payload={"kind": kind, "params": params},
+        payload=payload,
         complaint_id=complaint_id,
         next_attempt_at=max(now, not_before) if not_before is not None else now,
         created_at=now,
     )
     session.add(message)
     return message
+
+
+async def withdraw_held(
+    session: AsyncSession, complaint_id: int, still_applies: Callable[[dict[str, Any]], bool]
+) -> int:
+    """Withdraw the complaint's timer notices still waiting to be sent whose deadline no longer applies
+    (``still_applies`` is asked with the payload's ``timer``): a 催办 held overnight must not reach a
+    clerk who accepted before it went out. Returns how many were withdrawn.
+
+    Only rows never handed to the transport (PENDING, no attempt) qualify, and the update checks that
+    again, so a row a sender has just claimed is left to it. Notices people caused carry no timer and
+    are never withdrawn. The row stays, marked WITHDRAWN, as the record of what was not said.
+    """
+    untouched = (
+        OutboxMessage.complaint_id == complaint_id,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.attempts == 0,
+    )
+    rows = await session.execute(select(OutboxMessage.id, OutboxMessage.payload).where(*untouched))
+    moot = [row_id for row_id, payload in rows if "timer" in payload and not still_applies(payload["timer"])]
+    if moot:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(moot), *untouched)
+            .values(status=OutboxStatus.WITHDRAWN)
+            .execution_options(synchronize_session="fetch")
+        )
+    return len(moot)
 
 
 @dataclass

@@ -14,7 +14,10 @@ for the office's ruling (审定), so all three go to the office alone: nobody el
 
 A timer acts when it is due, but people hear of it in working hours: after a restart or any backlog,
 a timer fired at night or on a rest day holds its notices (``outbox.hold_until``) until the next
-working period, and a 催办 or 督办 then says how late the deadline is by that moment.
+working period, and a 催办 or 督办 then says how late the deadline is by that moment. Those notices
+name the timer and the deadline they chase (``outbox.from_timer``), so an action that stops that
+deadline before they go out withdraws them (``timers.reschedule``); the close of an unrated
+complaint is news, not a chase, and is never withdrawn.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from workflow import notifications, outbox, ratings
 from workflow.actors import Actor
 from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
-from workflow.timers import ACKNOWLEDGE, TimerKind, clock_of, rating_reminder_at, rating_window_end
+from workflow.timers import TimerKind, clock_name, clock_of, rating_reminder_at, rating_window_end
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ async def _fire(
     if timer.kind == TimerKind.RATING_REMINDER:
         await ratings.remind_to_rate(session, d, complaint, now=now)
         return
-    clock = "acknowledge" if clock_of(timer.kind) is ACKNOWLEDGE else "resolve"
+    clock = clock_name(timer.kind)
     agency_id = complaint.owner_agency_id
     assert agency_id is not None
     if timer.kind in _WARNINGS:
@@ -176,6 +179,10 @@ async def _handle_next(
             if complaint is not None and due is not None:
                 deliver_at = _deliver_at(now, deadlines)
                 outbox.hold_until(session, deliver_at)
+                if timer.kind != TimerKind.RATING_WINDOW:
+                    outbox.from_timer(
+                        session, {"timer_id": timer.id, "clock": clock_name(timer.kind), "due": due.isoformat()}
+                    )
                 await _fire(session, timer, complaint, due, now, deliver_at, deadlines)
             else:
                 log.debug("timer %s (%s) no longer applies", timer.id, timer.kind)

@@ -8,7 +8,9 @@ acknowledge one.
 
 `reschedule` is called by the lifecycle after every change of status or deadline. It is idempotent:
 a timer already fired for the same moment is not created again, so calling it twice (or after a
-transfer, or an acceptance, which keep the citizen's clock) never repeats a reminder.
+transfer, or an acceptance, which keep the citizen's clock) never repeats a reminder. It also
+withdraws a fired timer's notices still held for working hours once the deadline they chase no longer
+applies: a 催办 fired on Saturday night must not tell a clerk who accepted at 08:30 to accept at 09:00.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agency, Complaint, ComplaintProblem, ComplaintStatus, ComplaintTimer
+from workflow import outbox
 from workflow.deadlines import Deadlines
 from workflow.policy import ClockPolicy
 
@@ -72,6 +75,22 @@ def clock_of(kind: str) -> ClockKinds:
     if kind in RATING_KINDS:
         raise ValueError("the rating window is not a deadline clock")
     return ACKNOWLEDGE if kind.startswith("ack_") else RESOLVE
+
+
+def clock_name(kind: str) -> str:
+    """The clock a timer chases, as its notices name it: "acknowledge", "resolve" or "rating"."""
+    if kind in RATING_KINDS:
+        return "rating"
+    return "acknowledge" if clock_of(kind) is ACKNOWLEDGE else "resolve"
+
+
+def running_due(complaint: Complaint, clock: str, deadlines: Deadlines) -> datetime | None:
+    """The deadline the named clock runs to now (the rating window's end for "rating"); None when the
+    complaint's status stops it."""
+    if clock == "rating":
+        return rating_window_end(complaint, deadlines)
+    kinds = ACKNOWLEDGE if clock == "acknowledge" else RESOLVE
+    return getattr(complaint, kinds.due_column) if complaint.status in kinds.statuses else None
 
 
 def rating_window_end(complaint: Complaint, deadlines: Deadlines) -> datetime | None:
@@ -174,6 +193,13 @@ async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Dea
             continue
         session.add(ComplaintTimer(complaint_id=complaint.id, kind=kind, due_at=due_at))
     await session.flush()
+    await outbox.withdraw_held(session, complaint.id, lambda timer: _still_chased(complaint, timer, deadlines))
+
+
+def _still_chased(complaint: Complaint, timer: dict[str, str], deadlines: Deadlines) -> bool:
+    """Whether the deadline a timer's notice chases (``outbox.from_timer``) still runs, unmoved: an
+    accepted complaint's 受理 催办, or a 催办 of a deadline since extended, has nothing left to say."""
+    return running_due(complaint, timer["clock"], deadlines) == datetime.fromisoformat(timer["due"])
 
 
 def _past_at_acceptance(complaint: Complaint, kind: str, due_at: datetime) -> bool:

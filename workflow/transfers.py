@@ -8,53 +8,29 @@ accept and can no longer pass it on. Deadlines never change here: the citizen's 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp.personal_data import redact
-from storage.models import Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.contacts import active_agency
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.guards import flush, load, next_status, record, require_contact_of, require_oversight, require_text
+from workflow.guards import (
+    flush,
+    is_ruled,
+    load,
+    record,
+    require_contact_of,
+    require_oversight,
+    require_status,
+    require_text,
+)
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
 from workflow.transitions import MAX_DECLINES, Action
-
-
-def is_ruled(complaint: Complaint) -> bool:
-    """An owner named by oversight (审定) after the last permitted decline: the ruling binds."""
-    return complaint.transfer_declines >= MAX_DECLINES
-
-
-async def standing(session: AsyncSession, complaint: Complaint) -> dict[str, Any]:
-    """Where the complaint stands now, as a ``bad_state`` refusal's params: its status, who holds it
-    (and who is asked to take it), and whether a ruling named the holder. A channel says it in words,
-    so a stale button is answered with what happened instead of "not allowed"."""
-    ids = [i for i in (complaint.owner_agency_id, complaint.transfer_to_agency_id) if i is not None]
-    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))) if ids else []
-    names = {agency_id: name for agency_id, name in rows}
-    return {
-        "status": complaint.status,
-        "owner": names.get(complaint.owner_agency_id or 0, ""),
-        "receiver": names.get(complaint.transfer_to_agency_id or 0, ""),
-        "ruled": is_ruled(complaint) and complaint.status != ComplaintStatus.DISPUTED,
-    }
-
-
-async def require_status(session: AsyncSession, complaint: Complaint, action: Action) -> ComplaintStatus:
-    """``next_status``, with a refusal that says where the complaint stands (``standing``) and what
-    was tried."""
-    try:
-        return next_status(complaint, action)
-    except DomainError as error:
-        if error.code != "bad_state":
-            raise
-        raise DomainError("bad_state", error.detail, action=action, **await standing(session, complaint)) from None
 
 
 async def declined_by(session: AsyncSession, complaint_id: int) -> list[int]:
