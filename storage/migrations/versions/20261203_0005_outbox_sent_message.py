@@ -2,7 +2,7 @@
 
 Revision ID: 0005_outbox_sent_message
 Revises: 0004_invite_revoked
-Create Date: 2026-12-04 10:00:00
+Create Date: 2026-12-03 15:00:00
 """
 
 from __future__ import annotations
