@@ -9,6 +9,7 @@ End to end over the Bot API stand-in.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -35,6 +36,18 @@ __all__ = ["client", "world"]
 
 S = ComplaintStatus
 SUPERSEDED = HANS.plain("error.question_superseded")
+
+
+def as_received(message: ChatMessage) -> ChatMessage:
+    """The message as it arrived, buttons and all. A decision settles every copy it can reach at once;
+    an old button can still be pressed (a copy sent before message ids were recorded, a client that has
+    not redrawn the message), and that press is what these tests make."""
+    return copy.deepcopy(message)
+
+
+def now_shown(user: ChatUser, message: ChatMessage) -> ChatMessage:
+    """The message as the chat shows it now, after any edits."""
+    return next(m for m in user.bot_messages() if m.message_id == message.message_id)
 
 
 @pytest.fixture
@@ -82,13 +95,13 @@ async def two_requests(office: Office, complaint: Complaint, colleague: ChatUser
     copies of both notices."""
     await accept(office, complaint)
     await ask_for_extension(office, complaint, 2, "等待鉴定结果")
-    first = await office.overseer.wait_for_reply(contains="等待鉴定结果")
+    first = as_received(await office.overseer.wait_for_reply(contains="等待鉴定结果"))
     theirs = await colleague.wait_for_reply(contains="等待鉴定结果")
     await colleague.press(label("oversight.button.approve"), message=theirs)
     await colleague.wait_for_reply(contains="已批准")
     await office.deliver()
     await ask_for_extension(office, complaint, 5, "还需走访三户邻居")
-    second = await office.overseer.wait_for_reply(contains="还需走访三户邻居")
+    second = as_received(await office.overseer.wait_for_reply(contains="还需走访三户邻居"))
     return first, second
 
 
@@ -103,8 +116,9 @@ async def test_an_old_approve_button_does_not_approve_a_newer_extension_request(
     await office.overseer.wait_for_reply(contains=SUPERSEDED)
     await office.harness.settle()
     assert (await office.complaint(complaint.id)).extended_days == 2  # #2's five days not granted unseen
-    assert "已批准延期" in first.text and "周督查" in first.text  # what became of #1, where it was asked
-    assert buttons(first) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
+    shown = now_shown(office.overseer, first)
+    assert "已批准延期" in shown.text and "周督查" in shown.text  # what became of #1, where it was asked
+    assert buttons(shown) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
 
     await office.overseer.press(label("oversight.button.approve"), message=second)  # the one they read
     await office.overseer.wait_for_reply(contains="已批准")
@@ -123,7 +137,7 @@ async def test_an_old_refuse_button_asks_no_reason_for_a_newer_extension_request
     assert not any("请写明理由" in text for text in newer(office.overseer, last))
     await office.overseer.send("这句话不是理由")
     await office.harness.settle()
-    assert label("oversight.button.refuse") in buttons(second)  # #2 still waits, undecided
+    assert label("oversight.button.refuse") in buttons(now_shown(office.overseer, second))  # #2 still waits
     assert (await office.complaint(complaint.id)).extended_days == 2
 
 
@@ -194,7 +208,7 @@ async def transfer_to_traffic(office: Office, complaint: Complaint, reason: str)
         await session.commit()
     office.clock.advance(timedelta(minutes=10))
     await office.deliver()
-    return await office.traffic.wait_for_reply(contains=reason)
+    return as_received(await office.traffic.wait_for_reply(contains=reason))
 
 
 async def test_an_old_transfer_notice_does_not_accept_a_newer_transfer(office: Office) -> None:
