@@ -114,6 +114,30 @@ async def replace(bot: Bot, query: CallbackQuery, text: str, markup: InlineKeybo
     await send(bot, query.from_user.id, text, markup)
 
 
+async def edit(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str | None,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Change a message in place; without ``text`` (or with one too long) only its buttons. ``quiet``: a
+    colleague's copy, whose edit is a courtesy, so any failure (blocked, deleted…) is only noted."""
+    try:
+        if text is not None and utf16_length(text) <= TELEGRAM_LIMIT:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+        else:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
+    except TelegramBadRequest as exc:  # deleted, too old, or already as wanted
+        log.log(logging.DEBUG if quiet else logging.INFO, "could not update message %s: %s", message_id, exc)
+    except TelegramAPIError as exc:
+        if not quiet:
+            raise
+        log.debug("could not update the copy %s in chat %s: %s", message_id, chat_id, exc)
+
+
 async def render_card(
     session: AsyncSession,
     tr: Translator,
@@ -194,16 +218,10 @@ async def pressed_complaint(
 async def show_only(bot: Bot, query: CallbackQuery, tr: Translator, complaint: Complaint) -> None:
     """After 受理 the message pressed keeps only 查看: its 受理 / 转办 / 退回 are spent."""
     message = query.message
-    if not isinstance(message, Message):
-        return
-    try:
-        await bot.edit_message_reply_markup(
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            reply_markup=show_keyboard(tr, complaint.id, complaint.tracking_no),
+    if isinstance(message, Message):
+        await edit(
+            bot, message.chat.id, message.message_id, None, show_keyboard(tr, complaint.id, complaint.tracking_no)
         )
-    except TelegramBadRequest as exc:
-        log.info("could not update the buttons of message %s: %s", message.message_id, exc)
 
 
 async def spend_transfer_copies(
@@ -227,12 +245,7 @@ async def spend_transfer_copies(
             continue
         tr = texts(copy.sent_language or SIMPLIFIED)
         markup = show_keyboard(tr, complaint.id, complaint.tracking_no) if accepted else None
-        try:
-            await bot.edit_message_reply_markup(
-                chat_id=copy.chat_id, message_id=copy.sent_message_id, reply_markup=markup
-            )
-        except TelegramAPIError as exc:
-            log.debug("could not update the copy %s in chat %s: %s", copy.sent_message_id, copy.chat_id, exc)
+        await edit(bot, copy.chat_id, copy.sent_message_id, None, markup, quiet=True)
 
 
 async def transfer_picker(
@@ -264,10 +277,7 @@ async def refuse_picker(
     await send(bot, query.from_user.id, error_text(error, tr))
     message = query.message
     if isinstance(message, Message):
-        try:
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id)
-        except TelegramBadRequest as exc:
-            log.info("could not update the buttons of message %s: %s", message.message_id, exc)
+        await edit(bot, message.chat.id, message.message_id, None, None)
 
 
 async def end_step(

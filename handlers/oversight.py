@@ -14,24 +14,22 @@ Every other officer's copy of the notice that asked is settled the same way as s
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import end_step, is_command, is_not_command, refuse_picker, replace, send
+from handlers.agency import edit, end_step, is_command, is_not_command, refuse_picker, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
 from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
 from handlers.agency_notices import render_agency_notice
 from handlers.contact_menu import acting_contact
 from handlers.errors import error_text
-from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
+from handlers.long_text import split_html
 from handlers.oversight_cards import decision_message, overdue_page, rule_picker, settled
 from handlers.texts import SIMPLIFIED, Texts, Translator
 from nlp.personal_data import excerpt
@@ -50,7 +48,6 @@ from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, p
 from workflow.transfers import declined_by
 from workflow.transitions import Action
 
-log = logging.getLogger(__name__)
 PENDING_LIMIT = 20
 #: The workflow action each oversight button decides.
 DECIDES = {
@@ -99,30 +96,6 @@ def pressed(query: CallbackQuery, callback_data: Card | OverdueAct) -> dict[str,
     if isinstance(callback_data, OverdueAct):
         return {"chat": message.chat.id, "message": message.message_id, "page": callback_data.page}
     return {"chat": message.chat.id, "message": message.message_id, "html": message.html_text}
-
-
-async def edit(
-    bot: Bot,
-    chat_id: int,
-    message_id: int,
-    text: str | None,
-    markup: InlineKeyboardMarkup | None,
-    *,
-    quiet: bool = False,
-) -> None:
-    """Change a message in place; without ``text`` (or with one too long) only its buttons. ``quiet``: a
-    colleague's copy, whose edit is a courtesy, so any failure (blocked, deleted…) is only noted."""
-    try:
-        if text is not None and utf16_length(text) <= TELEGRAM_LIMIT:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
-        else:
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
-    except TelegramBadRequest as exc:  # deleted, too old, or already as wanted
-        log.log(logging.DEBUG if quiet else logging.INFO, "could not update message %s: %s", message_id, exc)
-    except TelegramAPIError as exc:
-        if not quiet:
-            raise
-        log.debug("could not update the copy %s in chat %s: %s", message_id, chat_id, exc)
 
 
 async def settle(
