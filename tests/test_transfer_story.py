@@ -167,6 +167,22 @@ async def test_every_agency_of_the_dispute_is_told_the_ruling(
     assert other[1] is None  # its part ends: not even 查看, which would find another unit's complaint
 
 
+async def test_a_ruling_reaches_every_agency_that_declined_the_complaint(world: World) -> None:
+    """Each decliner is a party the ruling picker shows first: each hears how the office ruled."""
+    complaint = await world.complaint()
+    await _transfer(world, complaint, "housing-construction")
+    await _decline(world, complaint, world.housing)
+    await _transfer(world, complaint)
+    await _decline(world, complaint)
+    await _rule(world, complaint, "traffic-police")
+    told = {row.chat_id: row.payload["params"]["handles"] for row in await _notices(world, complaint.id, Notice.RULED)}
+    expected = {"traffic-police": True, "public-security": False, "housing-construction": False}
+    for code, handles in expected.items():
+        for chat_id in await agency_chat_ids(world.session, await world.agency_id(code)):
+            assert told.pop(chat_id) is handles, code
+    assert told == {}
+
+
 async def test_the_timeline_names_each_step_once_and_keeps_the_agencies_reasons(world: World) -> None:
     complaint = await world.complaint()
     await _transfer(world, complaint, "housing-construction")

@@ -321,8 +321,9 @@ async def rule_dispute(
     )
     await flush(session)
     await timers.reschedule(session, complaint, deadlines)
-    # both sides of the dispute and the named agency: each learns whether it handles the complaint
-    for notified in dict.fromkeys((owner.id, previous_id, await _disputed_by(session, complaint.id))):
+    # the named agency and every party to the dispute (the owner, each decliner — the ones the ruling
+    # picker showed first): each learns whether it handles the complaint
+    for notified in dict.fromkeys((owner.id, previous_id, *await declined_by(session, complaint.id))):
         if notified is not None:
             await notify_agency(
                 session,
@@ -337,16 +338,3 @@ async def rule_dispute(
     await notify_citizen(session, complaint, Notice.RULED_FOR_CITIZEN, agency_name=owner.name, now=now)
     await flush(session)
     return complaint
-
-
-async def _disputed_by(session: AsyncSession, complaint_id: int) -> int | None:
-    """The agency whose decline sent the complaint to oversight: the latest to decline it."""
-    return await session.scalar(
-        select(ComplaintEvent.from_agency_id)
-        .where(
-            ComplaintEvent.complaint_id == complaint_id,
-            ComplaintEvent.action == EventAction.TRANSFER_DECLINED.value,
-        )
-        .order_by(ComplaintEvent.id.desc())
-        .limit(1)
-    )
