@@ -52,8 +52,6 @@ from workflow.invites import (
     acts_as_oversight,
     bind,
     require_contact,
-    search_transfer_targets,
-    transfer_targets,
 )
 from workflow.notifications import Notice
 from workflow.outbox import sent_copies
@@ -69,7 +67,7 @@ from workflow.queues import (
     time_limited_queue,
     to_item,
 )
-from workflow.transfers import declined_by
+from workflow.transfers import declined_by, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)

@@ -41,11 +41,10 @@ from workflow.deadlines import Deadlines
 from workflow.decisions import decision_outcome, declined_transfers
 from workflow.errors import DomainError
 from workflow.guards import require_oversight
-from workflow.invites import search_transfer_targets, transfer_targets
 from workflow.notifications import Notice
 from workflow.outbox import sent_copies
 from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
-from workflow.transfers import declined_by
+from workflow.transfers import declined_by, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
 
 PENDING_LIMIT = 20

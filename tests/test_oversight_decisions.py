@@ -9,7 +9,7 @@ from storage.models import EventAction
 from tests.factories import World
 from workflow import lifecycle
 from workflow.decisions import decision_outcome, declined_transfers
-from workflow.invites import search_transfer_targets
+from workflow.transfers import search_transfer_targets
 from workflow.transitions import Action
 
 

@@ -18,7 +18,6 @@ channel like any other domain error; nothing is written when one is raised.
 from __future__ import annotations
 
 import secrets
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +29,6 @@ from storage.models import Agency, AgencyContact, AgencyRole, ContactRole, Invit
 from workflow.clock import Clock
 from workflow.contacts import agency_by_code
 from workflow.errors import DomainError
-from workflow.evaluations import search_agencies
 
 #: Base32 without the look-alikes 0/O and 1/I: easy to read out over the phone.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -227,26 +225,3 @@ async def pending_invites(session: AsyncSession, clock: Clock) -> list[tuple[Inv
         .order_by(InviteCode.id)
     )
     return [(invite, code) for invite, code in rows]
-
-
-async def transfer_targets(
-    session: AsyncSession, *, exclude: int | None = None, first_area: str | None = None
-) -> list[Agency]:
-    """Active agencies a contact may name (转办) or oversight may rule to (审定): never the oversight
-    office itself (it rules, it does not handle). Grouped by area, the complaint's own area first, then
-    by name, so a clerk finds 市医疗保障局 next to its neighbours rather than by an internal code."""
-    query = select(Agency).where(Agency.active.is_(True), Agency.role != AgencyRole.OVERSIGHT.value)
-    if exclude is not None:
-        query = query.where(Agency.id != exclude)
-    agencies = list(await session.scalars(query))
-    return sorted(agencies, key=lambda a: (a.area != first_area or first_area is None, a.area or "", a.name))
-
-
-async def search_transfer_targets(
-    session: AsyncSession, typed: str, *, exclude: int | None = None, first_area: str | None = None
-) -> list[Agency]:
-    """The ``transfer_targets`` a name typed at a picker finds, by the catalogue's own search (names and
-    aliases, either script), best match first: the clerk's transfer and the office's ruling alike."""
-    targets = {agency.id for agency in await transfer_targets(session, exclude=exclude, first_area=first_area)}
-    found = await search_agencies(session, typed, limit=sys.maxsize)
-    return [agency for agency in found if agency.id in targets]

@@ -8,17 +8,20 @@ accept and can no longer pass it on. Deadlines never change here: the citizen's 
 
 from __future__ import annotations
 
+import sys
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nlp.personal_data import redact
-from storage.models import Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import Agency, AgencyRole, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow import timers
 from workflow.actors import Actor
 from workflow.clock import Clock
 from workflow.contacts import active_agency
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
+from workflow.evaluations import search_agencies
 from workflow.guards import (
     flush,
     is_ruled,
@@ -45,6 +48,29 @@ async def declined_by(session: AsyncSession, complaint_id: int) -> list[int]:
         .order_by(ComplaintEvent.id)
     )
     return list(dict.fromkeys(agency_id for agency_id in rows if agency_id is not None))
+
+
+async def transfer_targets(
+    session: AsyncSession, *, exclude: int | None = None, first_area: str | None = None
+) -> list[Agency]:
+    """Active agencies a contact may name (转办) or oversight may rule to (审定): never the oversight
+    office itself (it rules, it does not handle). Grouped by area, the complaint's own area first, then
+    by name, so a clerk finds 市医疗保障局 next to its neighbours rather than by an internal code."""
+    query = select(Agency).where(Agency.active.is_(True), Agency.role != AgencyRole.OVERSIGHT.value)
+    if exclude is not None:
+        query = query.where(Agency.id != exclude)
+    agencies = list(await session.scalars(query))
+    return sorted(agencies, key=lambda a: (a.area != first_area or first_area is None, a.area or "", a.name))
+
+
+async def search_transfer_targets(
+    session: AsyncSession, typed: str, *, exclude: int | None = None, first_area: str | None = None
+) -> list[Agency]:
+    """The ``transfer_targets`` a name typed at a picker finds, by the catalogue's own search (names and
+    aliases, either script), best match first: the clerk's transfer and the office's ruling alike."""
+    targets = {agency.id for agency in await transfer_targets(session, exclude=exclude, first_area=first_area)}
+    found = await search_agencies(session, typed, limit=sys.maxsize)
+    return [agency for agency in found if agency.id in targets]
 
 
 async def require_open_transfer(session: AsyncSession, complaint: Complaint, question: int | None) -> None:
