@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -36,6 +38,15 @@ async def active_agency(session: AsyncSession, agency_id: int) -> Agency:
     if not agency.active:
         raise DomainError("agency_inactive", f"agency {agency.code} is inactive")
     return agency
+
+
+async def agency_names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
+    """Agency names by id, in one query, for the agencies a message names."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(wanted)))
+    return {agency_id: name for agency_id, name in rows}
 
 
 async def contact_by_telegram(session: AsyncSession, telegram_user_id: int) -> AgencyContact | None:

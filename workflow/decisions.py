@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ActorKind, Agency, AgencyContact, ComplaintEvent, ComplaintStatus, EventAction, WebUser
+from storage.models import ActorKind, AgencyContact, ComplaintEvent, ComplaintStatus, EventAction, WebUser
+from workflow.contacts import agency_names
 from workflow.extensions import SETTLING
 from workflow.transitions import Action
 
@@ -88,14 +89,6 @@ async def _people(session: AsyncSession, events: Iterable[ComplaintEvent]) -> di
     return names
 
 
-async def _agencies(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(wanted)))
-    return {agency_id: name for agency_id, name in rows}
-
-
 def _by(names: dict[tuple[str, int], str], event: ComplaintEvent) -> str | None:
     return names.get((event.actor_kind, event.actor_id)) if event.actor_id is not None else None
 
@@ -119,7 +112,7 @@ async def decision_outcome(
         return None
     answer = following[0] if asks else following[-1]
     names = await _people(session, [answer])
-    agency = (await _agencies(session, [answer.to_agency_id])).get(answer.to_agency_id or 0)
+    agency = (await agency_names(session, [answer.to_agency_id])).get(answer.to_agency_id or 0)
     return Outcome(answer.action, answer.at, _by(names, answer), agency if answer.action == A.DISPUTE_RULED else None)
 
 
@@ -144,7 +137,7 @@ async def declined_transfers(session: AsyncSession, complaint_id: int) -> list[D
         else:
             sent = None
     names = await _people(session, [e for pair in pairs for e in pair])
-    agencies = await _agencies(session, [e.from_agency_id for pair in pairs for e in pair])
+    agencies = await agency_names(session, [e.from_agency_id for pair in pairs for e in pair])
 
     def move(event: ComplaintEvent) -> Move:
         agency = agencies.get(event.from_agency_id) if event.from_agency_id is not None else None

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.models import ActorKind, Agency, Complaint, ComplaintEvent, ComplaintStatus, EventAction
+from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow.actors import Actor
-from workflow.contacts import is_oversight_agency
+from workflow.contacts import agency_names, is_oversight_agency
 from workflow.errors import Conflict, DomainError, NotFound
 from workflow.transitions import MAX_DECLINES, NOT_YET_ACCEPTED, Action, target
 
@@ -46,9 +45,7 @@ async def standing(session: AsyncSession, complaint: Complaint) -> dict[str, Any
     """Where the complaint stands now, as a ``bad_state`` refusal's params: its status, who holds it
     (and who is asked to take it), and whether a ruling named the holder. A channel says it in words,
     so a stale button is answered with what happened instead of "not allowed"."""
-    ids = [i for i in (complaint.owner_agency_id, complaint.transfer_to_agency_id) if i is not None]
-    rows = await session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))) if ids else []
-    names = {agency_id: name for agency_id, name in rows}
+    names = await agency_names(session, (complaint.owner_agency_id, complaint.transfer_to_agency_id))
     return {
         "status": complaint.status,
         "owner": names.get(complaint.owner_agency_id or 0, ""),
