@@ -213,6 +213,9 @@ class FloodMiddleware(BaseMiddleware):
     told once to slow down and the rest is dropped. The same button pressed twice on the same
     message within ``double_tap`` seconds acts once."""
 
+    #: Users and presses remembered before the idle ones are forgotten, so memory stays bounded.
+    KEPT = 10_000
+
     def __init__(self, rate: int = 20, per: float = 10.0, double_tap: float = 2.0) -> None:
         self.rate, self.per, self.double_tap = rate, per, double_tap
         self._buckets: dict[int, tuple[float, float, bool]] = {}  # user -> (tokens, at, warned)
@@ -222,6 +225,9 @@ class FloodMiddleware(BaseMiddleware):
         """(allowed, warn now)."""
         tokens, at, warned = self._buckets.get(user_id, (float(self.rate), now, False))
         tokens = min(float(self.rate), tokens + (now - at) * self.rate / self.per)
+        if len(self._buckets) > self.KEPT:
+            # a bucket untouched for ``per`` seconds is full again, as good as none: forget it
+            self._buckets = {user: b for user, b in self._buckets.items() if now - b[1] < self.per}
         if tokens >= 1:
             self._buckets[user_id] = (tokens - 1, now, False)
             return True, False
@@ -234,7 +240,7 @@ class FloodMiddleware(BaseMiddleware):
         key = (query.from_user.id, query.message.message_id, query.data or "")
         last = self._presses.get(key)
         self._presses[key] = now
-        if len(self._presses) > 10_000:
+        if len(self._presses) > self.KEPT:
             self._presses = {k: t for k, t in self._presses.items() if now - t < self.double_tap}
         return last is not None and now - last < self.double_tap
 

@@ -180,3 +180,18 @@ async def test_a_refused_action_is_explained_in_the_users_script_and_its_writes_
         assert (await user.wait_for_reply()).text == HANT.plain("error.already_rated")
         key = StorageKey(bot_id=harness.bot.id, chat_id=user.user.id, user_id=user.user.id)
         assert await harness.dispatcher.storage.get_state(key) is None
+
+
+def test_the_flood_guard_forgets_idle_users_but_keeps_a_flooding_one_limited() -> None:
+    flood = FloodMiddleware(rate=3, per=10.0)
+    flood.KEPT = 100
+    for _ in range(3):
+        assert flood._allow(1, 0.0)[0]
+    assert flood._allow(1, 0.0) == (False, True)  # user 1 is out of tokens
+    for user in range(2, 200):
+        flood._allow(user, 0.5 + user / 1000)  # a crowd, each once
+    assert flood._allow(1, 1.0) == (False, False)  # still limited, and already told
+    for user in range(1000, 1050):
+        flood._allow(user, 30.0)  # long after: the crowd and user 1 are idle, their buckets full again
+    assert len(flood._buckets) == 50  # only the newcomers
+    assert 1 not in flood._buckets and flood._allow(1, 30.0) == (True, False)
