@@ -22,15 +22,18 @@ from bot.runtime import BotRuntime
 from bot.transport import NoticeRenderer, TelegramTransport
 from handlers.agency_notices import render_agency_notice
 from handlers.citizen_notices import render_citizen_notice
+from handlers.oversight import settle_copies
 from handlers.texts import default_texts
 from minsheng.settings import Settings
 from nlp.tagger import Tagger
 from storage.agencies import tagger_agencies
+from storage.models import Complaint
 from web import sandbox
-from web.app import FILES, FileUnavailable
+from web.app import COPIES, FILES, FileUnavailable
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.outbox import run_sender
+from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,21 @@ async def download_file(bot: Bot, file_id: str) -> bytes:
         return (await bot.download(file_id, timeout=60)).read()
     except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as exc:
         raise FileUnavailable(str(exc)) from exc
+
+
+async def settle_decided_copies(
+    bot: Bot,
+    session_factory: async_sessionmaker[AsyncSession],
+    deadlines: Deadlines,
+    complaint_id: int,
+    action: Action,
+    question: int | None,
+) -> None:
+    """Every officer's copy of a question decided on the dashboard, settled as a decision in the bot
+    settles them (``settle_copies``); none of them is the decider's (``origin``): they decided on the web."""
+    async with session_factory() as session:
+        complaint = await session.get_one(Complaint, complaint_id)
+        await settle_copies(session, bot, default_texts(), deadlines, None, complaint, action, question)
 
 
 class BotService:
@@ -97,6 +115,7 @@ class BotService:
         """Before the web app starts."""
         self._tagger = await load_tagger(self.session_factory, self.settings)
         app[FILES].fetch = self.download
+        app[COPIES].settle = self.settle_decided
         if self.world is not None:
             sandbox.setup(app, self.world)
             if self.settings.web_host not in ("127.0.0.1", "localhost", "::1"):
@@ -111,6 +130,11 @@ class BotService:
         if self.bot is None:
             raise FileUnavailable("the bot is not running")
         return await download_file(self.bot, file_id)
+
+    async def settle_decided(self, complaint_id: int, action: Action, question: int | None) -> None:
+        """The officers' copies of a question decided on the dashboard; nothing before the Bot exists."""
+        if self.bot is not None:
+            await settle_decided_copies(self.bot, self.session_factory, self.deadlines, complaint_id, action, question)
 
     async def start(self, web_url: str) -> None:
         """Once the web app listens at ``web_url`` (reachable from this process)."""

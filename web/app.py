@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from minsheng.settings import Settings
 from storage.db import ping
 from workflow.deadlines import Deadlines
+from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,22 @@ class TelegramFiles:
     fetch: Callable[[str], Awaitable[bytes]] | None = None
 
 
+@dataclass
+class DecidedCopies:
+    """A question the bot asked every officer (an extension request, a dispute) may be decided on the
+    dashboard; the bot, once it runs, lends here how to settle its copies (the outcome instead of live
+    buttons), given the complaint id, the decision and the question (its asking event's id, or None: the
+    latest). None: no bot, nothing to settle."""
+
+    settle: Callable[[int, Action, int | None], Awaitable[None]] | None = None
+
+
 ENGINE = web.AppKey("engine", AsyncEngine)
 SETTINGS = web.AppKey("settings", Settings)
 #: The working-day calendar: deadlines on the dashboard, each month's publication cut-off.
 DEADLINES = web.AppKey("deadlines", Deadlines)
 FILES = web.AppKey("telegram_files", TelegramFiles)
+COPIES = web.AppKey("decided_copies", DecidedCopies)
 
 routes = web.RouteTableDef()
 
@@ -55,6 +67,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
     app[FILES] = TelegramFiles()
+    app[COPIES] = DecidedCopies()
     app.add_routes(routes)
     from web import api, dashboard
 

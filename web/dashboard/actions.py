@@ -1,6 +1,7 @@
 """Oversight actions (POST, CSRF-checked by the middleware): rule on a transfer dispute (审定), decide
 an extension (延期), set or clear the major flag (挂牌督办 / 消号). Each calls one ``workflow.lifecycle``
 function and commits the unit of work here; a refusal is a DomainError whose code becomes a message.
+Once committed, the officers' bot copies of the question decided are settled through the bot (``COPIES``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from aiohttp import web
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import WebRole
+from web.app import COPIES
 from web.dashboard import messages
 from web.dashboard.context import current_user, db, deadlines, forbidden, not_found, render, see_other, services
 from web.dashboard.queries import agency_by_code
 from web.dashboard.views import complaint_context
 from workflow.actors import Actor
 from workflow.errors import DomainError
+from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -28,9 +31,17 @@ routes = web.RouteTableDef()
 Call = Callable[[Any, Any, Any, Any, int, Actor], Awaitable[Any]]
 
 
-async def _act(request: web.Request, done: str, call: Call, typed: dict[str, str]) -> web.StreamResponse:
+async def _act(
+    request: web.Request,
+    done: str,
+    call: Call,
+    typed: dict[str, str],
+    decides: Action,
+    question: int | None = None,
+) -> web.StreamResponse:
     """Run one oversight action; on a refusal, show the page again with the error and with what the
-    officer typed (``typed``: form field values by form) still in the form."""
+    officer typed (``typed``: form field values by form) still in the form. ``decides`` (and
+    ``question``, the request the page showed) names what was decided, for the bot's copies."""
     user = current_user(request)
     if user.role != WebRole.OVERSIGHT:
         return forbidden(request)
@@ -57,7 +68,21 @@ async def _act(request: web.Request, done: str, call: Call, typed: dict[str, str
             status = 409 if code in {"conflict", "bad_state", "question_superseded"} else 400
             page = {**context, "error": messages.error_message(code), "typed": typed}
             return render(request, "complaint.html", page, status=status)
+    await _settle_copies(request, complaint_id, decides, question)
     return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
+
+
+async def _settle_copies(request: web.Request, complaint_id: int, decides: Action, question: int | None) -> None:
+    """The officers' bot copies of the question just decided show the outcome, as after a decision in
+    the bot. A courtesy once the decision is committed: whatever fails is logged, never the officer's
+    error (a copy left with its buttons is refused when pressed)."""
+    settle = request.app[COPIES].settle
+    if settle is None:
+        return
+    try:
+        await settle(complaint_id, decides, question)
+    except Exception:
+        log.warning("could not settle the bot's copies of complaint %s", complaint_id, exc_info=True)
 
 
 def _reason(form: Any) -> str:
@@ -77,7 +102,8 @@ async def rule_dispute(request: web.Request) -> web.StreamResponse:
             session, clock, deadlines, complaint_id, actor, agency_id=agency.id, reason=reason
         )
 
-    return await _act(request, "ruled", call, {"rule_reason": reason, "rule_agency": str(form.get("agency", ""))})
+    typed = {"rule_reason": reason, "rule_agency": str(form.get("agency", ""))}
+    return await _act(request, "ruled", call, typed, Action.RULE)
 
 
 @routes.post("/dashboard/complaints/{tracking_no}/extension")
@@ -93,7 +119,8 @@ async def decide_extension(request: web.Request) -> web.StreamResponse:
             session, clock, deadlines, complaint_id, actor, approve=approve, reason=reason, question=question
         )
 
-    return await _act(request, "extension_approved" if approve else "extension_refused", call, {"extension": reason})
+    done = "extension_approved" if approve else "extension_refused"
+    return await _act(request, done, call, {"extension": reason}, Action.DECIDE_EXTENSION, question)
 
 
 @routes.post("/dashboard/complaints/{tracking_no}/major")
@@ -107,4 +134,5 @@ async def major_flag(request: web.Request) -> web.StreamResponse:
         return await function(session, clock, deadlines, complaint_id, actor, reason=reason)
 
     typed = {"set_major" if setting else "clear_major": reason}
-    return await _act(request, "major_set" if setting else "major_cleared", call, typed)
+    decides = Action.SET_MAJOR if setting else Action.CLEAR_MAJOR
+    return await _act(request, "major_set" if setting else "major_cleared", call, typed, decides)
