@@ -512,8 +512,8 @@ def complaint_router() -> Router:
     @router.callback_query(ChooseAgency.filter())
     @router.callback_query(ChooseArea.filter())
     async def answered_already(query: CallbackQuery, tr: Translator) -> None:
-        """A button of a step no longer asked (a place typed instead of 跳过, a finished complaint): said in
-        a toast, and the buttons leave that message so they are not pressed again in vain."""
+        """A button of a step no longer asked (a double tap, a complaint finished or dropped by /cancel):
+        said in a toast, and the buttons leave that message so they are not pressed again in vain."""
         await drop_buttons(query, tr.plain("hint.stale_button"))
 
     @router.message(StateFilter(Filing.anonymity, Filing.confirm), F.text, not_command)
