@@ -25,6 +25,7 @@ from bot.middlewares import (
     FloodMiddleware,
     InFlightMiddleware,
     LanguageMiddleware,
+    ObsoleteStateMiddleware,
 )
 from handlers import build_routers
 from handlers.texts import SIMPLIFIED, Texts, default_texts
@@ -76,6 +77,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
     dispatcher.update.outer_middleware(DuplicateUpdateMiddleware())
+    dispatcher.update.outer_middleware(ObsoleteStateMiddleware())
     dispatcher.update.outer_middleware(LanguageMiddleware(texts, storage))
     dispatcher.update.outer_middleware(flood or FloodMiddleware())
     dispatcher.include_routers(*(routers if routers is not None else build_routers()))

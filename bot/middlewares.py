@@ -3,8 +3,9 @@
 1. :class:`InFlightMiddleware` - counts updates being handled, so shutdown can wait for them;
 2. :class:`DbSessionMiddleware` - one database session per update, committed on success;
 3. :class:`DuplicateUpdateMiddleware` - an ``update_id`` already handled is skipped;
-4. :class:`LanguageMiddleware` - ``lang`` ("zh-Hans"/"zh-Hant") and ``tr`` (its texts) for handlers;
-5. :class:`FloodMiddleware` - per-user rate limit and double-tap guard for buttons.
+4. :class:`ObsoleteStateMiddleware` - a conversation step that no longer exists is dropped;
+5. :class:`LanguageMiddleware` - ``lang`` ("zh-Hans"/"zh-Hant") and ``tr`` (its texts) for handlers;
+6. :class:`FloodMiddleware` - per-user rate limit and double-tap guard for buttons.
 
 And one on the Bot's requests: :class:`CommitBeforeSending`.
 """
@@ -22,6 +23,8 @@ from typing import Any
 import opencc
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
@@ -131,6 +134,31 @@ class DuplicateUpdateMiddleware(BaseMiddleware):
         if (await session.execute(statement)).scalar() is None:
             log.info("update %s already handled: skipped", event.update_id)
             return None
+        return await handler(event, data)
+
+
+def known_states() -> frozenset[str]:
+    """Every step of every conversation the running code defines (each ``StatesGroup``, nested ones too)."""
+    groups, found = list(StatesGroup.__subclasses__()), set()
+    while groups:
+        group = groups.pop()
+        found.update(group.__all_states_names__)
+        groups.extend(group.__subclasses__())
+    return frozenset(found)
+
+
+class ObsoleteStateMiddleware(BaseMiddleware):
+    """A conversation step stored before an upgrade renamed or removed it matches no handler, and holds
+    the user as "busy" until /cancel. Such a conversation is dropped, state and data, and the update is
+    handled as if none was set: a command works, text gets the usual hint."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        raw_state = data.get("raw_state")
+        state: FSMContext | None = data.get("state")
+        if raw_state is not None and state is not None and raw_state not in known_states():
+            log.info("conversation step %r no longer exists: dropped", raw_state)
+            await state.clear()
+            data["raw_state"] = None  # what the handlers' state filters read
         return await handler(event, data)
 
 

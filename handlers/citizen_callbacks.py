@@ -1,8 +1,9 @@
 """Typed callback data for the citizen's buttons: ids and small indexes only (64-byte limit; a Chinese
 character is 3 bytes). Areas, ratings and dimensions travel as their index in ``storage.vocabulary``.
 
-The /evaluate buttons carry ``c``, the conversation's nonce kept in the FSM data: a button from an
-older or finished conversation no longer matches and is answered as stale without acting.
+The /evaluate buttons carry ``c``, the nonce of the panel they were drawn on, kept in the FSM data and
+renewed at each drawing: a button of a panel since redrawn (a double tap), or from an older or finished
+conversation, no longer matches and is answered as stale without acting.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from handlers.agency import edit
 from storage.vocabulary import AREAS, EVALUATION_DIMENSIONS, Rating
 
 RATINGS: tuple[Rating, ...] = tuple(Rating)
@@ -56,7 +58,7 @@ class EvalScore(CallbackData, prefix="evs"):
 
 
 class EvalStep(CallbackData, prefix="evx"):
-    """Navigation: search | back | skip_scores | skip_comment | confirm | cancel."""
+    """Navigation: back | skip_dimension | skip_scores | skip_comment | confirm | cancel."""
 
     c: int
     action: str
@@ -168,3 +170,22 @@ async def annotate(query: CallbackQuery, text: str) -> None:
                 if "not modified" not in str(exc):
                     raise
         await message.answer(text)
+
+
+#: How much of a typed answer a settled question shows (the whole answer is kept).
+BRIEF_CHARS = 30
+
+
+def brief(text: str) -> str:
+    """A typed answer on one short line, as a settled question shows it."""
+    text = " ".join(text.split())
+    return text if len(text) <= BRIEF_CHARS else text[:BRIEF_CHARS] + "…"
+
+
+async def settle(message: Message, asked: list[int], answer: str | None = None) -> None:
+    """A question answered by typing (or on another of its messages): the messages that asked it
+    (``asked``, in the chat of ``message``) lose their buttons, so none stays live to be pressed in vain;
+    the last one shows ``answer``, as a pressed button shows the choice."""
+    for message_id in asked:
+        text = answer if message_id == asked[-1] else None
+        await edit(message.bot, message.chat.id, message_id, text, None)

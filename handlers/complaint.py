@@ -7,7 +7,9 @@ from the outbox. ``workflow.filing`` decides what a draft holds and which agenci
 Everything entered lives in the durable FSM, so a restart loses nothing. Buttons carry the
 conversation's ``flow`` id: a button from an earlier conversation is answered as stale. Photos and
 files are taken at every step until confirmation; anything typed or sent where a button is expected
-re-asks the current step's question, so the citizen is never left without its buttons.
+re-asks the current step's question, so the citizen is never left without its buttons. The messages
+asking the current step are remembered (``asked``): once it is answered, by a button or by typing (a
+place, a phone number), they all lose their buttons at once, the typed answer shown on the last one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.citizen_callbacks import drop_buttons, show
+from handlers.citizen_callbacks import brief, drop_buttons, settle, show
 from handlers.common import Menu
 from handlers.long_text import TELEGRAM_LIMIT, utf16_length
 from handlers.texts import Translator
@@ -94,6 +96,23 @@ def _buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMarkup:
 
 async def _flow_of(state: FSMContext) -> str | None:
     return (await state.get_data()).get("flow")
+
+
+async def _ask(message: Message, state: FSMContext, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Ask (or ask again) the current step, in a new message remembered until the step is answered."""
+    sent = await message.answer(text, reply_markup=markup)
+    await state.update_data(asked=[*(await state.get_data()).get("asked", []), sent.message_id])
+
+
+async def _answered(
+    message: Message, state: FSMContext, answer: str | None = None, *, pressed: int | None = None
+) -> None:
+    """The current step is answered: its questions lose their buttons (but ``pressed``, which the press
+    edits itself), a typed ``answer`` shown on the last one."""
+    asked = [m for m in (await state.get_data()).get("asked", []) if m != pressed]
+    await state.update_data(asked=[])
+    if asked:
+        await settle(message, asked, answer)
 
 
 def _summary(tr: Translator, data: dict[str, Any]) -> str:
@@ -207,18 +226,17 @@ async def ask_current_step(
     if flow is None or current not in {step.state for step in Filing.__states__}:
         return False
     if current == Filing.text.state:
-        await message.answer(tr("complaint.start"), reply_markup=_buttons(tr, flow, "done", "cancel"))
+        await _ask(message, state, tr("complaint.start"), _buttons(tr, flow, "done", "cancel"))
     elif current == Filing.place.state:
-        await message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, flow, "no_place"))
+        await _ask(message, state, tr("complaint.ask_place"), _buttons(tr, flow, "no_place"))
     elif current == Filing.agency.state:
-        text, markup = await _suggestions(tr, session, tagger, data)
-        await message.answer(text, reply_markup=markup)
+        await _ask(message, state, *await _suggestions(tr, session, tagger, data))
     elif current == Filing.anonymity.state:
-        await message.answer(tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, flow, "named", "anonymous"))
+        await _ask(message, state, tr("complaint.ask_anonymous"), _buttons(tr, flow, "named", "anonymous"))
     elif current == Filing.phone.state:
-        await message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, flow, "no_phone"))
+        await _ask(message, state, tr("complaint.ask_phone"), _buttons(tr, flow, "no_phone"))
     else:
-        await message.answer(_summary(tr, data), reply_markup=_buttons(tr, flow, "confirm", "cancel"))
+        await _ask(message, state, _summary(tr, data), _buttons(tr, flow, "confirm", "cancel"))
     return True
 
 
@@ -253,16 +271,17 @@ def complaint_router() -> Router:
         if isinstance(event, CallbackQuery):
             await event.answer()
         flow = secrets.token_hex(3)
+        await _answered(message, state)  # an empty draft started over: its question goes
         await state.set_state(Filing.text)
         await state.set_data({"flow": flow, "parts": [], "files": []})
-        await message.answer(tr("complaint.start"), reply_markup=_buttons(tr, flow, "done", "cancel"))
+        await _ask(message, state, tr("complaint.start"), _buttons(tr, flow, "done", "cancel"))
 
     @router.message(Filing.text, typed_text)
     async def add_text(message: Message, state: FSMContext, tr: Translator) -> None:
         data = await state.get_data()
         buttons = _buttons(tr, data["flow"], "done")
         if filing.is_blank(message.text):
-            await message.answer(tr("hint.empty"), reply_markup=buttons)
+            await _ask(message, state, tr("hint.empty"), buttons)
             return
         added = filing.append_text(data["parts"], message.text)
         await state.update_data(parts=added.parts)
@@ -273,7 +292,7 @@ def complaint_router() -> Router:
         else:
             key = "complaint.noted"
         text = tr(key, chars=added.chars, kept=added.kept, dropped=added.dropped, limit=filing.MAX_CHARS)
-        await message.answer(text, reply_markup=buttons)
+        await _ask(message, state, text, buttons)
 
     @router.message(StateFilter(Filing), F.photo | F.document)
     async def add_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
@@ -284,9 +303,7 @@ def complaint_router() -> Router:
             parts = filing.append_text(parts, message.caption).parts
         await state.update_data(files=files, parts=parts)
         if await state.get_state() == Filing.text.state:
-            await message.answer(
-                tr("complaint.file_noted", count=len(files)), reply_markup=_buttons(tr, data["flow"], "done")
-            )
+            await _ask(message, state, tr("complaint.file_noted", count=len(files)), _buttons(tr, data["flow"], "done"))
             return
         await message.answer(tr("complaint.file_noted_later", count=len(files)))
         await ask_current_step(message, state, tr, session, tagger)
@@ -301,22 +318,24 @@ def complaint_router() -> Router:
         if len("".join(data["parts"]).strip()) < filing.MIN_CHARS:
             await query.message.answer(tr("complaint.too_short", minimum=filing.MIN_CHARS))
             return
+        await _answered(query.message, state)
         await state.set_state(Filing.place)
-        await query.message.answer(tr("complaint.ask_place"), reply_markup=_buttons(tr, data["flow"], "no_place"))
+        await _ask(query.message, state, tr("complaint.ask_place"), _buttons(tr, data["flow"], "no_place"))
 
     async def ask_agency(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
     ) -> None:
         await state.set_state(Filing.agency)
-        text, markup = await _suggestions(tr, session, tagger, await state.get_data())
-        await message.answer(text, reply_markup=markup)
+        await _ask(message, state, *await _suggestions(tr, session, tagger, await state.get_data()))
 
     @router.message(Filing.place, typed_text)
     async def place(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
         if filing.is_blank(message.text):
-            await message.answer(tr("hint.empty"), reply_markup=_buttons(tr, await _flow_of(state), "no_place"))
+            await _ask(message, state, tr("hint.empty"), _buttons(tr, await _flow_of(state), "no_place"))
             return
-        await state.update_data(place=message.text.strip()[:500])
+        place = message.text.strip()[:500]
+        await state.update_data(place=place)
+        await _answered(message, state, tr("complaint.chosen.place", place=brief(place)))
         await ask_agency(message, state, tr, session, tagger)
 
     @router.callback_query(Filing.place, Step.filter(F.action == "no_place"))
@@ -326,6 +345,7 @@ def complaint_router() -> Router:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
+        await _answered(query.message, state, pressed=query.message.message_id)
         await show(query, tr("complaint.chosen.no_place"))
         await ask_agency(query.message, state, tr, session, tagger)
 
@@ -341,7 +361,7 @@ def complaint_router() -> Router:
         builder = _agency_buttons(tr, found, flow)
         builder.row(*_choice_row(tr, flow, await filing.fallback_name(session)))
         key = "complaint.search_results" if found else "complaint.search_none"
-        await message.answer(tr(key, query=query), reply_markup=builder.as_markup())
+        await _ask(message, state, tr(key, query=query), builder.as_markup())
 
     @router.callback_query(Filing.agency, ChooseArea.filter())
     async def browse(
@@ -390,17 +410,18 @@ def complaint_router() -> Router:
             agency_name=chosen.name if chosen else None,
             fallback_name=fallback,
         )
+        await _answered(query.message, state, pressed=query.message.message_id)
         await state.set_state(Filing.anonymity)
         picked = chosen.name if chosen else tr("complaint.fallback_agency", fallback=fallback)
         await show(query, tr("complaint.chosen.agency", agency=picked))  # the question keeps the answer
-        await query.message.answer(
-            tr("complaint.ask_anonymous"), reply_markup=_buttons(tr, data["flow"], "named", "anonymous")
+        await _ask(
+            query.message, state, tr("complaint.ask_anonymous"), _buttons(tr, data["flow"], "named", "anonymous")
         )
 
     async def show_summary(message: Message, state: FSMContext, tr: Translator) -> None:
         await state.set_state(Filing.confirm)
         data = await state.get_data()
-        await message.answer(_summary(tr, data), reply_markup=_buttons(tr, data["flow"], "confirm", "cancel"))
+        await _ask(message, state, _summary(tr, data), _buttons(tr, data["flow"], "confirm", "cancel"))
 
     @router.callback_query(Filing.anonymity, Step.filter(F.action.in_({"named", "anonymous"})))
     async def anonymity(query: CallbackQuery, callback_data: Step, state: FSMContext, tr: Translator) -> None:
@@ -409,22 +430,22 @@ def complaint_router() -> Router:
             return
         anonymous = callback_data.action == "anonymous"
         await state.update_data(anonymous=anonymous, phone=None)
+        await _answered(query.message, state, pressed=query.message.message_id)
         await show(query, tr("complaint.chosen.anonymity", choice=tr.plain(f"complaint.button.{callback_data.action}")))
         if anonymous:  # no one may see an anonymous complainant's phone, so none is asked for
             await show_summary(query.message, state, tr)
             return
         await state.set_state(Filing.phone)
-        await query.message.answer(tr("complaint.ask_phone"), reply_markup=_buttons(tr, callback_data.flow, "no_phone"))
+        await _ask(query.message, state, tr("complaint.ask_phone"), _buttons(tr, callback_data.flow, "no_phone"))
 
     @router.message(Filing.phone, typed_text)
     async def phone(message: Message, state: FSMContext, tr: Translator) -> None:
         number = filing.parse_phone(message.text)
         if number is None:
-            await message.answer(
-                tr("complaint.bad_phone"), reply_markup=_buttons(tr, await _flow_of(state), "no_phone")
-            )
+            await _ask(message, state, tr("complaint.bad_phone"), _buttons(tr, await _flow_of(state), "no_phone"))
             return
         await state.update_data(phone=number)
+        await _answered(message, state, tr("complaint.chosen.phone", phone=number))
         await show_summary(message, state, tr)
 
     @router.callback_query(Filing.phone, Step.filter(F.action == "no_phone"))
@@ -432,6 +453,7 @@ def complaint_router() -> Router:
         if callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
+        await _answered(query.message, state, pressed=query.message.message_id)
         await show(query, tr("complaint.chosen.no_phone"))
         await show_summary(query.message, state, tr)
 
@@ -471,6 +493,7 @@ def complaint_router() -> Router:
                 for f in data["files"]
             ],
         )
+        await _answered(query.message, state, pressed=query.message.message_id)
         await state.clear()
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(tr("complaint.submitted", tracking_no=complaint.tracking_no))
@@ -480,17 +503,17 @@ def complaint_router() -> Router:
         if await state.get_state() is None or callback_data.flow != await _flow_of(state):
             await query.answer(tr.plain("hint.stale_button"))
             return
+        await _answered(query.message, state, pressed=query.message.message_id)
         await state.clear()
-        await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query)
         await query.message.answer(tr("cancelled"))
 
     @router.callback_query(Step.filter())
     @router.callback_query(ChooseAgency.filter())
     @router.callback_query(ChooseArea.filter())
     async def answered_already(query: CallbackQuery, tr: Translator) -> None:
-        """A button of a step no longer asked (a place typed instead of 跳过, a finished complaint): said in
-        a toast, and the buttons leave that message so they are not pressed again in vain."""
+        """A button of a step no longer asked (a double tap, a complaint finished or dropped by /cancel):
+        said in a toast, and the buttons leave that message so they are not pressed again in vain."""
         await drop_buttons(query, tr.plain("hint.stale_button"))
 
     @router.message(StateFilter(Filing.anonymity, Filing.confirm), F.text, not_command)

@@ -2,8 +2,11 @@
 
 Steps, each on one panel message that the buttons edit: pick an agency (areas, then a paged list, or
 type part of its name) → overall rating → optional 1–5 scores, one dimension at a time → optional
-comment → confirm. Every step has « 返回 and /cancel. The conversation lives in FSM data under ``ev``
-with a nonce ``c`` that every button carries, so buttons of a finished or older /evaluate are stale.
+comment → confirm. Every step has « 返回 and /cancel. The conversation lives in FSM data under ``ev``.
+Every button carries the nonce ``c`` of the panel it was drawn on, renewed at each drawing: a button of a
+panel since redrawn (a double tap), of a finished or older /evaluate, is stale and changes nothing.
+Something typed (a name to search, a comment) brings a new panel message; the last one (``panel``)
+loses its buttons then, a typed comment shown on it, so only one panel is ever live.
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ from handlers.citizen_callbacks import (
     EvalScore,
     EvalStep,
     area_name,
+    brief,
     dimension_name,
+    drop_buttons,
     rating_of,
+    settle,
     show,
 )
 from handlers.common import Menu
@@ -164,8 +170,20 @@ async def _ev(state: FSMContext, c: int) -> Ev | None:
 
 
 async def _save(state: FSMContext, ev: Ev, step: State) -> None:
+    """Store the conversation at ``step``, with a new nonce for the panel about to be drawn."""
+    ev["c"] = secrets.randbelow(2**31 - 1) + 1
     await state.update_data(ev=ev)
     await state.set_state(step)
+
+
+async def _new_panel(message: Message, state: FSMContext, ev: Ev, view: View, answer: str | None = None) -> None:
+    """Send the panel as a new message, after what the citizen typed; the last panel loses its buttons
+    (showing ``answer``, as a pressed button shows the choice)."""
+    if "panel" in ev:
+        await settle(message, [ev["panel"]], answer)
+    sent = await message.answer(view[0], reply_markup=view[1])
+    ev["panel"] = sent.message_id
+    await state.update_data(ev=ev)
 
 
 async def _finish(state: FSMContext) -> None:
@@ -181,14 +199,13 @@ def evaluation_router() -> Router:
     @router.message(Command("evaluate"))
     @router.callback_query(Menu.filter(F.action == "evaluate"))
     async def start(event: Message | CallbackQuery, state: FSMContext, session: AsyncSession, tr: Translator) -> None:
-        c = secrets.randbelow(2**31 - 1) + 1
-        await _save(state, {"c": c}, Evaluate.agency)
-        text, markup = await areas_view(session, c, tr)
+        ev: Ev = {}
+        await _save(state, ev, Evaluate.agency)
         if isinstance(event, CallbackQuery):
             await event.answer()
             event = event.message  # type: ignore[assignment]
         if isinstance(event, Message):
-            await event.answer(text, reply_markup=markup)
+            await _new_panel(event, state, ev, await areas_view(session, ev["c"], tr))
 
     @router.callback_query(EvalAreas.filter())
     @router.callback_query(EvalArea.filter())
@@ -200,7 +217,7 @@ def evaluation_router() -> Router:
         tr: Translator,
     ) -> None:
         if (ev := await _ev(state, callback_data.c)) is None:
-            return await _stale(query, tr)
+            return await _stale(query, state, tr)
         if isinstance(callback_data, EvalAreas) or area_name(callback_data.a) is None:
             ev.pop("area", None)
             await _save(state, ev, Evaluate.agency)
@@ -216,19 +233,21 @@ def evaluation_router() -> Router:
             await message.answer(tr("evaluate.use_buttons"))
             return
         found = await evaluations.search_agencies(session, message.text or "")
+        await _save(state, ev, Evaluate.agency)
         builder = agencies_keyboard(found, ev["c"], tr)
         back = InlineKeyboardBuilder()
         back.button(text=tr.plain("evaluate.button.areas"), callback_data=EvalAreas(c=ev["c"]))
         builder.attach(back)
         key = "evaluate.search_results" if found else "evaluate.search_none"
-        await message.answer(tr(key, query=(message.text or "").strip()[:30]), reply_markup=builder.as_markup())
+        text = tr(key, query=(message.text or "").strip()[:30])
+        await _new_panel(message, state, ev, (text, builder.as_markup()))
 
     @router.callback_query(EvalAgency.filter())
     async def agency(
         query: CallbackQuery, callback_data: EvalAgency, state: FSMContext, session: AsyncSession, tr: Translator
     ) -> None:
         if (ev := await _ev(state, callback_data.c)) is None:
-            return await _stale(query, tr)
+            return await _stale(query, state, tr)
         chosen = await evaluations.evaluable_agency(session, callback_data.agency_id)
         ev.update(agency_id=chosen.id, agency=chosen.name)
         await _save(state, ev, Evaluate.rating)
@@ -238,7 +257,7 @@ def evaluation_router() -> Router:
     async def rating(query: CallbackQuery, callback_data: EvalRating, state: FSMContext, tr: Translator) -> None:
         ev = await _ev(state, callback_data.c)
         if ev is None or "agency_id" not in ev or rating_of(callback_data.r) is None:
-            return await _stale(query, tr)
+            return await _stale(query, state, tr)
         ev.update(rating=callback_data.r, scores={}, d=0)
         await _save(state, ev, Evaluate.scores)
         await show(query, *score_view(ev, tr))
@@ -248,21 +267,27 @@ def evaluation_router() -> Router:
         ev = await _ev(state, callback_data.c)
         dimension = dimension_name(callback_data.d)
         if ev is None or ev.get("d") != callback_data.d or dimension is None or not 1 <= callback_data.s <= 5:
-            return await _stale(query, tr)
+            return await _stale(query, state, tr)
         ev["scores"] = {**ev.get("scores", {}), dimension: callback_data.s}
         await _next_dimension(query, state, ev, tr)
 
     @router.message(Evaluate.comment, F.text, not_command)
     async def comment(message: Message, state: FSMContext, tr: Translator) -> None:
+        """A typed comment answers the comment panel as its 跳过 would: the panel shows it, and the
+        confirmation comes as a new panel under it."""
         ev = (await state.get_data()).get("ev") or {}
+        if "agency_id" not in ev:  # state without its data (edited storage): start over
+            await message.answer(tr("evaluate.use_buttons"))
+            return
         try:
             ev["comment"] = evaluations.check_comment(message.text)
         except DomainError:
             await message.answer(tr("evaluate.comment_too_long", limit=evaluations.MAX_COMMENT))
             return
         await _save(state, ev, Evaluate.confirm)
-        text, markup = confirm_view(ev, tr)
-        await message.answer(text, reply_markup=markup)
+        typed = brief(ev["comment"]) if ev["comment"] else tr("evaluate.comment_none")
+        answer = tr("evaluate.chosen.comment", comment=typed)
+        await _new_panel(message, state, ev, confirm_view(ev, tr), answer)
 
     @router.callback_query(EvalStep.filter())
     async def step(
@@ -275,20 +300,20 @@ def evaluation_router() -> Router:
         clock: Clock,
     ) -> None:
         if (ev := await _ev(state, callback_data.c)) is None:
-            return await _stale(query, tr)
+            return await _stale(query, state, tr)
         action, current = callback_data.action, await state.get_state()
         if action == "cancel":
             await _finish(state)
             return await show(query, tr("evaluate.cancelled"))
         if action == "skip_dimension" and current == Evaluate.scores.state:
             return await _next_dimension(query, state, ev, tr)
-        if action in ("skip_scores", "skip_comment") and current in (Evaluate.scores.state, Evaluate.comment.state):
-            if action == "skip_comment":
-                ev["comment"] = None
-                await _save(state, ev, Evaluate.confirm)
-                return await show(query, *confirm_view(ev, tr))
+        if action == "skip_scores" and current == Evaluate.scores.state:
             await _save(state, ev, Evaluate.comment)
             return await show(query, *comment_view(ev, tr))
+        if action == "skip_comment" and current == Evaluate.comment.state:
+            ev["comment"] = None
+            await _save(state, ev, Evaluate.confirm)
+            return await show(query, *confirm_view(ev, tr))
         if action == "confirm" and current == Evaluate.confirm.state:
             citizen = await citizen_of(session, query.from_user, lang)
             await evaluations.record_evaluation(
@@ -304,7 +329,7 @@ def evaluation_router() -> Router:
             return await show(query, tr("evaluate.done", agency=ev["agency"]))
         if action == "back":
             return await _back(query, state, session, ev, current, tr)
-        await _stale(query, tr)
+        await _stale(query, state, tr)
 
     @router.message(Evaluate.rating, not_command)
     @router.message(Evaluate.scores, not_command)
@@ -317,8 +342,14 @@ def evaluation_router() -> Router:
     return router
 
 
-async def _stale(query: CallbackQuery, tr: Translator) -> None:
-    await query.answer(tr.plain("hint.stale_button"))
+async def _stale(query: CallbackQuery, state: FSMContext, tr: Translator) -> None:
+    """A button of a panel since redrawn: said in a toast. On the live panel (a double tap) its current
+    buttons stay; any other message (an older panel, a finished /evaluate) loses them, as in /complain."""
+    ev = (await state.get_data()).get("ev")
+    if isinstance(ev, dict) and isinstance(query.message, Message) and ev.get("panel") == query.message.message_id:
+        await query.answer(tr.plain("hint.stale_button"))
+        return
+    await drop_buttons(query, tr.plain("hint.stale_button"))
 
 
 async def _next_dimension(query: CallbackQuery, state: FSMContext, ev: Ev, tr: Translator) -> None:
