@@ -117,6 +117,7 @@ def test_everyday_words_keep_their_meaning_in_traditional() -> None:
     assert "問題類型" in hant("complaint.understood", problems="x", area="y", fallback="z")
     assert "綁定成功" in hant("bind.done", agency="x", role="y")
     assert "社保窗口" in hant("complaint.ask_place") and "「市民中心" in hant("complaint.ask_place")
+    assert hant.script("科技与信息产业") == "科技與信息產業"  # an official area name keeps its words
 
 
 def test_converting_traditional_text_again_changes_nothing() -> None:
