@@ -155,7 +155,7 @@ def render_xlsx(pub: Publication) -> bytes:
     _sheet(
         book,
         "环比",
-        ["单位", "本月受理量", "上月受理量", "受理量增减", *[header for _, header in changes]],
+        ["单位", "本月收到量", "上月收到量", "收到量增减", *[header for _, header in changes]],
         change_rows,
         ["text", "count", "count", "change", *["points"] * len(changes)],
     )
@@ -163,7 +163,7 @@ def render_xlsx(pub: Publication) -> bytes:
     _sheet(
         book,
         "问题类型",
-        ["问题类型", "件数", "占受理量"],
+        ["问题类型", "件数", "占收到量"],
         [[name, count, count / received if received else None] for name, count in pub.problem_types],
         ["text", "count", "rate"],
     )
@@ -172,7 +172,7 @@ def render_xlsx(pub: Publication) -> bytes:
         "典型案例",
         [
             "承办单位",
-            "受理日期",
+            "收到日期",
             "办结时限",
             "办结日期",
             "是否按期办结",

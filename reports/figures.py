@@ -3,7 +3,7 @@ be loaded into Python. Every figure is about one cohort, the complaints *receive
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
 cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
-complaint received an hour before publication counts in 受理量 and in no rate.
+complaint received an hour before publication counts in 收到量 and in no rate.
 
 超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.

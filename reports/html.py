@@ -89,12 +89,12 @@ def charts(pub: Publication) -> list[Chart]:
         key=lambda row: (-(row.satisfaction_rate or 0), row.code),
     )
     return [
-        bar_chart("各单位受理量（件）", [(row.name, row.received, str(row.received)) for row in by_volume]),
+        bar_chart("各单位收到量（件）", [(row.name, row.received, str(row.received)) for row in by_volume]),
         bar_chart("问题类型（件）", [(name, count, str(count)) for name, count in pub.problem_types]),
         bar_chart(
             "各单位满意率",
             [
-                (row.name, row.satisfaction_rate or 0, f"{percent(row.satisfaction_rate)}（{row.rated}人评价）")
+                (row.name, row.satisfaction_rate or 0, f"{percent(row.satisfaction_rate)}（{row.rated}件参评）")
                 for row in rated
             ],
             maximum=1,

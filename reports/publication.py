@@ -307,10 +307,17 @@ class PublishedTable:
         return [(match.group(1), int(match.group(2))) for match in found if match]
 
 
+#: Headers of months stored before the publication took the bot's words (受理 is the agency's acceptance,
+#: 收到 the month's registered complaints): old header → today's.
+RENAMED_HEADERS = {"受理量": "收到量", "受理量环比": "收到量环比", "应签收": "应受理", "按时签收": "按时受理"}
+
+
 def read_table(data: bytes) -> PublishedTable:
-    """``render_csv``'s output read back: the agencies' rows, then the 合计 line (a preview's closing
-    note, one cell wide, is not a row of the table)."""
-    rows = [row for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"))) if row.get("受理量") is not None]
+    """``render_csv``'s output read back under today's headers, whenever it was stored: the agencies'
+    rows, then the 合计 line (a preview's closing note, one cell wide, is not a row of the table)."""
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    reader.fieldnames = [RENAMED_HEADERS.get(header, header) for header in reader.fieldnames or []]
+    rows = [row for row in reader if row.get("收到量") is not None]
     *agencies, total = rows
     return PublishedTable(agencies=agencies, total=total)
 

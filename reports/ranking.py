@@ -54,7 +54,7 @@ def composite_score(row: AgencyFigures) -> float | None:
 
 @dataclass(frozen=True)
 class Change:
-    """This month minus the previous month: a count for 受理量, percentage points for the rates."""
+    """This month minus the previous month: a count for 收到量, percentage points for the rates."""
 
     received: int
     rates: dict[str, float | None]  # attribute -> change in percentage points, None if either side is undefined

@@ -32,7 +32,7 @@ from web.publication import CLOCK
 from workflow.clock import FixedClock
 
 #: The dashboard's columns and the public table's header for each.
-SHOWN = {"收到": "受理量", "办结": "已办结", "按期办结": "按期办结", "超期": "超期", "延期": "延期", "满意率": "满意率"}
+SHOWN = {"收到": "收到量", "办结": "已办结", "按期办结": "按期办结", "超期": "超期", "延期": "延期", "满意率": "满意率"}
 
 
 class Tables(HTMLParser):
@@ -83,7 +83,7 @@ async def public_month(client: TestClient) -> dict[str, dict[str, str]]:
     page = await (await client.get("/publication/2026-10")).text()
     rows = by_agency(Tables(page).tables["figures"], 1)
     return {
-        name: {header: row[header] for header in SHOWN.values()} for name, row in rows.items() if row["受理量"] != "0"
+        name: {header: row[header] for header in SHOWN.values()} for name, row in rows.items() if row["收到量"] != "0"
     }
 
 
@@ -169,5 +169,5 @@ async def test_an_agency_viewer_sees_its_own_row_of_the_publication(client: Test
     await log_in(client, "viewer-a")
     page = await (await client.get("/dashboard/?month=2026-10")).text()
     assert await dashboard_month(client) == {"市住建局": public["市住建局"]}
-    assert re.search(rf"<strong>{public['市住建局']['受理量']}</strong>10月收到", page)
+    assert re.search(rf"<strong>{public['市住建局']['收到量']}</strong>10月收到", page)
     assert "市公安局" not in page

@@ -105,7 +105,7 @@ async def test_downloads_match_the_page(client: TestClient) -> None:
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="publication-2026-10.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
-    assert rows[-1]["单位"] == "合计" and rows[-1]["受理量"] == "10"
+    assert rows[-1]["单位"] == "合计" and rows[-1]["收到量"] == "10"
     response = await client.get("/publication/2026-10.xlsx")
     assert response.status == 200
     book = load_workbook(io.BytesIO(await response.read()))

@@ -407,7 +407,7 @@ async def test_rates_are_undefined_not_zero_when_nobody_rated_or_nothing_resolve
 
 async def test_rates_count_only_what_was_due_by_the_cut_off(session: AsyncSession) -> None:
     """At midnight after the month a4 (signing due 11-03), a3 (resolution due 11-03) and c1 are not due
-    yet: they count in 受理量 but neither for nor against any rate."""
+    yet: they count in 收到量 but neither for nor against any rate."""
     await build_october(session)
     rows = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=local(11, 1, 0, 0))).agencies)
     a, c = rows["test-a"], rows["test-c"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import AgencyFigures
-from reports.publication import build_publication
+from reports.publication import build_publication, read_table, render_csv
 from reports.ranking import composite_score, rank_agencies
 from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
 
@@ -171,3 +171,20 @@ async def test_definitions_name_every_published_rate_and_the_cut_off(session: As
     assert set(published) <= set(terms)
     assert "2026-11-10 12:00" in terms["统计范围"] and "Asia/Shanghai" in terms["统计范围"]
     assert "—" in terms["满意率"]
+
+
+async def test_a_snapshot_stored_with_the_old_headers_reads_as_the_new_ones(session: AsyncSession) -> None:
+    """Months stored before 受理量/应签收/按时签收 became 收到量/应受理/按时受理 keep their old headers;
+    the stored document is read as it is, under today's names."""
+    await build_october(session)
+    data = render_csv(await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF))
+    header, rest = data.split(b"\r\n", 1)
+    old_header = header.decode("utf-8")
+    for new, old in (("收到量", "受理量"), ("应受理", "应签收"), ("按时受理", "按时签收")):
+        old_header = old_header.replace(new, old)
+    assert "收到" not in old_header and "应受理" not in old_header
+    stored = old_header.encode("utf-8") + b"\r\n" + rest
+    assert read_table(stored) == read_table(data)
+    table = read_table(stored)
+    assert (table.total["收到量"], table.total["收到量环比"]) == ("10", "+9")
+    assert table.agencies[0]["应受理"] and table.agencies[0]["按时受理"]
