@@ -23,7 +23,7 @@ from workflow.deadlines import Deadlines
 
 #: (header in the publication's table, the home page's label)
 COLUMNS = (
-    ("受理量", "收到"),
+    ("收到量", "收到"),
     ("已办结", "办结"),
     ("按期办结", "按期办结"),
     ("超期", "超期"),
@@ -48,7 +48,7 @@ def printed(row: AgencyFigures) -> Row:
     """Live figures as the publication's table prints them."""
     return {
         "单位": row.name,
-        "受理量": str(row.received),
+        "收到量": str(row.received),
         "已办结": str(row.resolved),
         "按期办结": str(row.resolved_on_time),
         "超期": str(row.overdue),
@@ -69,13 +69,13 @@ async def month_view(
         summary: Row | None
         total: Row | None
         if viewer.is_oversight:
-            rows = [row for row in table.agencies if row["受理量"] != "0"]
+            rows = [row for row in table.agencies if row["收到量"] != "0"]
             summary = total = table.total
         else:
             own = await session.get(Agency, viewer.agency_id) if viewer.agency_id is not None else None
             rows = [row for row in table.agencies if own is not None and row["单位"] == own.name]
             summary, total = (rows[0] if rows else None), None
-        received = summary["受理量"] if summary else "0"
+        received = summary["收到量"] if summary else "0"
         problems = PublishedTable.problem_types(summary) if summary else []
         return MonthView(rows, total, received, problems, cut_off, cut_off, public)
     scope = None if viewer.is_oversight else (viewer.agency_id if viewer.agency_id is not None else -1)
