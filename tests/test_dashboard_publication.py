@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from minsheng.cli import main
 from minsheng.settings import Settings
 from reports.figures import monthly_figures
+from reports.formatting import HEADERS
 from storage.db import create_session_factory
 from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
 from tests.test_dashboard_support import PASSWORD, log_in
@@ -31,8 +32,7 @@ from web.dashboard.context import SERVICES
 from web.publication import CLOCK
 from workflow.clock import FixedClock
 
-#: The dashboard's columns and the public table's header for each.
-SHOWN = {"收到": "收到量", "办结": "已办结", "按期办结": "按期办结", "超期": "超期", "延期": "延期", "满意率": "满意率"}
+#: The publication's header of each figure the dashboard needs to find (收到量, 单位, …).
 
 
 class Tables(HTMLParser):
@@ -72,19 +72,18 @@ def by_agency(rows: list[list[str]], name_column: int) -> dict[str, dict[str, st
 
 
 async def dashboard_month(client: TestClient) -> dict[str, dict[str, str]]:
-    """October on the dashboard: each row (and 合计) by agency, in the public table's headers."""
+    """October on the dashboard: each row (and 合计) of its full table by agency: the public table's."""
     page = await (await client.get("/dashboard/?month=2026-10")).text()
-    rows = by_agency(Tables(page).tables["figures"], 0)
-    return {name: {SHOWN[label]: value for label, value in row.items() if label in SHOWN} for name, row in rows.items()}
+    table = Tables(page).tables["figures-full"]
+    return by_agency(table, table[0].index(HEADERS["name"]))
 
 
 async def public_month(client: TestClient) -> dict[str, dict[str, str]]:
     """October's public page, the same rows and columns (agencies with complaints, and 合计)."""
     page = await (await client.get("/publication/2026-10")).text()
-    rows = by_agency(Tables(page).tables["figures"], 1)
-    return {
-        name: {header: row[header] for header in SHOWN.values()} for name, row in rows.items() if row["收到量"] != "0"
-    }
+    table = Tables(page).tables["figures"]
+    rows = by_agency(table, table[0].index(HEADERS["name"]))
+    return {name: row for name, row in rows.items() if row[HEADERS["received"]] != "0"}
 
 
 @pytest.fixture
@@ -129,7 +128,7 @@ async def test_a_published_month_shows_the_stored_figures_after_the_records_chan
     await _reopen_october(client)  # a 重办 after storing: every October resolution undone in the records
     async with create_session_factory(client.app[ENGINE])() as session:
         recomputed = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)
-    assert str(recomputed.total.resolved) != public["合计"]["已办结"]  # live figures would differ now
+    assert str(recomputed.total.resolved) != public["合计"][HEADERS["resolved"]]  # live figures would differ now
     client.app[SERVICES].clock.set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
     client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
 
@@ -169,5 +168,5 @@ async def test_an_agency_viewer_sees_its_own_row_of_the_publication(client: Test
     await log_in(client, "viewer-a")
     page = await (await client.get("/dashboard/?month=2026-10")).text()
     assert await dashboard_month(client) == {"市住建局": public["市住建局"]}
-    assert re.search(rf"<strong>{public['市住建局']['收到量']}</strong>10月收到", page)
+    assert re.search(rf"<strong>{public['市住建局'][HEADERS['received']]}</strong>10月收到", page)
     assert "市公安局" not in page

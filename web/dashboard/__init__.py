@@ -17,7 +17,7 @@ from nlp.personal_data import excerpt
 from storage.db import create_session_factory
 from storage.models import WebUser
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SessionSigner, load_secret
-from web.dashboard import actions, views
+from web.dashboard import actions, downloads, views
 from web.dashboard.context import (
     DB,
     SERVICES,
@@ -135,6 +135,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(PREFIX, _redirect_home)
     app.add_routes(views.routes)
     app.add_routes(actions.routes)
+    app.add_routes(downloads.routes)
     app.router.add_static(f"{PREFIX}/static/", STATIC, name="dashboard_static")
 
 

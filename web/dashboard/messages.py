@@ -104,3 +104,8 @@ CSRF_FAILED = "页面已过期，请刷新后重试。"
 
 def error_message(code: str) -> str:
     return ERRORS.get(code, UNKNOWN_ERROR)
+
+
+#: A month's download taken before its cut-off: in its file name, its CSV's first line and its workbook.
+PREVIEW = "预览，尚未公示"
+PREVIEW_LINE = "{title}（{preview}）：数据截至 {as_of}，{cut_off} 后正式公示，以正式公示为准。"

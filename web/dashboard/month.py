@@ -1,9 +1,12 @@
-"""The home page's month: the figures of one month, per agency, as a table of printed cells.
+"""The home page's month: the publication's table of one month (every agency, its rank and score), as
+printed cells.
 
 A public month is shown from its publication (``reports.snapshots.public_month``: the stored document,
 or the one its first request will store), read back from the document's CSV, so an officer reads the
-very figures the public reads whatever changed in the records since; a month not public yet is taken
-live, as of now. Either way the cells are printed like the publication's table prints them.
+very figures the public reads whatever changed in the records since; a month not public yet is the
+publication built live, as of now, and read back from its CSV the same way: one ranking
+(``build_publication``) and one way of printing cells for both. Headers are the publication's own
+(``reports.formatting.main_columns``, the ones looked up by name in ``HEADERS``); nothing here names one.
 """
 
 from __future__ import annotations
@@ -13,48 +16,65 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import AgencyFigures, monthly_figures
-from reports.formatting import percent
-from reports.publication import PublishedTable, publication_cut_off, read_table
+from reports.formatting import HEADERS, main_columns
+from reports.publication import PublishedTable, build_publication, publication_cut_off, read_table, render_csv
 from reports.snapshots import PublicMonth, public_month
 from storage.models import Agency
 from web.dashboard.queries import Viewer
 from workflow.deadlines import Deadlines
 
-#: (header in the publication's table, the home page's label)
-COLUMNS = (
-    ("收到量", "收到"),
-    ("已办结", "办结"),
-    ("按期办结", "按期办结"),
-    ("超期", "超期"),
-    ("延期", "延期"),
-    ("满意率", "满意率"),
-)
 Row = dict[str, str]
+#: Shown without opening the full table: the ranking's columns (rank, rates, score, 末位) and these.
+COMPACT_FIGURES = ("name", "received", "overdue", "last_three")
+COMPACT_KINDS = ("rank", "rate", "score")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str  # main_columns()' kind (rank, text, count, rate, change, score); "text" for extra columns
+    compact: bool  # shown in the home page's default table
 
 
 @dataclass(frozen=True)
 class MonthView:
-    rows: list[Row]  # oversight: the agencies with complaints; an agency viewer: its own row
+    columns: list[Column]  # every column of the publication's table, in its order
+    rows: list[Row]  # oversight: the agencies with complaints, ranked; an agency viewer: its own row
     total: Row | None  # the 合计 line, for oversight only
     received: str
     problem_types: list[tuple[str, int]]
     as_of: datetime
     cut_off: datetime
     public: PublicMonth | None  # None: not public yet
+    mark: str  # the header of the 末位 column: a row with a mark there is shown marked
+
+    @property
+    def compact(self) -> list[Column]:
+        return [column for column in self.columns if column.compact]
 
 
-def printed(row: AgencyFigures) -> Row:
-    """Live figures as the publication's table prints them."""
-    return {
-        "单位": row.name,
-        "收到量": str(row.received),
-        "已办结": str(row.resolved),
-        "按期办结": str(row.resolved_on_time),
-        "超期": str(row.overdue),
-        "延期": str(row.extensions),
-        "满意率": percent(row.satisfaction_rate),
-    }
+def table_columns(table: PublishedTable) -> list[Column]:
+    """The table's columns as its CSV has them (main_columns() and what the CSV adds, 主要问题类型)."""
+    kinds = {header: kind for header, kind, _ in main_columns()}
+    compact = {HEADERS[name] for name in COMPACT_FIGURES}
+    return [
+        Column(header, kinds.get(header, "text"), kinds.get(header) in COMPACT_KINDS or header in compact)
+        for header in table.total
+    ]
+
+
+async def month_table(
+    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime
+) -> tuple[PublishedTable, PublicMonth | None, datetime, list[tuple[str, int]], dict[int, list[tuple[str, int]]]]:
+    """The month's table: the public document's, or the publication built live as of now (before the
+    cut-off); with its problem types overall and (live only) per agency id."""
+    public = await public_month(session, month, deadlines, now)
+    if public is not None:
+        table = read_table(public.snapshot.csv)
+        return table, public, publication_cut_off(month, deadlines), [], {}
+    as_of = min(now, publication_cut_off(month, deadlines))
+    pub = await build_publication(session, month, deadlines.zone, as_of=as_of, preview=True)
+    return read_table(render_csv(pub)), None, pub.as_of, pub.problem_types, pub.figures.problems_by_agency
 
 
 async def month_view(
@@ -63,23 +83,27 @@ async def month_view(
     """The month for this viewer: oversight sees every agency with complaints and the 合计 line, an agency
     viewer its own row. A public month's problem types are the three its table publishes."""
     cut_off = publication_cut_off(month, deadlines)
-    public = await public_month(session, month, deadlines, now)
+    table, public, as_of, problems, by_agency = await month_table(session, month, deadlines, now)
+    name, received = HEADERS["name"], HEADERS["received"]
+    summary: Row | None
+    if viewer.is_oversight:
+        rows = [row for row in table.agencies if row[received] != "0"]
+        summary, total = table.total, table.total
+    else:
+        own = await session.get(Agency, viewer.agency_id) if viewer.agency_id is not None else None
+        rows = [row for row in table.agencies if own is not None and row[name] == own.name]
+        summary, total = (rows[0] if rows else None), None
+        problems = by_agency.get(own.id, []) if own is not None else []
     if public is not None:
-        table = read_table(public.snapshot.csv)
-        summary: Row | None
-        total: Row | None
-        if viewer.is_oversight:
-            rows = [row for row in table.agencies if row["收到量"] != "0"]
-            summary = total = table.total
-        else:
-            own = await session.get(Agency, viewer.agency_id) if viewer.agency_id is not None else None
-            rows = [row for row in table.agencies if own is not None and row["单位"] == own.name]
-            summary, total = (rows[0] if rows else None), None
-        received = summary["收到量"] if summary else "0"
         problems = PublishedTable.problem_types(summary) if summary else []
-        return MonthView(rows, total, received, problems, cut_off, cut_off, public)
-    scope = None if viewer.is_oversight else (viewer.agency_id if viewer.agency_id is not None else -1)
-    figures = await monthly_figures(session, month, deadlines.zone, agency_id=scope, as_of=min(now, cut_off))
-    rows = [printed(row) for row in figures.agencies if row.received or not viewer.is_oversight]
-    total = printed(figures.total) if viewer.is_oversight else None
-    return MonthView(rows, total, str(figures.total.received), figures.problem_types[:8], figures.as_of, cut_off, None)
+    return MonthView(
+        columns=table_columns(table),
+        rows=rows,
+        total=total,
+        received=summary[received] if summary else "0",
+        problem_types=problems[:8],
+        as_of=as_of,
+        cut_off=cut_off,
+        public=public,
+        mark=HEADERS["last_three"],
+    )

@@ -38,7 +38,7 @@ from web.dashboard.context import (
     viewer_of,
 )
 from web.dashboard.evidence import segments, shows_personal_data, visible
-from web.dashboard.month import COLUMNS, month_view
+from web.dashboard.month import month_view
 from web.dashboard.queries import (
     PER_PAGE,
     BadFilter,
@@ -51,6 +51,7 @@ from web.dashboard.queries import (
     parse_month,
     view_of,
 )
+from workflow.citizen_view import parse_tracking_no
 from workflow.extensions import pending_extension
 from workflow.queues import CitizenView, QueueItem, is_overdue, pending_decisions, to_item
 from workflow.transitions import Action, target
@@ -144,7 +145,6 @@ async def home(request: web.Request) -> web.StreamResponse:
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
     page = {
         "figures": await month_view(session, viewer, month, deadlines(request), now),
-        "columns": COLUMNS,
         "month": month,
         "months": months,
         "this_month": this_month,
@@ -292,6 +292,18 @@ async def _actor_labels(session: AsyncSession, events: list) -> dict[tuple[str, 
         name = contact.display_name or f"#{contact.id}"
         labels[(ActorKind.CONTACT, contact.id)] = affiliated(name, contact.agency_id)
     return labels
+
+
+@routes.get("/dashboard/find")
+async def find(request: web.Request) -> web.StreamResponse:
+    """The queue's search box: straight to the complaint with this tracking number, typed or pasted
+    (``20261203-0016``, ``202612030016``, ``20261203 0016``). A number the viewer may not see is the
+    same not-found page as no such number, so an agency viewer learns nothing of other agencies'."""
+    number = parse_tracking_no(request.query.get("no", ""))
+    complaint = await get_complaint(db(request), viewer_of(current_user(request)), number) if number else None
+    if complaint is None:
+        return not_found(request)
+    return see_other(f"/dashboard/complaints/{complaint.tracking_no}")
 
 
 @routes.get("/dashboard/complaints/{tracking_no}")
