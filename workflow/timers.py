@@ -45,6 +45,8 @@ ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRAN
 RESOLVE_STATUSES = ACKNOWLEDGE_STATUSES | {ComplaintStatus.ACCEPTED}
 #: Statuses in which the citizen's rating window runs.
 RATING_STATUSES = frozenset({ComplaintStatus.RESOLVED})
+#: Statuses in which a complaint may want timers: every other one wants none.
+TIMED_STATUSES = RESOLVE_STATUSES | RATING_STATUSES
 #: Timers of the rating window, which belong to no deadline clock.
 RATING_KINDS = frozenset({TimerKind.RATING_REMINDER, TimerKind.RATING_WINDOW})
 
@@ -168,7 +170,15 @@ def _clock_timers(
     return wanted
 
 
-async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> None:
+@dataclass(frozen=True)
+class TimerChanges:
+    """How a reschedule changed a complaint's pending timers: created or revived, and cancelled."""
+
+    added: int = 0
+    removed: int = 0
+
+
+async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> TimerChanges:
     """Cancel the complaint's pending timers that no longer apply and create the ones it needs now.
 
     Flushes, never commits. Timers already done for the same (kind, moment) are kept as they are, so
@@ -178,22 +188,28 @@ async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Dea
     wanted = wanted_timers(complaint, deadlines)
     existing = list(await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id == complaint.id)))
     have: set[tuple[str, datetime]] = set()
+    added = removed = 0
     for timer in existing:
         key = (timer.kind, timer.due_at)
         if timer.done_at is not None:
             have.add(key)
             continue
         if key in wanted:
-            timer.cancelled = False
+            if timer.cancelled:
+                timer.cancelled = False
+                added += 1
             have.add(key)
         elif not timer.cancelled:
             timer.cancelled = True
+            removed += 1
     for kind, due_at in sorted(wanted - have, key=lambda item: item[1]):
         if _past_at_acceptance(complaint, kind, due_at):
             continue
         session.add(ComplaintTimer(complaint_id=complaint.id, kind=kind, due_at=due_at))
+        added += 1
     await session.flush()
     await outbox.withdraw_held(session, complaint.id, lambda timer: _still_chased(complaint, timer, deadlines))
+    return TimerChanges(added, removed)
 
 
 def _still_chased(complaint: Complaint, timer: dict[str, str], deadlines: Deadlines) -> bool:
