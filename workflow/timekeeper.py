@@ -48,7 +48,7 @@ from workflow.timers import (
     clock_of,
     rating_reminder_at,
     rating_window_end,
-    reschedule,
+    reschedule_where_needed,
 )
 
 log = logging.getLogger(__name__)
@@ -237,12 +237,12 @@ class Reconciliation:
 
 
 async def reconcile(
-    session_factory: async_sessionmaker[AsyncSession], deadlines: Deadlines, *, batch_size: int = 500
+    session_factory: async_sessionmaker[AsyncSession], deadlines: Deadlines, *, batch_size: int = 200
 ) -> Reconciliation:
     """Make every open complaint's pending timers what ``timers.reschedule`` wants now; sends nothing.
 
-    Idempotent. Walks the open complaints by id in batches, one transaction each, so a large database
-    is never held in memory or in one transaction. Each batch locks its complaints' rows (``FOR NO
+    Idempotent. Walks the open complaints by id in small batches, one transaction each, so a large
+    database is never held in memory, nor a complaint locked for long. Each batch locks its rows (``FOR NO
     KEY UPDATE``, as an update of the complaint does): a reconcile in another instance, or a lifecycle
     action rescheduling the same complaint, waits for the commit and then sees the timers made, so no
     timer is created twice (the unique (complaint, kind, moment) would refuse it). The key-share lock
@@ -264,9 +264,8 @@ async def reconcile(
             if not complaints:
                 return Reconciliation(checked, added, removed)
             after = complaints[-1].id
-            for complaint in complaints:
-                changes = await reschedule(session, complaint, deadlines)
-                added, removed = added + changes.added, removed + changes.removed
+            changes = await reschedule_where_needed(session, complaints, deadlines)
+            added, removed = added + changes.added, removed + changes.removed
         checked += len(complaints)
 
 
