@@ -18,6 +18,11 @@ working period, and a 催办 or 督办 then says how late the deadline is by tha
 name the timer and the deadline they chase (``outbox.from_timer``), so an action that stops that
 deadline before they go out withdraws them (``timers.reschedule``); the close of an unrated
 complaint is news, not a chase, and is never withdrawn.
+
+The timekeeper fires only the timers it finds, so on start it first reconciles (``reconcile``): every
+open complaint's pending timers are made what ``timers.reschedule`` wants now. A complaint stored
+before a release added a timer kind is then chased without waiting for its next change; the timers
+so added that are already due fire in the first round, the normal way.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -35,7 +41,15 @@ from workflow import notifications, outbox, ratings
 from workflow.actors import Actor
 from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
-from workflow.timers import TimerKind, clock_name, clock_of, rating_reminder_at, rating_window_end
+from workflow.timers import (
+    TIMED_STATUSES,
+    TimerKind,
+    clock_name,
+    clock_of,
+    rating_reminder_at,
+    rating_window_end,
+    reschedule_where_needed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +229,46 @@ async def run_once(
     return handled
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    checked: int  # open complaints
+    added: int  # pending timers created or revived
+    removed: int  # pending timers cancelled
+
+
+async def reconcile(
+    session_factory: async_sessionmaker[AsyncSession], deadlines: Deadlines, *, batch_size: int = 200
+) -> Reconciliation:
+    """Make every open complaint's pending timers what ``timers.reschedule`` wants now; sends nothing.
+
+    Idempotent. Walks the open complaints by id in small batches, one transaction each, so a large
+    database is never held in memory, nor a complaint locked for long. Each batch locks its rows (``FOR NO
+    KEY UPDATE``, as an update of the complaint does): a reconcile in another instance, or a lifecycle
+    action rescheduling the same complaint, waits for the commit and then sees the timers made, so no
+    timer is created twice (the unique (complaint, kind, moment) would refuse it). The key-share lock
+    lets the timekeeper keep recording events against those complaints meanwhile.
+    """
+    checked = added = removed = 0
+    after = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            complaints = list(
+                await session.scalars(
+                    select(Complaint)
+                    .where(Complaint.status.in_(TIMED_STATUSES), Complaint.id > after)
+                    .order_by(Complaint.id)
+                    .limit(batch_size)
+                    .with_for_update(key_share=True)
+                )
+            )
+            if not complaints:
+                return Reconciliation(checked, added, removed)
+            after = complaints[-1].id
+            changes = await reschedule_where_needed(session, complaints, deadlines)
+            added, removed = added + changes.added, removed + changes.removed
+        checked += len(complaints)
+
+
 async def run(
     session_factory: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -224,7 +278,19 @@ async def run(
     interval: float = 30.0,
     limit: int = 200,
 ) -> None:
-    """Run until ``stop`` is set; a full batch is followed at once by the next one."""
+    """Reconcile the timers once, then run until ``stop`` is set; a full batch is followed at once by
+    the next one."""
+    try:
+        result = await reconcile(session_factory, deadlines)
+        if result.added or result.removed:
+            log.info(
+                "timekeeper: %d open complaints reconciled, %d timers added, %d removed",
+                result.checked,
+                result.added,
+                result.removed,
+            )
+    except Exception:
+        log.exception("timekeeper: reconciling timers failed; the timers already set still fire")
     while not stop.is_set():
         try:
             handled = await run_once(session_factory, clock, deadlines, limit=limit)

@@ -45,6 +45,8 @@ ACKNOWLEDGE_STATUSES = frozenset({ComplaintStatus.ASSIGNED, ComplaintStatus.TRAN
 RESOLVE_STATUSES = ACKNOWLEDGE_STATUSES | {ComplaintStatus.ACCEPTED}
 #: Statuses in which the citizen's rating window runs.
 RATING_STATUSES = frozenset({ComplaintStatus.RESOLVED})
+#: Statuses in which a complaint may want timers: every other one wants none.
+TIMED_STATUSES = RESOLVE_STATUSES | RATING_STATUSES
 #: Timers of the rating window, which belong to no deadline clock.
 RATING_KINDS = frozenset({TimerKind.RATING_REMINDER, TimerKind.RATING_WINDOW})
 
@@ -115,6 +117,12 @@ async def _problem_types(session: AsyncSession, complaint: Complaint) -> list[st
     return list(rows)
 
 
+def _lacks_due(complaint: Complaint) -> bool:
+    return (complaint.status in ACKNOWLEDGE_STATUSES and complaint.acknowledge_due_at is None) or (
+        complaint.status in RESOLVE_STATUSES and complaint.resolve_due_at is None
+    )
+
+
 async def _fill_missing_due(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> None:
     """A complaint in a clocked status without its deadline would never be chased (有诉必接): set it."""
     if complaint.status in ACKNOWLEDGE_STATUSES and complaint.acknowledge_due_at is None:
@@ -168,32 +176,80 @@ def _clock_timers(
     return wanted
 
 
-async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> None:
+@dataclass(frozen=True)
+class TimerChanges:
+    """How a reschedule changed a complaint's pending timers: created or revived, and cancelled."""
+
+    added: int = 0
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    revive: list[ComplaintTimer]
+    cancel: list[ComplaintTimer]
+    create: list[tuple[str, datetime]]
+
+
+def _plan(complaint: Complaint, existing: list[ComplaintTimer], deadlines: Deadlines) -> _Plan:
+    """What turns the complaint's timers into the ones it wants now. Timers already done for the same
+    (kind, moment) count as had, so nothing fires twice; a cancelled timer wanted again is revived."""
+    wanted = wanted_timers(complaint, deadlines)
+    have: set[tuple[str, datetime]] = set()
+    revive, cancel = [], []
+    for timer in existing:
+        key = (timer.kind, timer.due_at)
+        if timer.done_at is not None:
+            have.add(key)
+        elif key in wanted:
+            have.add(key)
+            if timer.cancelled:
+                revive.append(timer)
+        elif not timer.cancelled:
+            cancel.append(timer)
+    create = [
+        (kind, due_at)
+        for kind, due_at in sorted(wanted - have, key=lambda item: item[1])
+        if not _past_at_acceptance(complaint, kind, due_at)
+    ]
+    return _Plan(revive, cancel, create)
+
+
+async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Deadlines) -> TimerChanges:
     """Cancel the complaint's pending timers that no longer apply and create the ones it needs now.
 
     Flushes, never commits. Timers already done for the same (kind, moment) are kept as they are, so
     nothing fires twice; a cancelled timer that is wanted again is revived rather than duplicated.
     """
     await _fill_missing_due(session, complaint, deadlines)
-    wanted = wanted_timers(complaint, deadlines)
     existing = list(await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id == complaint.id)))
-    have: set[tuple[str, datetime]] = set()
-    for timer in existing:
-        key = (timer.kind, timer.due_at)
-        if timer.done_at is not None:
-            have.add(key)
-            continue
-        if key in wanted:
-            timer.cancelled = False
-            have.add(key)
-        elif not timer.cancelled:
-            timer.cancelled = True
-    for kind, due_at in sorted(wanted - have, key=lambda item: item[1]):
-        if _past_at_acceptance(complaint, kind, due_at):
-            continue
+    plan = _plan(complaint, existing, deadlines)
+    for timer in plan.revive:
+        timer.cancelled = False
+    for timer in plan.cancel:
+        timer.cancelled = True
+    for kind, due_at in plan.create:
         session.add(ComplaintTimer(complaint_id=complaint.id, kind=kind, due_at=due_at))
     await session.flush()
     await outbox.withdraw_held(session, complaint.id, lambda timer: _still_chased(complaint, timer, deadlines))
+    return TimerChanges(len(plan.revive) + len(plan.create), len(plan.cancel))
+
+
+async def reschedule_where_needed(
+    session: AsyncSession, complaints: list[Complaint], deadlines: Deadlines
+) -> TimerChanges:
+    """``reschedule`` each complaint whose timers are not what it wants now; the others are left
+    untouched. For reconciling many complaints: their timers are read in one query, not one each."""
+    existing: dict[int, list[ComplaintTimer]] = {complaint.id: [] for complaint in complaints}
+    for timer in await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id.in_(existing))):
+        existing[timer.complaint_id].append(timer)
+    added = removed = 0
+    for complaint in complaints:
+        plan = _plan(complaint, existing[complaint.id], deadlines)
+        if _lacks_due(complaint) or plan.revive or plan.cancel or plan.create:
+            changes = await reschedule(session, complaint, deadlines)
+            added, removed = added + changes.added, removed + changes.removed
+    return TimerChanges(added, removed)
 
 
 def _still_chased(complaint: Complaint, timer: dict[str, str], deadlines: Deadlines) -> bool:

@@ -1,4 +1,4 @@
-"""`minsheng db`: the schema."""
+"""`minsheng db`: the schema, and the timers kept in it."""
 
 from __future__ import annotations
 
@@ -26,3 +26,21 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
         return await migrate.current_revision(engine)
 
     click.echo(f"database at revision {run_async(with_engine(work, ensure_schema=False)(settings_from(ctx)))}")
+
+
+@db.command("reconcile-timers")
+@click.pass_context
+def db_reconcile_timers(ctx: click.Context) -> None:
+    """Give every open complaint the deadline timers it should have now (also done at each start)."""
+    from storage.db import create_session_factory
+    from workflow.deadlines import Deadlines
+    from workflow.timekeeper import reconcile
+
+    settings = settings_from(ctx)
+
+    async def work(engine: Any) -> Any:
+        deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+        return await reconcile(create_session_factory(engine), deadlines)
+
+    result = run_async(with_engine(work)(settings))
+    click.echo(f"{result.checked} open complaints checked: {result.added} timers added, {result.removed} removed")
