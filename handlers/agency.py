@@ -10,6 +10,7 @@ to the card on every step; /cancel ends them too.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -30,8 +31,10 @@ from handlers.agency_cards import (
     card_keyboard,
     card_text,
     evidence_words,
+    inbox_filters,
     local_time,
     pages,
+    problems_words,
     queue_page,
     status_name,
 )
@@ -39,7 +42,8 @@ from handlers.contact_menu import acting_contact, set_contact_menu
 from handlers.errors import error_text
 from handlers.long_text import TELEGRAM_LIMIT, split_html, utf16_length
 from handlers.oversight_cards import show_keyboard
-from handlers.texts import SIMPLIFIED, Texts, Translator
+from handlers.texts import SIMPLIFIED, Rendered, Texts, Translator
+from nlp.personal_data import excerpt
 from storage.models import Agency, AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
@@ -57,22 +61,25 @@ from workflow.notifications import Notice
 from workflow.outbox import sent_copies
 from workflow.queues import (
     CitizenView,
+    InboxFilter,
     accepted_by,
     card_history,
     citizen_view,
     complaint_for_actor,
     complaint_for_actor_by_tracking_no,
-    first_contact_queue,
+    complaints_by_number_end,
+    inbox_counts,
+    inbox_queue,
+    number_fragment,
     sees_citizen,
-    time_limited_queue,
     to_item,
 )
 from workflow.transfers import declined_by, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
 
 log = logging.getLogger(__name__)
-#: Queue rows read per inbox view; pages are cut from them.
-INBOX_LIMIT = 200
+#: Complaints listed when typed digits end several tracking numbers.
+NUMBER_END_LIMIT = 10
 #: Offered as buttons when asking for an extension (capped by the policy's maximum).
 EXTENSION_DAY_CHOICES = (1, 2, 3, 5, 7, 10, 15)
 S = ComplaintStatus
@@ -167,7 +174,7 @@ async def render_card(
         viewer_agency_id=actor.agency_id,
         now=clock.now(),
     )
-    actions = card_actions(complaint, actor, oversight, full=full, extension_pending=pending)
+    actions = card_actions(complaint, actor, oversight, now=clock.now(), full=full, extension_pending=pending)
     files = len(complaint.attachments)
     return text, card_keyboard(tr, complaint.id, actions, files=files, transfer=history.transfer_id)
 
@@ -300,24 +307,91 @@ async def bound_contact(message: Message, session: AsyncSession) -> bool:
 
 
 async def inbox_view(
-    session: AsyncSession, actor: Actor, page: int, tr: Translator, clock: Clock, deadlines: Deadlines
+    session: AsyncSession,
+    actor: Actor,
+    page: int,
+    tr: Translator,
+    clock: Clock,
+    deadlines: Deadlines,
+    shown: InboxFilter = InboxFilter.ALL,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The agency's first-contact and time-limited queues as one list, nearest deadline first."""
+    """A page of the agency's first-contact and time-limited queues as one list, nearest deadline first,
+    narrowed by ``shown`` (in the query), with the filters to switch to and their counts."""
     assert actor.agency_id is not None
     now = clock.now()
-    items = [
-        *await first_contact_queue(session, deadlines, actor.agency_id, now, limit=INBOX_LIMIT),
-        *await time_limited_queue(session, deadlines, actor.agency_id, now, limit=INBOX_LIMIT),
-    ]
-    if not items:
+    counts = await inbox_counts(session, actor.agency_id, now)
+    if not counts[InboxFilter.ALL]:
         return tr("agency.inbox.empty"), None
-    items.sort(key=lambda item: (item.due_at is None, item.due_at, item.id))
-    page = min(max(page, 1), pages(len(items), PAGE_SIZE))
-    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    complaints = {item.id: await complaint_for_actor(session, actor, item.id) for item in shown}
-    evidence = {item_id: evidence_words(tr, complaint) for item_id, complaint in complaints.items()}
-    resolve_dues = {item_id: complaint.resolve_due_at for item_id, complaint in complaints.items()}
-    return queue_page(tr, "agency.inbox.header", items, page, deadlines, InboxPage, now, evidence, resolve_dues)
+    filters = inbox_filters(tr, shown, counts)
+    name = tr(f"agency.inbox.filter.{shown}")
+    total = counts[shown]
+    if not total:  # the filters stay, to switch back
+        markup = InlineKeyboardMarkup(inline_keyboard=[filters[i : i + 2] for i in range(0, len(filters), 2)])
+        return tr("agency.inbox.empty_filter", name=name), markup
+    title = tr("agency.inbox.filter_title", name=name) if shown is not InboxFilter.ALL else Rendered("")
+    page = min(max(page, 1), pages(total, PAGE_SIZE))
+    items = await inbox_queue(
+        session, deadlines, actor.agency_id, now, shown, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    complaints = {item.id: await complaint_for_actor(session, actor, item.id) for item in items}
+    header = tr("agency.inbox.header", filter=title, page=page, pages=pages(total, PAGE_SIZE), total=total)
+    return queue_page(
+        tr,
+        header,
+        items,
+        total,
+        page,
+        deadlines,
+        partial(InboxPage, f=shown),
+        now,
+        excerpts={i: excerpt(complaint.text) for i, complaint in complaints.items()},
+        evidence={i: evidence_words(tr, complaint) for i, complaint in complaints.items()},
+        resolve_dues={i: complaint.resolve_due_at for i, complaint in complaints.items()},
+        filters=filters,
+    )
+
+
+async def answer_contact_text(
+    message: Message, session: AsyncSession, bot: Bot, tr: Translator, clock: Clock, deadlines: Deadlines
+) -> None:
+    """Free text from a contact, no step under way: a tracking number's last digits open the one
+    complaint the contact may see that ends so, or list several (without their words: a former owner
+    may see no more than a summary); anything else gets the hint of how to find a complaint (not the
+    citizens' menu)."""
+    contact, actor = await acting_contact(session, bot, message.from_user)
+    oversight = acts_as_oversight(contact)
+    hint = tr("agency.hint.oversight" if oversight else "agency.hint.contact")
+    digits = number_fragment(message.text or "")
+    if digits is None:
+        await message.answer(hint)
+        return
+    found = await complaints_by_number_end(session, actor, digits, limit=NUMBER_END_LIMIT + 1)
+    if len(found) == 1:
+        text, markup = await render_card(session, tr, found[0], actor, oversight, clock, deadlines)
+        await send(bot, message.chat.id, text, markup)
+        return
+    if not found:
+        await message.answer(tr("agency.number_end.none", digits=digits, hint=hint))
+        return
+    builder = InlineKeyboardBuilder()
+    lines = [tr("agency.number_end.several", digits=digits)]
+    for complaint in found[:NUMBER_END_LIMIT]:
+        lines.append(
+            tr(
+                "agency.number_end.item",
+                tracking_no=complaint.tracking_no,
+                status=status_name(tr, complaint.status),
+                problems=problems_words(tr, [p.problem_type for p in complaint.problems]),
+            )
+        )
+        builder.button(
+            text=tr.plain("agency.button.show", tracking_no=complaint.tracking_no),
+            callback_data=Card(id=complaint.id, act=CardAction.SHOW),
+        )
+    if len(found) > NUMBER_END_LIMIT:
+        lines.append(tr("agency.number_end.more", limit=NUMBER_END_LIMIT))
+    builder.adjust(1)
+    await send(bot, message.chat.id, "\n".join(lines), builder.as_markup())
 
 
 def typed_tracking_no(message: Message) -> bool:
@@ -360,7 +434,7 @@ def agency_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, message.from_user)
         text, markup = await inbox_view(session, actor, 1, tr, clock, deadlines)
-        await message.answer(text, reply_markup=markup)
+        await send(bot, message.chat.id, text, markup)
 
     @router.callback_query(InboxPage.filter())
     async def inbox_page(
@@ -373,7 +447,7 @@ def agency_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         _, actor = await acting_contact(session, bot, query.from_user)
-        text, markup = await inbox_view(session, actor, callback_data.page, tr, clock, deadlines)
+        text, markup = await inbox_view(session, actor, callback_data.page, tr, clock, deadlines, callback_data.f)
         await query.answer()
         await replace(bot, query, text, markup)
 

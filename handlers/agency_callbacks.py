@@ -11,6 +11,8 @@ from typing import Self
 
 from aiogram.filters.callback_data import CallbackData
 
+from workflow.queues import InboxFilter
+
 
 class CardAction(StrEnum):
     SHOW = "show"
@@ -47,7 +49,17 @@ class Card(CallbackData, prefix="ag"):
 
 
 class InboxPage(CallbackData, prefix="agi"):
+    """A page of /inbox under a filter, which page turns keep."""
+
     page: int
+    f: InboxFilter = InboxFilter.ALL
+
+    @classmethod
+    def unpack(cls, value: str) -> Self:
+        """Buttons sent before filters existed ("agi:2") still turn the whole inbox's pages."""
+        if value.count(cls.__separator__) == 1:
+            value += cls.__separator__ + InboxFilter.ALL
+        return super().unpack(value)
 
 
 class OverduePage(CallbackData, prefix="ovp"):

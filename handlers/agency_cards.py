@@ -16,14 +16,15 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.agency_callbacks import Card, CardAction, PickAgency
+from handlers.agency_callbacks import Card, CardAction, InboxPage, PickAgency
 from handlers.texts import Rendered, Translator
 from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
+from workflow.extensions import before_resolve_deadline
 from workflow.guards import is_ruled
-from workflow.queues import CardHistory, CitizenView, QueueItem
+from workflow.queues import CardHistory, CitizenView, InboxFilter, QueueItem
 from workflow.timers import ACKNOWLEDGE_STATUSES
 
 PAGE_SIZE = 5
@@ -229,9 +230,16 @@ def transfer_line(tr: Translator, complaint: Complaint, history: CardHistory, vi
 
 
 def card_actions(
-    complaint: Complaint, actor: Actor, oversight: bool, *, full: bool = True, extension_pending: bool = False
+    complaint: Complaint,
+    actor: Actor,
+    oversight: bool,
+    *,
+    now: datetime,
+    full: bool = True,
+    extension_pending: bool = False,
 ) -> list[CardAction]:
-    """What the card offers this presser; ``workflow`` still decides when one is pressed."""
+    """What the card offers this presser; ``workflow`` still decides when one is pressed. 申请延期 only
+    while ``workflow`` would take the request (before the resolve deadline, none pending)."""
     mine = actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id
     receiving = actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id
     actions: list[CardAction] = []
@@ -245,7 +253,9 @@ def card_actions(
     elif status == S.TRANSFERRING and mine:
         actions.append(CardAction.RECALL)
     elif status == S.ACCEPTED and mine:
-        actions += [CardAction.RESOLVE] if extension_pending else [CardAction.EXTEND, CardAction.RESOLVE]
+        if not extension_pending and before_resolve_deadline(complaint, now):
+            actions.append(CardAction.EXTEND)
+        actions.append(CardAction.RESOLVE)
     if oversight:
         if status == S.DISPUTED:
             actions.append(CardAction.RULE)
@@ -302,25 +312,41 @@ def nav_row(
     ]
 
 
+def inbox_filters(tr: Translator, shown: InboxFilter, counts: dict[InboxFilter, int]) -> list[InlineKeyboardButton]:
+    """A button per filter with its count, the one shown marked; each opens its first page."""
+    buttons = []
+    for choice in InboxFilter:
+        name = tr.plain(f"agency.inbox.filter.{choice}")
+        label = tr.plain("agency.inbox.filter_button", name=name, count=counts[choice])
+        if choice is shown:
+            label = tr.plain("agency.inbox.filter_shown", label=label)
+        buttons.append(InlineKeyboardButton(text=label, callback_data=InboxPage(page=1, f=choice).pack()))
+    return buttons
+
+
 def queue_page(
     tr: Translator,
-    header: str,
+    header: Rendered,
     items: Sequence[QueueItem],
+    total: int,
     page: int,
     deadlines: Deadlines,
     nav: PageMaker,
     now: datetime,
+    *,
+    excerpts: dict[int, str] | None = None,
     evidence: dict[int, Rendered] | None = None,
     resolve_dues: dict[int, datetime | None] | None = None,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of a queue: a line per complaint, a button per complaint, ◀ ▶ to turn pages. Before
-    受理 an item shows both deadlines, as its card does, given the page's ``resolve_dues``."""
-    total_pages = pages(len(items), PAGE_SIZE)
-    page = min(max(page, 1), total_pages)
-    shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    lines = [tr(header, page=page, pages=total_pages, total=len(items))]
+    filters: Sequence[InlineKeyboardButton] = (),
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of a queue (``items`` are that page's, of ``total``): a line per complaint with the start
+    of its words, masked (a list is glanced at over a shoulder; the card has the whole text), a button
+    per complaint, ``filters`` two to a row, ◀ ▶ to turn pages. Before 受理 an item shows both deadlines,
+    as its card does, given the page's ``resolve_dues``."""
+    total_pages = pages(total, PAGE_SIZE)
+    lines = [header]
     builder = InlineKeyboardBuilder()
-    for number, item in enumerate(shown, start=(page - 1) * PAGE_SIZE + 1):
+    for number, item in enumerate(items, start=(page - 1) * PAGE_SIZE + 1):
         lines.append(
             tr(
                 "agency.queue.item",
@@ -329,6 +355,7 @@ def queue_page(
                 major=tr("agency.major") if item.major else "",
                 status=status_name(tr, item.status),
                 agency=item.owner_agency or tr("agency.none"),
+                text=(excerpts or {}).get(item.id) or tr("agency.none"),
                 problems=problems_words(tr, item.problem_types),
                 evidence=(evidence or {}).get(item.id) or tr("agency.none"),
                 deadlines=deadline_lines(
@@ -342,6 +369,8 @@ def queue_page(
                 callback_data=Card(id=item.id, act=CardAction.SHOW).pack(),
             )
         )
+    for start in range(0, len(filters), 2):
+        builder.row(*filters[start : start + 2])
     if row := nav_row(tr, page, total_pages, nav):
         builder.row(*row)
     return "\n\n".join(lines), builder.as_markup()

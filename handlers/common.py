@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -13,8 +13,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKey
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.agency import answer_contact_text, bound_contact
 from handlers.texts import Translator
+from workflow.clock import Clock
 from workflow.contacts import contact_by_telegram
+from workflow.deadlines import Deadlines
 from workflow.invites import acts_as_oversight
 
 #: Menu actions, in the order the buttons are shown; each also has a /command of the same name.
@@ -110,6 +113,14 @@ def fallback_router() -> Router:
             await event.answer(tr.plain("coming_soon"), show_alert=True)
         else:
             await event.answer(tr("coming_soon"))
+
+    @router.message(F.text, bound_contact)
+    async def contact_text(
+        message: Message, session: AsyncSession, bot: Bot, tr: Translator, clock: Clock, deadlines: Deadlines
+    ) -> None:
+        """A contact's stray text (a name, a phone, a number's last digits) is about their complaints, not
+        a citizen's wish to complain: a hint, or the complaint the digits name."""
+        await answer_contact_text(message, session, bot, tr, clock, deadlines)
 
     @router.message(F.text)
     async def stray_text(message: Message, tr: Translator) -> None:

@@ -7,6 +7,8 @@ the citizen, who is never told of a request, hears only an approval: it moves th
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +82,12 @@ async def _requests_made(session: AsyncSession, complaint_id: int) -> int:
     return len(rows.all())
 
 
+def before_resolve_deadline(complaint: Complaint, now: datetime) -> bool:
+    """An extension may be asked for only before the resolve deadline: the one rule for refusing a
+    request and for offering the button."""
+    return complaint.resolve_due_at is not None and now < complaint.resolve_due_at
+
+
 async def require_extendable(
     session: AsyncSession, clock: Clock, deadlines: Deadlines, complaint: Complaint, actor: Actor
 ) -> str:
@@ -87,7 +95,7 @@ async def require_extendable(
     before the clerk types them; the status after the request."""
     require_contact_of(actor, complaint.owner_agency_id)
     to_status = await require_status(session, complaint, Action.REQUEST_EXTENSION)
-    if complaint.resolve_due_at is None or clock.now() >= complaint.resolve_due_at:
+    if not before_resolve_deadline(complaint, clock.now()):
         raise DomainError("deadline_passed")
     if await pending_extension(session, complaint.id) is not None:
         raise DomainError("extension_pending")

@@ -3,6 +3,7 @@
 - first-contact queue (首问): complaints awaiting acceptance that an agency owns or is asked to take,
   by acknowledge deadline;
 - time-limited queue (限时办结): complaints an agency is handling, by resolve deadline;
+- inbox: both of an agency's queues as one list, filtered and paged in the query;
 - overdue queue: every agency's missed deadlines, for oversight;
 - pending decisions: extension requests and disputes awaiting oversight.
 
@@ -12,14 +13,16 @@ What a card or page may show of the citizen is ``citizen_view``'s to say.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from nlp.normalize import to_half_width
 from storage.models import (
     OPEN_STATUSES,
     ActorKind,
@@ -142,19 +145,27 @@ def to_item(complaint: Complaint, deadlines: Deadlines, now: datetime) -> QueueI
     )
 
 
+def _first_contact(agency_id: int) -> ColumnElement[bool]:
+    """Awaiting acceptance: what the agency owns (including its transfers still waiting, for which it
+    stays answerable) and what others are transferring to it."""
+    return or_(
+        and_(Complaint.owner_agency_id == agency_id, Complaint.status.in_(ACKNOWLEDGE_STATUSES)),
+        and_(Complaint.transfer_to_agency_id == agency_id, Complaint.status == S.TRANSFERRING),
+    )
+
+
+def _time_limited(agency_id: int) -> ColumnElement[bool]:
+    """In handling by the agency."""
+    return and_(Complaint.owner_agency_id == agency_id, Complaint.status == S.ACCEPTED)
+
+
 async def first_contact_queue(
     session: AsyncSession, deadlines: Deadlines, agency_id: int, now: datetime, *, limit: int = 20, offset: int = 0
 ) -> list[QueueItem]:
-    """Awaiting acceptance: what the agency owns (including its transfers still waiting, for which it
-    stays answerable) and what others are transferring to it."""
+    """``_first_contact``, by acknowledge deadline."""
     query = _loaded(
         select(Complaint)
-        .where(
-            or_(
-                and_(Complaint.owner_agency_id == agency_id, Complaint.status.in_(ACKNOWLEDGE_STATUSES)),
-                and_(Complaint.transfer_to_agency_id == agency_id, Complaint.status == S.TRANSFERRING),
-            )
-        )
+        .where(_first_contact(agency_id))
         .order_by(Complaint.acknowledge_due_at, Complaint.id)
         .limit(limit)
         .offset(offset)
@@ -168,12 +179,66 @@ async def time_limited_queue(
     """In handling by the agency, most urgent first."""
     query = _loaded(
         select(Complaint)
-        .where(Complaint.owner_agency_id == agency_id, Complaint.status == S.ACCEPTED)
+        .where(_time_limited(agency_id))
         .order_by(Complaint.resolve_due_at, Complaint.id)
         .limit(limit)
         .offset(offset)
     )
     return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+class InboxFilter(StrEnum):
+    """The parts of an agency's inbox a clerk narrows it to."""
+
+    ALL = "all"
+    NEW = "new"  # 待受理: the first-contact queue
+    OVERDUE = "overdue"  # past the running deadline (``overdue_condition``)
+    REOPENED = "reopened"  # 重办: sent back by the citizen's 不满意, in handling again
+
+
+def _inbox_condition(agency_id: int, now: datetime, shown: InboxFilter) -> ColumnElement[bool]:
+    everything = or_(_first_contact(agency_id), _time_limited(agency_id))
+    match shown:
+        case InboxFilter.NEW:
+            return _first_contact(agency_id)
+        case InboxFilter.OVERDUE:
+            return and_(everything, overdue_condition(now))
+        case InboxFilter.REOPENED:
+            return and_(_time_limited(agency_id), Complaint.reopen_count > 0)
+    return everything
+
+
+async def inbox_queue(
+    session: AsyncSession,
+    deadlines: Deadlines,
+    agency_id: int,
+    now: datetime,
+    shown: InboxFilter = InboxFilter.ALL,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[QueueItem]:
+    """The first-contact and time-limited queues as one list, nearest running deadline first."""
+    due = running_due()
+    query = _loaded(
+        select(Complaint)
+        .where(_inbox_condition(agency_id, now, shown))
+        .order_by(due.is_(None), due, Complaint.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [to_item(c, deadlines, now) for c in await session.scalars(query)]
+
+
+async def inbox_counts(session: AsyncSession, agency_id: int, now: datetime) -> dict[InboxFilter, int]:
+    """How many complaints each ``InboxFilter`` holds, in one query."""
+    counts = [func.count()] + [
+        func.coalesce(func.sum(case((_inbox_condition(agency_id, now, shown), 1), else_=0)), 0)
+        for shown in InboxFilter
+        if shown is not InboxFilter.ALL
+    ]
+    row = (await session.execute(select(*counts).where(_inbox_condition(agency_id, now, InboxFilter.ALL)))).one()
+    return dict(zip(InboxFilter, (int(n) for n in row), strict=True))
 
 
 async def overdue_queue(
@@ -290,24 +355,30 @@ async def complaints_of_citizen(
     return list(await session.scalars(query))
 
 
+async def visible_to(session: AsyncSession, actor: Actor) -> ColumnElement[bool]:
+    """Which complaints the actor may see, as SQL: oversight sees all; an agency sees what it owns,
+    first received or is asked to take; a citizen sees their own."""
+    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
+        return true()
+    if actor.kind == ActorKind.CITIZEN and actor.id is not None:
+        return Complaint.citizen_id == actor.id
+    if actor.kind in (ActorKind.CONTACT, ActorKind.WEB_USER) and actor.agency_id is not None:
+        return or_(
+            Complaint.owner_agency_id == actor.agency_id,
+            Complaint.first_contact_agency_id == actor.agency_id,
+            Complaint.transfer_to_agency_id == actor.agency_id,
+        )
+    return false()
+
+
 async def complaint_for_actor(session: AsyncSession, actor: Actor, complaint_id: int) -> Complaint:
-    """A complaint as the actor may see it: oversight sees all; an agency sees what it owns, first
-    received or is asked to take; a citizen sees their own. Anything else is "not_found"."""
-    complaint = await session.scalar(_loaded(select(Complaint)).where(Complaint.id == complaint_id))
+    """A complaint as the actor may see it (``visible_to``); anything else is "not_found"."""
+    complaint = await session.scalar(
+        _loaded(select(Complaint)).where(Complaint.id == complaint_id, await visible_to(session, actor))
+    )
     if complaint is None:
         raise NotFound(f"complaint {complaint_id}")
-    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
-        return complaint
-    if actor.kind == ActorKind.CITIZEN and actor.id is not None and actor.id == complaint.citizen_id:
-        return complaint
-    agencies = {complaint.owner_agency_id, complaint.first_contact_agency_id, complaint.transfer_to_agency_id}
-    if (
-        actor.kind in (ActorKind.CONTACT, ActorKind.WEB_USER)
-        and actor.agency_id is not None
-        and actor.agency_id in agencies
-    ):
-        return complaint
-    raise NotFound(f"complaint {complaint_id}")
+    return complaint
 
 
 async def complaint_for_actor_by_tracking_no(session: AsyncSession, actor: Actor, tracking_no: str) -> Complaint:
@@ -317,6 +388,31 @@ async def complaint_for_actor_by_tracking_no(session: AsyncSession, actor: Actor
     if complaint_id is None:
         raise NotFound(f"complaint {tracking_no}")
     return await complaint_for_actor(session, actor, complaint_id)
+
+
+#: Part of a tracking number: its last digits ("0016"), perhaps with the date's ("1203-0016").
+_NUMBER_FRAGMENT = re.compile(r"\d{2,8}")
+
+
+def number_fragment(text: str) -> str | None:
+    """The digits of a tracking number's end as typed (full-width, with a dash or a #), or None."""
+    digits = re.sub(r"[-—–#＃\s]", "", to_half_width(text))
+    return digits if _NUMBER_FRAGMENT.fullmatch(digits) else None
+
+
+async def complaints_by_number_end(
+    session: AsyncSession, actor: Actor, digits: str, *, limit: int = 10
+) -> list[Complaint]:
+    """The complaints the actor may see whose tracking number (dash left out) ends in ``digits``
+    (from ``number_fragment``), newest first."""
+    compact = func.replace(Complaint.tracking_no, "-", "")
+    query = (
+        _loaded(select(Complaint))
+        .where(await visible_to(session, actor), compact.like(f"%{digits}"))
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
 
 
 class CitizenView(StrEnum):
