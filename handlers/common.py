@@ -123,7 +123,11 @@ def fallback_router() -> Router:
         await answer_contact_text(message, session, bot, tr, clock, deadlines)
 
     @router.message(F.text)
-    async def stray_text(message: Message, tr: Translator) -> None:
+    async def stray_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
+        from handlers.citizen_offer import offer_to_file  # it imports this module
+
+        if await offer_to_file(message, state, tr, session):  # a citizen's complaint typed before /complain
+            return
         key = "hint.unknown_text" if (message.text or "").strip() else "hint.empty"
         await message.answer(tr(key), reply_markup=menu_keyboard(tr))
 

@@ -10,6 +10,9 @@ files are taken at every step until confirmation; anything typed or sent where a
 re-asks the current step's question, so the citizen is never left without its buttons. The messages
 asking the current step are remembered (``asked``): once it is answered, by a button or by typing (a
 place, a phone number), they all lose their buttons at once, the typed answer shown on the last one.
+A message sent twice in a row (a double send on a bad network) is taken once (``last``). A location pin
+or venue answers the place question. Text typed before /complain is offered for filing
+(``handlers.citizen_offer``), and taken starts this conversation with it (``begin``).
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ def _summary(tr: Translator, data: dict[str, Any]) -> str:
     return (
         tr("complaint.summary", text=text[:PREVIEW_CHARS] + "……", **fields)
         + "\n\n"
-        + tr("complaint.text_cut", chars=len(text))
+        + tr("complaint.text_cut", chars=filing.length(data.get("parts", [])))
     )
 
 
@@ -155,19 +158,27 @@ def _agency_buttons(tr: Translator, agencies: list[Agency], flow: str) -> Inline
     return builder
 
 
+async def _understood(
+    session: AsyncSession, tagger: Any | None, data: dict[str, Any]
+) -> tuple[tuple[str, ...], str | None, list[Agency]]:
+    """What the tagger understood of the text: problem types, area and the agencies it suggests."""
+    if tagger is None:
+        return (), None, []
+    tag = tagger.tag("\n".join(data["parts"]))
+    candidates = []
+    for candidate in tag.candidates[:BEST]:
+        agency = await agency_by_code(session, candidate.code)
+        if agency is not None and filing.choosable(agency):
+            candidates.append(agency)
+    return tuple(tag.problem_types), tag.area, candidates
+
+
 async def _suggestions(
     tr: Translator, session: AsyncSession, tagger: Any | None, data: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup]:
     """What the tagger understood and the agencies it suggests, with the list and the fallback."""
     flow = data["flow"]
-    problems, area, candidates = (), None, []
-    if tagger is not None:
-        tag = tagger.tag("\n".join(data["parts"]))
-        problems, area = tag.problem_types, tag.area
-        for candidate in tag.candidates[:BEST]:
-            agency = await agency_by_code(session, candidate.code)
-            if agency is not None and filing.choosable(agency):
-                candidates.append(agency)
+    problems, area, candidates = await _understood(session, tagger, data)
     fallback = await filing.fallback_name(session)
     builder = _agency_buttons(tr, candidates, flow)
     builder.row(*_choice_row(tr, flow, fallback))
@@ -246,6 +257,33 @@ async def nothing_entered(state: FSMContext) -> bool:
     return await state.get_state() == Filing.text.state and not data.get("parts") and not data.get("files")
 
 
+async def begin(message: Message, state: FSMContext, tr: Translator, parts: list[str] | None = None) -> None:
+    """Start a complaint, empty (/complain) or with ``parts`` already written (text typed before
+    /complain and offered for filing): the next steps are the same."""
+    flow = secrets.token_hex(3)
+    await _answered(message, state)  # an empty draft started over (or an offer taken): its question goes
+    await state.set_state(Filing.text)
+    await state.set_data({"flow": flow, "parts": parts or [], "files": []})
+    if parts:
+        text = tr("complaint.offer_taken", chars=filing.length(parts))
+        await _ask(message, state, text, _buttons(tr, flow, "done", "cancel"))
+    else:
+        await _ask(message, state, tr("complaint.start"), _buttons(tr, flow, "done", "cancel"))
+
+
+async def _repeated(
+    message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any | None
+) -> bool:
+    """The message this conversation took last, sent again (a double send on a bad network): said, and
+    the current step asked again. Only once: a third copy is meant, and taken."""
+    if not filing.is_repeat((await state.get_data()).get("last"), message.text or ""):
+        return False
+    await state.update_data(last=None)
+    await message.answer(tr("complaint.repeated_answer"))
+    await ask_current_step(message, state, tr, session, tagger)
+    return True
+
+
 def _file_of(message: Message) -> dict[str, Any]:
     if message.photo:
         photo = message.photo[-1]
@@ -262,7 +300,10 @@ def _file_of(message: Message) -> dict[str, Any]:
 
 
 def complaint_router() -> Router:
+    from handlers.citizen_offer import offer_router  # it starts complaints with begin()
+
     router = Router(name="complaint")
+    router.include_router(offer_router())
 
     @router.message(Command("complain"))
     @router.callback_query(Menu.filter(F.action == "complain"))
@@ -270,11 +311,7 @@ def complaint_router() -> Router:
         message = event if isinstance(event, Message) else event.message
         if isinstance(event, CallbackQuery):
             await event.answer()
-        flow = secrets.token_hex(3)
-        await _answered(message, state)  # an empty draft started over: its question goes
-        await state.set_state(Filing.text)
-        await state.set_data({"flow": flow, "parts": [], "files": []})
-        await _ask(message, state, tr("complaint.start"), _buttons(tr, flow, "done", "cancel"))
+        await begin(message, state, tr)
 
     @router.message(Filing.text, typed_text)
     async def add_text(message: Message, state: FSMContext, tr: Translator) -> None:
@@ -284,8 +321,10 @@ def complaint_router() -> Router:
             await _ask(message, state, tr("hint.empty"), buttons)
             return
         added = filing.append_text(data["parts"], message.text)
-        await state.update_data(parts=added.parts)
-        if added.dropped and added.kept:
+        await state.update_data(parts=added.parts, last=message.text)
+        if added.repeated:
+            key = "complaint.repeated"
+        elif added.dropped and added.kept:
             key = "complaint.limit_reached"
         elif added.dropped:
             key = "complaint.limit_full"
@@ -328,15 +367,34 @@ def complaint_router() -> Router:
         await state.set_state(Filing.agency)
         await _ask(message, state, *await _suggestions(tr, session, tagger, await state.get_data()))
 
+    async def take_place(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any, place: str
+    ) -> None:
+        await state.update_data(place=place)
+        await _answered(message, state, tr("complaint.chosen.place", place=brief(place)))
+        await ask_agency(message, state, tr, session, tagger)
+
     @router.message(Filing.place, typed_text)
     async def place(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
         if filing.is_blank(message.text):
             await _ask(message, state, tr("hint.empty"), _buttons(tr, await _flow_of(state), "no_place"))
             return
-        place = message.text.strip()[:500]
-        await state.update_data(place=place)
-        await _answered(message, state, tr("complaint.chosen.place", place=brief(place)))
-        await ask_agency(message, state, tr, session, tagger)
+        if await _repeated(message, state, tr, session, tagger):  # the last part again, not a place
+            return
+        await state.update_data(last=message.text)
+        await take_place(message, state, tr, session, tagger, message.text.strip()[:500])
+
+    @router.message(Filing.place, F.location)
+    async def place_pin(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
+    ) -> None:
+        """A location pin or a venue, natural on a phone: the place as text the clerk reads."""
+        venue, location = message.venue, message.location
+        place = filing.place_of_pin(
+            location.latitude, location.longitude, venue.title if venue else None, venue.address if venue else None
+        )
+        await state.update_data(last=None)
+        await take_place(message, state, tr, session, tagger, place[:500])
 
     @router.callback_query(Filing.place, Step.filter(F.action == "no_place"))
     async def skip_place(
@@ -350,18 +408,25 @@ def complaint_router() -> Router:
         await ask_agency(query.message, state, tr, session, tagger)
 
     @router.message(Filing.agency, typed_text)
-    async def search_agency(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
-        """A typed name searches the agencies, as /evaluate does."""
-        flow = await _flow_of(state)
+    async def search_agency(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
+    ) -> None:
+        """A typed name searches the agencies, as /evaluate does; nothing found offers the suggestions
+        again, so they are at hand under the newest message."""
         if filing.is_blank(message.text):
             await message.answer(tr("hint.empty"))
             return
+        if await _repeated(message, state, tr, session, tagger):  # the place again, not a name
+            return
+        await state.update_data(last=message.text)
+        data = await state.get_data()
         query = " ".join(message.text.split())[:30]
         found = await filing.search(session, message.text)
-        builder = _agency_buttons(tr, found, flow)
-        builder.row(*_choice_row(tr, flow, await filing.fallback_name(session)))
+        fallback = await filing.fallback_name(session)
+        builder = _agency_buttons(tr, found or (await _understood(session, tagger, data))[2], data["flow"])
+        builder.row(*_choice_row(tr, data["flow"], fallback))
         key = "complaint.search_results" if found else "complaint.search_none"
-        await _ask(message, state, tr(key, query=query), builder.as_markup())
+        await _ask(message, state, tr(key, query=query, fallback=fallback), builder.as_markup())
 
     @router.callback_query(Filing.agency, ChooseArea.filter())
     async def browse(
@@ -526,8 +591,9 @@ def complaint_router() -> Router:
 
     @router.message(StateFilter(Filing), not_command)
     async def not_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
-        """A voice note, sticker… is no answer (photos and files were taken above): ask again."""
-        await message.answer(tr("complaint.not_text"))
+        """A voice note, sticker, a location where no place is asked… is no answer (photos and files
+        were taken above): said, naming a location as one, and asked again."""
+        await message.answer(tr("complaint.not_text_location" if message.location else "complaint.not_text"))
         await ask_current_step(message, state, tr, session, tagger)
 
     return router

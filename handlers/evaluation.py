@@ -282,7 +282,8 @@ def evaluation_router() -> Router:
         try:
             ev["comment"] = evaluations.check_comment(message.text)
         except DomainError:
-            await message.answer(tr("evaluate.comment_too_long", limit=evaluations.MAX_COMMENT))
+            chars = len((message.text or "").strip())  # as check_comment counts
+            await message.answer(tr("evaluate.comment_too_long", chars=chars, limit=evaluations.MAX_COMMENT))
             return
         await _save(state, ev, Evaluate.confirm)
         typed = brief(ev["comment"]) if ev["comment"] else tr("evaluate.comment_none")

@@ -18,6 +18,9 @@ from workflow import evaluations
 from workflow.contacts import default_owner
 
 MIN_CHARS = 10
+#: Text this long sent with no conversation under way is probably a complaint typed before /complain:
+#: it is kept and offered for filing (shorter lines, "你好", "我要投诉", get the usual hint).
+OFFER_CHARS = 20
 #: The most a complaint's text may hold; what goes beyond is cut and the citizen told so.
 MAX_CHARS = 20_000
 #: Roles a citizen may name as the agency complained about (oversight is who watches them, and is not
@@ -33,10 +36,17 @@ class Appended:
     parts: list[str]
     kept: int  # characters of the new piece that were kept
     dropped: int  # characters of the new piece beyond MAX_CHARS
+    repeated: bool = False  # the piece was the previous one again, so not added
 
     @property
     def chars(self) -> int:
-        return sum(len(part) for part in self.parts)
+        return length(self.parts)
+
+
+def length(parts: list[str]) -> int:
+    """The characters the citizen wrote, as the citizen is told them: the line breaks that join the
+    parts into the filed text are not counted."""
+    return sum(len(part) for part in parts)
 
 
 def is_blank(text: str | None) -> bool:
@@ -44,11 +54,32 @@ def is_blank(text: str | None) -> bool:
     return not (text or "").strip()
 
 
+def is_repeat(previous: str | None, text: str) -> bool:
+    """The same message again: a double send on a bad network, to be taken once."""
+    return previous is not None and previous.strip() == text.strip()
+
+
+def worth_offering(text: str) -> bool:
+    """Stray text long enough to be a complaint typed before /complain."""
+    return len(text.strip()) >= OFFER_CHARS
+
+
 def append_text(parts: list[str], text: str) -> Appended:
-    """Add a piece to the draft, keeping only what fits under MAX_CHARS."""
-    room = max(MAX_CHARS - sum(len(part) for part in parts), 0)
+    """Add a piece to the draft, keeping only what fits under MAX_CHARS; the previous piece sent again
+    is not added twice."""
+    if parts and is_repeat(parts[-1], text):
+        return Appended(list(parts), 0, 0, repeated=True)
+    room = max(MAX_CHARS - length(parts), 0)
     kept = text[:room]
     return Appended([*parts, kept] if kept else list(parts), len(kept), len(text) - len(kept))
+
+
+def place_of_pin(latitude: float, longitude: float, title: str | None = None, address: str | None = None) -> str:
+    """A location or venue sent for the place, as text the clerk reads: the venue's name and address,
+    else the coordinates."""
+    if title or address:
+        return f"{title}（{address}）" if title and address else (title or address or "")
+    return f"位置：纬度 {latitude:.5f}，经度 {longitude:.5f}"
 
 
 def parse_phone(text: str) -> str | None:

@@ -1,0 +1,85 @@
+"""A complaint typed with no conversation under way (before pressing 我要投诉 or sending /complain) is
+not lost: the text is kept in the FSM data (``offer``) and the citizen asked whether to file it. 作为投诉提交
+starts /complain with that text as its first parts, as if typed after it; 不用了 forgets it. More text
+sent meanwhile joins the same offer, asked again under it. The offer's buttons carry its id: pressed
+twice, after /cancel, /start or a fresh /complain (which all drop the data), they are answered as stale.
+Bound agency contacts get no offer: their stray text is not a complaint.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.citizen_callbacks import drop_buttons, settle, show
+from handlers.common import has_work_in_progress
+from handlers.complaint import begin
+from handlers.texts import Translator
+from workflow import filing
+from workflow.contacts import contact_by_telegram
+
+
+class FileOffer(CallbackData, prefix="fo"):
+    offer: str
+    action: str  # file | no
+
+
+def _buttons(tr: Translator, offer: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action in ("file", "no"):
+        builder.button(
+            text=tr.plain(f"complaint.button.offer_{action}"), callback_data=FileOffer(offer=offer, action=action)
+        )
+    return builder.as_markup()
+
+
+async def offer_to_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> bool:
+    """Keep stray text long enough to be a complaint and offer to file it; False when it is not one
+    (short, a conversation under way, an agency contact), for the usual hint."""
+    text = message.text or ""
+    if not filing.worth_offering(text) or await state.get_state() is not None or message.from_user is None:
+        return False
+    if await contact_by_telegram(session, message.from_user.id) is not None:
+        return False
+    data = await state.get_data()
+    offer = data.get("offer") or {"id": secrets.token_hex(3), "parts": []}
+    added = filing.append_text(offer["parts"], text)
+    if added.repeated:
+        await message.answer(tr("complaint.repeated_offer"))
+        return True
+    if data.get("asked"):  # the earlier offer: one live question only
+        await settle(message, data["asked"])
+    count = len(added.parts)
+    question = tr("complaint.offer") if count == 1 else tr("complaint.offer_many", count=count)
+    sent = await message.answer(question, reply_markup=_buttons(tr, offer["id"]))
+    await state.update_data(offer={"id": offer["id"], "parts": added.parts}, asked=[sent.message_id])
+    return True
+
+
+def offer_router() -> Router:
+    router = Router(name="complaint-offer")
+
+    @router.callback_query(FileOffer.filter())
+    async def answered(query: CallbackQuery, callback_data: FileOffer, state: FSMContext, tr: Translator) -> None:
+        offer = (await state.get_data()).get("offer")
+        if not offer or offer.get("id") != callback_data.offer:
+            await drop_buttons(query, tr.plain("hint.stale_button"))
+            return
+        if await has_work_in_progress(query, state):  # /evaluate begun since: it keeps going
+            await query.answer(tr.plain("hint.in_progress"), show_alert=True)
+            return
+        await show(query, tr(f"complaint.chosen.offer_{callback_data.action}"))
+        data = await state.get_data()
+        for key in ("offer", "asked"):
+            data.pop(key, None)
+        await state.set_data(data)
+        if callback_data.action == "file":
+            await begin(query.message, state, tr, offer["parts"])
+
+    return router
