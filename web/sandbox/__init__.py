@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.app import ENGINE
 from web.sandbox import botapi, chat
 from web.sandbox.botapi import WORLD
+from web.sandbox.people import people_on_record
 from web.sandbox.world import SANDBOX_TOKEN, SandboxWorld
 
 PREFIX = "/sandbox"
@@ -29,5 +31,11 @@ def create_sandbox_app(world: SandboxWorld) -> web.Application:
 
 
 def setup(app: web.Application, world: SandboxWorld) -> None:
-    """Mount the sandbox on the service's web app under ``/sandbox``."""
+    """Mount the sandbox on the service's web app under ``/sandbox``; its users of earlier runs come
+    back from the database when the app starts (before the bot sends anything)."""
+
+    async def restore_users(app: web.Application) -> None:
+        world.restore(await people_on_record(app[ENGINE]))
+
     app.add_subapp(PREFIX, create_sandbox_app(world))
+    app.on_startup.append(restore_users)

@@ -10,7 +10,7 @@ from web.sandbox.botapi import WORLD
 from web.sandbox.world import BotApiError, SandboxWorld
 
 STATIC = Path(__file__).parent / "static"
-USER_KINDS = ("text", "sticker", "voice", "photo", "document")
+USER_KINDS = ("text", "sticker", "voice", "photo", "document", "location")
 
 
 def _world(request: web.Request) -> SandboxWorld:
@@ -52,7 +52,19 @@ async def changes(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     since = int(request.query.get("since", "0"))
     wait = min(float(request.query.get("wait", "0")), 25.0)
-    return web.json_response(await _world(request).changes(user_id, since, wait=wait))
+    epoch = request.query.get("epoch") or None
+    return web.json_response(await _world(request).changes(user_id, since, wait=wait, epoch=epoch))
+
+
+def _location(body: dict) -> tuple[float, float]:
+    """A location as Telegram allows it: latitude within ±90, longitude within ±180."""
+    try:
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+    except (KeyError, TypeError, ValueError):
+        raise web.HTTPBadRequest(text="a location needs a latitude and a longitude") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise web.HTTPBadRequest(text="latitude must be within ±90 and longitude within ±180")
+    return latitude, longitude
 
 
 async def send(request: web.Request) -> web.Response:
@@ -71,7 +83,8 @@ async def send(request: web.Request) -> web.Response:
     kind = str(body.get("kind") or "text")
     if kind not in USER_KINDS:
         raise web.HTTPBadRequest(text=f"kind must be one of {', '.join(USER_KINDS)}")
-    update_id = await world.user_sends(user_id, str(body.get("text") or ""), kind=kind)
+    location = _location(body) if kind == "location" else None
+    update_id = await world.user_sends(user_id, str(body.get("text") or ""), kind=kind, location=location)
     return web.json_response({"update_id": update_id})
 
 

@@ -13,7 +13,8 @@ import html as html_module
 import itertools
 import re
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,11 +54,12 @@ class ChatMessage:
     message_id: int
     chat_id: int
     from_bot: bool
-    kind: str = "text"  # text | photo | document | sticker | voice
+    kind: str = "text"  # text | photo | document | sticker | voice | location
     text: str = ""  # plain text (or caption), as Telegram reports it after parsing
     html: str = ""  # what the bot sent, for display
     inline_keyboard: list[list[dict[str, Any]]] | None = None
     file_name: str | None = None
+    location: dict[str, float] | None = None  # {"latitude": .., "longitude": ..}
     date: int = field(default_factory=lambda: int(time.time()))
     rev: int = 0
     edited: bool = False
@@ -72,6 +74,7 @@ class ChatMessage:
             "html": self.html,
             "inline_keyboard": self.inline_keyboard,
             "file_name": self.file_name,
+            "location": self.location,
             "edited": self.edited,
             "deleted": self.deleted,
             "rev": self.rev,
@@ -118,6 +121,9 @@ class SandboxWorld:
         #: Every Bot API call as (method, params), oldest first: tests read it.
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.revision = 0
+        #: This world's identity: revisions (and message ids) start afresh in a restarted sandbox, so a
+        #: chat page that sees another epoch knows its ``since`` means nothing here any more.
+        self.epoch = uuid.uuid4().hex[:12]
         self._updates: list[dict[str, Any]] = []
         # Handled update ids are kept in the database, which outlives this in-memory world: counting from
         # the clock in microseconds (no world sends one update per microsecond) keeps a restarted sandbox's
@@ -141,9 +147,15 @@ class SandboxWorld:
     # --- people ------------------------------------------------------------------------------
 
     def add_user(self, first_name: str, language_code: str = "zh-hans", role: str = "citizen") -> SandboxUser:
+        """A new person, with an id above every known one (``restore`` makes the database's ids known)."""
         user = SandboxUser(max([*self.users, 10000]) + 1, first_name, language_code, role)
         self.users[user.id] = user
         return user
+
+    def restore(self, people: Iterable[SandboxUser]) -> None:
+        """People of an earlier run (found in the database) are users again; the built-in ones stay as they are."""
+        for person in sorted(people, key=lambda p: p.id):
+            self.users.setdefault(person.id, person)
 
     def user(self, user_id: int) -> SandboxUser:
         if user_id not in self.users:
@@ -158,10 +170,15 @@ class SandboxWorld:
         kind: str = "text",
         file_name: str | None = None,
         content: bytes | None = None,
+        location: tuple[float, float] | None = None,
     ) -> int:
-        """A person sends a message (text, or a photo/document/sticker/voice); returns its update id."""
+        """A person sends a message (text, or a photo/document/sticker/voice/location); returns its update id."""
         user = self.user(user_id)
-        message = self._append(ChatMessage(next(self._message_ids), user_id, False, kind, text, file_name=file_name))
+        if (kind == "location") != (location is not None):
+            raise ValueError("a location message needs a location, and only it has one")
+        place = {"latitude": location[0], "longitude": location[1]} if location is not None else None
+        message = ChatMessage(next(self._message_ids), user_id, False, kind, text, file_name=file_name, location=place)
+        self._append(message)
         raw: dict[str, Any] = {
             "message_id": message.message_id,
             "date": message.date,
@@ -190,6 +207,8 @@ class SandboxWorld:
             }
         elif kind == "voice":
             raw["voice"] = {"file_id": f"voice-{unique}", "file_unique_id": unique, "duration": 3}
+        elif kind == "location":
+            raw["location"] = place
         else:
             raise ValueError(f"unknown message kind {kind!r}")
         if text and kind in ("photo", "document"):
@@ -289,25 +308,33 @@ class SandboxWorld:
 
     # --- the chat page's view -------------------------------------------------------------------
 
-    async def changes(self, user_id: int, since: int, wait: float) -> dict[str, Any]:
-        """What changed in one chat after revision ``since``; waits up to ``wait`` seconds for news."""
+    async def changes(self, user_id: int, since: int, wait: float, epoch: str | None = None) -> dict[str, Any]:
+        """What changed in one chat after revision ``since``; waits up to ``wait`` seconds for news.
+
+        A page that knew another ``epoch`` (before a restart) is answered at once, so it can start over.
+        Callback answers (toasts, alerts) are news only: a page loading the chat (``since`` 0) gets the
+        messages, not every toast and alert of the past again.
+        """
+        if epoch is not None and epoch != self.epoch:
+            wait = 0
+
+        def answers() -> list[CallbackAnswer]:
+            return [a for a in self.answers if since and a.rev > since and a.user_id == user_id and a.text]
 
         def news() -> bool:
-            return (
-                self.closed
-                or any(m.rev > since for m in self.chats.get(user_id, []))
-                or any(a.rev > since and a.user_id == user_id for a in self.answers)
-            )
+            return self.closed or any(m.rev > since for m in self.chats.get(user_id, [])) or bool(answers())
 
         if wait > 0 and not news():
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(news), wait)
+        fresh = answers()
         return {
+            "epoch": self.epoch,
             "rev": self.revision,
             "messages": [m.for_page() for m in self.chats.get(user_id, []) if m.rev > since],
-            "answers": [a.text for a in self.answers if a.rev > since and a.user_id == user_id and a.text],
-            "alerts": [a.show_alert for a in self.answers if a.rev > since and a.user_id == user_id and a.text],
+            "answers": [a.text for a in fresh],
+            "alerts": [a.show_alert for a in fresh],
             "reply_keyboard": self.reply_keyboards.get(user_id),
         }
 
