@@ -266,3 +266,16 @@ async def test_the_location_button_sends_the_browsers_position_to_the_bot(tmp_pa
         mine = page.locator(".msg.me", has_text="📍 位置")
         await expect(mine).to_contain_text("31.23040, 121.47370", timeout=10_000)
         await expect(page.locator(".msg.bot")).to_have_count(1, timeout=15_000)  # the handlers answered it
+
+
+async def test_a_restarted_sandbox_numbers_its_messages_above_the_previous_run() -> None:
+    """The bot keeps ids of messages it sent (copies it settles later): after a restart they must not
+    name a new message."""
+    before = SandboxWorld()
+    for _ in range(5):
+        await before.user_sends(10001, text="你好")
+    last = max(message.message_id for message in before.chats[10001])
+    await asyncio.sleep(1.1)
+    after = SandboxWorld()
+    await after.user_sends(10001, text="你好")
+    assert min(message.message_id for message in after.chats[10001]) > last

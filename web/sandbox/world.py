@@ -121,7 +121,7 @@ class SandboxWorld:
         #: Every Bot API call as (method, params), oldest first: tests read it.
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.revision = 0
-        #: This world's identity: revisions (and message ids) start afresh in a restarted sandbox, so a
+        #: This world's identity: revisions start afresh in a restarted sandbox, so a
         #: chat page that sees another epoch knows its ``since`` means nothing here any more.
         self.epoch = uuid.uuid4().hex[:12]
         self._updates: list[dict[str, Any]] = []
@@ -129,7 +129,9 @@ class SandboxWorld:
         # the clock in microseconds (no world sends one update per microsecond) keeps a restarted sandbox's
         # updates new, as Telegram's ids never repeat; still below 2**53 for the chat page's JavaScript.
         self._update_ids = itertools.count(time.time_ns() // 1_000)
-        self._message_ids = itertools.count(1)
+        # Above any id the previous run gave (unless it sent more than ten messages a second): the bot
+        # keeps ids it sent (a copy to settle later), which must not name a new message after a restart.
+        self._message_ids = itertools.count(int(time.time() - 1_700_000_000) * 10)
         self._callback_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self.closed = False
