@@ -6,6 +6,7 @@ jargon.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -217,7 +218,8 @@ async def test_the_citizens_choices_stay_in_the_chat_and_an_old_skip_button_is_a
     await me.send("派出所办户口，窗口让我跑了好几趟都没办成。")
     await me.wait_for_reply(contains="已记下")
     await me.press(HANS.plain("complaint.button.done"))
-    place_question = await me.wait_for_reply(contains="发生在哪里")
+    # as it arrived: a typed place takes its 跳过 off, but a client that has not redrawn it can press it
+    place_question = copy.deepcopy(await me.wait_for_reply(contains="发生在哪里"))
     await me.send("城东派出所")
     await me.wait_for_reply(contains="请选择要投诉的单位")
     await me.send("公安")
@@ -235,7 +237,7 @@ async def test_the_citizens_choices_stay_in_the_chat_and_an_old_skip_button_is_a
     answered = me.world.find_message(me.user.id, anonymity.message_id)
     assert answered.text == "是否匿名投诉？✔ 实名" and not answered.inline_keyboard
 
-    # the place question's 跳过, still on it, pressed now: it does not skip the phone
+    # the place question's old 跳过 pressed now: it does not skip the phone
     skip = next(b["callback_data"] for row in place_question.inline_keyboard or [] for b in row)
     before = len(me.bot_messages())
     await me.press_data(place_question.message_id, skip)
