@@ -815,7 +815,10 @@ def agency_router() -> Router:
             builder.button(text=tr.plain(f"agency.button.{key}"), callback_data=Card(id=complaint.id, act=act))
         builder.adjust(1, 2)
         preview = tr("agency.resolve.preview", tracking_no=complaint.tracking_no, reply=message.text or "")
-        await message.answer(preview, reply_markup=builder.as_markup())
+        if data.get("preview"):  # the earlier preview's 发送并办结 would send this newer text: spent
+            await edit(bot, message.chat.id, data["preview"], None, None, quiet=True)
+        shown = await message.answer(preview, reply_markup=builder.as_markup())
+        await state.update_data(preview=shown.message_id)
 
     @router.callback_query(AgencyFlow.reply_confirm, SendReply.filter())
     async def send_reply(
@@ -837,6 +840,9 @@ def agency_router() -> Router:
         complaint = await lifecycle.resolve(session, clock, deadlines, callback_data.id, actor, data["reply"])
         await state.clear()
         await query.answer()
+        if isinstance(query.message, Message):  # the preview now says what was sent, without buttons
+            sent = tr("agency.resolve.sent", tracking_no=complaint.tracking_no, reply=data["reply"])
+            await edit(bot, query.message.chat.id, query.message.message_id, sent, None, quiet=True)
         await send(bot, query.from_user.id, tr("agency.resolve.done", tracking_no=complaint.tracking_no))
 
     @router.message(AgencyFlow.transfer_pick, ~F.text.func(is_command))

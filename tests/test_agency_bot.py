@@ -244,9 +244,12 @@ async def test_the_reply_is_shown_back_and_only_the_confirmed_text_reaches_the_c
     await police.wait_for_reply(contains="办理中")
     await press_and_reply(police, label("agency.button.resolve"), contains="答复")
     await police.send("初稿：已处理")
-    await police.wait_for_reply(contains="初稿")
+    draft = await police.wait_for_reply(contains="初稿")
     await police.send("已约谈窗口人员并当场办结")  # replaces the draft
-    await police.wait_for_reply(contains="已约谈")
+    final = await police.wait_for_reply(contains="已约谈")
+    await office.harness.settle()
+    # the draft's 发送并办结 would send the newer text: it is spent
+    assert not police.world.find_message(police.user.id, draft.message_id).inline_keyboard
     assert (await office.complaint(complaint.id)).status == S.ACCEPTED  # nothing sent yet
 
     forged = SendReply(id=complaint.id).pack()  # another agency's contact, with no preview of their own
@@ -259,6 +262,10 @@ async def test_the_reply_is_shown_back_and_only_the_confirmed_text_reaches_the_c
     await press_and_reply(police, label("agency.button.send_reply"), contains="已办结")
     resolved = await office.complaint(complaint.id)
     assert (resolved.status, resolved.reply_text) == (S.RESOLVED, "已约谈窗口人员并当场办结")
+    await office.harness.settle()
+    sent = police.world.find_message(police.user.id, final.message_id)
+    assert sent.text.startswith("✔ 以下答复已原文发给群众") and "已约谈窗口人员并当场办结" in sent.text
+    assert not sent.inline_keyboard  # nothing left to press on what was sent
 
 
 async def test_accepting_after_the_resolve_deadline_says_it_is_already_overdue(office: Office) -> None:
