@@ -72,6 +72,7 @@ from workflow.queues import (
     inbox_queue,
     number_fragment,
     sees_citizen,
+    sees_personal_data,
     to_item,
 )
 from workflow.transfers import declined_by, search_transfer_targets, transfer_targets
@@ -152,12 +153,14 @@ async def render_card(
     clock: Clock,
     deadlines: Deadlines,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card as this actor sees it (``citizen_view``): anonymous complaints never show the citizen, a
-    receiver sees the masked words only until it accepts, and a former owner a summary."""
+    """The card as this actor sees it (``workflow.privacy``): anonymous complaints never show the citizen
+    and have every text masked, a receiver sees the masked words only until it accepts, and a former
+    owner a summary."""
     view = await citizen_view(session, actor, complaint)
     full = view is CitizenView.FULL
+    unmasked = await sees_personal_data(session, actor, complaint)
     citizen = None
-    if full and not complaint.anonymous and complaint.citizen_id is not None:
+    if unmasked and not complaint.anonymous and complaint.citizen_id is not None:
         citizen = await session.get(Citizen, complaint.citizen_id)
     item = to_item(complaint, deadlines, clock.now())
     pending = complaint.status == S.ACCEPTED and await lifecycle.pending_extension(session, complaint.id) is not None
@@ -170,6 +173,7 @@ async def render_card(
         deadlines,
         history=history,
         view=view,
+        unmasked=unmasked,
         extension_pending=pending,
         viewer_agency_id=actor.agency_id,
         now=clock.now(),

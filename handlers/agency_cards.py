@@ -24,7 +24,8 @@ from workflow.actors import Actor
 from workflow.deadlines import Deadlines
 from workflow.extensions import before_resolve_deadline
 from workflow.guards import is_ruled
-from workflow.queues import CardHistory, CitizenView, InboxFilter, QueueItem
+from workflow.privacy import CitizenView, shown
+from workflow.queues import CardHistory, InboxFilter, QueueItem
 from workflow.timers import ACKNOWLEDGE_STATUSES
 
 PAGE_SIZE = 5
@@ -124,14 +125,16 @@ def status_name(tr: Translator, status: str) -> str:
 
 
 def evidence_words(tr: Translator, complaint: Complaint) -> Rendered:
-    """The tagger's matched words per problem type: "事难办：跑了好几趟". Each part is rendered (its
-    words escaped), so the joined whole stays ``Rendered``: a message it goes into must not escape it again."""
-    shown = []
+    """The tagger's matched words per problem type: "事难办：跑了好几趟", masked for every reader like any
+    excerpt (``nlp.personal_data.excerpt``): a matched phrase could hold a number, and lists are read at a
+    glance. Each part is rendered (its words escaped), so the joined whole stays ``Rendered``: a message
+    it goes into must not escape it again."""
+    parts = []
     for problem in complaint.problems:
-        words = list(dict.fromkeys(str(e.get("word", "")) for e in problem.evidence if e.get("word")))
+        words = list(dict.fromkeys(redact(str(e.get("word", ""))) for e in problem.evidence if e.get("word")))
         if words:
-            shown.append(tr("agency.evidence", problem=problem.problem_type, words="、".join(words)))
-    return Rendered("；".join(shown)) or tr("agency.none")
+            parts.append(tr("agency.evidence", problem=problem.problem_type, words="、".join(words)))
+    return Rendered("；".join(parts)) or tr("agency.none")
 
 
 def problems_words(tr: Translator, problem_types: Sequence[str]) -> str:
@@ -157,16 +160,22 @@ def card_text(
     *,
     history: CardHistory | None = None,
     view: CitizenView = CitizenView.FULL,
+    unmasked: bool = False,
     extension_pending: bool = False,
     viewer_agency_id: int | None = None,
     now: datetime,
 ) -> str:
-    """The card as ``citizen_view`` allows: a receiver's has the words masked and no citizen or place,
-    a former owner's summary no words at all."""
+    """The card as ``workflow.privacy`` allows: ``view`` says which parts (a receiver's has the words and
+    no citizen or place, a former owner's summary no words at all), ``unmasked`` whether its texts (the
+    words, the transfer and 不满意 reasons) and the citizen's name and phone show as written."""
     history = history or CardHistory()
     full = view is CitizenView.FULL
-    if view is CitizenView.TEXT and history.transfer_reason:
-        history = replace(history, transfer_reason=redact(history.transfer_reason))
+    unmasked = unmasked and full
+    history = replace(
+        history,
+        transfer_reason=shown(history.transfer_reason, unmasked),
+        reopen_reason=shown(history.reopen_reason, unmasked),
+    )
     extras = []  # plain text: escaped once, with the card
     if history.transfer_reason and view is not CitizenView.SUMMARY:
         extras.append(transfer_line(tr, complaint, history, viewer_agency_id))
@@ -191,23 +200,18 @@ def card_text(
     }
     if view is CitizenView.SUMMARY:
         return tr("agency.card.summary", **values)
-    if view is CitizenView.TEXT:
-        withheld = tr("agency.card.withheld")
-        return tr(
-            "agency.card",
-            **values,
-            evidence=evidence_words(tr, complaint),
-            place=withheld,
-            citizen=tr("agency.card.anonymous") if complaint.anonymous else withheld,
-            text=redact(complaint.text),
-        )
+    withheld = tr("agency.card.withheld")
+    if complaint.anonymous:
+        who = tr("agency.card.anonymous")
+    else:
+        who = citizen_words(tr, complaint, citizen) if unmasked else withheld
     return tr(
         "agency.card",
         **values,
         evidence=evidence_words(tr, complaint),
-        place=complaint.location_text or tr("agency.none"),
-        citizen=citizen_words(tr, complaint, citizen),
-        text=complaint.text,
+        place=(complaint.location_text or tr("agency.none")) if full else withheld,
+        citizen=who,
+        text=shown(complaint.text, unmasked),
     )
 
 

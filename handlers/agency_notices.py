@@ -6,8 +6,9 @@ agency it names, an extension request with 批准 / 驳回, a dispute with 审�
 complaint with a way to open the card, except those that end the agency's part in it (``ENDS``). The
 buttons carry ids only and are checked by ``workflow`` when pressed, so a notice forwarded to the wrong
 person opens nothing; a notice that asks a question (an extension request, a transfer) names it, so its
-buttons never decide a newer one it did not show. The bot's outbox transport tries it for every notice
-(``bot.service.notice_renderers``).
+buttons never decide a newer one it did not show. The texts in its params (a 不满意 reason, a basis) come
+masked as the recipients may read them (``workflow.notifications``): nothing to mask here. The bot's
+outbox transport tries it for every notice (``bot.service.notice_renderers``).
 """
 
 from __future__ import annotations

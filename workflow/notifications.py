@@ -11,6 +11,11 @@ reason) or where the citizen must know why they wait longer (an approved extensi
 basis, a ruling's reason and an extension refused stay between the agencies and the office: the citizen
 hears what happened and who handles the complaint now, and never of a request that changed nothing.
 
+A text a person wrote that a notice carries (``TEXT_PARAMS``: a 不满意 reason, a request's reason, a
+decline's basis) is stored in the outbox as its recipients may read it (``workflow.privacy``): an
+anonymous complaint's personal data masked for every agency and the office, a named one's masked for
+any agency but its owner.
+
 A deadline is told as it stands when the notice is made: one already passed is said to have passed
 (``resolve_due_params``), never written as if still ahead.
 """
@@ -28,6 +33,10 @@ from storage.models import Agency, Citizen, Complaint
 from workflow.contacts import agency_chat_ids, oversight_chat_ids
 from workflow.deadlines import Deadlines
 from workflow.outbox import enqueue
+from workflow.privacy import shown, unmasked_for_contacts
+
+#: Params that carry a text a person wrote, which may hold personal data.
+TEXT_PARAMS = ("reason", "comment", "basis")
 
 
 class Notice(StrEnum):
@@ -131,13 +140,13 @@ async def notify_agency(
 ) -> None:
     """To every active contact of the agency (its leads only, for escalations)."""
     chat_ids = await agency_chat_ids(session, agency_id, leads_only=leads_only)
-    await _send(session, chat_ids, kind, complaint, params, now=now)
+    await _send(session, chat_ids, kind, complaint, params, agency_id=agency_id, now=now)
 
 
 async def notify_oversight(
     session: AsyncSession, kind: Notice, *, now: datetime, complaint: Complaint | None = None, **params: Any
 ) -> None:
-    await _send(session, await oversight_chat_ids(session), kind, complaint, params, now=now)
+    await _send(session, await oversight_chat_ids(session), kind, complaint, params, agency_id=None, now=now)
 
 
 async def _send(
@@ -147,9 +156,13 @@ async def _send(
     complaint: Complaint | None,
     params: dict[str, Any],
     *,
+    agency_id: int | None,
     now: datetime,
 ) -> None:
+    """To contacts of ``agency_id`` (None: the office), the texts masked as they may read them."""
     payload = (complaint_params(complaint) if complaint is not None else {}) | params
+    if complaint is not None and not unmasked_for_contacts(complaint, agency_id):
+        payload |= {name: shown(payload[name], False) for name in TEXT_PARAMS if isinstance(payload.get(name), str)}
     for chat_id in dict.fromkeys(chat_ids):  # a contact listed twice gets one message
         enqueue(
             session,

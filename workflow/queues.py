@@ -8,7 +8,8 @@
 - pending decisions: extension requests and disputes awaiting oversight.
 
 Items carry no citizen identity: agencies see whether a complaint is anonymous, never who filed it.
-What a card or page may show of the citizen is ``citizen_view``'s to say.
+What a card or page may show of the citizen is ``workflow.privacy``'s to say (``citizen_view`` and
+``sees_personal_data``, kept importable from here).
 """
 
 from __future__ import annotations
@@ -34,10 +35,19 @@ from storage.models import (
     EventAction,
 )
 from workflow.actors import Actor
-from workflow.contacts import is_oversight_agency
 from workflow.deadlines import Deadlines
 from workflow.errors import NotFound
 from workflow.extensions import SETTLING
+from workflow.privacy import (  # noqa: F401  (the rule's names, where the queues' users import them)
+    CitizenView,
+    acts_for_oversight,
+    citizen_view,
+    sees_citizen,
+    sees_personal_data,
+    shown,
+    unmasked_for,
+    unmasked_for_contacts,
+)
 from workflow.timers import ACKNOWLEDGE_STATUSES
 
 S = ComplaintStatus
@@ -72,7 +82,8 @@ class PendingDecision:
     tracking_no: str
     owner_agency: str | None
     requested_at: datetime
-    reason: str | None  # the extension's reason, or the last decline's basis
+    #: The extension's reason, or the last decline's basis, as the office may read it (``workflow.privacy``).
+    reason: str | None
     days: int | None = None  # extension days asked for
     resolve_due_at: datetime | None = None
     question_id: int | None = None  # the extension request's event id: what the entry's buttons decide
@@ -292,7 +303,7 @@ async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[P
             tracking_no=complaint.tracking_no,
             owner_agency=name,
             requested_at=event.at,
-            reason=event.reason,
+            reason=shown(event.reason, unmasked_for_contacts(complaint, None)),
             days=int(event.data.get("days", 0)),
             resolve_due_at=complaint.resolve_due_at,
             question_id=event.id,
@@ -321,7 +332,7 @@ async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[P
             tracking_no=complaint.tracking_no,
             owner_agency=name,
             requested_at=event.at,
-            reason=event.reason,
+            reason=shown(event.reason, unmasked_for_contacts(complaint, None)),
             resolve_due_at=complaint.resolve_due_at,
         )
         for event, complaint, name in dispute_rows
@@ -358,7 +369,7 @@ async def complaints_of_citizen(
 async def visible_to(session: AsyncSession, actor: Actor) -> ColumnElement[bool]:
     """Which complaints the actor may see, as SQL: oversight sees all; an agency sees what it owns,
     first received or is asked to take; a citizen sees their own."""
-    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
+    if await acts_for_oversight(session, actor):
         return true()
     if actor.kind == ActorKind.CITIZEN and actor.id is not None:
         return Complaint.citizen_id == actor.id
@@ -413,39 +424,6 @@ async def complaints_by_number_end(
         .limit(limit)
     )
     return list(await session.scalars(query))
-
-
-class CitizenView(StrEnum):
-    """How much of the citizen an actor gets of a complaint it may see."""
-
-    FULL = "full"  # the words, name, phone, place and files: an owner, oversight, the citizen
-    #: The words, personal data masked (``nlp.personal_data.redact``), and nothing else of the citizen:
-    #: a transfer's receiver needs them to judge whether the complaint is theirs, not who wrote it.
-    TEXT = "text"
-    SUMMARY = "summary"  # neither: a former owner, whose 首问 responsibility ended
-
-
-async def citizen_view(session: AsyncSession, actor: Actor, complaint: Complaint) -> CitizenView:
-    """The one rule for the bot, the dashboard and the API (a visible complaint assumed).
-
-    首问负责 passes to the receiver when it accepts: until then it reads the text only, and a former owner
-    (the first-contact agency after a transfer was accepted, or the previous owner after a ruling) keeps
-    a summary."""
-    if actor.is_oversight or (actor.kind == ActorKind.CONTACT and await is_oversight_agency(session, actor.agency_id)):
-        return CitizenView.FULL
-    if actor.kind == ActorKind.CITIZEN:
-        own = actor.id is not None and actor.id == complaint.citizen_id
-        return CitizenView.FULL if own else CitizenView.SUMMARY
-    if actor.agency_id is not None and actor.agency_id == complaint.owner_agency_id:
-        return CitizenView.FULL
-    if actor.agency_id is not None and actor.agency_id == complaint.transfer_to_agency_id:
-        return CitizenView.TEXT
-    return CitizenView.SUMMARY
-
-
-async def sees_citizen(session: AsyncSession, actor: Actor, complaint: Complaint) -> bool:
-    """Whether the actor may read the citizen's words unmasked, their contact details, place and files."""
-    return await citizen_view(session, actor, complaint) is CitizenView.FULL
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ async def rate(
             owner_id,
             Notice.REOPENED_FOR_AGENCY,
             complaint=complaint,
-            comment=comment,  # why the citizen was unhappy: what the redo must address
+            comment=comment,  # why the citizen was unhappy (masked as the owner may read it, in _send)
             reopen_days=deadlines.reopen_resolve_days,
             now=now,
         )

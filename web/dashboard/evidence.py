@@ -12,6 +12,7 @@ from typing import Any
 from nlp.personal_data import find_personal_data, redact
 from storage.models import Complaint
 from web.dashboard.queries import Viewer
+from workflow.privacy import shown, unmasked_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +59,16 @@ def evidence_spans(complaint: Complaint) -> list[Span]:
 
 
 def shows_personal_data(viewer: Viewer, complaint: Complaint) -> bool:
-    """Unmasked personal data for oversight only, and never for an anonymous complaint: its own text
-    could name its author. The one rule for the dashboard and the API."""
-    return viewer.is_oversight and not complaint.anonymous
+    """``workflow.privacy.unmasked_for`` this viewer, the one rule for the bot, the dashboard and the API:
+    here that is oversight only, and never for an anonymous complaint (a web viewer reads, does not
+    handle; an anonymous complaint's own text could name its author)."""
+    return unmasked_for(viewer.actor, complaint, oversight=viewer.is_oversight)
 
 
 def visible(viewer: Viewer, complaint: Complaint, text: str | None) -> str | None:
     """Any text of the complaint (its words, the reply, an event's reason) as this viewer may read it: a
     reply or a 不满意 reason can name the citizen as well as the complaint can. The page's segments agree."""
-    if text is None or shows_personal_data(viewer, complaint):
-        return text
-    return redact(text)
+    return shown(text, shows_personal_data(viewer, complaint))
 
 
 def segments(complaint: Complaint, *, show_personal_data: bool) -> list[Segment]:
