@@ -59,20 +59,17 @@ from workflow.invites import (
 )
 from workflow.notifications import Notice
 from workflow.outbox import sent_copies
+from workflow.privacy import CitizenView, citizen_view, sees_citizen, sees_personal_data
 from workflow.queues import (
-    CitizenView,
     InboxFilter,
     accepted_by,
     card_history,
-    citizen_view,
     complaint_for_actor,
     complaint_for_actor_by_tracking_no,
     complaints_by_number_end,
     inbox_counts,
     inbox_queue,
     number_fragment,
-    sees_citizen,
-    sees_personal_data,
     to_item,
 )
 from workflow.transfers import declined_by, search_transfer_targets, transfer_targets

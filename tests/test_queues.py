@@ -146,7 +146,8 @@ async def test_after_an_accepted_transfer_the_first_agency_sees_only_a_summary(w
     """首问负责 passes when the right agency accepts: the citizen's words and contact go with it; until
     then the receiver reads the masked words only."""
     from tests.factories import agency
-    from workflow.queues import CitizenView, card_history, citizen_view
+    from workflow.privacy import CitizenView, citizen_view
+    from workflow.queues import card_history
 
     complaint = await world.complaint()
     traffic_id = await world.agency_id("traffic-police")

@@ -32,7 +32,8 @@ from web.dashboard.queries import (
     view_of,
 )
 from workflow.clock import Clock, SystemClock
-from workflow.queues import CitizenView, is_overdue
+from workflow.privacy import CitizenView
+from workflow.queues import is_overdue
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 MAX_PER_PAGE = 200

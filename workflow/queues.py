@@ -9,7 +9,7 @@
 
 Items carry no citizen identity: agencies see whether a complaint is anonymous, never who filed it.
 What a card or page may show of the citizen is ``workflow.privacy``'s to say (``citizen_view`` and
-``sees_personal_data``, kept importable from here).
+``sees_personal_data``).
 """
 
 from __future__ import annotations
@@ -38,14 +38,9 @@ from workflow.actors import Actor
 from workflow.deadlines import Deadlines
 from workflow.errors import NotFound
 from workflow.extensions import SETTLING
-from workflow.privacy import (  # noqa: F401  (the rule's names, where the queues' users import them)
-    CitizenView,
+from workflow.privacy import (
     acts_for_oversight,
-    citizen_view,
-    sees_citizen,
-    sees_personal_data,
     shown,
-    unmasked_for,
     unmasked_for_contacts,
 )
 from workflow.timers import ACKNOWLEDGE_STATUSES

@@ -33,7 +33,8 @@ from storage.models import (
 from storage.vocabulary import PROBLEM_TYPES
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.queues import RUNNING_STATUSES, CitizenView, citizen_view, overdue_condition, running_due, to_item
+from workflow.privacy import CitizenView, citizen_view
+from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, to_item
 
 PER_PAGE = 25
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

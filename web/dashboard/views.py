@@ -53,7 +53,8 @@ from web.dashboard.queries import (
 )
 from workflow.citizen_view import parse_tracking_no
 from workflow.extensions import pending_extension
-from workflow.queues import CitizenView, QueueItem, is_overdue, pending_decisions, to_item
+from workflow.privacy import CitizenView
+from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
 from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
