@@ -557,6 +557,8 @@ def agency_router() -> Router:
         key = "agency.accept.done_overdue" if overdue else "agency.accept.done"
         await send(bot, chat_id, tr(key, tracking_no=complaint.tracking_no, due=due))
         await show_only(bot, query, tr, complaint)
+        # the card as it is now (办理中, with 办结 / 申请延期), under the message pressed, which it replaces
+        await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
         if transfer:
             pressed = query.message if isinstance(query.message, Message) else None
             await spend_transfer_copies(session, bot, texts, complaint, callback_data.q, accepted=True, pressed=pressed)

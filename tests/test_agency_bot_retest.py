@@ -175,6 +175,10 @@ async def test_after_accept_the_pressed_message_loses_its_accept_buttons(office:
     left = [b["text"] for row in pressed.inline_keyboard or [] for b in row]
     assert label("agency.button.accept") not in left and label("agency.button.transfer") not in left
     assert (await office.complaint(complaint.id)).status == S.ACCEPTED
+    # and the card as it is now comes under it: 办理中, with what to do next
+    card = office.police.bot_messages()[-1]
+    assert "办理中" in card.text and "待受理" not in card.text
+    assert label("agency.button.resolve") in [b["text"] for row in card.inline_keyboard or [] for b in row]
 
 
 async def test_a_name_typed_at_the_transfer_picker_searches_the_agencies(office: Office) -> None:

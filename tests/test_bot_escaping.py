@@ -125,8 +125,8 @@ async def test_what_people_typed_reads_as_typed_on_cards_queues_notices_and_view
     await citizen.wait_for_reply(contains="不满意：")
     await office.harness.settle()
 
-    # The complaint itself, on both agencies' cards and in the citizen's /status.
-    assert len(showing(police, TYPED)) == 1
+    # The complaint itself, on both agencies' cards (and the police /inbox's excerpt) and in the /status.
+    assert len(showing(police, TYPED)) == 2
     assert len(showing(traffic, TYPED)) >= 3
     assert len(showing(citizen, TYPED)) >= 1
     # The tagger's evidence in both queues and on every card; the citizen's name on the cards.
