@@ -152,10 +152,19 @@ class ObsoleteStateMiddleware(BaseMiddleware):
     the user as "busy" until /cancel. Such a conversation is dropped, state and data, and the update is
     handled as if none was set: a command works, text gets the usual hint."""
 
+    def __init__(self) -> None:
+        self._known = known_states()
+
+    def _obsolete(self, raw_state: str) -> bool:
+        """Read from the classes again only on a miss (one defined after this middleware was built)."""
+        if raw_state not in self._known:
+            self._known = known_states()
+        return raw_state not in self._known
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         raw_state = data.get("raw_state")
         state: FSMContext | None = data.get("state")
-        if raw_state is not None and state is not None and raw_state not in known_states():
+        if raw_state is not None and state is not None and self._obsolete(raw_state):
             log.info("conversation step %r no longer exists: dropped", raw_state)
             await state.clear()
             data["raw_state"] = None  # what the handlers' state filters read
