@@ -29,7 +29,7 @@ from nlp.tagger import Tagger
 from storage.agencies import tagger_agencies
 from storage.models import Complaint
 from web import sandbox
-from web.app import COPIES, FILES, FileUnavailable
+from web.app import COPIES, FILES, DecidedCopies, FileUnavailable
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.outbox import run_sender
@@ -99,6 +99,7 @@ class BotService:
         self._sender: asyncio.Task[None] | None = None
         self._sender_stop = asyncio.Event()
         self._tagger: Tagger | None = None
+        self._copies: DecidedCopies | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -116,6 +117,7 @@ class BotService:
         self._tagger = await load_tagger(self.session_factory, self.settings)
         app[FILES].fetch = self.download
         app[COPIES].settle = self.settle_decided
+        self._copies = app[COPIES]
         if self.world is not None:
             sandbox.setup(app, self.world)
             if self.settings.web_host not in ("127.0.0.1", "localhost", "::1"):
@@ -157,7 +159,10 @@ class BotService:
         )
 
     async def stop(self) -> None:
-        """Stop the sender and the bot; no task is left running and the bot's session is closed."""
+        """Stop the sender and the bot; no task is left running and the bot's session is closed (the
+        dashboard's settling of copies under way first: it needs the bot)."""
+        if self._copies is not None:
+            await self._copies.close()
         self._sender_stop.set()
         if self._sender is not None:
             await asyncio.gather(self._sender, return_exceptions=True)

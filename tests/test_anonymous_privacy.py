@@ -7,6 +7,7 @@ The shipped Dispatcher against the Bot API stand-in, notices through the real ou
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from tests.test_agency_bot_support import COMPLAINT_TEXT, HANS, Office, open_off
 from web.dashboard.evidence import shows_personal_data, visible
 from web.dashboard.queries import Viewer
 from workflow import lifecycle
+from workflow.actors import Actor
+from workflow.invites import require_contact
 from workflow.privacy import CitizenView, citizen_view, sees_personal_data
 from workflow.queues import pending_decisions
 
@@ -149,3 +152,43 @@ async def test_the_office_reads_an_anonymous_complaints_extension_reason_masked(
     by_complaint = {row.complaint_id: str(row.payload) for row in notices}
     assert PHONE not in by_complaint[requested[True].id] and MASKED_PHONE in by_complaint[requested[True].id]
     assert PHONE in by_complaint[requested[False].id]
+
+
+async def dispute_quoting(office: Office, complaint: Complaint, reason: str, basis: str) -> None:
+    """The police send the complaint to the traffic police with ``reason`` twice; both times it comes
+    back with ``basis``: a dispute for the office."""
+    async with office.session_factory() as session:
+        police = Actor.contact(await require_contact(session, office.police.user.id))
+        traffic = Actor.contact(await require_contact(session, office.traffic.user.id))
+        assert traffic.agency_id is not None
+        for _ in range(2):
+            await lifecycle.transfer(
+                session, office.clock, office.deadlines, complaint.id, police, traffic.agency_id, reason
+            )
+            office.clock.advance(timedelta(hours=1))
+            await lifecycle.decline_transfer(session, office.clock, office.deadlines, complaint.id, traffic, basis)
+        await session.commit()
+
+
+async def test_the_office_reads_an_anonymous_disputes_both_sides_masked_in_the_bot(office: Office) -> None:
+    """The sender's reason and the receiver's basis (退回) in /pending and above the ruling's picker: masked
+    for an anonymous complaint, as every other text of it; a named one's as written, for the office."""
+    reason = f"群众身份证号{ID_NUMBER}显示户籍在外地"
+    basis = f"已电话{PHONE}联系群众，确属户政职责"
+    anonymous = await office.file_complaint(anonymous=True, text=TEXT)
+    named = await office.file_complaint(text=TEXT)
+    for complaint in (anonymous, named):
+        await dispute_quoting(office, complaint, reason, basis)
+    await office.overseer.send("/pending")
+    shown = {}
+    for _ in range(2):
+        message = await office.overseer.wait_for_reply(contains="转办争议")
+        shown[anonymous.tracking_no if anonymous.tracking_no in message.text else named.tracking_no] = message
+    masked = shown[anonymous.tracking_no]
+    assert PHONE not in masked.text and ID_NUMBER not in masked.text
+    assert MASKED_PHONE in masked.text and MASKED_ID in masked.text and "确属户政职责" in masked.text
+    assert PHONE in shown[named.tracking_no].text and ID_NUMBER in shown[named.tracking_no].text
+
+    await office.overseer.press(label("oversight.button.rule"), message=masked)
+    picker = await office.overseer.wait_for_reply(contains="审定投诉")
+    assert PHONE not in picker.text and ID_NUMBER not in picker.text and MASKED_PHONE in picker.text

@@ -8,7 +8,16 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ApiToken, Attachment, Complaint, ComplaintStatus, WebRole, WebUser
+from storage.models import (
+    ApiToken,
+    Attachment,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    EventAction,
+    WebRole,
+    WebUser,
+)
 from tests.test_dashboard_files import files, sandbox
 from tests.test_dashboard_files import url as file_url
 from tests.test_dashboard_support import PASSWORD, World, client, csrf_from, log_in, world
@@ -135,6 +144,33 @@ async def test_anonymous_complaint_text_is_masked_even_for_oversight(
     assert "13688889999" not in page and "136****9999" in page
     # the clerk's reply can name the citizen as well as the complaint can
     assert "答复" in page and "13677776666" not in page and "136****6666" in page
+
+
+@pytest.mark.parametrize("anonymous", [True, False])
+async def test_the_office_reads_a_dispute_basis_as_the_bot_shows_it(
+    client: TestClient, world: World, session_factory: async_sessionmaker[AsyncSession], anonymous: bool
+) -> None:
+    """The 退回 basis of a disputed complaint on its page: masked when it is anonymous, as written when it
+    is not (the office handles it), as the office's bot shows it. 待效能办决定 is a list: its excerpt is
+    masked for every reader."""
+    basis = "已电话13688889999联系群众，不属本单位职责"
+    async with session_factory() as session:
+        await session.execute(update(Complaint).where(Complaint.id == world.complaint_b.id).values(anonymous=anonymous))
+        await session.execute(
+            update(ComplaintEvent)
+            .where(
+                ComplaintEvent.complaint_id == world.complaint_b.id,
+                ComplaintEvent.action == EventAction.TRANSFER_DECLINED,
+            )
+            .values(reason=basis)
+        )
+        await session.commit()
+    await log_in(client, "chief")
+    page = await (await client.get(f"/dashboard/complaints/{world.complaint_b.tracking_no}")).text()
+    assert "不属本单位职责" in page
+    assert ("13688889999" in page) is not anonymous and ("136****9999" in page) is anonymous
+    home = await (await client.get("/dashboard/")).text()
+    assert "不属本单位职责" in home and "13688889999" not in home and "136****9999" in home
 
 
 async def test_pages_carry_security_headers_and_are_not_cached(client: TestClient, world: World) -> None:

@@ -8,8 +8,9 @@ lent the bot's settling as ``BotService.mount`` lends it.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.factory import create_bot
 from bot.service import BotService, settle_decided_copies
 from storage.models import Complaint, ComplaintStatus, WebRole, WebUser
-from tests.botapi import serve_app
+from tests.botapi import TIMEOUT, serve_app
 from tests.factories import agency, make_clock, make_deadlines
 from tests.test_agency_bot_support import HANS, Office, open_office
 from tests.test_dashboard_support import PASSWORD, csrf_from, log_in, make_settings
@@ -29,7 +30,8 @@ from tests.test_oversight_bot import ask_for_extension, dispute
 from web.app import COPIES, create_app
 from web.auth import hash_password
 from web.dashboard.context import SERVICES
-from web.sandbox.world import ChatMessage
+from web.sandbox import botapi
+from web.sandbox.world import ChatMessage, SandboxWorld
 from workflow.transitions import Action
 
 
@@ -70,6 +72,11 @@ async def decide(client: TestClient, complaint: Complaint, action: str, **fields
     return await client.post(f"{page}/{action}", data={"csrf_token": token, **fields}, allow_redirects=False)
 
 
+async def wait_until(world: SandboxWorld, condition: Callable[[], bool]) -> None:
+    """Until the sandbox's Telegram shows ``condition`` (the copies are settled in the background)."""
+    await world.wait_for(condition, TIMEOUT)
+
+
 async def shown_request(client: TestClient, complaint: Complaint) -> str:
     """The extension request the complaint page shows, as its form sends it back."""
     page = await (await client.get(f"/dashboard/complaints/{complaint.tracking_no}")).text()
@@ -91,7 +98,7 @@ async def test_an_extension_approved_on_the_dashboard_shows_on_every_officers_co
     request = await shown_request(dashboard, complaint)
     response = await decide(dashboard, complaint, "extension", decision="approve", reason="", request=request)
     assert response.status == 303
-    await office.harness.settle()
+    await wait_until(office.harness.world, lambda: all("已批准延期" in copy.text for copy in copies))
     for copy in copies:
         assert "已批准延期" in copy.text and "督查王" in copy.text and "申请将投诉" in copy.text
         assert buttons(copy) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
@@ -111,10 +118,51 @@ async def test_a_dispute_ruled_on_the_dashboard_shows_on_every_officers_copy(
 
     response = await decide(dashboard, complaint, "rule-dispute", agency="traffic-police", reason="窗口由交警支队负责")
     assert response.status == 303
-    await office.harness.settle()
+    await wait_until(office.harness.world, lambda: all("已审定" in copy.text for copy in copies))
     for copy in copies:
         assert f"已审定由{traffic}办理" in copy.text and "督查王" in copy.text and "转办有争议" in copy.text
         assert buttons(copy) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
+
+
+async def test_the_officer_is_redirected_while_telegram_is_still_editing_the_copies(
+    office: Office, dashboard: TestClient
+) -> None:
+    """Telegram slow to edit: the decision is done and the officer sees it at once; the copy is settled
+    when Telegram gets round to it."""
+    complaint = await office.file_complaint()
+    await dispute(office, complaint)
+    await office.deliver()
+    copy = await office.overseer.wait_for_reply(contains="转办有争议")
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    @web.middleware
+    async def hold_edits(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+        if request.match_info.get("method", "").lower().startswith("editmessage"):
+            arrived.set()
+            await release.wait()
+        return await handler(request)
+
+    slow = web.Application(middlewares=[hold_edits])  # the same sandbox Telegram, its edits held
+    slow[botapi.WORLD] = office.harness.world
+    botapi.add_routes(slow)
+    async with serve_app(slow) as url:
+        bot = create_bot(office.harness.world.token, url + "/botapi")
+        dashboard.app[COPIES].settle = partial(settle_decided_copies, bot, office.session_factory, office.deadlines)
+        try:
+            ruling = asyncio.ensure_future(
+                decide(dashboard, complaint, "rule-dispute", agency="traffic-police", reason="由交警支队负责")
+            )
+            await asyncio.wait_for(arrived.wait(), TIMEOUT)
+            response = await asyncio.wait_for(ruling, TIMEOUT)  # while the edit is held
+            assert response.status == 303
+            assert label("oversight.button.rule") in buttons(copy)
+            release.set()
+            await wait_until(office.harness.world, lambda: "已审定由" in copy.text)
+            assert buttons(copy) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
+        finally:
+            release.set()
+            await dashboard.app[COPIES].close()
+            await bot.session.close()
 
 
 async def test_a_bot_api_that_fails_leaves_the_copies_but_never_the_dashboard_decision(
@@ -136,6 +184,7 @@ async def test_a_bot_api_that_fails_leaves_the_copies_but_never_the_dashboard_de
         bot = create_bot(office.harness.sandbox.world.token, url)
         dashboard.app[COPIES].settle = partial(settle_decided_copies, bot, office.session_factory, office.deadlines)
         response = await decide(dashboard, complaint, "rule-dispute", agency="traffic-police", reason="由交警支队负责")
+        await dashboard.app[COPIES].close()  # as at shutdown: the settling under way is awaited
         await bot.session.close()
     assert response.status == 303
     assert "已审定承办单位。" in await (await dashboard.get(response.headers["Location"])).text()
@@ -160,3 +209,27 @@ async def test_the_bot_service_lends_the_dashboard_its_settling_and_without_a_bo
         await service.settle_decided(1, Action.RULE, None)  # the sandbox's Bot starts with the web server
     finally:
         await service.stop()
+
+
+async def test_a_settling_that_hangs_is_cancelled_at_shutdown_and_none_starts_after(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Telegram never answering must not hold up ``serve``'s shutdown: what is under way is given its grace,
+    then cancelled; a decision settled after shutdown began is not started at all."""
+    app = create_app(engine, make_settings(engine, tmp_path))
+    started, calls = asyncio.Event(), []
+
+    async def hang(complaint_id: int, action: Action, question: int | None) -> None:
+        calls.append(complaint_id)
+        started.set()
+        await asyncio.Event().wait()
+
+    app[COPIES].settle = hang
+    app[COPIES].settle_soon(1, Action.RULE, None)
+    await asyncio.wait_for(started.wait(), TIMEOUT)
+    running = next(task for task in asyncio.all_tasks() if task.get_name() == "settle-copies-1")
+    await app[COPIES].close(grace=0)
+    assert running.cancelled()
+    app[COPIES].settle_soon(2, Action.RULE, None)
+    await asyncio.sleep(0)
+    assert calls == [1]

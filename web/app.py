@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,9 +35,47 @@ class DecidedCopies:
     """A question the bot asked every officer (an extension request, a dispute) may be decided on the
     dashboard; the bot, once it runs, lends here how to settle its copies (the outcome instead of live
     buttons), given the complaint id, the decision and the question (its asking event's id, or None: the
-    latest). None: no bot, nothing to settle."""
+    latest). None: no bot, nothing to settle.
+
+    Settling runs in the background (``settle_soon``), so the officer's page never waits for Telegram;
+    ``close`` lets what is under way finish at shutdown."""
 
     settle: Callable[[int, Action, int | None], Awaitable[None]] | None = None
+    _pending: set[asyncio.Task[None]] = field(default_factory=set)
+    _closed: bool = False
+
+    def settle_soon(self, complaint_id: int, action: Action, question: int | None) -> None:
+        """Settle the copies of a decision once it is committed, off the request. A courtesy: whatever
+        fails is logged, never the officer's error (a copy left with its buttons is refused when pressed)."""
+        if self.settle is None or self._closed:
+            return
+        task = asyncio.create_task(
+            self._settle(self.settle, complaint_id, action, question), name=f"settle-copies-{complaint_id}"
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    @staticmethod
+    async def _settle(
+        settle: Callable[[int, Action, int | None], Awaitable[None]],
+        complaint_id: int,
+        action: Action,
+        question: int | None,
+    ) -> None:
+        try:
+            await settle(complaint_id, action, question)
+        except Exception:
+            log.warning("could not settle the bot's copies of complaint %s", complaint_id, exc_info=True)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Shutdown: nothing new starts; what is under way gets ``grace`` seconds, then is cancelled."""
+        self._closed = True
+        if not self._pending:
+            return
+        _, late = await asyncio.wait(self._pending, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
 
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -68,6 +107,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
     app[FILES] = TelegramFiles()
     app[COPIES] = DecidedCopies()
+    app.on_shutdown.append(lambda app: app[COPIES].close())
     app.add_routes(routes)
     from web import api, dashboard
 

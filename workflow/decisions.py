@@ -5,7 +5,7 @@ decided it, or the agency resolved the complaint first. ``decision_outcome`` say
 who did it, so a channel can show it where the question was asked. A message that names its question
 (the asking event's id) gets that question's answer, even when a newer one of the same kind is open.
 ``declined_transfers`` gives both sides of a transfer dispute, the sender's reason and the receiver's
-basis, for the ruling (审定).
+basis, for the ruling (审定), as the office may read them (``workflow.privacy``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ActorKind, AgencyContact, ComplaintEvent, ComplaintStatus, EventAction, WebUser
+from storage.models import (
+    ActorKind,
+    AgencyContact,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    EventAction,
+    WebUser,
+)
 from workflow.contacts import agency_names
 from workflow.extensions import SETTLING
+from workflow.privacy import shown, unmasked_for_contacts
 from workflow.transitions import Action
 
 A = EventAction
@@ -122,7 +131,8 @@ def _asks(action: Action, event: ComplaintEvent) -> bool:
 
 
 async def declined_transfers(session: AsyncSession, complaint_id: int) -> list[DeclinedTransfer]:
-    """Every transfer the receiver sent back, oldest first: what a dispute is made of."""
+    """Every transfer the receiver sent back, oldest first: what a dispute is made of. Its reasons and
+    bases are texts of the complaint, read by the office: masked for an anonymous complaint."""
     events = await _events(
         session, complaint_id, (A.TRANSFER_REQUESTED, A.TRANSFER_DECLINED, A.TRANSFER_WITHDRAWN, A.TRANSFER_ACCEPTED)
     )
@@ -138,9 +148,10 @@ async def declined_transfers(session: AsyncSession, complaint_id: int) -> list[D
             sent = None
     names = await _people(session, [e for pair in pairs for e in pair])
     agencies = await agency_names(session, [e.from_agency_id for pair in pairs for e in pair])
+    unmasked = unmasked_for_contacts(await session.get_one(Complaint, complaint_id), None)
 
     def move(event: ComplaintEvent) -> Move:
         agency = agencies.get(event.from_agency_id) if event.from_agency_id is not None else None
-        return Move(agency, _by(names, event), event.at, event.reason)
+        return Move(agency, _by(names, event), event.at, shown(event.reason, unmasked))
 
     return [DeclinedTransfer(move(declined).agency, move(sent), move(declined)) for sent, declined in pairs]

@@ -1,7 +1,8 @@
 """Oversight actions (POST, CSRF-checked by the middleware): rule on a transfer dispute (审定), decide
 an extension (延期), set or clear the major flag (挂牌督办 / 消号). Each calls one ``workflow.lifecycle``
 function and commits the unit of work here; a refusal is a DomainError whose code becomes a message.
-Once committed, the officers' bot copies of the question decided are settled through the bot (``COPIES``).
+Once committed, the officers' bot copies of the question decided are settled through the bot (``COPIES``),
+in the background: the officer's page never waits for Telegram.
 """
 
 from __future__ import annotations
@@ -68,21 +69,8 @@ async def _act(
             status = 409 if code in {"conflict", "bad_state", "question_superseded"} else 400
             page = {**context, "error": messages.error_message(code), "typed": typed}
             return render(request, "complaint.html", page, status=status)
-    await _settle_copies(request, complaint_id, decides, question)
+    request.app[COPIES].settle_soon(complaint_id, decides, question)
     return see_other(f"/dashboard/complaints/{tracking_no}?done={done}")
-
-
-async def _settle_copies(request: web.Request, complaint_id: int, decides: Action, question: int | None) -> None:
-    """The officers' bot copies of the question just decided show the outcome, as after a decision in
-    the bot. A courtesy once the decision is committed: whatever fails is logged, never the officer's
-    error (a copy left with its buttons is refused when pressed)."""
-    settle = request.app[COPIES].settle
-    if settle is None:
-        return
-    try:
-        await settle(complaint_id, decides, question)
-    except Exception:
-        log.warning("could not settle the bot's copies of complaint %s", complaint_id, exc_info=True)
 
 
 def _reason(form: Any) -> str:

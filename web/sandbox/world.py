@@ -21,6 +21,10 @@ from typing import Any
 BOT_ID = 7000000001
 SANDBOX_TOKEN = f"{BOT_ID}:sandbox-not-a-real-telegram-token"
 MAX_FILES = 100
+#: Users added in the sandbox get ids from here up. The Bot API promises a user id fits in 52 bits, so no
+#: Telegram user has one: a sandbox pointed at a database that also holds real users never takes one of
+#: them for its own (``people``). Below 2**53, so the chat page's JavaScript counts them exactly.
+ADDED_IDS = 2**52
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -149,8 +153,9 @@ class SandboxWorld:
     # --- people ------------------------------------------------------------------------------
 
     def add_user(self, first_name: str, language_code: str = "zh-hans", role: str = "citizen") -> SandboxUser:
-        """A new person, with an id above every known one (``restore`` makes the database's ids known)."""
-        user = SandboxUser(max([*self.users, 10000]) + 1, first_name, language_code, role)
+        """A new person, with an id of the sandbox's own (``ADDED_IDS`` up) above every known one (``restore``
+        makes the database's ids known)."""
+        user = SandboxUser(max([*self.users, ADDED_IDS]) + 1, first_name, language_code, role)
         self.users[user.id] = user
         return user
 
