@@ -1,7 +1,8 @@
 """What the oversight officer preparing the monthly publication needs on the dashboard: the month's
 ranked table with the publication's columns, its CSV and Excel (the public files once released, a
-marked preview before), and finding a complaint by its tracking number. The real application on an ephemeral
-port with October's data; headers come from ``main_columns()``, never typed here."""
+marked preview before), and finding a complaint by its tracking number. The real application on an
+ephemeral port with October's data (``tests.publication_support``); headers come from ``main_columns()``,
+never typed here. Releasing itself is in ``test_dashboard_publication``."""
 
 from __future__ import annotations
 
