@@ -3,8 +3,9 @@ printed, downloaded and shown on the public page.
 
 Nothing here carries free text written by a citizen or a clerk: no redactor can be trusted to find every
 name, plate, shop or door number in free text, so a typical case is published as structured facts only
-(agency, problem types, dates, flags, the rating). A month is published once, at a fixed cut-off
-(``publication_cut_off``), so every later download of it is the same.
+(agency, problem types, dates, flags, the rating). A month is taken as of a fixed cut-off
+(``publication_cut_off``) and goes public only when an oversight officer releases it
+(``reports.snapshots.release``), so every later download of it is the same.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from storage.vocabulary import EVALUATION_DIMENSIONS
 from workflow.deadlines import Deadlines
 
 TYPICAL_CASES = 3
-#: Shown on every rendering of a month taken before its cut-off.
-PREVIEW_MARK = "预览，非正式公示"
+#: Marks every rendering of a month not released yet: the office's preview, never the publication.
+PREVIEW_MARK = "预览，尚未公示"
 UNRATED = "未评价"
 
 
@@ -86,7 +87,7 @@ class Publication:
     typical_cases: list[TypicalCase]
     evaluations: list[EvaluationSummary]
     definitions: list[tuple[str, str]] = field(default_factory=list)
-    preview: bool = False  # taken before the month's cut-off: for the office, not for publication
+    preview: bool = False  # a month not released yet: for the office, not for publication
 
     @property
     def title(self) -> str:
@@ -105,7 +106,7 @@ class Publication:
         """The line every rendering of a preview carries; empty for the publication itself."""
         if not self.preview:
             return ""
-        return f"{PREVIEW_MARK}：数据截至 {self.as_of_local}，以该月截止后的正式公示为准。"
+        return f"{PREVIEW_MARK}：数据截至 {self.as_of_local}，以效能办发布的正式公示为准。"
 
     @property
     def problem_types(self) -> list[tuple[str, int]]:
@@ -238,8 +239,8 @@ def publication_cut_off(month: date, deadlines: Deadlines) -> datetime:
     return deadlines.add_working_days(noon, deadlines.policy.publication_cutoff_working_days).astimezone(UTC)
 
 
-def is_published(month: date, deadlines: Deadlines, now: datetime) -> bool:
-    """A month is public once its cut-off has passed, never before."""
+def past_cut_off(month: date, deadlines: Deadlines, now: datetime) -> bool:
+    """A month may be released once its cut-off has passed, never before."""
     return publication_cut_off(month, deadlines) <= now
 
 
@@ -253,7 +254,7 @@ async def build_publication(
 ) -> Publication:
     """Everything the month's publication shows. ``as_of`` (default now) is the cut-off for the complaints'
     state (the public page passes ``publication_cut_off``); the previous month is cut off the same time
-    after its own start, so the change is fair. ``preview`` marks a rendering taken before the cut-off."""
+    after its own start, so the change is fair. ``preview`` marks a rendering of a month not released."""
     month = date(month.year, month.month, 1)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     before = previous_month(month)
@@ -278,15 +279,16 @@ async def build_publication(
     )
 
 
-async def published_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
-    """Months from the first complaint's to the last one whose cut-off has passed, newest first."""
+async def due_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
+    """The months whose publication is due (released, or waiting for release): from the first
+    complaint's month to the last one whose cut-off has passed, newest first."""
     zone = deadlines.zone
     first = await session.scalar(select(func.min(Complaint.created_at)))
     if first is None:
         return []
     month = date(first.astimezone(zone).year, first.astimezone(zone).month, 1)
     months = []
-    while is_published(month, deadlines, now):
+    while past_cut_off(month, deadlines, now):
         months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return months[::-1]
@@ -332,9 +334,9 @@ __all__ = [
     "PublishedTable",
     "TypicalCase",
     "build_publication",
-    "is_published",
+    "due_months",
+    "past_cut_off",
     "publication_cut_off",
-    "published_months",
     "read_table",
     "render_csv",
     "render_html",

@@ -1,10 +1,12 @@
-"""A published month as stored: rendered once after its cut-off, then served unchanged.
+"""A released month as stored: the one way a month goes public.
 
-Figures read columns that later changes rewrite (a 重办 clears ``resolved_at``), so a month computed
-twice can differ. The first reader of a public month (the public page, its downloads, ``minsheng export
-monthly``) renders page, CSV and Excel together and stores them; everyone after reads that row. The
-dashboard reads a public month from here too, without storing it, so an officer never sees figures other
-than the public's. Only ``withdraw`` (`minsheng publication reissue`) makes a month publish afresh.
+After a month's cut-off an oversight officer reviews it (the dashboard shows it as a preview,
+``reports.preview``) and releases it (the dashboard's 发布, or `minsheng publication release`). Releasing
+renders page, CSV and Excel as of the cut-off and stores them with who released it; the public pages,
+their downloads and `minsheng export monthly` read that row from then on. Figures read columns that
+later changes rewrite (a 重办 clears ``resolved_at``), so a month computed twice can differ: a released
+month is never recomputed. Only ``withdraw`` (`minsheng publication reissue`) takes a month back to
+unreleased, to be reviewed and released again once its records are corrected.
 """
 
 from __future__ import annotations
@@ -12,30 +14,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import previous_month
-from reports.html import render_html
-from reports.publication import build_publication, publication_cut_off, published_months, render_csv, render_xlsx
+from reports.preview import preview_file, preview_publication, preview_title
+from reports.publication import build_publication, due_months, publication_cut_off, render_csv, render_html, render_xlsx
 from storage.models import PublicationSnapshot
 from workflow.deadlines import Deadlines
 
 
-@dataclass(frozen=True)
-class PublicMonth:
-    """A public month as the public reads it: the stored snapshot, or, until its first reader stores
-    one, the very document that reader will store (``stored`` False)."""
+class NotReleasable(Exception):
+    """The month cannot be released, and nothing changed. ``reason``: ``before_cut_off`` (its cut-off,
+    ``cut_off``, has not passed) or ``no_service`` (it ended before the service's first complaint)."""
 
+    def __init__(self, month: date, reason: str, cut_off: datetime) -> None:
+        super().__init__(f"{month:%Y-%m}: {reason}")
+        self.month, self.reason, self.cut_off = month, reason, cut_off
+
+
+@dataclass(frozen=True)
+class Release:
     snapshot: PublicationSnapshot
-    stored: bool
+    fresh: bool  # released by this call; False: it had been released already and nothing changed
+
+
+async def released(session: AsyncSession, month: date) -> PublicationSnapshot | None:
+    """The month as released, or None while it is not public."""
+    return await session.get(PublicationSnapshot, month)
+
+
+async def released_months(session: AsyncSession) -> list[date]:
+    """The public months, newest first."""
+    return list(await session.scalars(select(PublicationSnapshot.month).order_by(PublicationSnapshot.month.desc())))
+
+
+async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
+    """Months past their cut-off that no one has released yet, newest first."""
+    public = set(await released_months(session))
+    return [month for month in await due_months(session, deadlines, now) if month not in public]
 
 
 async def render_month(
     session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, now: datetime
 ) -> PublicationSnapshot:
-    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored."""
+    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored. The page links
+    the month before when it is one of ``months`` (the due ones: public, or to be once released)."""
     pub = await build_publication(session, month, deadlines.zone, as_of=publication_cut_off(month, deadlines))
     before = previous_month(month)
     links = {
@@ -49,41 +74,52 @@ async def render_month(
     )
 
 
-async def public_month(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime) -> PublicMonth | None:
-    """The month as the public reads it (stored, or as it will be stored), storing nothing; None while
-    it is not public: its cut-off has not passed, or the service had no complaint yet."""
-    months = await published_months(session, deadlines, now)
+async def release(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, by: str) -> Release:
+    """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``.
+    Idempotent: a released month is returned as it is (``fresh`` False), also to the loser of two
+    concurrent releases, whose insert gives way on the primary key. Raises ``NotReleasable``."""
+    stored = await released(session, month)
+    if stored is not None:
+        return Release(stored, fresh=False)
+    cut_off = publication_cut_off(month, deadlines)
+    if now < cut_off:
+        raise NotReleasable(month, "before_cut_off", cut_off)
+    months = await due_months(session, deadlines, now)
     if month not in months:
-        return None
-    stored = await session.get(PublicationSnapshot, month)
-    if stored is not None:
-        return PublicMonth(stored, stored=True)
-    return PublicMonth(await render_month(session, month, months, deadlines, now), stored=False)
-
-
-async def publish(
-    session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, now: datetime
-) -> PublicationSnapshot:
-    """The public month ``month`` (one of ``months``, the published ones) as stored, storing it first if
-    no one has: a concurrent first reader loses the insert on the primary key and reads the stored row."""
-    stored = await session.get(PublicationSnapshot, month)
-    if stored is not None:
-        return stored
+        raise NotReleasable(month, "no_service", cut_off)
     fresh = await render_month(session, month, months, deadlines, now)
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(
+    result = await session.execute(
         dialect.insert(PublicationSnapshot)
-        .values(month=month, html=fresh.html, csv=fresh.csv, xlsx=fresh.xlsx, created_at=now)
+        .values(month=month, html=fresh.html, csv=fresh.csv, xlsx=fresh.xlsx, created_at=now, released_by=by)
         .on_conflict_do_nothing(index_elements=[PublicationSnapshot.month])
     )
     await session.commit()
-    stored = await session.get(PublicationSnapshot, month)
+    stored = await released(session, month)
     assert stored is not None
-    return stored
+    return Release(stored, fresh=bool(result.rowcount))
 
 
 async def withdraw(session: AsyncSession, month: date) -> bool:
-    """Withdraw a month's stored copy, e.g. after correcting its records; False if none was stored."""
+    """Take a released month back to unreleased, e.g. to correct its records; False if it was not released."""
     result = await session.execute(delete(PublicationSnapshot).where(PublicationSnapshot.month == month))
     await session.commit()
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class MonthFile:
+    body: bytes
+    name: str  # the ASCII file name without extension
+    title: str | None  # a preview's Chinese name; None for the publication (named as the public names it)
+
+
+async def month_file(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, ext: str) -> MonthFile:
+    """The month's CSV, Excel or page for the office: the released document, else the marked preview."""
+    stored = await released(session, month)
+    if stored is not None:
+        body = {"csv": stored.csv, "xlsx": stored.xlsx, "html": stored.html.encode("utf-8")}[ext]
+        return MonthFile(body, f"publication-{month:%Y-%m}", None)
+    pub = await preview_publication(session, month, deadlines, now)
+    body = preview_file(pub, publication_cut_off(month, deadlines), ext)
+    return MonthFile(body, f"publication-{month:%Y-%m}-preview", preview_title(pub))

@@ -435,9 +435,10 @@ class FsmRecord(Base):
 
 
 class PublicationSnapshot(Base):
-    """A month's public publication exactly as first served after its cut-off: later changes to the
-    records (a 重办 clears ``resolved_at``) must not alter a published document. Deleted only by
-    `minsheng publication reissue`, which makes the next request publish the month afresh."""
+    """A released month: its public publication exactly as an oversight officer released it after its
+    cut-off. A row here is what makes a month public; later changes to the records (a 重办 clears
+    ``resolved_at``) must not alter it. Deleted only by `minsheng publication reissue`, which takes the
+    month back to unreleased until it is released again."""
 
     __tablename__ = "publication_snapshot"
 
@@ -445,7 +446,10 @@ class PublicationSnapshot(Base):
     html: Mapped[str] = mapped_column(Text)
     csv: Mapped[bytes] = mapped_column(LargeBinary)
     xlsx: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime]  # when it was released (rendered and stored in the same act)
+    # Who released it: a dashboard username, or "cli:LOGIN"; None for a month stored by its first
+    # public reader before releasing existed.
+    released_by: Mapped[str | None] = mapped_column(String(100))
 
 
 # --- the web side ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What the oversight officer preparing the monthly publication needs on the dashboard: the month's
-ranked table with the publication's columns, its CSV and Excel (the public files once public, a marked
-preview before), and finding a complaint by its tracking number. The real application on an ephemeral
-port with October's data; headers come from ``main_columns()``, never typed here."""
+ranked table with the publication's columns, its CSV and Excel (the public files once released, a
+marked preview before), and finding a complaint by its tracking number. The real application on an
+ephemeral port with October's data (``tests.publication_support``); headers come from ``main_columns()``,
+never typed here. Releasing itself is in ``test_dashboard_publication``."""
 
 from __future__ import annotations
 
@@ -9,72 +10,33 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
 from playwright.async_api import Browser
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from minsheng.settings import Settings
 from reports.formatting import HEADERS, main_columns
 from reports.html import render_html
 from reports.publication import build_publication
 from storage.db import create_session_factory
-from storage.models import Agency, Complaint, PublicationSnapshot, WebRole, WebUser
+from storage.models import Agency, Complaint, PublicationSnapshot
+from tests.publication_support import at, client, release_months
 from tests.test_dashboard_browser import browser
 from tests.test_dashboard_publication import Tables, by_agency
 from tests.test_dashboard_support import PASSWORD, log_in
-from tests.test_reports_figures import A1_REPLY, A1_TEXT, CUT_OFF, OCTOBER, ZONE, build_october
-from web.app import ENGINE, create_app
-from web.auth import hash_password
-from web.dashboard.context import SERVICES
-from web.publication import CLOCK
-from workflow.clock import FixedClock
+from tests.test_reports_figures import A1_REPLY, A1_TEXT, CUT_OFF, OCTOBER, ZONE
+from web.app import ENGINE
 
-__all__ = ["browser"]
+__all__ = ["browser", "client"]
 
 NAME = HEADERS["name"]
 #: Before October's cut-off (2026-11-06 17:30): October is not public yet.
 BEFORE_CUT_OFF = datetime(2026, 11, 4, 12, 0, tzinfo=ZONE)
 #: Personal data in October's records that no download may carry.
 PERSONAL = ["张伟", "13812345678", "幸福家园", "王科长", "李娜", A1_TEXT[:12], A1_REPLY[:12]]
-
-
-@pytest.fixture
-async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> AsyncIterator[TestClient]:
-    """October's data, an officer and a 市住建局 viewer; both clocks at CUT_OFF, after October's cut-off."""
-    await build_october(session)
-    housing = await session.scalar(select(Agency.id).where(Agency.name == "市住建局"))
-    session.add_all(
-        [
-            WebUser(username="chief", password_hash=hash_password(PASSWORD), role=WebRole.OVERSIGHT),
-            WebUser(
-                username="viewer-a",
-                password_hash=hash_password(PASSWORD),
-                role=WebRole.AGENCY_VIEWER,
-                agency_id=housing,
-            ),
-        ]
-    )
-    await session.commit()
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
-    )
-    app = create_app(engine, settings)
-    app[CLOCK] = FixedClock(CUT_OFF)
-    app[SERVICES].clock = FixedClock(CUT_OFF)
-    async with TestClient(TestServer(app, port=0)) as test_client:
-        yield test_client
-
-
-def at(client: TestClient, moment: datetime) -> None:
-    client.app[CLOCK].set(moment)
-    client.app[SERVICES].clock.set(moment)
 
 
 def ranking_headers() -> list[str]:
@@ -91,7 +53,8 @@ def rows_of(table: list[list[str]]) -> dict[str, dict[str, str]]:
     return by_agency(table, table[0].index(NAME))
 
 
-async def test_home_ranks_a_public_month_with_the_publications_columns(client: TestClient) -> None:
+async def test_home_ranks_a_released_month_with_the_publications_columns(client: TestClient) -> None:
+    await release_months(client, OCTOBER)
     await log_in(client, "chief")
     tables = await home_tables(client)
     compact, full = tables["figures"], tables["figures-full"]
@@ -107,7 +70,7 @@ async def test_home_ranks_a_public_month_with_the_publications_columns(client: T
     assert len(re.findall(r'<tr class="marked">', page)) == 2 * len(marked)  # compact and full table
 
 
-async def test_a_month_not_public_yet_is_ranked_as_its_preview_reads(client: TestClient) -> None:
+async def test_a_month_before_its_cut_off_is_ranked_as_its_preview_reads(client: TestClient) -> None:
     at(client, BEFORE_CUT_OFF)
     await log_in(client, "chief")
     full = (await home_tables(client))["figures-full"]
@@ -131,7 +94,8 @@ async def test_an_agency_viewer_sees_its_own_ranked_row_and_no_downloads(client:
         assert (await client.get(f"/dashboard/months/2026-10.{ext}")).status == 403
 
 
-async def test_a_public_months_downloads_are_the_public_files(client: TestClient) -> None:
+async def test_a_released_months_downloads_are_the_public_files(client: TestClient) -> None:
+    await release_months(client, OCTOBER)
     await log_in(client, "chief")
     page = await (await client.get("/dashboard/?month=2026-10")).text()
     assert 'href="/dashboard/months/2026-10.csv"' in page and 'href="/dashboard/months/2026-10.xlsx"' in page

@@ -38,8 +38,9 @@ async def test_home_shows_this_months_figures_per_agency(client: TestClient, wor
     assert row and row.group(1) == "2"
     assert re.search(r"<strong>1</strong>目前超期未办（全部月份）", page)
     assert re.search(r"<strong>1</strong>争议待审定（全部月份）", page)
-    # the month is not over: no link to a publication that would be a 404, but when it will be public
-    assert 'href="/publication/2026-11"' not in page and "11月尚未公示（2026-12-07 17:30 后公示）" in page
+    # the month is not over: no link to a publication that would be a 404, but when it may be released
+    assert 'href="/publication/2026-11"' not in page
+    assert "11月尚未公示（2026-12-07 17:30 截止后可由效能办核对发布）" in page
 
 
 async def test_home_shows_an_earlier_month_picked_and_says_so_for_a_bad_one(
@@ -54,8 +55,9 @@ async def test_home_shows_an_earlier_month_picked_and_says_so_for_a_bad_one(
     page = await (await client.get("/dashboard/?month=2026-10")).text()
     assert "2026年10月投诉情况" in page and '<option value="2026-10" selected>' in page
     assert re.search(r"<td>市公安局</td><td>1</td>", page) and "<td>市住建局</td>" not in page
-    assert 'href="/publication/2026-10"' in page
-    assert "统计截至 2026-11-06 17:30" in page  # a published month: the publication's figures, at its cut-off
+    # past its cut-off, not released: no link to a public page that is a 404 until then, the 发布 button
+    assert 'href="/publication/2026-10"' not in page and 'action="/dashboard/months/2026-10/release"' in page
+    assert "统计截至 2026-11-06 17:30" in page  # the figures releasing will publish, at its cut-off
     assert re.search(r"<strong>1</strong>目前超期未办", page)  # the open work is not tied to the month
     bad = await client.get("/dashboard/?month=2026-13")
     assert bad.status == 400 and "月份格式不正确" in await bad.text() and "2026年11月投诉情况" in await bad.text()

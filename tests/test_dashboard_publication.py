@@ -1,38 +1,35 @@
-"""A public month on the dashboard is the publication itself: the officer reads the figures the public
-page serves (stored at its first request), never figures recomputed since; before the first request,
-the figures that request will store. The real application on an ephemeral port, October's data."""
+"""A month on the dashboard before and after an oversight officer releases it (发布), the one way a month
+goes public: before, the preview that releasing will store (as of the cut-off), with the 发布 button and
+its confirmation step; after, the publication itself, never figures recomputed since. The real
+application on an ephemeral port, October's data, both backends."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
-from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from minsheng.cli import main
-from minsheng.settings import Settings
 from reports.figures import monthly_figures
 from reports.formatting import HEADERS
 from storage.db import create_session_factory
-from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
-from tests.test_dashboard_support import PASSWORD, log_in
+from tests.publication_support import at, client, post_release, release_months, stored
+from tests.test_dashboard_support import log_in
 from tests.test_publication_web import _env, _reopen_october
-from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
-from web.app import ENGINE, create_app
-from web.auth import hash_password
-from web.dashboard.context import SERVICES
-from web.publication import CLOCK
-from workflow.clock import FixedClock
+from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE
+from web.app import ENGINE
 
-#: The publication's header of each figure the dashboard needs to find (收到量, 单位, …).
+__all__ = ["client"]
+
+#: Before October's cut-off (2026-11-06 17:30).
+BEFORE_CUT_OFF = datetime(2026, 11, 4, 12, 0, tzinfo=ZONE)
+WARNING = "公开后所有人可见，之后只能通过重新发布更正"
 
 
 class Tables(HTMLParser):
@@ -86,71 +83,125 @@ async def public_month(client: TestClient) -> dict[str, dict[str, str]]:
     return {name: row for name, row in rows.items() if row[HEADERS["received"]] != "0"}
 
 
-@pytest.fixture
-async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> AsyncIterator[TestClient]:
-    """The whole application with October's data, an officer and a 市住建局 viewer; both clocks at CUT_OFF,
-    after October's cut-off."""
-    await build_october(session)
-    housing = await session.scalar(select(Agency.id).where(Agency.name == "市住建局"))
-    session.add_all(
-        [
-            WebUser(username="chief", password_hash=hash_password(PASSWORD), role=WebRole.OVERSIGHT),
-            WebUser(
-                username="viewer-a",
-                password_hash=hash_password(PASSWORD),
-                role=WebRole.AGENCY_VIEWER,
-                agency_id=housing,
-            ),
-        ]
-    )
-    await session.commit()
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
-    )
-    app = create_app(engine, settings)
-    app[CLOCK] = FixedClock(CUT_OFF)
-    app[SERVICES].clock = FixedClock(CUT_OFF)
-    async with TestClient(TestServer(app, port=0)) as test_client:
-        yield test_client
+async def home(client: TestClient, month: str = "2026-10") -> str:
+    return await (await client.get(f"/dashboard/?month={month}")).text()
 
 
-async def stored_months(client: TestClient) -> list[object]:
-    async with create_session_factory(client.app[ENGINE])() as session:
-        return list(await session.scalars(select(PublicationSnapshot.month)))
+def waiting(page: str) -> list[str]:
+    """The months the home page's banner says are waiting for release."""
+    banner = re.search(r'id="release-waiting".*?</div>', page, re.S)
+    return re.findall(r">(\d{4}年\d{1,2}月)</a>", banner.group(0)) if banner else []
 
 
-async def test_a_published_month_shows_the_stored_figures_after_the_records_changed(client: TestClient) -> None:
+async def test_a_month_past_its_cut_off_shows_the_preview_that_releasing_stores(client: TestClient) -> None:
     await log_in(client, "chief")
-    public = await public_month(client)  # the first request stores October
-    assert await stored_months(client) == [OCTOBER]
+    shown = await dashboard_month(client)
+    page = await home(client)
+    assert "尚未发布" in page and 'action="/dashboard/months/2026-10/release"' in page
+    assert 'href="/publication/2026-10"' not in page  # not public: the public page is a 404
+    assert "统计截至 2026-11-06 17:30" in page  # as of the cut-off, as releasing will take it
+    preview = await client.get("/dashboard/months/2026-10.csv")
+    assert "preview" in preview.headers["Content-Disposition"]
+    first, *table = list(csv.reader(io.StringIO((await preview.read()).decode("utf-8-sig"))))
+    assert "预览，尚未公示" in first[0] and "待效能办核对发布" in first[0]
+    assert await stored(client) == {}  # neither the dashboard nor a download stores a month
+    await release_months(client, OCTOBER)
+    assert await public_month(client) == shown
+    public_csv = (await (await client.get("/publication/2026-10.csv")).read()).decode("utf-8-sig")
+    # The preview's table is the publication's, under its first line and above its closing note.
+    assert table[:-1] == list(csv.reader(io.StringIO(public_csv)))
+
+
+async def test_an_officer_releases_a_month_after_the_confirmation_step(client: TestClient) -> None:
+    await log_in(client, "chief")
+    assert waiting(await home(client, "2026-11")) == ["2026年10月", "2026年9月"]  # the home page's banner
+    confirm = await client.get("/dashboard/months/2026-10/release")
+    page = await confirm.text()
+    assert confirm.status == 200 and WARNING in page and "2026-11-06 17:30" in page
+    assert 'method="post" action="/dashboard/months/2026-10/release"' in page and "确认发布" in page
+    assert await stored(client) == {}  # the confirmation page releases nothing
+    at(client, CUT_OFF + timedelta(hours=1))
+    response = await post_release(client, "2026-10")
+    assert response.status == 303 and response.headers["Location"] == "/dashboard/?month=2026-10&done=released"
+    [snapshot] = (await stored(client)).values()
+    assert snapshot.released_by == "chief" and snapshot.created_at == CUT_OFF + timedelta(hours=1)
+    assert (await client.get("/publication/2026-10")).status == 200
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "已发布：该月公示现已公开" in page and "由 chief 发布" in page and "2026-11-10 13:00" in page
+    assert waiting(await home(client, "2026-11")) == ["2026年9月"]
+
+
+async def test_releasing_needs_the_csrf_token(client: TestClient) -> None:
+    await log_in(client, "chief")
+    response = await client.post("/dashboard/months/2026-10/release", data={}, allow_redirects=False)
+    assert response.status == 403 and "页面已过期" in await response.text()
+    response = await client.post(
+        "/dashboard/months/2026-10/release", data={"csrf_token": "forged"}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert await stored(client) == {}
+
+
+async def test_an_agency_viewer_may_not_release_nor_see_the_button(client: TestClient) -> None:
+    await log_in(client, "viewer-a")
+    page = await home(client)
+    assert "/release" not in page and 'id="release-waiting"' not in page and "尚未发布" in page
+    assert (await client.get("/dashboard/months/2026-10/release")).status == 403
+    response = await post_release(client, "2026-10")
+    assert response.status == 403 and "无权访问" in await response.text()
+    assert await stored(client) == {}
+
+
+async def test_before_its_cut_off_a_month_cannot_be_released_and_says_when_it_can(client: TestClient) -> None:
+    at(client, BEFORE_CUT_OFF)
+    await log_in(client, "chief")
+    page = await home(client)
+    assert "/release" not in page and "2026-11-06 17:30 截止后可由效能办核对发布" in page
+    assert waiting(page) == ["2026年9月"]  # past its own cut-off; October not yet
+    for response in (await client.get("/dashboard/months/2026-10/release"), await post_release(client, "2026-10")):
+        assert response.status == 409 and "截止时间（2026-11-06 17:30）未到，不能发布" in await response.text()
+    assert await stored(client) == {}
+
+
+async def test_releasing_twice_changes_nothing_and_says_so(client: TestClient) -> None:
+    await log_in(client, "chief")
+    assert (await post_release(client, "2026-10")).status == 303
+    first = (await stored(client))[OCTOBER]
+    await _reopen_october(client)
+    at(client, datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    again = await post_release(client, "2026-10")
+    assert again.status == 303 and again.headers["Location"].endswith("done=already_released")
+    assert "此前已发布，本次未作任何改动" in await (await client.get(again.headers["Location"])).text()
+    after = (await stored(client))[OCTOBER]
+    assert (after.csv, after.created_at, after.released_by) == (first.csv, first.created_at, first.released_by)
+    confirm = await client.get("/dashboard/months/2026-10/release", allow_redirects=False)
+    assert confirm.status == 303 and confirm.headers["Location"].endswith("done=already_released")
+
+
+async def test_a_released_month_shows_the_stored_figures_after_the_records_changed(client: TestClient) -> None:
+    await log_in(client, "chief")
+    await post_release(client, "2026-10")
+    public = await public_month(client)
+    assert list(await stored(client)) == [OCTOBER]
     assert await dashboard_month(client) == public
 
-    await _reopen_october(client)  # a 重办 after storing: every October resolution undone in the records
+    await _reopen_october(client)  # a 重办 after releasing: every October resolution undone in the records
     async with create_session_factory(client.app[ENGINE])() as session:
         recomputed = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)
     assert str(recomputed.total.resolved) != public["合计"][HEADERS["resolved"]]  # live figures would differ now
-    client.app[SERVICES].clock.set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
-    client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    at(client, datetime(2026, 12, 10, 9, tzinfo=ZONE))
 
     assert await dashboard_month(client) == public == await public_month(client)
-    page = await (await client.get("/dashboard/?month=2026-10")).text()
-    assert "已公示" in page and "2026-11-10 12:00 存档" in page and "数据截至 2026-11-06 17:30" in page
-    assert 'href="/publication/2026-10"' in page
+    page = await home(client)
+    assert "已公示" in page and "2026-11-10 12:00 由 chief 发布" in page and "数据截至 2026-11-06 17:30" in page
+    assert 'href="/publication/2026-10"' in page and "/release" not in page
 
 
-async def test_before_its_first_request_a_public_month_shows_what_will_be_stored(client: TestClient) -> None:
-    await log_in(client, "chief")
-    shown = await dashboard_month(client)
-    page = await (await client.get("/dashboard/?month=2026-10")).text()
-    assert "已到公示时间" in page and 'href="/publication/2026-10"' in page
-    assert await stored_months(client) == []  # the dashboard stores nothing: the public page's first request does
-    assert await public_month(client) == shown
-
-
-async def test_a_reissued_month_shows_the_corrected_figures_it_will_publish(
+async def test_a_reissued_month_is_unreleased_again_and_shows_the_corrected_figures(
     client: TestClient, database_url: str
 ) -> None:
     await log_in(client, "chief")
+    await release_months(client, OCTOBER)
     before = await public_month(client)
     await _reopen_october(client)
     result = await asyncio.to_thread(
@@ -158,15 +209,19 @@ async def test_a_reissued_month_shows_the_corrected_figures_it_will_publish(
     )
     assert result.exit_code == 0, result.output
     pending = await dashboard_month(client)
-    assert pending != before and "已到公示时间" in await (await client.get("/dashboard/?month=2026-10")).text()
+    page = await home(client)
+    assert pending != before and "尚未发布" in page and 'action="/dashboard/months/2026-10/release"' in page
+    assert (await client.get("/publication/2026-10")).status == 404
+    assert (await post_release(client, "2026-10")).status == 303
     assert await public_month(client) == pending
 
 
 async def test_an_agency_viewer_sees_its_own_row_of_the_publication(client: TestClient) -> None:
+    await release_months(client, OCTOBER)
     public = await public_month(client)
     await _reopen_october(client)
     await log_in(client, "viewer-a")
-    page = await (await client.get("/dashboard/?month=2026-10")).text()
+    page = await home(client)
     assert await dashboard_month(client) == {"市住建局": public["市住建局"]}
     assert re.search(rf"<strong>{public['市住建局'][HEADERS['received']]}</strong>10月收到", page)
     assert "市公安局" not in page

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reports.figures import AgencyFigures, figures_for_months, monthly_figures
 from reports.publication import publication_cut_off, read_table, typical_cases
 from reports.rectification import build_rectification
-from reports.snapshots import public_month, render_month
+from reports.snapshots import release, released, render_month
 from storage.models import Complaint, ComplaintEvent, EventAction, PublicationSnapshot
 from storage.vocabulary import Rating
 from tests.factories import ZONE, World, local
@@ -275,9 +275,10 @@ async def test_two_months_in_one_pass_keep_each_months_missed_deadlines(world: W
         assert (row.resolved, *on_time_and_overdue(row)) == (1, 0, 1, 1)
 
 
-async def test_a_month_stored_before_the_rule_keeps_its_published_document(world: World) -> None:
-    """A stored publication is a document: the rule changes the figures of months rendered from now on,
-    not those already served (only `minsheng publication reissue` renders a month afresh)."""
+async def test_a_month_released_before_the_rule_keeps_its_published_document(world: World) -> None:
+    """A released publication is a document: the rule changes the figures of months released from now on,
+    not those already released (only `minsheng publication reissue` takes a month back to be released
+    afresh). A month stored by its first reader before releasing existed counts as released."""
     s, clock, deadlines = world.session, world.clock, world.deadlines
     complaint = await accepted_complaint(world)
     clock.set(local(2026, 11, 10, 10))
@@ -286,9 +287,11 @@ async def test_a_month_stored_before_the_rule_keeps_its_published_document(world
     now = publication_cut_off(NOVEMBER, deadlines) + timedelta(days=1)
     fresh = await render_month(s, NOVEMBER, [NOVEMBER], deadlines, now)
     assert read_table(fresh.csv).total["超期"] == "1"
-    # Stored earlier, under the rule before this one: served as stored.
+    # Stored earlier, under the rule before this one, by nobody recorded: served as stored.
     s.add(PublicationSnapshot(month=NOVEMBER, html="<p>旧文档</p>", csv=b"old", xlsx=b"old", created_at=now))
     await s.commit()
-    public = await public_month(s, NOVEMBER, deadlines, now)
-    assert public is not None and public.stored
-    assert (public.snapshot.html, public.snapshot.csv, public.snapshot.xlsx) == ("<p>旧文档</p>", b"old", b"old")
+    outcome = await release(s, NOVEMBER, deadlines, now + timedelta(days=1), "chief")
+    assert not outcome.fresh and outcome.snapshot.released_by is None and outcome.snapshot.created_at == now
+    public = await released(s, NOVEMBER)
+    assert public is not None
+    assert (public.html, public.csv, public.xlsx) == ("<p>旧文档</p>", b"old", b"old")

@@ -1,5 +1,6 @@
-"""`minsheng export monthly`: the publication for a month past its cut-off, a marked preview for the
-office before that, a refusal for a month not begun, one clear line for a file it cannot write."""
+"""`minsheng export monthly`: the publication for a released month, the dashboard's marked preview for
+a month not released, a refusal for a month not begun, one clear line for a file it cannot write; and
+`minsheng publication release` / `reissue`: after the cut-off only, idempotent, withdrawn to unreleased."""
 
 from __future__ import annotations
 
@@ -15,13 +16,22 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from aiohttp.test_utils import TestClient
+from click.testing import CliRunner, Result
+from openpyxl import load_workbook
+from sqlalchemy import select as select_rows
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
+from reports.publication import PREVIEW_MARK
 from storage.models import Complaint, PublicationSnapshot
+from tests.publication_support import at, client
+from tests.test_dashboard_support import log_in
+from tests.test_publication_web import _env
 from tests.test_reports_figures import ZONE, build_october
+
+__all__ = ["client"]
 
 
 @pytest.fixture
@@ -30,40 +40,87 @@ async def cli_env(session: AsyncSession, database_url: str, monkeypatch: pytest.
     monkeypatch.setenv("MINSHENG_DATABASE_URL", database_url)
 
 
-@pytest.mark.usefixtures("cli_env")
-def test_a_past_month_is_the_publication_and_the_current_month_a_marked_preview() -> None:
-    runner = CliRunner()
-    result = runner.invoke(main, ["export", "monthly", "--month", "2026-10", "--format", "csv"])
+def _export(*args: str, month: str = "2026-10") -> Result:
+    result = CliRunner().invoke(main, ["export", "monthly", "--month", month, *args])
     assert result.exit_code == 0, result.output
-    assert "预览" not in result.stdout_bytes.decode("utf-8-sig") + result.stderr
+    return result
+
+
+def _publication(command: str, month: str = "2026-10") -> Result:
+    return CliRunner().invoke(main, ["publication", command, "--month", month])
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_month_not_released_exports_its_marked_preview_this_month_too() -> None:
+    october = _export("--format", "csv")
+    first, *table = list(csv.reader(io.StringIO(october.stdout_bytes.decode("utf-8-sig"))))
+    assert PREVIEW_MARK in first[0] and "待效能办核对发布" in first[0] and "2026-11-06 17:30" in first[0]
+    assert PREVIEW_MARK in table[-1][1] and PREVIEW_MARK in october.stderr
     this_month = f"{datetime.now(ZONE):%Y-%m}"
-    result = runner.invoke(main, ["export", "monthly", "--month", this_month, "--format", "csv"])
-    assert result.exit_code == 0, result.output
-    rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
-    assert "预览，非正式公示" in rows[-1][1]
-    assert "预览，非正式公示" in result.stderr
-    result = runner.invoke(main, ["export", "monthly", "--month", this_month, "--format", "html"])
-    assert "预览，非正式公示" in result.stdout_bytes.decode("utf-8")
-
-
-def _export(*args: str) -> bytes:
-    result = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10", *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout_bytes
+    result = _export("--format", "csv", month=this_month)
+    first = next(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    assert PREVIEW_MARK in first[0] and "截止后由效能办核对发布" in first[0]
+    assert PREVIEW_MARK in _export("--format", "html", month=this_month).stdout_bytes.decode("utf-8")
 
 
 @pytest.mark.usefixtures("cli_env")
-async def test_a_public_month_exports_the_stored_publication_until_it_is_reissued(session: AsyncSession) -> None:
-    exported = await asyncio.to_thread(_export, "--format", "csv")
+def test_a_preview_workbook_is_marked_as_the_dashboards(tmp_path: Path) -> None:
+    out = tmp_path / "october.xlsx"
+    _export("--out", str(out))
+    sheet = load_workbook(out).worksheets[0]
+    assert PREVIEW_MARK in sheet.title and PREVIEW_MARK in sheet["A1"].value
+
+
+async def test_the_preview_export_equals_the_dashboard_download(client: TestClient, database_url: str) -> None:
+    at(client, datetime.now(ZONE))  # the command's clock is the system's
+    await log_in(client, "chief")
+    downloaded = await (await client.get("/dashboard/months/2026-10.csv")).read()
+    command = ["export", "monthly", "--month", "2026-10", "--format", "csv"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, command, env=_env(database_url))
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == downloaded and PREVIEW_MARK.encode() in downloaded
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_released_month_exports_the_stored_publication_until_it_is_reissued(session: AsyncSession) -> None:
+    released = await asyncio.to_thread(_publication, "release")
+    assert released.exit_code == 0 and "released at" in released.output
     stored = await session.get(PublicationSnapshot, date(2026, 10, 1))
-    assert stored is not None and stored.csv == exported  # exporting first publishes it, as the page would
-    assert await asyncio.to_thread(_export, "--format", "html") == stored.html.encode("utf-8")
+    assert stored is not None and (stored.released_by or "").startswith("cli")
+    exported = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes
+    assert stored.csv == exported and "预览" not in exported.decode("utf-8-sig")
+    assert (await asyncio.to_thread(_export, "--format", "html")).stdout_bytes == stored.html.encode("utf-8")
     await session.execute(update(Complaint).values(resolved_at=None))  # every reply undone, as by a 重办
     await session.commit()
-    assert await asyncio.to_thread(_export, "--format", "csv") == exported
-    reissued = await asyncio.to_thread(CliRunner().invoke, main, ["publication", "reissue", "--month", "2026-10"])
-    assert "withdrawn" in reissued.output
-    assert await asyncio.to_thread(_export, "--format", "csv") != exported
+    assert (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes == exported
+    reissued = await asyncio.to_thread(_publication, "reissue")
+    assert reissued.exit_code == 0 and "withdrawn" in reissued.output
+    session.expunge_all()
+    assert await session.get(PublicationSnapshot, date(2026, 10, 1)) is None
+    preview = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes.decode("utf-8-sig")
+    assert PREVIEW_MARK in preview.splitlines()[0]
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_releasing_twice_changes_nothing_and_says_so(session: AsyncSession) -> None:
+    assert (await asyncio.to_thread(_publication, "release")).exit_code == 0
+    first = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    again = await asyncio.to_thread(_publication, "release")
+    assert again.exit_code == 0 and "already released" in again.output and "nothing changed" in again.output
+    session.expunge_all()
+    after = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    assert first is not None and after is not None
+    assert (after.created_at, after.csv, after.released_by) == (first.created_at, first.csv, first.released_by)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_month_before_its_cut_off_or_before_the_service_is_not_released(session: AsyncSession) -> None:
+    this_month = f"{datetime.now(ZONE):%Y-%m}"
+    refused = await asyncio.to_thread(_publication, "release", this_month)
+    assert refused.exit_code == 1 and "cannot be released before its cut-off" in refused.output
+    before_service = await asyncio.to_thread(_publication, "release", "2026-08")
+    assert before_service.exit_code == 1 and "nothing to release" in before_service.output
+    assert list(await session.scalars(select_rows(PublicationSnapshot.month))) == []
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -76,6 +133,7 @@ def test_a_month_not_begun_is_refused() -> None:
 @pytest.mark.usefixtures("cli_env")
 def test_an_unwritable_out_file_is_one_clear_line_and_exit_code_1(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "dir" / "x.csv"
+    assert _publication("release").exit_code == 0  # a released month: no preview note on stderr
     result = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 1
     assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)

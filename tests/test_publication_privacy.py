@@ -19,6 +19,7 @@ from minsheng.settings import Settings
 from reports.exports import csv_safe
 from reports.publication import Publication, build_publication, render_csv, render_html, render_xlsx
 from storage.models import ComplaintStatus, EventAction
+from tests.publication_support import release_months
 from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, Factory, build_october, local
 from web.app import create_app
 from web.publication import CLOCK
@@ -130,6 +131,7 @@ async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> 
     app = create_app(engine, settings)
     app[CLOCK] = FixedClock(CUT_OFF)
     async with TestClient(TestServer(app, port=0)) as test_client:
+        await release_months(test_client, OCTOBER)
         yield test_client
 
 

@@ -1,5 +1,6 @@
 """The public publication pages: served by the real application on an ephemeral port, no login, no
-personal data; and viewed in headless Chromium on a desktop and on a phone, with a screenshot saved."""
+personal data, only released months; and viewed in headless Chromium on a desktop and on a phone, with a
+screenshot saved."""
 
 from __future__ import annotations
 
@@ -7,28 +8,30 @@ import asyncio
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from click.testing import CliRunner
+from aiohttp.test_utils import TestClient
+from click.testing import CliRunner, Result
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import update
 
 from minsheng.cli import main
-from minsheng.settings import Settings
+from reports.publication import due_months
+from reports.snapshots import NotReleasable, release
 from storage.db import create_session_factory
-from storage.models import Complaint, PublicationSnapshot
+from storage.models import Complaint
+from tests.publication_support import at, client, release_months, stored
 from tests.test_reports_exports import SECRETS
-from tests.test_reports_figures import CUT_OFF, ZONE, build_october
-from web.app import ENGINE, create_app
+from tests.test_reports_figures import OCTOBER, ZONE
+from web.app import DEADLINES, ENGINE
 from web.publication import CLOCK
-from workflow.clock import FixedClock
+
+__all__ = ["client"]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SEPTEMBER, NOVEMBER = date(2026, 9, 1), date(2026, 11, 1)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -40,20 +43,14 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> AsyncIterator[TestClient]:
-    """The whole application on an ephemeral port, with October's data and the clock at the cut-off."""
-    await build_october(session)
-    settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
-    )
-    app = create_app(engine, settings)
-    app[CLOCK] = FixedClock(CUT_OFF)
-    async with TestClient(TestServer(app, port=0)) as test_client:
-        yield test_client
+async def released(client: TestClient) -> TestClient:
+    """The application with September and October released."""
+    await release_months(client, SEPTEMBER, OCTOBER)
+    return client
 
 
-async def test_index_lists_the_months_past_their_cut_off_newest_first(client: TestClient) -> None:
-    response = await client.get("/publication/")
+async def test_index_lists_the_released_months_newest_first(released: TestClient) -> None:
+    response = await released.get("/publication/")
     assert response.status == 200
     html = await response.text()
     assert html.index("2026年10月") < html.index("2026年9月")
@@ -61,21 +58,39 @@ async def test_index_lists_the_months_past_their_cut_off_newest_first(client: Te
     assert "2026年11月" not in html  # the clock is in November: the month is not over, let alone cut off
 
 
-async def test_a_month_is_public_only_after_its_cut_off(client: TestClient) -> None:
-    clock = client.app[CLOCK]
-    clock.set(datetime(2026, 12, 7, 17, 29, tzinfo=ZONE))  # November ended; 5 working days end 12-07 17:30
-    assert (await client.get("/publication/2026-11")).status == 404
+async def test_a_month_past_its_cut_off_is_public_only_once_released(client: TestClient) -> None:
+    index = await (await client.get("/publication/")).text()
+    assert "2026年10月" not in index and "2026年9月" not in index  # past their cut-offs, not released
+    for path in ("/publication/2026-10", "/publication/2026-10.csv", "/publication/2026-10.xlsx"):
+        response = await client.get(path)
+        assert response.status == 404 and "2026年10月的公示正在核对，尚未发布" in await response.text()
+    assert await stored(client) == {}  # reading stores nothing
+    await release_months(client, OCTOBER)
+    assert (await client.get("/publication/2026-10")).status == 200
+    assert "2026年10月" in await (await client.get("/publication/")).text()
+
+
+async def test_a_month_can_be_released_only_after_its_cut_off(client: TestClient) -> None:
+    at(client, datetime(2026, 12, 7, 17, 29, tzinfo=ZONE))  # November ended; 5 working days end 12-07 17:30
+    with pytest.raises(NotReleasable) as refused:
+        await release_months(client, NOVEMBER)
+    assert refused.value.reason == "before_cut_off"
+    assert refused.value.cut_off == datetime(2026, 12, 7, 17, 30, tzinfo=ZONE)
+    response = await client.get("/publication/2026-11")
+    assert response.status == 404 and "尚未发布" in await response.text() and "正在核对" not in await response.text()
     assert (await client.get("/publication/2026-11.csv")).status == 404
-    assert "2026年11月" not in await (await client.get("/publication/")).text()
-    clock.set(datetime(2026, 12, 7, 17, 30, tzinfo=ZONE))
+    at(client, datetime(2026, 12, 7, 17, 30, tzinfo=ZONE))
+    assert "正在核对" in await (await client.get("/publication/2026-11")).text()
+    await release_months(client, NOVEMBER)
     response = await client.get("/publication/2026-11")
     assert response.status == 200 and "数据截至 2026-12-07 17:30" in await response.text()
     assert "2026年11月" in await (await client.get("/publication/")).text()
 
 
-async def test_a_month_downloaded_later_is_the_same_file(client: TestClient) -> None:
+async def test_a_month_downloaded_later_is_the_same_file(released: TestClient) -> None:
     """Taken at October's cut-off (2026-11-06 17:30), whenever it is asked for: b3's rating of 11-12,
     after the cut-off, never enters it."""
+    client = released
     first_csv = await (await client.get("/publication/2026-10.csv")).read()
     first_xlsx = await (await client.get("/publication/2026-10.xlsx")).read()
     first_page = await (await client.get("/publication/2026-10")).text()
@@ -88,11 +103,11 @@ async def test_a_month_downloaded_later_is_the_same_file(client: TestClient) -> 
     assert await (await client.get("/publication/2026-10")).text() == first_page
 
 
-async def test_month_page_shows_the_table_charts_definitions_and_downloads(client: TestClient) -> None:
-    response = await client.get("/publication/2026-10")
+async def test_month_page_shows_the_table_charts_definitions_and_downloads(released: TestClient) -> None:
+    response = await released.get("/publication/2026-10")
     assert response.status == 200 and response.content_type == "text/html"
     html = await response.text()
-    assert "2026年10月投诉情况公示" in html
+    assert "2026年10月投诉情况公示" in html and "预览" not in html
     assert "数据截至 2026-11-06 17:30" in html  # the cut-off: five working days after October
     assert html.count("<svg") == 3 and 'id="definitions"' in html
     assert 'href="/publication/2026-10.xlsx"' in html and 'href="/publication/2026-09"' in html
@@ -100,7 +115,8 @@ async def test_month_page_shows_the_table_charts_definitions_and_downloads(clien
         assert secret not in html, secret
 
 
-async def test_downloads_match_the_page(client: TestClient) -> None:
+async def test_downloads_match_the_page(released: TestClient) -> None:
+    client = released
     response = await client.get("/publication/2026-10.csv")
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="publication-2026-10.csv"' in response.headers["Content-Disposition"]
@@ -115,6 +131,8 @@ async def test_downloads_match_the_page(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "path",
     [
+        "/publication/2026-10",
+        "/publication/2026-10.csv",
         "/publication/2026-11",
         "/publication/2026-11.xlsx",
         "/publication/2026-12",
@@ -123,7 +141,7 @@ async def test_downloads_match_the_page(client: TestClient) -> None:
         "/publication/nothing/here",
     ],
 )
-async def test_unfinished_months_not_begun_malformed_or_unknown_are_not_found_in_the_pages_layout(
+async def test_unreleased_unfinished_months_not_begun_malformed_or_unknown_are_not_found_in_the_pages_layout(
     client: TestClient, path: str
 ) -> None:
     response = await client.get(path)
@@ -133,9 +151,10 @@ async def test_unfinished_months_not_begun_malformed_or_unknown_are_not_found_in
 
 
 @pytest.mark.browser
-async def test_publication_in_headless_chromium_on_desktop_and_phone(client: TestClient, backend: str) -> None:
+async def test_publication_in_headless_chromium_on_desktop_and_phone(released: TestClient, backend: str) -> None:
     from playwright.async_api import async_playwright
 
+    client = released
     url = str(client.make_url("/publication/"))
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
@@ -177,39 +196,58 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(client: Tes
             await browser.close()
 
 
-async def test_a_published_month_is_a_fixed_document_until_reissued(client: TestClient, database_url: str) -> None:
-    """Served once after its cut-off, October is stored: records rewritten later (a 重办 clears
-    ``resolved_at``) do not change the page or the files; `minsheng publication reissue` withdraws it and
-    the next request publishes the corrected month."""
+async def test_a_released_month_is_a_fixed_document_until_reissued_and_released_again(
+    released: TestClient, database_url: str
+) -> None:
+    """Released, October is stored: records rewritten later (a 重办 clears ``resolved_at``) do not change
+    the page or the files; `minsheng publication reissue` withdraws it (the public pages say it is under
+    review) and releasing it again publishes the corrected month, still as of its cut-off."""
+    client = released
     paths = ["/publication/2026-10", "/publication/2026-10.csv", "/publication/2026-10.xlsx"]
     first = [await (await client.get(path)).read() for path in paths]
     await _reopen_october(client)
-    client.app[CLOCK].set(datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    at(client, datetime(2026, 12, 10, 9, tzinfo=ZONE))
     assert [await (await client.get(path)).read() for path in paths] == first
 
-    result = await asyncio.to_thread(
-        CliRunner().invoke, main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url)
-    )
+    result = await _cli(database_url, "reissue")
     assert result.exit_code == 0, result.output
-    assert "2026-10" in result.output and "recomputed" in result.output
+    assert "2026-10" in result.output and "withdrawn" in result.output and "release" in result.output
+    for path in paths:
+        response = await client.get(path)
+        assert response.status == 404 and "正在核对" in await response.text()
+    assert "2026年10月" not in await (await client.get("/publication/")).text()
+
+    result = await _cli(database_url, "release")
+    assert result.exit_code == 0, result.output
     reissued = [await (await client.get(path)).read() for path in paths]
     assert all(after != before for after, before in zip(reissued, first, strict=True))
     assert "数据截至 2026-11-06 17:30".encode() in reissued[0]  # still as of October's cut-off
     assert [await (await client.get(path)).read() for path in paths] == reissued
 
 
-async def test_concurrent_first_requests_store_the_month_once(client: TestClient) -> None:
+async def test_concurrent_releases_store_the_month_once(client: TestClient) -> None:
+    async def one() -> bool:
+        async with create_session_factory(client.app[ENGINE])() as session:
+            outcome = await release(session, OCTOBER, client.app[DEADLINES], client.app[CLOCK].now(), "chief")
+            return outcome.fresh
+
+    assert sorted(await asyncio.gather(*(one() for _ in range(4)))) == [False, False, False, True]
+    assert list(await stored(client)) == [OCTOBER]
     responses = await asyncio.gather(*(client.get("/publication/2026-10.csv") for _ in range(4)))
-    bodies = {await response.read() for response in responses if response.status == 200}
-    assert len(bodies) == 1 and all(response.status == 200 for response in responses)
-    async with create_session_factory(client.app[ENGINE])() as session:
-        assert await session.scalar(select(func.count()).select_from(PublicationSnapshot)) == 1
+    assert all(response.status == 200 for response in responses)
+    assert len({await response.read() for response in responses}) == 1
 
 
-def test_reissuing_a_month_never_served_says_so(database_url: str) -> None:
+def test_reissuing_a_month_never_released_says_so(database_url: str) -> None:
     result = CliRunner().invoke(main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url))
     assert result.exit_code == 0, result.output
-    assert "nothing stored" in result.output
+    assert "not released" in result.output
+
+
+async def _cli(database_url: str, command: str, month: str = "2026-10") -> Result:
+    return await asyncio.to_thread(
+        CliRunner().invoke, main, ["publication", command, "--month", month], env=_env(database_url)
+    )
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -224,6 +262,9 @@ async def _reopen_october(client: TestClient) -> None:
 
 
 async def test_a_month_before_the_first_complaint_has_no_publication(client: TestClient) -> None:
+    async with create_session_factory(client.app[ENGINE])() as session:
+        due = await due_months(session, client.app[DEADLINES], client.app[CLOCK].now())
+    await release_months(client, *due)
     index = await (await client.get("/publication/")).text()
     months = re.findall(r'href="/publication/(\d{4}-\d{2})"', index)
     earliest = min(months)

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.publication import Publication, build_publication, render_csv, render_html, render_xlsx
+from reports.publication import PREVIEW_MARK, Publication, build_publication, render_csv, render_html, render_xlsx
 from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
 
 SECRETS = ("张伟", "李娜", "13812345678", "13900001111", "幸福家园", "501室", "王科长", "王主任")
@@ -152,8 +152,8 @@ def test_long_agency_names_wrap_in_the_charts_instead_of_being_cut_off() -> None
 async def test_a_preview_says_so_in_every_rendering(session: AsyncSession) -> None:
     await build_october(session)
     preview = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF, preview=True)
-    assert "预览，非正式公示" in render_html(preview)
-    assert "预览，非正式公示" in render_csv(preview).decode("utf-8-sig").splitlines()[-1]
-    assert "预览，非正式公示" in str(load_workbook(io.BytesIO(render_xlsx(preview)))["指标说明"]["B2"].value)
+    assert PREVIEW_MARK in render_html(preview)
+    assert PREVIEW_MARK in render_csv(preview).decode("utf-8-sig").splitlines()[-1]
+    assert PREVIEW_MARK in str(load_workbook(io.BytesIO(render_xlsx(preview)))["指标说明"]["B2"].value)
     final = await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)
     assert "预览" not in render_html(final) + render_csv(final).decode("utf-8-sig")

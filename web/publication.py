@@ -1,9 +1,9 @@
 """The public monthly publication: an index of months, each month as a page, CSV and Excel downloads.
 
 No login: nothing shown here is text written by a citizen or a clerk (see ``reports.publication``).
-A month is public only once its cut-off has passed (``publication_cutoff_working_days`` in the policy),
-is taken as of that cut-off, and is stored as first served (``PublicationSnapshot``), so every visitor at
-any later time gets the same document, whatever later happens to the records (``reports.snapshots``).
+Only released months are public (``reports.snapshots``: an oversight officer releases a month after its
+cut-off, as of that cut-off): every visitor at any later time gets the stored document, whatever later
+happens to the records. A month past its cut-off but not released yet is a 404 that says so.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import date, datetime
 from aiohttp import web
 
 from reports.html import render_index, render_not_found
-from reports.publication import is_published, published_months
-from reports.snapshots import publish
+from reports.publication import due_months, past_cut_off
+from reports.snapshots import released, released_months
 from storage.db import create_session_factory
 from storage.models import PublicationSnapshot
 from web.app import DEADLINES, ENGINE
@@ -34,51 +34,50 @@ def _not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=render_not_found(message), content_type="text/html")
 
 
-async def _month(request: web.Request) -> tuple[date, list[date]]:
-    """The month in the URL and all published months; a malformed month, one whose cut-off has not passed
-    yet, or one before the service's first complaint is not found."""
+async def _released(request: web.Request) -> PublicationSnapshot:
+    """The released month in the URL; anything else is not found, saying why: a malformed month, one
+    whose cut-off has not passed, one under review (past its cut-off, not released yet), or one before
+    the service's first complaint."""
     try:
-        month = datetime.strptime(request.match_info["month"], "%Y-%m").date()
+        month: date = datetime.strptime(request.match_info["month"], "%Y-%m").date()
     except ValueError:
         raise _not_found("没有这个月份的公示。") from None
-    if not is_published(month, request.app[DEADLINES], request.app[CLOCK].now()):
-        raise _not_found(f"{month.year}年{month.month}月的公示尚未发布：每月数据在月末后规定的工作日截止后公布。")
+    now, calendar = request.app[CLOCK].now(), request.app[DEADLINES]
     async with create_session_factory(request.app[ENGINE])() as session:
-        months = await published_months(session, request.app[DEADLINES], request.app[CLOCK].now())
-    if month not in months:
-        raise _not_found(f"{month.year}年{month.month}月本平台尚未开始受理投诉，没有公示。")
-    return month, months
-
-
-async def _snapshot(request: web.Request, month: date, months: list[date]) -> PublicationSnapshot:
-    async with create_session_factory(request.app[ENGINE])() as session:
-        return await publish(session, month, months, request.app[DEADLINES], request.app[CLOCK].now())
+        snapshot = await released(session, month)
+        if snapshot is not None:
+            return snapshot
+        due = month in await due_months(session, calendar, now)
+    name = f"{month.year}年{month.month}月"
+    if due:
+        raise _not_found(f"{name}的公示正在核对，尚未发布，请稍后再来查看。")
+    if not past_cut_off(month, calendar, now):
+        raise _not_found(f"{name}的公示尚未发布：每月数据在月末后规定的工作日截止，经核对后发布。")
+    raise _not_found(f"{name}本平台尚未开始受理投诉，没有公示。")
 
 
 @routes.get("/publication")
 @routes.get("/publication/")
 async def index(request: web.Request) -> web.Response:
     async with create_session_factory(request.app[ENGINE])() as session:
-        months = await published_months(session, request.app[DEADLINES], request.app[CLOCK].now())
+        months = await released_months(session)
     return web.Response(text=render_index(months), content_type="text/html")
 
 
 @routes.get(f"/publication/{_MONTH}")
 async def month_page(request: web.Request) -> web.Response:
-    month, months = await _month(request)
-    return web.Response(text=(await _snapshot(request, month, months)).html, content_type="text/html")
+    return web.Response(text=(await _released(request)).html, content_type="text/html")
 
 
 @routes.get(f"/publication/{_MONTH}.{{ext:csv|xlsx}}")
 async def month_download(request: web.Request) -> web.Response:
-    month, months = await _month(request)
-    snapshot = await _snapshot(request, month, months)
+    snapshot = await _released(request)
     extension = request.match_info["ext"]
     return web.Response(
         body=snapshot.csv if extension == "csv" else snapshot.xlsx,
         headers={
             "Content-Type": _CONTENT_TYPES[extension],
-            "Content-Disposition": f'attachment; filename="publication-{month:%Y-%m}.{extension}"',
+            "Content-Disposition": f'attachment; filename="publication-{snapshot.month:%Y-%m}.{extension}"',
         },
     )
 

@@ -1,5 +1,5 @@
-"""`minsheng export`: the monthly publication and rectification notices, as files; `minsheng publication`: its
-stored public copy."""
+"""`minsheng export`: the monthly publication and rectification notices, as files; `minsheng publication`:
+releasing a month (the one way it goes public) and withdrawing it to correct it."""
 
 from __future__ import annotations
 
@@ -60,19 +60,11 @@ def export() -> None:
 )
 @click.pass_context
 def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) -> None:
-    """The monthly publication (投诉情况每月公示). After the month's cut-off: the public document itself, as
-    stored when first read (here or on the public page); before it, a preview as of now, marked
-    预览，非正式公示 in the file."""
+    """The monthly publication (投诉情况每月公示). A released month: the public document itself, as stored
+    when it was released. A month not released yet: the office's preview (as of now, or as of its cut-off
+    once that has passed), the same file the dashboard downloads, marked 预览，尚未公示."""
     from reports.figures import month_bounds
-    from reports.publication import (
-        build_publication,
-        publication_cut_off,
-        published_months,
-        render_csv,
-        render_html,
-        render_xlsx,
-    )
-    from reports.snapshots import publish
+    from reports.snapshots import month_file
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
@@ -83,31 +75,15 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     if month_bounds(month, settings.zone)[0] > now:
         raise click.ClickException(f"{month:%Y-%m} 尚未开始，无可导出 / the month has not begun")
     deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    cut_off = publication_cut_off(month, deadlines)
-    preview = now < cut_off
-    if preview:
-        click.echo(
-            f"预览，非正式公示 / preview: {month:%Y-%m} is published after "
-            f"{local_time(settings, cut_off)}; figures as of now",
-            err=True,
-        )
 
-    async def work(engine: Any) -> bytes:
+    async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
-            months = [] if preview else await published_months(session, deadlines, now)
-            if month in months:
-                stored = await publish(session, month, months, deadlines, now)
-                return {"csv": stored.csv, "xlsx": stored.xlsx, "html": stored.html.encode("utf-8")}[fmt]
-            pub = await build_publication(
-                session, month, settings.zone, as_of=now if preview else cut_off, preview=preview
-            )
-        if fmt == "csv":
-            return render_csv(pub)
-        if fmt == "xlsx":
-            return render_xlsx(pub)
-        return render_html(pub).encode("utf-8")
+            return await month_file(session, month, deadlines, now, fmt)
 
-    data = run_async(with_engine(work)(settings))
+    found = run_async(with_engine(work)(settings))
+    if found.title is not None:
+        click.echo(f"{found.title} / preview: {month:%Y-%m} is not released (`minsheng publication release`)", err=True)
+    data = found.body
     if fmt == "csv" and out is None and sys.stdout.isatty():
         data = data.removeprefix(BOM)  # the BOM tells Excel the file is UTF-8; a terminal would show it
     _write(data, out)
@@ -169,15 +145,61 @@ def export_rectification(
 
 @click.group()
 def publication() -> None:
-    """The public monthly publication as stored when first served."""
+    """The public monthly publication: a month goes public only when released."""
+
+
+def _releaser() -> str:
+    """Who released a month from the command line, as recorded: the operator's login."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@publication.command("release")
+@click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
+@click.pass_context
+def publication_release(ctx: click.Context, month: date) -> None:
+    """Release a month (发布), as the dashboard's 发布 does: after its cut-off only, it is stored as of the
+    cut-off and public from now on at /publication/YYYY-MM. Releasing a released month changes nothing."""
+    from reports.snapshots import NotReleasable, release
+    from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+    from workflow.deadlines import Deadlines
+
+    settings = settings_from(ctx)
+    deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+
+    async def work(engine: Any) -> Any:
+        async with create_session_factory(engine)() as session:
+            return await release(session, month, deadlines, SystemClock().now(), _releaser())
+
+    try:
+        outcome = run_async(with_engine(work)(settings))
+    except NotReleasable as refused:
+        if refused.reason == "before_cut_off":
+            why = f"cannot be released before its cut-off, {local_time(settings, refused.cut_off)}"
+        else:
+            why = "ended before the service's first complaint: nothing to release"
+        raise click.ClickException(f"{month:%Y-%m} {why}") from None
+    snapshot = outcome.snapshot
+    when = local_time(settings, snapshot.created_at)
+    if outcome.fresh:
+        click.echo(f"{month:%Y-%m}: released at {when}; public at /publication/{month:%Y-%m}")
+    else:
+        by = snapshot.released_by or "its first reader"
+        click.echo(f"{month:%Y-%m}: already released at {when} by {by}; nothing changed")
 
 
 @publication.command("reissue")
 @click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
 @click.pass_context
 def publication_reissue(ctx: click.Context, month: date) -> None:
-    """Withdraw a month's stored publication, e.g. after correcting its records: the next request to
-    /publication/YYYY-MM computes it afresh (as of the same cut-off) and stores that instead."""
+    """Withdraw a released month to correct it: it leaves the public pages (which say it is under review)
+    and is unreleased again, shown on the dashboard as a preview of the corrected records (as of the
+    same cut-off). Nothing is public until it is released again (dashboard 发布, or `publication release`)."""
     from reports.snapshots import withdraw
     from storage.db import create_session_factory
 
@@ -186,6 +208,9 @@ def publication_reissue(ctx: click.Context, month: date) -> None:
             return await withdraw(session, month)
 
     if run_async(with_engine(work)(settings_from(ctx))):
-        click.echo(f"{month:%Y-%m}: stored publication withdrawn; it is recomputed on the next request")
+        click.echo(
+            f"{month:%Y-%m}: withdrawn, no longer public; check it on the dashboard and release it again "
+            f"(`minsheng publication release --month {month:%Y-%m}`)"
+        )
     else:
-        click.echo(f"{month:%Y-%m}: not published yet, nothing stored; it is computed on the first request")
+        click.echo(f"{month:%Y-%m}: not released, nothing withdrawn")

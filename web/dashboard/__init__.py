@@ -1,4 +1,5 @@
-"""The oversight dashboard (/dashboard/): login, queues, complaint pages and oversight actions.
+"""The oversight dashboard (/dashboard/): login, queues, complaint pages, oversight actions and the
+release (发布) of the monthly publication.
 
 ``setup(app)`` registers the routes, the static files and one middleware that, for /dashboard/ paths
 only, opens the request's database session, reads the signed session cookie, requires a login and
@@ -17,7 +18,7 @@ from nlp.personal_data import excerpt
 from storage.db import create_session_factory
 from storage.models import WebUser
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SessionSigner, load_secret
-from web.dashboard import actions, downloads, views
+from web.dashboard import actions, downloads, release, views
 from web.dashboard.context import (
     DB,
     SERVICES,
@@ -136,6 +137,7 @@ def setup(app: web.Application) -> None:
     app.add_routes(views.routes)
     app.add_routes(actions.routes)
     app.add_routes(downloads.routes)
+    app.add_routes(release.routes)
     app.router.add_static(f"{PREFIX}/static/", STATIC, name="dashboard_static")
 
 

@@ -3,6 +3,7 @@ mapping from workflow's domain error codes to messages (handlers never write err
 
 from __future__ import annotations
 
+from reports.publication import PREVIEW_MARK
 from storage.models import STATUS_NAMES, ActorKind, EventAction, Priority, WebRole
 
 STATUS = STATUS_NAMES
@@ -106,6 +107,15 @@ def error_message(code: str) -> str:
     return ERRORS.get(code, UNKNOWN_ERROR)
 
 
-#: A month's download taken before its cut-off: in its file name, its CSV's first line and its workbook.
-PREVIEW = "预览，尚未公示"
-PREVIEW_LINE = "{title}（{preview}）：数据截至 {as_of}，{cut_off} 后正式公示，以正式公示为准。"
+#: A month not released yet, as its downloads are marked (``reports.preview``).
+PREVIEW = PREVIEW_MARK
+
+#: Releasing a month (发布): the outcome, by the ``done`` query parameter of the redirect, and refusals.
+RELEASED = {
+    "released": "已发布：该月公示现已公开，所有人可见。",
+    "already_released": "该月公示此前已发布，本次未作任何改动。",
+}
+RELEASE_REFUSED = {
+    "before_cut_off": "{month}的公示截止时间（{cut_off}）未到，不能发布；截止后方可核对发布。",
+    "no_service": "{month}本平台尚未受理投诉，没有可发布的公示。",
+}

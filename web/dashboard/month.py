@@ -1,12 +1,13 @@
 """The home page's month: the publication's table of one month (every agency, its rank and score), as
 printed cells.
 
-A public month is shown from its publication (``reports.snapshots.public_month``: the stored document,
-or the one its first request will store), read back from the document's CSV, so an officer reads the
-very figures the public reads whatever changed in the records since; a month not public yet is the
-publication built live, as of now, and read back from its CSV the same way: one ranking
-(``build_publication``) and one way of printing cells for both. Headers are the publication's own
-(``reports.formatting.main_columns``, the ones looked up by name in ``HEADERS``); nothing here names one.
+A released month is shown from its publication (``reports.snapshots.released``: the stored document),
+read back from the document's CSV, so an officer reads the very figures the public reads whatever
+changed in the records since; a month not released yet is its preview (``reports.preview``: built live,
+as of now, or as of its cut-off once that has passed: what releasing it would store), read back from its
+CSV the same way: one ranking (``build_publication``) and one way of printing cells for both. Headers are
+the publication's own (``reports.formatting.main_columns``, the ones looked up by name in ``HEADERS``);
+nothing here names one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.formatting import HEADERS, main_columns
-from reports.publication import PublishedTable, build_publication, publication_cut_off, read_table, render_csv
-from reports.snapshots import PublicMonth, public_month
-from storage.models import Agency
+from reports.preview import preview_publication
+from reports.publication import PublishedTable, due_months, publication_cut_off, read_table, render_csv
+from reports.snapshots import released
+from storage.models import Agency, PublicationSnapshot
 from web.dashboard.queries import Viewer
 from workflow.deadlines import Deadlines
 
@@ -45,7 +47,8 @@ class MonthView:
     problem_types: list[tuple[str, int]]
     as_of: datetime
     cut_off: datetime
-    public: PublicMonth | None  # None: not public yet
+    public: PublicationSnapshot | None  # the released month; None: not released
+    releasable: bool  # past its cut-off, on the service, not released: waiting for an officer's 发布
     mark: str  # the header of the 末位 column: a row with a mark there is shown marked
 
     @property
@@ -63,17 +66,18 @@ def table_columns(table: PublishedTable) -> list[Column]:
     ]
 
 
+Problems = list[tuple[str, int]]
+
+
 async def month_table(
     session: AsyncSession, month: date, deadlines: Deadlines, now: datetime
-) -> tuple[PublishedTable, PublicMonth | None, datetime, list[tuple[str, int]], dict[int, list[tuple[str, int]]]]:
-    """The month's table: the public document's, or the publication built live as of now (before the
-    cut-off); with its problem types overall and (live only) per agency id."""
-    public = await public_month(session, month, deadlines, now)
+) -> tuple[PublishedTable, PublicationSnapshot | None, datetime, Problems, dict[int, Problems]]:
+    """The month's table: the released document's, or the preview's; with its problem types overall and
+    (preview only) per agency id."""
+    public = await released(session, month)
     if public is not None:
-        table = read_table(public.snapshot.csv)
-        return table, public, publication_cut_off(month, deadlines), [], {}
-    as_of = min(now, publication_cut_off(month, deadlines))
-    pub = await build_publication(session, month, deadlines.zone, as_of=as_of, preview=True)
+        return read_table(public.csv), public, publication_cut_off(month, deadlines), [], {}
+    pub = await preview_publication(session, month, deadlines, now)
     return read_table(render_csv(pub)), None, pub.as_of, pub.problem_types, pub.figures.problems_by_agency
 
 
@@ -81,7 +85,7 @@ async def month_view(
     session: AsyncSession, viewer: Viewer, month: date, deadlines: Deadlines, now: datetime
 ) -> MonthView:
     """The month for this viewer: oversight sees every agency with complaints and the 合计 line, an agency
-    viewer its own row. A public month's problem types are the three its table publishes."""
+    viewer its own row. A released month's problem types are the three its table publishes."""
     cut_off = publication_cut_off(month, deadlines)
     table, public, as_of, problems, by_agency = await month_table(session, month, deadlines, now)
     name, received = HEADERS["name"], HEADERS["received"]
@@ -105,5 +109,6 @@ async def month_view(
         as_of=as_of,
         cut_off=cut_off,
         public=public,
+        releasable=public is None and month in await due_months(session, deadlines, now),
         mark=HEADERS["last_three"],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import previous_month
+from reports.snapshots import waiting_months
 from storage.models import (
     OPEN_STATUSES,
     ActorKind,
@@ -120,8 +121,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/dashboard/")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The open work across all months, and one month's figures (this month unless ``?month=``; a public
-    month's as its publication has them, see ``web.dashboard.month``)."""
+    """The open work across all months (for oversight, with the months waiting to be released), and one
+    month's figures (this month unless ``?month=``; a released month's as its publication has them, see
+    ``web.dashboard.month``)."""
     user = current_user(request)
     viewer = viewer_of(user)
     session = db(request)
@@ -144,6 +146,7 @@ async def home(request: web.Request) -> web.StreamResponse:
     ):
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
+    waiting = await waiting_months(session, deadlines(request), now) if viewer.is_oversight else []
     page = {
         "figures": await month_view(session, viewer, month, deadlines(request), now),
         "month": month,
@@ -152,6 +155,8 @@ async def home(request: web.Request) -> web.StreamResponse:
         "now": now,
         "queues": queues,
         "decisions": decisions,
+        "waiting": waiting,
+        "done": messages.RELEASED.get(request.query.get("done", "")),
         "error": error,
     }
     return render(request, "home.html", page, status=400 if error else 200)
