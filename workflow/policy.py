@@ -103,7 +103,7 @@ class Policy(_Strict):
     #: citizen is reminded of an unrated reply (评价提醒); 0 sends none (the only choice for a 1-day window).
     rating_reminder_days_before: int = Field(ge=0)
     #: The monthly publication (投诉情况每月公示) is taken at the close of business of this many working
-    #: days after the month's last day; only then is the month public, and always as of that moment.
+    #: days after the month's last day; from then on an officer can release it, always as of that moment.
     publication_cutoff_working_days: int = Field(default=5, ge=1, le=30)
 
     @field_validator("working_hours", mode="before")
