@@ -3,6 +3,8 @@ and the OpenAPI document matching the routes the application really serves."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,14 +13,24 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ApiToken, Complaint
+from storage.catalogue import CODE_PATTERN
+from storage.models import ActorKind, ApiToken, Complaint, ComplaintStatus, EventAction, Priority
+from storage.vocabulary import PROBLEM_TYPES
 from tests.test_dashboard_access import hand_over, receiver_logins
 from tests.test_dashboard_support import World, client, world
 from web.api import OPENAPI
 
 __all__ = ["client", "world"]
 
-API_ROUTES = ["/api/v1/complaints", "/api/v1/complaints/20261118-0001", "/api/v1/figures/2026-11"]
+#: With a bad parameter too: who asks is checked first, so a caller without a token learns nothing.
+API_ROUTES = [
+    "/api/v1/complaints",
+    "/api/v1/complaints?per_page=0",
+    "/api/v1/complaints/20261118-0001",
+    "/api/v1/complaints/not-a-number",
+    "/api/v1/figures/2026-11",
+    "/api/v1/figures/0000-01",
+]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -218,3 +230,171 @@ async def test_receiver_token_gets_the_masked_text_but_not_the_citizen_while_the
     body = await (await client.get(f"/api/v1/complaints/{world.complaint_a.tracking_no}", headers=headers)).json()
     assert body["view"] == "full" and body["location_text"] == "人民路88号"
     assert body["attachments"][0]["file_name"] == "窗口.jpg"
+
+
+def spec() -> dict:
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+
+def schema_problems(value: object, schema: dict, document: dict, where: str = "$") -> list[str]:
+    """Where ``value`` breaks ``schema``: the part of JSON Schema that web/openapi.yaml uses ($ref, allOf,
+    type lists with null, enum, pattern, properties and required), and any property it does not document,
+    so the document cannot fall behind what the API returns."""
+    if "$ref" in schema:
+        target = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return schema_problems(value, target, document, where)
+    if "allOf" in schema:
+        merged: dict = {"type": "object", "properties": {}, "required": []}
+        for part in schema["allOf"]:
+            while "$ref" in part:
+                part = document["components"]["schemas"][part["$ref"].rsplit("/", 1)[1]]
+            merged["properties"] |= part.get("properties", {})
+            merged["required"] += part.get("required", [])
+        return schema_problems(value, merged, document, where)
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    python = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+    if kinds and not any(
+        isinstance(value, python[kind])
+        if kind in python
+        else isinstance(value, int if kind == "integer" else (int, float)) and not isinstance(value, bool)
+        for kind in kinds
+    ):
+        return [f"{where}: {value!r} is not {kinds}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} is not one of {schema['enum']}"]
+    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
+        return [f"{where}: {value!r} does not match {schema['pattern']}"]
+    problems = []
+    if isinstance(value, dict) and "properties" in schema:
+        documented = schema["properties"]
+        problems += [f"{where}.{key}: not in the document" for key in value if key not in documented]
+        problems += [f"{where}.{key}: required, missing" for key in schema.get("required", []) if key not in value]
+        for key, item in value.items():
+            if key in documented:
+                problems += schema_problems(item, documented[key], document, f"{where}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            problems += schema_problems(item, schema["items"], document, f"{where}[{index}]")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("operation", "url", "token", "status"),
+    [
+        ("/api/v1/complaints", "/api/v1/complaints", "oversight", 200),
+        ("/api/v1/complaints", "/api/v1/complaints?overdue=true&per_page=1", "agency_a", 200),
+        ("/api/v1/complaints", "/api/v1/complaints?per_page=0", "oversight", 400),
+        ("/api/v1/complaints", "/api/v1/complaints", "nobody", 401),
+        ("/api/v1/complaints/{tracking_no}", "/api/v1/complaints/20261118-0001", "oversight", 200),
+        ("/api/v1/complaints/{tracking_no}", "/api/v1/complaints/20261118-0001", "agency_a", 200),
+        ("/api/v1/complaints/{tracking_no}", "/api/v1/complaints/20261119-0002", "oversight", 200),
+        ("/api/v1/complaints/{tracking_no}", "/api/v1/complaints/20261119-0001", "agency_a", 404),
+        ("/api/v1/figures/{month}", "/api/v1/figures/2026-11", "oversight", 200),
+        ("/api/v1/figures/{month}", "/api/v1/figures/2026-11", "agency_a", 200),
+        ("/api/v1/figures/{month}", "/api/v1/figures/2026-13", "oversight", 400),
+    ],
+)
+async def test_every_response_is_what_the_openapi_document_says(
+    client: TestClient, world: World, operation: str, url: str, token: str, status: int
+) -> None:
+    response = await client.get(url, headers=bearer(world.tokens.get(token, "msk_unknown")))
+    assert response.status == status
+    assert response.content_type == "application/json"
+    document = spec()
+    described = document["paths"][operation]["get"]["responses"][str(status)]
+    if "$ref" in described:
+        described = document["components"]["responses"][described["$ref"].rsplit("/", 1)[1]]
+    assert schema_problems(await response.json(), described["content"]["application/json"]["schema"], document) == []
+
+
+def test_the_documents_vocabularies_are_the_services() -> None:
+    schemas = spec()["components"]["schemas"]
+    parameters = {p["name"]: p for p in spec()["paths"]["/api/v1/complaints"]["get"]["parameters"]}
+    detail = schemas["ComplaintDetail"]["allOf"][1]["properties"]
+    assert schemas["Status"]["enum"] == [status.value for status in ComplaintStatus]
+    assert schemas["ComplaintSummary"]["properties"]["priority"]["enum"] == [p.value for p in Priority]
+    assert parameters["problem_type"]["schema"]["enum"] == list(PROBLEM_TYPES)
+    assert parameters["agency"]["schema"]["pattern"] == CODE_PATTERN
+    assert detail["events"]["items"]["properties"]["action"]["enum"] == [action.value for action in EventAction]
+    assert detail["events"]["items"]["properties"]["actor_kind"]["enum"] == [kind.value for kind in ActorKind]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "per_page=0",
+        "per_page=201",
+        "per_page=-5",
+        "per_page=1_0",
+        "page=0",
+        "page=-1",
+        "page=٣",
+        "page=2147483648",
+        "page=99999999999999999999999",
+        "month=0000-01",
+        "month=0001-01",
+        "month=9999-12",
+        "month=1999-12",
+        "month=2026-11%20",
+        "status=%20closed",
+        "status=",
+        "major=",
+        "overdue=yes",
+        "agency=%00",
+        "agency=City-Police",
+        "due_soon=true",
+        "stauts=closed",
+        "status=closed&status=resolved",
+    ],
+)
+async def test_a_query_the_document_does_not_allow_is_a_400_naming_the_parameter(
+    client: TestClient, world: World, query: str
+) -> None:
+    """Never a 500, and never a silently different list: a clamped page size, an ignored typo or a
+    dashboard-only filter would hand an integrator other complaints than it asked for."""
+    response = await client.get(f"/api/v1/complaints?{query}", headers=bearer(world.tokens["oversight"]))
+    assert response.status == 400
+    body = await response.json()
+    assert body["error"] == "bad_filter" and body["message"].startswith(query.split("=")[0] + ":")
+
+
+async def test_the_last_page_the_document_allows_is_empty_not_an_error(client: TestClient, world: World) -> None:
+    response = await client.get(
+        "/api/v1/complaints?page=2147483647&per_page=200", headers=bearer(world.tokens["oversight"])
+    )
+    assert response.status == 200
+    assert await response.json() == {"items": [], "total": 3, "page": 2147483647, "per_page": 200}
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "9999-12", "1999-12", "2026-11%20"])
+async def test_figures_for_a_month_outside_the_documented_years_are_a_400(
+    client: TestClient, world: World, month: str
+) -> None:
+    response = await client.get(f"/api/v1/figures/{month}", headers=bearer(world.tokens["oversight"]))
+    assert response.status == 400 and (await response.json())["error"] == "bad_month"
+
+
+@pytest.mark.parametrize("number", ["20261118-0001%00", "%FF", "20261118-0001%20", "２０２６１１１８-０００１"])
+async def test_a_tracking_number_of_another_shape_is_not_found(client: TestClient, world: World, number: str) -> None:
+    """PostgreSQL refuses a NUL in a text parameter: the API answers before asking it."""
+    response = await client.get(f"/api/v1/complaints/{number}", headers=bearer(world.tokens["oversight"]))
+    assert response.status == 404
+    assert await response.json() == {"error": "not_found", "message": "no such complaint"}
+
+
+async def test_a_token_that_is_not_ascii_is_refused_not_a_crash(client: TestClient, world: World) -> None:
+    """aiohttp keeps undecodable header bytes as surrogates, which cannot be hashed as UTF-8."""
+    server = client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(
+        b"GET /api/v1/complaints HTTP/1.1\r\nHost: localhost\r\n"
+        b"Authorization: Bearer \xff\xfe\xe9\r\nConnection: close\r\n\r\n"
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    assert status_line.split()[1] == b"401"

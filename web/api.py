@@ -8,16 +8,19 @@ was accepted, or the owner before a ruling) gets only its summary, as in the bot
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports.figures import COUNT_FIELDS, AgencyFigures, monthly_figures
+from storage.catalogue import CODE_PATTERN
 from storage.db import create_session_factory
 from storage.models import Agency, ApiToken, Complaint
 from web.auth import api_token_hash
@@ -37,6 +40,14 @@ from workflow.queues import is_overdue
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 MAX_PER_PAGE = 200
+#: The last page the document allows (an int32): its offset stays far inside the databases' 64-bit integers.
+MAX_PAGE = 2**31 - 1
+#: The list's parameters, as web/openapi.yaml names them.
+PARAMETERS = frozenset({"agency", "status", "problem_type", "overdue", "major", "month", "page", "per_page"})
+#: A month of the years 2000 to 2099: its local bounds are real dates, and no complaint is older.
+_MONTH = re.compile(r"20[0-9]{2}-(0[1-9]|1[0-2])")
+_TRACKING_NO = re.compile(r"[0-9]{8}-[0-9]{4,}")
+RATES = ("response_rate", "resolution_rate", "on_time_rate", "satisfaction_rate", "reopen_rate", "decline_rate")
 
 
 @dataclass
@@ -64,14 +75,61 @@ def _error(status: int, code: str, message: str) -> web.HTTPException:
 async def _viewer(request: web.Request, session: AsyncSession) -> Viewer:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise _error(401, "unauthorized", "missing bearer token")
-    row = await session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == api_token_hash(token.strip()), ApiToken.revoked_at.is_(None))
+    # Tokens are ASCII; aiohttp keeps undecodable header bytes as surrogates, which cannot even be hashed.
+    row = (
+        await session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == api_token_hash(token), ApiToken.revoked_at.is_(None))
+        )
+        if token.isascii()
+        else None
     )
     if row is None:
         raise _error(401, "unauthorized", "unknown or revoked token")
     return Viewer(row.role, row.agency_id)
+
+
+def _month(raw: str) -> date:
+    """A month as the document allows it, or BadFilter("month: …"). Stricter than ``parse_month``, which
+    lets through year 0 and 9999-12, whose bounds are no dates (a 500 here)."""
+    if not _MONTH.fullmatch(raw):
+        raise BadFilter("month: use YYYY-MM, from 2000-01 to 2099-12")
+    return date(int(raw[:4]), int(raw[5:]), 1)
+
+
+def _whole(query: MultiMapping[str], name: str, default: int, maximum: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= maximum):
+        raise BadFilter(f"{name}: use a whole number from 1 to {maximum}")
+    return int(raw)
+
+
+def _list_query(query: MultiMapping[str]) -> tuple[ComplaintFilter, int]:
+    """The list's filter and page size exactly as the document describes them, or BadFilter naming the
+    parameter: an unknown, repeated or empty parameter or a value out of range is refused, never ignored
+    or clamped, so a typo never hands an integrator other complaints than it asked for. (The dashboard's
+    forms are read more leniently by ``ComplaintFilter.parse``, which then reads the checked values.)"""
+    for name, value in query.items():
+        if name not in PARAMETERS:
+            raise BadFilter(f"{name}: not a parameter of this list ({', '.join(sorted(PARAMETERS))})")
+        if len(query.getall(name)) > 1:
+            raise BadFilter(f"{name}: give it once")
+        if not value or value != value.strip():
+            raise BadFilter(f"{name}: empty, or spaces around the value")
+    if "agency" in query and not re.fullmatch(CODE_PATTERN, query["agency"]):
+        raise BadFilter("agency: not an agency code")
+    for name in ("overdue", "major"):
+        if query.get(name, "true") not in ("true", "false"):
+            raise BadFilter(f"{name}: use true or false")
+    if "month" in query:
+        _month(query["month"])
+    per_page = _whole(query, "per_page", 50, MAX_PER_PAGE)
+    _whole(query, "page", 1, MAX_PAGE)
+    return ComplaintFilter.parse(query), per_page
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -106,15 +164,12 @@ def _summary(complaint: Complaint, now: datetime) -> dict[str, Any]:
 @routes.get("/api/v1/complaints")
 async def complaints(request: web.Request) -> web.Response:
     services = request.app[API]
-    try:
-        wanted = ComplaintFilter.parse(request.query)
-        per_page = min(MAX_PER_PAGE, max(1, int(request.query.get("per_page") or 50)))
-    except BadFilter as exc:
-        raise _error(400, "bad_filter", str(exc)) from None
-    except ValueError:
-        raise _error(400, "bad_filter", "per_page: use a positive whole number") from None
     async with services.sessions() as session:
         viewer = await _viewer(request, session)
+        try:
+            wanted, per_page = _list_query(request.query)
+        except BadFilter as exc:
+            raise _error(400, "bad_filter", str(exc)) from None
         now = services.clock.now()
         items, total = await list_complaints(session, viewer, wanted, now=now, zone=services.zone, per_page=per_page)
         return web.json_response(
@@ -132,7 +187,9 @@ async def complaint(request: web.Request) -> web.Response:
     services = request.app[API]
     async with services.sessions() as session:
         viewer = await _viewer(request, session)
-        found = await get_complaint(session, viewer, request.match_info["tracking_no"])
+        number = request.match_info["tracking_no"]
+        # Another shape is no complaint; PostgreSQL would refuse a NUL in it rather than find nothing.
+        found = await get_complaint(session, viewer, number) if _TRACKING_NO.fullmatch(number) else None
         if found is None:
             raise _error(404, "not_found", "no such complaint")
         now = services.clock.now()
@@ -189,23 +246,19 @@ def _figures_row(row: AgencyFigures) -> dict[str, Any]:
         "agency": {"code": row.code, "name": row.name} if row.code else None,
         "area": row.area,
         **{name: getattr(row, name) for name in COUNT_FIELDS},
-        "response_rate": row.response_rate,
-        "resolution_rate": row.resolution_rate,
-        "on_time_rate": row.on_time_rate,
-        "satisfaction_rate": row.satisfaction_rate,
+        **{name: getattr(row, name) for name in RATES},
     }
 
 
 @routes.get("/api/v1/figures/{month}")
 async def figures(request: web.Request) -> web.Response:
     services = request.app[API]
-    try:
-        month = ComplaintFilter.parse({"month": request.match_info["month"]}).month
-    except BadFilter as exc:
-        raise _error(400, "bad_month", str(exc)) from None
-    assert month is not None
     async with services.sessions() as session:
         viewer = await _viewer(request, session)
+        try:
+            month = _month(request.match_info["month"])
+        except BadFilter as exc:
+            raise _error(400, "bad_month", str(exc)) from None
         scope = None if viewer.is_oversight else (viewer.agency_id if viewer.agency_id is not None else -1)
         result = await monthly_figures(session, month, services.zone, agency_id=scope, as_of=services.clock.now())
         return web.json_response(
