@@ -57,12 +57,16 @@ def commands_router() -> Router:
     async def start(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any = None
     ) -> None:
+        from handlers.citizen_offer import ask_to_file  # it imports this module
         from handlers.complaint import ask_current_step  # the complaint router imports this module
 
         name = message.from_user.full_name if message.from_user else ""
         if not await has_work_in_progress(message, state):
+            data = await state.get_data()
             await state.clear()  # at most a question nobody answered
             await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
+            if data.get("offer"):  # a complaint typed before /start stays on offer: only /cancel drops it
+                await ask_to_file(message, state, tr, data["offer"], data.get("asked"))
         else:  # /start is no way to lose what was typed: only /cancel drops it
             await message.answer(tr("welcome.in_progress", name=name))
             await ask_current_step(message, state, tr, session, tagger)
