@@ -20,9 +20,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import drop_buttons, settle, show
-from handlers.common import has_work_in_progress
 from handlers.complaint import begin
 from handlers.texts import Translator
+from handlers.work_in_progress import has_work_in_progress
 from workflow import filing
 from workflow.contacts import contact_by_telegram
 

@@ -30,8 +30,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import brief, drop_buttons, settle, show
-from handlers.common import Menu
 from handlers.long_text import TELEGRAM_LIMIT, utf16_length
+from handlers.menu import Menu
 from handlers.texts import Translator
 from storage.models import Agency
 from storage.vocabulary import AREAS
@@ -300,10 +300,7 @@ def _file_of(message: Message) -> dict[str, Any]:
 
 
 def complaint_router() -> Router:
-    from handlers.citizen_offer import offer_router  # it starts complaints with begin()
-
     router = Router(name="complaint")
-    router.include_router(offer_router())
 
     @router.message(Command("complain"))
     @router.callback_query(Menu.filter(F.action == "complain"))
