@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.agency import answer_contact_text, bound_contact
 from handlers.citizen_offer import ask_to_file, offer_to_file
-from handlers.complaint import ask_current_step
+from handlers.complaint_questions import ask_current_step
 from handlers.menu import MENU_ACTIONS, Menu, menu_keyboard
 from handlers.texts import Translator
 from handlers.work_in_progress import has_work_in_progress
