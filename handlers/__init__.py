@@ -17,12 +17,13 @@ def build_routers() -> list[Router]:
 
 def conversation_routers() -> list[Router]:
     """The citizen and agency conversations; each module adds its own router here."""
-    from handlers import agency, complaint, evaluation, follow_up, oversight
+    from handlers import agency, citizen_offer, complaint, evaluation, follow_up, oversight
 
     return [
         agency.agency_router(),
         oversight.oversight_router(),
         follow_up.follow_up_router(),
         evaluation.evaluation_router(),
+        citizen_offer.offer_router(),
         complaint.complaint_router(),
     ]

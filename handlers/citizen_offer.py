@@ -1,14 +1,16 @@
 """A complaint typed with no conversation under way (before pressing 我要投诉 or sending /complain) is
 not lost: the text is kept in the FSM data (``offer``) and the citizen asked whether to file it. 作为投诉提交
 starts /complain with that text as its first parts, as if typed after it; 不用了 forgets it. More text
-sent meanwhile joins the same offer, asked again under it. The offer's buttons carry its id: pressed
-twice, after /cancel, /start or a fresh /complain (which all drop the data), they are answered as stale.
+sent meanwhile joins the same offer, asked again under it; so does /start (a reflex on a phone), under
+its welcome. The offer's buttons carry its id: pressed twice, after /cancel or a fresh /complain (which
+drop it), they are answered as stale.
 Bound agency contacts get no offer: their stray text is not a complaint.
 """
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
@@ -18,9 +20,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import drop_buttons, settle, show
-from handlers.common import has_work_in_progress
 from handlers.complaint import begin
 from handlers.texts import Translator
+from handlers.work_in_progress import has_work_in_progress
 from workflow import filing
 from workflow.contacts import contact_by_telegram
 
@@ -53,13 +55,21 @@ async def offer_to_file(message: Message, state: FSMContext, tr: Translator, ses
     if added.repeated:
         await message.answer(tr("complaint.repeated_offer"))
         return True
-    if data.get("asked"):  # the earlier offer: one live question only
-        await settle(message, data["asked"])
-    count = len(added.parts)
+    await ask_to_file(message, state, tr, {"id": offer["id"], "parts": added.parts}, data.get("asked"))
+    return True
+
+
+async def ask_to_file(
+    message: Message, state: FSMContext, tr: Translator, offer: dict[str, Any], asked: list[int] | None
+) -> None:
+    """Ask whether to file the offer, under the newest message; the earlier question (``asked``) loses
+    its buttons, so one live question only."""
+    if asked:
+        await settle(message, asked)
+    count = len(offer["parts"])
     question = tr("complaint.offer") if count == 1 else tr("complaint.offer_many", count=count)
     sent = await message.answer(question, reply_markup=_buttons(tr, offer["id"]))
-    await state.update_data(offer={"id": offer["id"], "parts": added.parts}, asked=[sent.message_id])
-    return True
+    await state.update_data(offer=offer, asked=[sent.message_id])
 
 
 def offer_router() -> Router:

@@ -7,46 +7,23 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.agency import answer_contact_text, bound_contact
+from handlers.citizen_offer import ask_to_file, offer_to_file
+from handlers.complaint_questions import ask_current_step
+from handlers.menu import MENU_ACTIONS, Menu, menu_keyboard
 from handlers.texts import Translator
+from handlers.work_in_progress import has_work_in_progress
 from workflow.clock import Clock
 from workflow.contacts import contact_by_telegram
 from workflow.deadlines import Deadlines
 from workflow.invites import acts_as_oversight
 
-#: Menu actions, in the order the buttons are shown; each also has a /command of the same name.
-MENU_ACTIONS = ("complain", "evaluate", "my", "help")
 #: Commands registered with setMyCommands, described from the catalogue (``command.<name>``).
 COMMANDS = ("start", "complain", "evaluate", "my", "status", "cancel", "help")
-
-
-class Menu(CallbackData, prefix="menu"):
-    action: str
-
-
-def menu_keyboard(tr: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for action in MENU_ACTIONS:
-        builder.button(text=tr.plain(f"menu.{action}"), callback_data=Menu(action=action))
-    builder.adjust(2)
-    return builder.as_markup()
-
-
-async def has_work_in_progress(event: object, state: FSMContext) -> bool:
-    """A conversation holding what the citizen entered (a draft complaint, an evaluation), which starting
-    over would wipe; a lone question (a 不满意 waiting for its reason) or an empty draft holds nothing."""
-    from handlers.complaint import nothing_entered  # these modules import this one
-    from handlers.follow_up import only_a_question
-
-    if await state.get_state() is None:
-        return False
-    return not (await only_a_question(state) or await nothing_entered(state))
 
 
 def commands_router() -> Router:
@@ -57,12 +34,13 @@ def commands_router() -> Router:
     async def start(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any = None
     ) -> None:
-        from handlers.complaint import ask_current_step  # the complaint router imports this module
-
         name = message.from_user.full_name if message.from_user else ""
         if not await has_work_in_progress(message, state):
+            data = await state.get_data()
             await state.clear()  # at most a question nobody answered
             await message.answer(tr("welcome", name=name), reply_markup=menu_keyboard(tr))
+            if data.get("offer"):  # a complaint typed before /start stays on offer: only /cancel drops it
+                await ask_to_file(message, state, tr, data["offer"], data.get("asked"))
         else:  # /start is no way to lose what was typed: only /cancel drops it
             await message.answer(tr("welcome.in_progress", name=name))
             await ask_current_step(message, state, tr, session, tagger)
@@ -124,8 +102,6 @@ def fallback_router() -> Router:
 
     @router.message(F.text)
     async def stray_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
-        from handlers.citizen_offer import offer_to_file  # it imports this module
-
         if await offer_to_file(message, state, tr, session):  # a citizen's complaint typed before /complain
             return
         key = "hint.unknown_text" if (message.text or "").strip() else "hint.empty"

@@ -38,8 +38,8 @@ from handlers.citizen_callbacks import (
     settle,
     show,
 )
-from handlers.common import Menu
 from handlers.follow_up import citizen_of, not_command
+from handlers.menu import Menu
 from handlers.texts import Translator
 from storage.models import Agency
 from storage.vocabulary import AREAS, EVALUATION_DIMENSIONS

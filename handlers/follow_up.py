@@ -40,8 +40,8 @@ from handlers.citizen_views import (
     status_view,
     withdraw_keyboard,
 )
-from handlers.common import Menu
 from handlers.errors import error_key, error_text
+from handlers.menu import Menu
 from handlers.texts import Translator
 from storage.models import OPEN_STATUSES, Citizen
 from storage.vocabulary import Rating

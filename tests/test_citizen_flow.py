@@ -211,6 +211,27 @@ async def test_an_offer_declined_cancelled_or_superseded_files_nothing(
     assert record is not None and record.data["parts"] == []
 
 
+async def test_start_keeps_the_offer_and_asks_it_again_under_the_welcome(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await user.send(COMPLAINT)
+    first = await user.wait_for_reply(contains="作为投诉提交吗")
+    old = buttons(first)
+    await user.send("/start")  # the phone's reflex: the typed complaint must not be lost
+    welcome = await user.wait_for_reply(contains="民声")
+    again = await user.wait_for_reply(contains="作为投诉提交吗")
+    assert welcome.inline_keyboard and set(buttons(again)) == {FILE_IT, NO_THANKS}
+    assert not now(user, first).inline_keyboard  # one live question only
+    await user.send("/start")  # and again: still kept
+    await user.wait_for_reply(contains="民声")
+    await user.wait_for_reply(contains="作为投诉提交吗")
+    await user.press_data(first.message_id, old[FILE_IT])  # the first one, pressed before its edit arrived
+    await user.wait_for_reply(contains=f"共 {len(COMPLAINT)} 字")
+    record = await draft(session_factory)
+    assert record is not None and record.state == "Filing:text" and record.data["parts"] == [COMPLAINT]
+
+
 async def test_an_offer_pressed_in_the_middle_of_an_evaluation_keeps_the_evaluation(
     harness: Harness, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
