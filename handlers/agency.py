@@ -19,23 +19,8 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers.agency_actions import actions_router
-from handlers.agency_lookup import answer_contact_text, bound_contact, lookup_router
-from handlers.agency_messages import edit, end_step, refuse_picker, replace, send
-from handlers.agency_steps import is_command, is_not_command, steps_router
-
-# Imported from here by the citizen, oversight and fallback routers.
-__all__ = [
-    "agency_router",
-    "answer_contact_text",
-    "bound_contact",
-    "edit",
-    "end_step",
-    "is_command",
-    "is_not_command",
-    "refuse_picker",
-    "replace",
-    "send",
-]
+from handlers.agency_lookup import lookup_router
+from handlers.agency_steps import steps_router
 
 
 def agency_router() -> Router:

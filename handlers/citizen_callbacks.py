@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from handlers.agency import edit
+from handlers.agency_messages import edit
 from storage.vocabulary import AREAS, EVALUATION_DIMENSIONS, Rating
 
 RATINGS: tuple[Rating, ...] = tuple(Rating)

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import answer_contact_text, bound_contact
+from handlers.agency_lookup import answer_contact_text, bound_contact
 from handlers.citizen_offer import ask_to_file, offer_to_file
 from handlers.complaint_questions import ask_current_step
 from handlers.menu import MENU_ACTIONS, Menu, menu_keyboard

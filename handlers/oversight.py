@@ -23,10 +23,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.agency import edit, end_step, is_command, is_not_command, refuse_picker, replace, send
 from handlers.agency_callbacks import Card, CardAction, OverdueAct, OverduePage, PickAgency
 from handlers.agency_cards import PAGE_SIZE, back_keyboard, local_time, pages
+from handlers.agency_messages import edit, end_step, refuse_picker, replace, send
 from handlers.agency_notices import render_agency_notice
+from handlers.agency_steps import is_command, is_not_command
 from handlers.contact_menu import acting_contact
 from handlers.errors import error_text
 from handlers.long_text import split_html
