@@ -21,7 +21,7 @@ from storage.models import (
     EventAction,
     WebUser,
 )
-from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
+from tests.test_dashboard_support import NOW, PASSWORD, World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
 
@@ -455,3 +455,17 @@ async def test_dashboard_pages_are_never_stored_by_caches(client: TestClient, wo
     await log_in(client, "chief")
     response = await client.get(path, allow_redirects=False)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("username", "target"), [("chief\x00", "/dashboard/"), ("chief", "/dashboard/\x00")])
+async def test_a_nul_in_the_login_form_is_no_crash(
+    client: TestClient, world: World, username: str, target: str
+) -> None:
+    """PostgreSQL refuses a NUL in a parameter and no header may carry one: a failed login or home."""
+    token = await csrf_from(client, "/dashboard/login")
+    password = PASSWORD if username == "chief" else "wrong"
+    form = {"username": username, "password": password, "csrf_token": token, "next": target}
+    response = await client.post("/dashboard/login", data=form, allow_redirects=False)
+    assert response.status in (303, 401)
+    if response.status == 303:
+        assert response.headers["Location"] == "/dashboard/"
