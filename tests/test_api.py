@@ -398,3 +398,40 @@ async def test_a_token_that_is_not_ascii_is_refused_not_a_crash(client: TestClie
     writer.close()
     await writer.wait_closed()
     assert status_line.split()[1] == b"401"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/nothing", 404),
+        ("GET", "/api/", 404),
+        ("OPTIONS", "/api/v1/complaints", 405),
+        ("POST", "/api/v1/complaints/20261118-0001", 405),
+    ],
+)
+async def test_an_unknown_path_or_method_under_api_answers_json_too(
+    client: TestClient, world: World, method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, path, headers=bearer(world.tokens["oversight"]))
+    assert response.status == status and response.content_type == "application/json"
+    assert set(await response.json()) == {"error", "message"}
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("path", "token"),
+    [
+        ("/api/v1/complaints", "oversight"),
+        ("/api/v1/complaints/20261118-0001", "oversight"),
+        ("/api/v1/complaints/20261118-0001", "nobody"),
+        ("/api/v1/nothing", "oversight"),
+        ("/api/v1/figures/2026-11", "agency_a"),
+    ],
+)
+async def test_api_responses_are_never_stored_by_caches(
+    client: TestClient, world: World, path: str, token: str
+) -> None:
+    """They carry citizens' words and contact details."""
+    response = await client.get(path, headers=bearer(world.tokens.get(token, "msk_unknown")))
+    assert response.headers["Cache-Control"] == "no-store"

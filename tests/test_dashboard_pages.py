@@ -21,7 +21,7 @@ from storage.models import (
     EventAction,
     WebUser,
 )
-from tests.test_dashboard_support import NOW, World, client, csrf_from, log_in, world
+from tests.test_dashboard_support import NOW, PASSWORD, World, client, csrf_from, log_in, world
 
 __all__ = ["client", "world"]
 
@@ -386,3 +386,86 @@ async def test_a_page_past_the_last_goes_to_the_last(client: TestClient, world: 
     await log_in(client, "chief")
     response = await client.get("/dashboard/complaints?status=accepted&page=99", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/dashboard/complaints?status=accepted"
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "1999-12", "9999-12", "2100-01"])
+async def test_home_says_a_month_outside_the_supported_years_is_bad_not_a_crash(
+    client: TestClient, world: World, month: str
+) -> None:
+    """One month parser for the API, the dashboard and the public pages: 2000-01 to 2099-12."""
+    await log_in(client, "chief")
+    response = await client.get(f"/dashboard/?month={month}")
+    page = await response.text()
+    assert response.status == 400 and "月份格式不正确" in page and "2026年11月投诉情况" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("month=0000-01", "月份格式不正确"),
+        ("month=0001-01", "月份格式不正确"),
+        ("month=9999-12", "月份格式不正确"),
+        ("agency=%00", "筛选条件不正确"),
+        ("agency=City-Police", "筛选条件不正确"),
+        ("page=99999999999999999999999", "页码应为正整数"),
+        ("page=2147483648", "页码应为正整数"),
+    ],
+)
+async def test_an_odd_queue_filter_is_explained_not_a_crash(
+    client: TestClient, world: World, query: str, message: str
+) -> None:
+    await log_in(client, "chief")
+    response = await client.get(f"/dashboard/complaints?{query}")
+    page = await response.text()
+    assert response.status == 400 and message in page and tracking_numbers(page) == set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/complaints/20261118-0001%00",
+        "/dashboard/complaints/%00",
+        "/dashboard/complaints/20261118-0001%00/files/1",
+        "/dashboard/complaints/20261118-0001/files/99999999999999999999",
+    ],
+)
+async def test_a_tracking_number_or_file_of_another_shape_is_not_found(
+    client: TestClient, world: World, path: str
+) -> None:
+    """PostgreSQL refuses a NUL (or a number past its integers) in a parameter: not found, never a 500."""
+    await log_in(client, "chief")
+    response = await client.get(path)
+    assert response.status == 404 and "未找到" in await response.text()
+
+
+async def test_an_action_on_a_tracking_number_of_another_shape_is_not_found(client: TestClient, world: World) -> None:
+    await log_in(client, "chief")
+    token = await csrf_from(client, "/dashboard/")
+    response = await client.post(
+        "/dashboard/complaints/20261118-0001%00/major", data={"csrf_token": token, "major": "1"}, allow_redirects=False
+    )
+    assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/dashboard/", "/dashboard/complaints", "/dashboard/complaints/nothing", "/dashboard/login"]
+)
+async def test_dashboard_pages_are_never_stored_by_caches(client: TestClient, world: World, path: str) -> None:
+    """They carry citizens' words and contact details."""
+    await log_in(client, "chief")
+    response = await client.get(path, allow_redirects=False)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("username", "target"), [("chief\x00", "/dashboard/"), ("chief", "/dashboard/\x00")])
+async def test_a_nul_in_the_login_form_is_no_crash(
+    client: TestClient, world: World, username: str, target: str
+) -> None:
+    """PostgreSQL refuses a NUL in a parameter and no header may carry one: a failed login or home."""
+    token = await csrf_from(client, "/dashboard/login")
+    password = PASSWORD if username == "chief" else "wrong"
+    form = {"username": username, "password": password, "csrf_token": token, "next": target}
+    response = await client.post("/dashboard/login", data=form, allow_redirects=False)
+    assert response.status in (303, 401)
+    if response.status == 303:
+        assert response.headers["Location"] == "/dashboard/"

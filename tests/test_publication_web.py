@@ -137,6 +137,11 @@ async def test_downloads_match_the_page(released: TestClient) -> None:
         "/publication/2026-11.xlsx",
         "/publication/2026-12",
         "/publication/2026-13",
+        "/publication/0000-01",
+        "/publication/0001-01",
+        "/publication/1999-12",
+        "/publication/9999-12",
+        "/publication/9999-12.csv",
         "/publication/2026-10.pdf",
         "/publication/nothing/here",
     ],
@@ -148,6 +153,13 @@ async def test_unreleased_unfinished_months_not_begun_malformed_or_unknown_are_n
     assert response.status == 404 and response.content_type == "text/html"
     html = await response.text()
     assert "<title>" in html and 'href="/publication/"' in html and 'id="not-found"' in html
+
+
+async def test_public_pages_may_be_cached(released: TestClient) -> None:
+    """Unlike the dashboard and the API, they hold nothing personal: no ``no-store`` is added."""
+    for path in ("/publication/", "/publication/2026-10", "/publication/2026-10.csv"):
+        response = await released.get(path)
+        assert response.status == 200 and "no-store" not in response.headers.get("Cache-Control", "")
 
 
 @pytest.mark.browser

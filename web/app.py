@@ -99,6 +99,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+#: Where answers carry personal data (citizens' words, contact details): no cache, not even the
+#: browser's history, keeps them. The public pages and the dashboard's own style sheets may be cached.
+_PRIVATE = ("/api/", "/dashboard/")
+
+
+async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
+    private = request.path.startswith(_PRIVATE) or request.path == "/dashboard"
+    if private and not request.path.startswith("/dashboard/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
 def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     """Each part of the site registers its own routes here through a ``setup(app)`` of its module."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -108,6 +119,7 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app[FILES] = TelegramFiles()
     app[COPIES] = DecidedCopies()
     app.on_shutdown.append(lambda app: app[COPIES].close())
+    app.on_response_prepare.append(_no_store)
     app.add_routes(routes)
     from web import api, dashboard
 

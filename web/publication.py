@@ -8,11 +8,10 @@ happens to the records. A month past its cut-off but not released yet is a 404 t
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from aiohttp import web
 
 from reports.html import render_index, render_not_found
+from reports.months import month_of
 from reports.publication import due_months, past_cut_off
 from reports.snapshots import released, released_months
 from storage.db import create_session_factory
@@ -38,10 +37,9 @@ async def _released(request: web.Request) -> PublicationSnapshot:
     """The released month in the URL; anything else is not found, saying why: a malformed month, one
     whose cut-off has not passed, one under review (past its cut-off, not released yet), or one before
     the service's first complaint."""
-    try:
-        month: date = datetime.strptime(request.match_info["month"], "%Y-%m").date()
-    except ValueError:
-        raise _not_found("没有这个月份的公示。") from None
+    month = month_of(request.match_info["month"])
+    if month is None:
+        raise _not_found("没有这个月份的公示。")
     now, calendar = request.app[CLOCK].now(), request.app[DEADLINES]
     async with create_session_factory(request.app[ENGINE])() as session:
         snapshot = await released(session, month)

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from reports.figures import month_bounds
+from reports.months import MONTH_HINT, month_of
+from storage.catalogue import CODE_PATTERN
 from storage.models import (
     ActorKind,
     Agency,
@@ -37,7 +39,13 @@ from workflow.privacy import CitizenView, citizen_view
 from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, to_item
 
 PER_PAGE = 25
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: The last page a list has (an int32): its offset stays far inside the databases' 64-bit integers.
+MAX_PAGE = 2**31 - 1
+#: The largest id an INTEGER column holds on PostgreSQL: a larger one is no row, not a database error.
+_MAX_ID = 2**31 - 1
+#: What ``storage.tracking`` issues. Anything else is no complaint: it is never sent to the database,
+#: where PostgreSQL would refuse a NUL in it rather than find nothing.
+TRACKING_NO = re.compile(r"[0-9]{8}-[0-9]{4,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +80,14 @@ class BadFilter(ValueError):
 
 
 def parse_month(raw: str | None) -> date | None:
-    """``YYYY-MM`` as the first of that month; None when empty; BadFilter("month: …") otherwise."""
+    """A filter's month (``reports.months.month_of``) as the first of that month; None when empty;
+    BadFilter("month: …") otherwise."""
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not (match := _MONTH.match(raw)):
-        raise BadFilter("month: use YYYY-MM")
-    return date(int(match[1]), int(match[2]), 1)
+    if (month := month_of(raw)) is None:
+        raise BadFilter(f"month: {MONTH_HINT}")
+    return month
 
 
 @dataclass
@@ -113,13 +122,20 @@ class ComplaintFilter:
         problem = (query.get("problem_type") or "").strip() or None
         if problem is not None and problem not in PROBLEM_TYPES:
             raise BadFilter(f"problem_type: unknown problem type {problem!r}")
+        # Only a code's shape reaches the database (an unknown code then matches nothing): PostgreSQL
+        # refuses a NUL in a parameter.
+        agency = (query.get("agency") or "").strip() or None
+        if agency is not None and not re.fullmatch(CODE_PATTERN, agency):
+            raise BadFilter("agency: not an agency code")
         month = parse_month(query.get("month"))
         try:
             page = max(1, int(query.get("page") or 1))
         except ValueError:
             raise BadFilter("page: use a positive whole number") from None
+        if page > MAX_PAGE:
+            raise BadFilter(f"page: use a whole number from 1 to {MAX_PAGE}")
         return cls(
-            agency=(query.get("agency") or "").strip() or None,
+            agency=agency,
             status=status,
             problem_type=problem,
             overdue=flag("overdue"),
@@ -240,7 +256,10 @@ async def list_complaints(
 
 
 async def get_complaint(session: AsyncSession, viewer: Viewer, tracking_no: str) -> Complaint | None:
-    """The complaint with everything its page shows, or None if missing or outside the viewer's scope."""
+    """The complaint with everything its page shows, or None if missing, outside the viewer's scope or
+    not a tracking number at all."""
+    if not TRACKING_NO.fullmatch(tracking_no):
+        return None
     return await session.scalar(
         select(Complaint)
         .where(Complaint.tracking_no == tracking_no, visible_to(viewer))
@@ -261,6 +280,8 @@ async def get_attachment(
 ) -> Attachment | None:
     """One file of a complaint the viewer may see in full, or None: neither a receiver's view nor a former
     owner's summary has files."""
+    if not (TRACKING_NO.fullmatch(tracking_no) and attachment_id <= _MAX_ID):
+        return None
     row = (
         await session.execute(
             select(Attachment, Complaint)

@@ -69,8 +69,10 @@ INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}
 
 
 def _safe_next(target: str | None) -> str:
-    """Only our own dashboard paths: never an open redirect to another site."""
-    if target and target.startswith("/dashboard/") and not target.startswith("//") and "\\" not in target:
+    """Only our own dashboard paths: never an open redirect to another site, nor a control character
+    (no header may carry one)."""
+    own = target and target.startswith("/dashboard/") and not target.startswith("//") and "\\" not in target
+    if own and target.isprintable():
         return target
     return "/dashboard/"
 
@@ -92,7 +94,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = client_address(request, services(request).settings.web_trusted_proxies)
     if throttle.blocked(username, address):
         return render(request, "login.html", {"next": target, "error": messages.LOGIN_THROTTLED}, status=429)
-    user = await db(request).scalar(select(WebUser).where(WebUser.username == username)) if username else None
+    # No user has a name with a control character; PostgreSQL would refuse a NUL rather than find none.
+    known = username and username.isprintable()
+    user = await db(request).scalar(select(WebUser).where(WebUser.username == username)) if known else None
     valid = verify_password(password, user.password_hash if user else DUMMY_HASH)
     if user is None or not valid or not user.active:
         throttle.failed(username, address)
