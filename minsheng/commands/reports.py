@@ -11,13 +11,14 @@ from typing import Any
 import click
 
 from minsheng.commands.context import local_time, run_async, settings_from, with_engine
+from reports.months import MONTH_HINT, month_of
 
 
 def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise click.BadParameter("use YYYY-MM, e.g. 2026-10") from None
+    month = month_of(value.strip())
+    if month is None:
+        raise click.BadParameter(f"{MONTH_HINT}, e.g. 2026-10")
+    return month
 
 
 BOM = "\ufeff".encode()

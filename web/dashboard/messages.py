@@ -88,7 +88,7 @@ DONE = {
 
 #: A bad queue filter or month, by query parameter (shown instead of silently ignoring it).
 FILTER_ERRORS = {
-    "month": "月份格式不正确：请用“年-月”，如 2026-11（月份为 01–12）。",
+    "month": "月份格式不正确：请用“年-月”，如 2026-11（年份 2000–2099，月份 01–12）。",
     "status": "未知的办理状态。",
     "problem_type": "未知的问题类型。",
     "overdue": "“超期”筛选值不正确。",
