@@ -271,15 +271,16 @@ async def test_a_sender_whose_lease_ran_out_cannot_overwrite_the_newer_outcome(
 ) -> None:
     [message_id] = await add_messages(session_factory, [42])
     clock = FixedClock(T0)
-    release = asyncio.Event()
+    entered, release = asyncio.Event(), asyncio.Event()
 
     class Hanging:
         async def deliver(self, message: OutboxMessage) -> None:
+            entered.set()
             await release.wait()
             raise ConnectionError("late failure")
 
     slow = asyncio.create_task(deliver_due(session_factory, Hanging(), clock))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(entered.wait(), 30)  # the slow sender holds the lease now
     clock.advance(timedelta(seconds=61))
     assert await deliver_due(session_factory, FakeTransport(), clock, limiter=RateLimiter(clock)) == 1
     release.set()
