@@ -88,10 +88,12 @@ class Publication:
     evaluations: list[EvaluationSummary]
     definitions: list[tuple[str, str]] = field(default_factory=list)
     preview: bool = False  # a month not released yet: for the office, not for publication
+    region: str = ""  # the catalogue's city or county (示例市): a reader must know whose figures these are
 
     @property
     def title(self) -> str:
-        return f"{self.month.year}年{self.month.month}月投诉情况公示"
+        """The one title: the page's heading, the workbook's, a preview's first line and file name."""
+        return f"{self.region}{self.month.year}年{self.month.month}月投诉情况公示"
 
     @property
     def slug(self) -> str:
@@ -251,10 +253,12 @@ async def build_publication(
     *,
     as_of: datetime | None = None,
     preview: bool = False,
+    region: str = "",
 ) -> Publication:
     """Everything the month's publication shows. ``as_of`` (default now) is the cut-off for the complaints'
     state (the public page passes ``publication_cut_off``); the previous month is cut off the same time
-    after its own start, so the change is fair. ``preview`` marks a rendering of a month not released."""
+    after its own start, so the change is fair. ``preview`` marks a rendering of a month not released;
+    ``region`` is the catalogue's (``storage.catalogue.Catalogue.region``), for the title."""
     month = date(month.year, month.month, 1)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     before = previous_month(month)
@@ -276,6 +280,7 @@ async def build_publication(
         evaluations=await evaluation_summary(session, month, zone),
         definitions=definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
         preview=preview,
+        region=region,
     )
 
 

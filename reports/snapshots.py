@@ -57,11 +57,12 @@ async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datet
 
 
 async def render_month(
-    session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, now: datetime
+    session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, now: datetime, *, region: str = ""
 ) -> PublicationSnapshot:
     """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored. The page links
     the month before when it is one of ``months`` (the due ones: public, or to be once released)."""
-    pub = await build_publication(session, month, deadlines.zone, as_of=publication_cut_off(month, deadlines))
+    cut_off = publication_cut_off(month, deadlines)
+    pub = await build_publication(session, month, deadlines.zone, as_of=cut_off, region=region)
     before = previous_month(month)
     links = {
         "index": "/publication/",
@@ -74,8 +75,11 @@ async def render_month(
     )
 
 
-async def release(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, by: str) -> Release:
-    """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``.
+async def release(
+    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, by: str, *, region: str = ""
+) -> Release:
+    """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``;
+    ``region`` (the catalogue's) heads its title.
     Idempotent: a released month is returned as it is (``fresh`` False), also to the loser of two
     concurrent releases, whose insert gives way on the primary key. Raises ``NotReleasable``."""
     stored = await released(session, month)
@@ -87,7 +91,7 @@ async def release(session: AsyncSession, month: date, deadlines: Deadlines, now:
     months = await due_months(session, deadlines, now)
     if month not in months:
         raise NotReleasable(month, "no_service", cut_off)
-    fresh = await render_month(session, month, months, deadlines, now)
+    fresh = await render_month(session, month, months, deadlines, now, region=region)
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     result = await session.execute(
         dialect.insert(PublicationSnapshot)
@@ -114,12 +118,14 @@ class MonthFile:
     title: str | None  # a preview's Chinese name; None for the publication (named as the public names it)
 
 
-async def month_file(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, ext: str) -> MonthFile:
+async def month_file(
+    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, ext: str, *, region: str = ""
+) -> MonthFile:
     """The month's CSV, Excel or page for the office: the released document, else the marked preview."""
     stored = await released(session, month)
     if stored is not None:
         body = {"csv": stored.csv, "xlsx": stored.xlsx, "html": stored.html.encode("utf-8")}[ext]
         return MonthFile(body, f"publication-{month:%Y-%m}", None)
-    pub = await preview_publication(session, month, deadlines, now)
+    pub = await preview_publication(session, month, deadlines, now, region=region)
     body = preview_file(pub, publication_cut_off(month, deadlines), ext)
     return MonthFile(body, f"publication-{month:%Y-%m}-preview", preview_title(pub))

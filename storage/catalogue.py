@@ -75,23 +75,30 @@ class Catalogue(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
-        """Cross-entry checks; each problem points at the entry at fault so the error names its line."""
+        """Cross-entry checks; each problem points at the entry at fault so the error names its line, and
+        names the other agency by its code (an operator reads codes, not list positions)."""
         problems: list[tuple[tuple[Any, ...], str]] = []
-        first: dict[tuple[str, str], int] = {}
+        first: dict[tuple[str, str], AgencySpec] = {}
         for index, spec in enumerate(self.agencies):
             for key in ("code", "name"):
                 value = getattr(spec, key)
                 if (key, value) in first:
-                    problems.append(
-                        (("agencies", index, key), f"{key} {value!r} is already used by agencies.{first[key, value]}")
+                    earlier = first[key, value]
+                    message = (
+                        f"code {value!r} is already used by {earlier.name}"
+                        if key == "code"
+                        else f"{spec.code}: name {value!r} is already used by {earlier.code}"
                     )
-                first.setdefault((key, value), index)
+                    problems.append((("agencies", index, key), message))
+                first.setdefault((key, value), spec)
         owner: dict[str, int] = {spec.name: index for index, spec in enumerate(self.agencies)}
         for index, spec in enumerate(self.agencies):
             for alias in spec.aliases:
                 other = owner.setdefault(alias, index)
                 if other != index:
-                    problems.append((("agencies", index, "aliases"), f"alias {alias!r} already names agencies.{other}"))
+                    named = self.agencies[other]
+                    message = f"{spec.code}: alias {alias!r} already names {named.code} ({named.name})"
+                    problems.append((("agencies", index, "aliases"), message))
                 elif alias in GENERIC_WORDS:
                     problems.append((("agencies", index, "aliases"), f"alias {alias!r} is a generic word"))
         parents = {spec.code: spec.parent for spec in self.agencies}

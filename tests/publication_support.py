@@ -20,7 +20,7 @@ from storage.db import create_session_factory
 from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
 from tests.test_dashboard_support import PASSWORD, csrf_from
 from tests.test_reports_figures import CUT_OFF, build_october
-from web.app import DEADLINES, ENGINE, create_app
+from web.app import DEADLINES, ENGINE, REGION, create_app
 from web.auth import hash_password
 from web.dashboard.context import SERVICES
 from web.publication import CLOCK
@@ -65,7 +65,9 @@ async def release_months(client: TestClient, *months: date) -> None:
     through the dashboard and the command line)."""
     async with create_session_factory(client.app[ENGINE])() as session:
         for month in months:
-            await release(session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief")
+            await release(
+                session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief", region=client.app[REGION]
+            )
 
 
 async def stored(client: TestClient) -> dict[date, PublicationSnapshot]:

@@ -187,7 +187,7 @@ agencies:
         (
             "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局, 市效能办]\n",
             14,
-            "alias '市效能办' already names agencies.0",
+            "alias '市效能办' already names oversight-office",
         ),
         (
             "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局, 局]\n",
@@ -218,6 +218,38 @@ def test_bad_catalogue_entry_is_reported_on_its_line(tmp_path: Path, extra: str,
     assert len(caught.value.problems) == 1
     assert str(caught.value).startswith(f"{path}:{line}: ")
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (  # another agency's name
+            "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局, 市效能办]\n",
+            "14: agencies.2.aliases: housing: alias '市效能办' already names oversight-office (市效能办)",
+        ),
+        (  # another agency's alias
+            "  - code: housing\n    name: 市住建局\n    area: 城乡建设\n    aliases: [住建局]\n"
+            "  - code: planning\n    name: 市规划局\n    area: 城乡建设\n    aliases: [住建局]\n",
+            "18: agencies.3.aliases: planning: alias '住建局' already names housing (市住建局)",
+        ),
+        (
+            "  - code: housing\n    name: 市效能办\n    area: 城乡建设\n",
+            "12: agencies.2.name: housing: name '市效能办' is already used by oversight-office",
+        ),
+        (
+            "  - code: service-center\n    name: 另一个中心\n    area: 政法\n",
+            "11: agencies.2.code: code 'service-center' is already used by 市政务服务中心",
+        ),
+    ],
+    ids=["alias-is-a-name", "alias-is-an-alias", "duplicate-name", "duplicate-code"],
+)
+def test_a_clash_between_agencies_names_both_by_code_not_by_position(tmp_path: Path, extra: str, message: str) -> None:
+    """An operator reads codes, not list positions: "already names agencies.0" sends them counting."""
+    path = tmp_path / "agencies.yaml"
+    path.write_text(HEAD + extra, encoding="utf-8")
+    with pytest.raises(DataFileError) as caught:
+        load_catalogue(path)
+    assert str(caught.value) == f"{path}:{message}"
 
 
 def test_parents_that_form_a_loop_are_rejected_on_each_entry_of_the_loop(tmp_path: Path) -> None:

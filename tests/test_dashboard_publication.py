@@ -11,6 +11,7 @@ import io
 import re
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
@@ -102,8 +103,9 @@ async def test_a_month_past_its_cut_off_shows_the_preview_that_releasing_stores(
     assert "统计截至 2026-11-06 17:30" in page  # as of the cut-off, as releasing will take it
     preview = await client.get("/dashboard/months/2026-10.csv")
     assert "preview" in preview.headers["Content-Disposition"]
+    assert quote("示例市2026年10月投诉情况公示") in preview.headers["Content-Disposition"]
     first, *table = list(csv.reader(io.StringIO((await preview.read()).decode("utf-8-sig"))))
-    assert "预览，尚未公示" in first[0] and "待效能办核对发布" in first[0]
+    assert first[0].startswith("示例市2026年10月投诉情况公示（预览，尚未公示）") and "待效能办核对发布" in first[0]
     assert await stored(client) == {}  # neither the dashboard nor a download stores a month
     await release_months(client, OCTOBER)
     assert await public_month(client) == shown
@@ -125,7 +127,8 @@ async def test_an_officer_releases_a_month_after_the_confirmation_step(client: T
     assert response.status == 303 and response.headers["Location"] == "/dashboard/?month=2026-10&done=released"
     [snapshot] = (await stored(client)).values()
     assert snapshot.released_by == "chief" and snapshot.created_at == CUT_OFF + timedelta(hours=1)
-    assert (await client.get("/publication/2026-10")).status == 200
+    public = await client.get("/publication/2026-10")
+    assert public.status == 200 and "<h1>示例市2026年10月投诉情况公示</h1>" in await public.text()
     page = await (await client.get(response.headers["Location"])).text()
     assert "已发布：该月公示现已公开" in page and "由 chief 发布" in page and "2026-11-10 13:00" in page
     assert waiting(await home(client, "2026-11")) == ["2026年9月"]

@@ -87,6 +87,7 @@ async def test_a_released_month_exports_the_stored_publication_until_it_is_reiss
     assert released.exit_code == 0 and "released at" in released.output
     stored = await session.get(PublicationSnapshot, date(2026, 10, 1))
     assert stored is not None and (stored.released_by or "").startswith("cli")
+    assert "<h1>示例市2026年10月投诉情况公示</h1>" in stored.html  # the catalogue's region, as on the web
     exported = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes
     assert stored.csv == exported and "预览" not in exported.decode("utf-8-sig")
     assert (await asyncio.to_thread(_export, "--format", "html")).stdout_bytes == stored.html.encode("utf-8")
@@ -98,7 +99,7 @@ async def test_a_released_month_exports_the_stored_publication_until_it_is_reiss
     session.expunge_all()
     assert await session.get(PublicationSnapshot, date(2026, 10, 1)) is None
     preview = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes.decode("utf-8-sig")
-    assert PREVIEW_MARK in preview.splitlines()[0]
+    assert preview.startswith(f"示例市2026年10月投诉情况公示（{PREVIEW_MARK}）")
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -56,6 +56,7 @@ async def test_index_lists_the_released_months_newest_first(released: TestClient
     assert html.index("2026年10月") < html.index("2026年9月")
     assert 'href="/publication/2026-10"' in html
     assert "2026年11月" not in html  # the clock is in November: the month is not over, let alone cut off
+    assert "<h1>示例市投诉情况每月公示</h1>" in html  # the catalogue's region: whose figures these are
 
 
 async def test_a_month_past_its_cut_off_is_public_only_once_released(client: TestClient) -> None:
@@ -107,7 +108,8 @@ async def test_month_page_shows_the_table_charts_definitions_and_downloads(relea
     response = await released.get("/publication/2026-10")
     assert response.status == 200 and response.content_type == "text/html"
     html = await response.text()
-    assert "2026年10月投诉情况公示" in html and "预览" not in html
+    assert "<h1>示例市2026年10月投诉情况公示</h1>" in html and "预览" not in html
+    assert "<title>示例市2026年10月投诉情况公示</title>" in html
     assert "数据截至 2026-11-06 17:30" in html  # the cut-off: five working days after October
     assert html.count("<svg") == 3 and 'id="definitions"' in html
     assert 'href="/publication/2026-10.xlsx"' in html and 'href="/publication/2026-09"' in html
@@ -126,6 +128,7 @@ async def test_downloads_match_the_page(released: TestClient) -> None:
     assert response.status == 200
     book = load_workbook(io.BytesIO(await response.read()))
     assert book["各单位情况"]["D2"].value == 5
+    assert book.properties.title == "示例市2026年10月投诉情况公示"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,7 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(released: T
             await page.goto(url)
             await page.get_by_role("link", name="2026年10月").click()
             await page.wait_for_url("**/publication/2026-10")
-            assert await page.locator("h1").inner_text() == "2026年10月投诉情况公示"
+            assert await page.locator("h1").inner_text() == "示例市2026年10月投诉情况公示"
             first = page.locator("#figures tbody tr").first
             assert "市住建局" in await first.inner_text()
             assert await page.locator("#figures tbody tr").count() == 5  # four agencies and the total

@@ -71,6 +71,8 @@ async def test_a_second_tab_plays_another_user_whose_chat_is_separate(service_ur
     contact = await browser.new_page()
     await contact.goto(f"{service_url}/sandbox/?user=20001")
     await expect(contact.locator("#user")).to_have_value("20001")
+    # The picker adds the role to the name: said once, not twice.
+    await expect(contact.locator("#user option:checked")).to_have_text("李科长（单位联系人，zh-hans）")
     await contact.fill("#text", "/help")
     await contact.press("#text", "Enter")
     await expect(contact.locator(".msg.bot", has_text="/complain")).to_be_visible(timeout=15_000)

@@ -54,6 +54,15 @@ async def test_users_add_refuses_mismatched_or_short_passwords_and_bad_agencies(
     assert unknown.exit_code != 0 and "no agency" in unknown.output
 
 
+async def test_users_add_refuses_a_missing_or_stray_agency_before_asking_for_a_password(database_url: str) -> None:
+    """The operator learns the command is wrong before typing a password twice, not after."""
+    no_agency = await run(database_url, "users", "add", "v", "--role", "agency_viewer")
+    assert no_agency.exit_code == 2 and "an agency_viewer needs --agency CODE" in no_agency.output
+    stray = await run(database_url, "users", "add", "x", "--role", "oversight", "--agency", "housing")
+    assert stray.exit_code == 2 and "--agency is only for agency_viewer accounts" in stray.output
+    assert "Password" not in no_agency.output + stray.output
+
+
 async def test_agency_viewer_account_is_bound_to_its_agency(
     database_url: str, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

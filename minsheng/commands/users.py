@@ -16,18 +16,24 @@ from minsheng.commands.context import local_time, run_async, settings_from, with
 ROLES = click.Choice(["oversight", "agency_viewer"])
 
 
+def _check_agency_option(role: str, code: str | None) -> None:
+    """Agency viewers need an agency; oversight accounts see everything and take none. Checked before
+    anything is asked, so a wrong command fails before the operator types a password."""
+    if role == "oversight" and code:
+        raise click.UsageError("--agency is only for agency_viewer accounts")
+    if role != "oversight" and not code:
+        raise click.UsageError("an agency_viewer needs --agency CODE")
+
+
 async def _agency_id(session: Any, role: str, code: str | None) -> int | None:
-    """Agency viewers need an agency; oversight accounts see everything and take none."""
+    """The id of the account's or token's agency (None for oversight)."""
     from sqlalchemy import select
 
     from storage.models import Agency
 
-    if role == "oversight":
-        if code:
-            raise click.UsageError("--agency is only for agency_viewer accounts")
+    _check_agency_option(role, code)
+    if code is None:
         return None
-    if not code:
-        raise click.UsageError("an agency_viewer needs --agency CODE")
     agency = await session.scalar(select(Agency).where(Agency.code == code))
     if agency is None:
         raise click.UsageError(f"no agency with code {code!r} (see `minsheng agencies list`)")
@@ -85,9 +91,9 @@ def users() -> None:
 @click.argument("username")
 @click.option("--role", type=ROLES, required=True)
 @click.option("--agency", "agency_code", help="Agency code (agency_viewer only)")
-@click.password_option("--password", prompt="Password", confirmation_prompt="Repeat password")
+@click.option("--password", help="The password (asked twice when not given, after the options are checked)")
 @click.pass_context
-def users_add(ctx: click.Context, username: str, role: str, agency_code: str | None, password: str) -> None:
+def users_add(ctx: click.Context, username: str, role: str, agency_code: str | None, password: str | None) -> None:
     """Create a dashboard account (the password is asked twice)."""
     from sqlalchemy import select
 
@@ -95,6 +101,9 @@ def users_add(ctx: click.Context, username: str, role: str, agency_code: str | N
     from storage.models import WebUser
     from web.auth import hash_password
 
+    _check_agency_option(role, agency_code)
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat password")
     _check_password(password)
 
     async def work(engine: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.settings import Settings
 from storage.models import WebRole, WebUser
-from web.app import DEADLINES
+from web.app import DEADLINES, REGION
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SESSION_LIFETIME, LoginThrottle, Session, SessionSigner
 from web.dashboard import messages
 from web.dashboard.queries import Viewer
@@ -49,6 +49,11 @@ def services(request: web.Request) -> Services:
 def deadlines(request: web.Request) -> Deadlines:
     """workflow's working-day calendar, the one the whole web app shares."""
     return request.app[DEADLINES]
+
+
+def region(request: web.Request) -> str:
+    """The catalogue's city or county: the publication's title names it."""
+    return request.app[REGION]
 
 
 def current_user(request: web.Request) -> WebUser:

@@ -20,6 +20,7 @@ from web.dashboard.context import (
     deadlines,
     forbidden,
     not_found,
+    region,
     render,
     see_other,
     services,
@@ -78,7 +79,9 @@ async def release_month(request: web.Request) -> web.StreamResponse:
     if month is None:
         return not_found(request)
     try:
-        outcome = await release(db(request), month, deadlines(request), services(request).clock.now(), user.username)
+        outcome = await release(
+            db(request), month, deadlines(request), services(request).clock.now(), user.username, region=region(request)
+        )
     except NotReleasable as refused:
         return _refused(request, month, refused.reason)
     return _back(month, "released" if outcome.fresh else "already_released")

@@ -146,7 +146,7 @@ class SandboxWorld:
         for user in (
             SandboxUser(10001, "张三"),
             SandboxUser(10002, "陳大文", language_code="zh-hk"),
-            SandboxUser(20001, "李科长（单位联系人）", role="agency"),
+            SandboxUser(20001, "李科长", role="agency"),  # the picker adds the role
         ):
             self.users[user.id] = user
 
