@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from minsheng.commands import agencies, db, reports, tagging, users
+from minsheng.commands import agencies, db, holidays, reports, tagging, users
 from minsheng.commands.contacts import contacts
 from minsheng.commands.context import run_async, settings_from
 from storage.datafile import DataFileError
@@ -44,6 +44,7 @@ main.add_command(db.db)
 main.add_command(agencies.agencies)
 main.add_command(tagging.tag)
 main.add_command(tagging.rules)
+main.add_command(holidays.holidays)
 main.add_command(users.users)
 main.add_command(users.api_token)
 main.add_command(reports.export)

@@ -11,6 +11,7 @@ import chinese_calendar
 import pytest
 
 from storage.datafile import DataFileError
+from workflow import calendar as calendar_module
 from workflow.calendar import WorkCalendar, statutory_holidays
 from workflow.deadlines import Deadlines
 from workflow.policy import load_policy
@@ -53,26 +54,103 @@ def test_ordinary_weekends_are_off_and_weekdays_on(calendar: WorkCalendar) -> No
     assert not calendar.is_working_day(date(2026, 11, 28))  # Saturday
 
 
-def test_override_file_supplies_a_year_the_library_does_not_know(tmp_path: Path) -> None:
+#: The statutory holidays of 2027 that fall on weekdays, and an invented arrangement around them.
+YEAR_2027 = (
+    "years:\n"
+    "  2027:\n"
+    "    holidays: [2027-01-01, 2027-02-05, 2027-02-08, 2027-02-09, 2027-04-05, 2027-06-09, 2027-09-15,"
+    " 2027-10-01, 2027-10-04]\n"
+    "    workdays: [2027-02-20]\n"
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "holidays.yaml"
-    path.write_text(
-        "years:\n  2027:\n    holidays: [2027-01-01, 2027-02-08]\n    workdays: [2027-02-06]\n", encoding="utf-8"
-    )
-    calendar = WorkCalendar.load(path)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_override_file_supplies_a_year_the_library_does_not_know(tmp_path: Path) -> None:
+    calendar = WorkCalendar.load(write(tmp_path, YEAR_2027))
     assert calendar.knows(2027)
     assert not calendar.is_working_day(date(2027, 1, 1))  # Friday, New Year
-    assert calendar.is_working_day(date(2027, 2, 6))  # Saturday 调休
-    assert not calendar.is_working_day(date(2027, 2, 8))
+    assert calendar.is_working_day(date(2027, 2, 20))  # Saturday 调休
+    assert not calendar.is_working_day(date(2027, 2, 9))  # an extra day off of the arrangement
     assert calendar.is_working_day(date(2027, 3, 1))  # unlisted Monday: a weekday
     assert not calendar.is_working_day(date(2027, 3, 6))  # unlisted Saturday
 
 
-def test_override_date_wins_over_the_library_inside_a_known_year(tmp_path: Path) -> None:
-    path = tmp_path / "holidays.yaml"
-    path.write_text("years:\n  2026:\n    holidays: [2026-12-31]\n", encoding="utf-8")
+def test_a_known_year_in_the_file_replaces_the_library_for_that_year(tmp_path: Path) -> None:
+    """A correction inside a year the library knows is the whole year's arrangement, like any other."""
+    year = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
+    weekdays_off = [day for day in year if day.weekday() < 5 and not chinese_calendar.is_workday(day)]
+    workdays = [day for day in year if day.weekday() >= 5 and chinese_calendar.is_workday(day)]
+    listed = ", ".join(str(day) for day in [*weekdays_off, date(2026, 12, 31)])
+    path = write(
+        tmp_path,
+        f"years:\n  2026:\n    holidays: [{listed}]\n    workdays: [{', '.join(str(d) for d in workdays)}]\n",
+    )
     assert WorkCalendar().is_working_day(date(2026, 12, 31))
     corrected = WorkCalendar.load(path)
     assert not corrected.is_working_day(date(2026, 12, 31))
+    assert not corrected.is_working_day(date(2026, 10, 1))
+    assert corrected.is_working_day(date(2026, 9, 20))  # Sunday 调休
+
+
+def test_a_year_listing_only_some_days_off_is_refused_naming_the_missing_festivals(tmp_path: Path) -> None:
+    path = write(tmp_path, "years:\n  2027:\n    holidays: [2027-01-01]\n")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(path)
+    problems = caught.value.problems
+    assert problems[0].startswith(
+        "3: years.2027.holidays: 2027年的放假安排缺少春节 2027-02-05（周五）、2027-02-08（周一）"
+    )
+    for festival in ("清明节 2027-04-05（周一）", "端午节 2027-06-09（周三）", "中秋节 2027-09-15（周三）"):
+        assert any(festival in problem for problem in problems), problems
+    assert any("国庆节 2027-10-01（周五）" in problem for problem in problems)
+    assert not any("元旦" in problem or "劳动节" in problem for problem in problems)  # listed; on a weekend
+    assert all(problem.startswith("3: ") for problem in problems)
+
+
+def test_a_known_year_with_a_single_correction_is_refused(tmp_path: Path) -> None:
+    """It would otherwise turn 2026's National Day week into working days."""
+    path = write(tmp_path, "years:\n  2026:\n    holidays: [2026-12-31]\n")
+    with pytest.raises(DataFileError, match="2026年的放假安排缺少国庆节 2026-10-01（周四）、2026-10-02（周五）"):
+        WorkCalendar.load(path)
+
+
+def test_a_year_without_a_holidays_list_is_refused_on_the_years_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "years:\n  2027:\n    workdays: []\n")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(path)
+    assert caught.value.problems[0].startswith("2: years.2027: 2027年的放假安排缺少元旦 2027-01-01（周五）")
+
+
+def test_weekend_days_off_and_weekday_workdays_are_refused_on_their_lines(tmp_path: Path) -> None:
+    text = YEAR_2027.replace("    workdays: [2027-02-20]\n", "    workdays:\n      - 2027-02-20\n      - 2027-03-03\n")
+    text = text.replace("2027-10-04]", "2027-10-04,\n      2027-10-09]")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(write(tmp_path, text))
+    assert caught.value.problems == [
+        "4: years.2027.holidays.9: 2027-10-09 是周六：holidays 只列放假的周一至周五，周末本就休息",
+        "7: years.2027.workdays.1: 2027-03-03 是周三：workdays 只列调休上班的周六、周日",
+    ]
+
+
+def test_a_statutory_holiday_on_a_weekend_cannot_be_a_make_up_workday(tmp_path: Path) -> None:
+    text = YEAR_2027.replace("workdays: [2027-02-20]", "workdays: [2027-02-20, 2027-05-01]")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(write(tmp_path, text))
+    assert caught.value.problems == ["4: years.2027.workdays.1: 2027-05-01（周六）是劳动节，不能列入 workdays"]
+
+
+def test_the_example_in_the_bundled_file_passes_the_check(tmp_path: Path) -> None:
+    """The commented 2027 example is what an operator copies: it must load once uncommented."""
+    lines = HOLIDAYS.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# years:")
+    example = [line.removeprefix("# ") for line in lines[start : start + 4]]
+    calendar = WorkCalendar.load(write(tmp_path, "\n".join(example) + "\n"))
+    assert calendar.knows(2027) and not calendar.is_working_day(date(2027, 2, 8))
 
 
 def test_unknown_year_counts_weekends_and_statutory_holidays_with_one_loud_warning(
@@ -163,13 +241,48 @@ def test_override_file_errors_name_the_line(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith("4: years.2027.weekend")
 
 
-def test_override_file_rejects_a_date_filed_under_the_wrong_year(tmp_path: Path) -> None:
-    path = tmp_path / "holidays.yaml"
-    path.write_text("years:\n  2027:\n    holidays: [2028-01-01]\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="listed under year 2027"):
+def test_override_file_rejects_a_date_filed_under_the_wrong_year_on_its_line(tmp_path: Path) -> None:
+    text = YEAR_2027.replace("workdays: [2027-02-20]", "workdays:\n      - 2027-02-20\n      - 2028-01-08")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(write(tmp_path, text))
+    assert caught.value.problems == ["6: years.2027.workdays.1: 2028-01-08 is listed under year 2027"]
+
+
+def test_a_day_both_off_and_working_is_refused_on_its_workdays_line(tmp_path: Path) -> None:
+    path = write(tmp_path, YEAR_2027 + "  2031:\n    holidays: [2031-01-01]\n    workdays: [2031-01-01]\n")
+    with pytest.raises(DataFileError) as caught:
         WorkCalendar.load(path)
+    assert "7: years.2031.workdays.0: 2031-01-01 is listed as both a holiday and a workday" in caught.value.problems
 
 
-def test_missing_override_file_means_library_only(tmp_path: Path) -> None:
-    calendar = WorkCalendar.load(tmp_path / "absent.yaml")
-    assert not calendar.is_working_day(date(2026, 10, 1))
+def test_a_key_that_is_not_a_year_is_refused_on_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, YEAR_2027 + "  twenty-28:\n    holidays: []\n")
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(path)
+    assert caught.value.problems == ["5: years.twenty-28: 'twenty-28' is not a year"]
+
+
+def test_a_missing_file_at_a_configured_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError) as caught:
+        WorkCalendar.load(tmp_path / "absent.yaml")
+    (problem,) = caught.value.problems
+    assert problem.startswith("0: no such file") and "MINSHENG_HOLIDAYS_PATH" in problem
+
+
+def test_a_missing_bundled_file_means_library_only_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    absent = tmp_path / "holidays.yaml"
+    monkeypatch.setattr(calendar_module, "DEFAULT_HOLIDAYS", absent)
+    with caplog.at_level(logging.INFO, logger="workflow.calendar"):
+        first = WorkCalendar.load(absent)
+        WorkCalendar.load(absent)  # the service loads the calendar for the bot and again for the web app
+    assert not first.is_working_day(date(2026, 10, 1))
+    assert [r.getMessage() for r in caplog.records] == [f"no holiday override file at {absent}"]
+
+
+def test_the_bundled_file_is_the_settings_default() -> None:
+    """The one path whose absence is not a mistake."""
+    from minsheng.settings import Settings
+
+    assert Settings.model_fields["holidays_path"].default == calendar_module.DEFAULT_HOLIDAYS == HOLIDAYS

@@ -1,7 +1,8 @@
 """Which days are working days: China's official holidays and make-up working days (调休).
 
 `chinese_calendar` knows the State Council's announcements up to its release; `data/holidays.yaml`
-adds years it does not know yet (and may correct single dates). A year known to neither falls back to
+adds years it does not know yet (or replaces one it knows): a listed year is that year's whole arrangement,
+so it must give at least every statutory holiday on a weekday. A year known to neither falls back to
 weekends plus the statutory public holidays, which the law fixes for every year; the yearly 调休
 arrangement cannot be known in advance, so the fallback says so loudly, once per year.
 """
@@ -12,14 +13,20 @@ import functools
 import logging
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 from lunar_python import Lunar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from storage.datafile import load_model
+from storage.datafile import DataFileError, ItemProblems, load_model
 
 log = logging.getLogger(__name__)
+
+#: The file that ships with the code (the settings' default): the one path that may be absent.
+DEFAULT_HOLIDAYS = Path(__file__).resolve().parent / "data" / "holidays.yaml"
+
+_WEEKDAYS = "一二三四五六日"
 
 #: Logged at start-up (workflow.deadlines) and the first time a day of such a year is counted.
 UNKNOWN_YEAR_WARNING = (
@@ -40,8 +47,9 @@ def _lunar(year: int, month: int, day: int) -> date:
 
 
 @functools.cache
-def statutory_holidays(year: int) -> frozenset[date]:
-    """The days off for all citizens that 《全国年节及纪念日放假办法》 art. 2 fixes: knowable for any year.
+def statutory_festivals(year: int) -> dict[date, str]:
+    """The days off for all citizens that 《全国年节及纪念日放假办法》 art. 2 fixes, with their festival:
+    knowable for any year.
 
     As amended by the State Council's decision of 10 November 2024, in force from 2025; consolidated text:
     http://shandan.gov.cn/zfxxgk/xzzfxgk/hcz_7411/xzswgk3/ggflfw_7422/fzxcjy_7424/202412/t20241225_1334930.html
@@ -57,17 +65,70 @@ def statutory_holidays(year: int) -> frozenset[date]:
         spring_festival.insert(0, new_year - timedelta(days=1))  # 除夕: the last day of the old lunar year
         labour_day.append(date(year, 5, 2))
     april_terms = {term: day for day, term in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))}
-    return frozenset(
-        {
-            date(year, 1, 1),
-            *spring_festival,
-            april_terms["清明"],
-            *labour_day,
-            _lunar(year, 5, 5),  # 端午
-            _lunar(year, 8, 15),  # 中秋
-            *(date(year, 10, day) for day in (1, 2, 3)),
-        }
-    )
+    festivals: dict[date, str] = {}
+    for name, days in (
+        ("元旦", [date(year, 1, 1)]),
+        ("春节", spring_festival),
+        ("清明节", [april_terms["清明"]]),
+        ("劳动节", labour_day),
+        ("端午节", [_lunar(year, 5, 5)]),
+        ("中秋节", [_lunar(year, 8, 15)]),
+        ("国庆节", [date(year, 10, day) for day in (1, 2, 3)]),
+    ):
+        for day in days:  # 中秋 may fall on 1 October (2020)
+            festivals[day] = f"{festivals[day]}、{name}" if day in festivals else name
+    return festivals
+
+
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The statutory days off of ``year`` (see statutory_festivals)."""
+    return frozenset(statutory_festivals(year))
+
+
+def weekday_name(day: date) -> str:
+    """周一 … 周日, as deadlines and file errors name a day."""
+    return "周" + _WEEKDAYS[day.weekday()]
+
+
+def _year_problems(year: str, override: YearOverride) -> list[tuple[tuple[Any, ...], str]]:
+    """What makes a year's entry unusable, each at its entry: a date off its year or in both lists, a
+    weekend day off, a weekday make-up workday, a statutory holiday left out or made a workday.
+
+    A listed year replaces every other source for that year, so a statutory holiday it leaves out
+    would quietly become a working day; the rest of an arrangement cannot be checked, only its shape."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    festivals = statutory_festivals(int(year))
+    for index, day in enumerate(override.holidays):
+        if str(day.year) != year:
+            problems.append((("holidays", index), f"{day} is listed under year {year}"))
+        elif day.weekday() >= 5:
+            problems.append(
+                (("holidays", index), f"{day} 是{weekday_name(day)}：holidays 只列放假的周一至周五，周末本就休息")
+            )
+    for index, day in enumerate(override.workdays):
+        if str(day.year) != year:
+            problems.append((("workdays", index), f"{day} is listed under year {year}"))
+        elif day in override.holidays:
+            problems.append((("workdays", index), f"{day} is listed as both a holiday and a workday"))
+        elif day.weekday() < 5:
+            problems.append((("workdays", index), f"{day} 是{weekday_name(day)}：workdays 只列调休上班的周六、周日"))
+        elif day in festivals:
+            problems.append((("workdays", index), f"{day}（{weekday_name(day)}）是{festivals[day]}，不能列入 workdays"))
+    missing: dict[str, list[date]] = {}
+    for day in sorted(festivals):
+        if day.weekday() < 5 and day not in override.holidays:
+            missing.setdefault(festivals[day], []).append(day)
+    where = ("holidays",) if "holidays" in override.model_fields_set else ()
+    for name, days in missing.items():
+        listed = "、".join(f"{day}（{weekday_name(day)}）" for day in days)
+        problems.append(
+            (
+                where,
+                f"{year}年的放假安排缺少{name} {listed}：《全国年节及纪念日放假办法》规定的节日落在周一至周五的，"
+                "须列入 holidays（列出的年份不再按法定节日兜底）",
+            )
+        )
+    return problems
 
 
 class YearOverride(BaseModel):
@@ -89,22 +150,30 @@ class HolidayFile(BaseModel):
     @classmethod
     def _year_keys(cls, value: object) -> object:
         if isinstance(value, dict):
-            for key in value:
-                if not str(key).isdigit() or len(str(key)) != 4:
-                    raise ValueError(f"{key!r} is not a year")
+            problems = [((str(key),), f"{key!r} is not a year") for key in value if not _is_year(key)]
+            if problems:
+                raise ItemProblems(problems)
             return {str(key): item for key, item in value.items()}
         return value
 
     @model_validator(mode="after")
-    def _dates_in_their_year(self) -> HolidayFile:
-        for year, override in self.years.items():
-            for day in (*override.holidays, *override.workdays):
-                if str(day.year) != year:
-                    raise ValueError(f"{day} is listed under year {year}")
-            both = set(override.holidays) & set(override.workdays)
-            if both:
-                raise ValueError(f"{sorted(both)[0]} is listed as both a holiday and a workday")
+    def _usable_years(self) -> HolidayFile:
+        problems = [
+            (("years", year, *loc), message)
+            for year, override in self.years.items()
+            for loc, message in _year_problems(year, override)
+        ]
+        if problems:
+            raise ItemProblems(problems)
         return self
+
+
+def _is_year(key: object) -> bool:
+    return str(key).isdigit() and len(str(key)) == 4
+
+
+#: Missing default files already logged.
+_reported_missing: set[Path] = set()
 
 
 class WorkCalendar:
@@ -120,12 +189,23 @@ class WorkCalendar:
 
     @classmethod
     def load(cls, path: Path) -> WorkCalendar:
-        """Read the override file; a missing file just means "no overrides"."""
-        if not Path(path).exists():
-            log.info("no holiday override file at %s", path)
+        """Read the override file. Without the bundled file there are no overrides (said once: the service
+        loads the calendar more than once); any other path names a file the operator meant to be read."""
+        path = Path(path)
+        if not path.exists():
+            if path.resolve() != DEFAULT_HOLIDAYS:
+                raise DataFileError(path, ["0: no such file: MINSHENG_HOLIDAYS_PATH must name an existing file"])
+            if path not in _reported_missing:
+                _reported_missing.add(path)
+                log.info("no holiday override file at %s", path)
             return cls()
         overrides, _ = load_model(path, HolidayFile)
         return cls(overrides)
+
+    @property
+    def listed_years(self) -> list[int]:
+        """The years the override file gives."""
+        return sorted(int(year) for year in self._overrides.years)
 
     def is_working_day(self, day: date) -> bool:
         """Remembered per date: the library takes ~0.1 ms a call (more for a year it does not know), and
@@ -149,6 +229,12 @@ class WorkCalendar:
                 self._warned.add(day.year)
                 log.warning(UNKNOWN_YEAR_WARNING, day.year)
             return day.weekday() < 5 and day not in statutory_holidays(day.year)
+
+    @staticmethod
+    def library_years() -> tuple[int, int]:
+        """The first and last year chinese_calendar knows."""
+        years = [day.year for day in chinese_calendar.holidays]
+        return min(years), max(years)
 
     def knows(self, year: int) -> bool:
         """Whether holidays for ``year`` come from the real arrangement rather than the statutory fallback."""

@@ -16,12 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from workflow.calendar import UNKNOWN_YEAR_WARNING, WorkCalendar
+from workflow.calendar import UNKNOWN_YEAR_WARNING, WorkCalendar, weekday_name
 from workflow.policy import ClockPolicy, Policy, load_policy
 
 log = logging.getLogger(__name__)
 
-_WEEKDAYS = "一二三四五六日"
 #: A search bound: no limit in the policy comes near ten years of working days.
 _MAX_DAYS = 3660
 
@@ -224,7 +223,7 @@ class Deadlines:
         """A moment as "11月27日（周五）17:30" (no 前: right for a deadline that has passed)."""
         local = moment.astimezone(self.zone)
         year = f"{local.year}年" if now is not None and now.astimezone(self.zone).year != local.year else ""
-        return f"{year}{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+        return f"{year}{local.month}月{local.day}日（{weekday_name(local.date())}）{local:%H:%M}"
 
     # --- when people are told ---------------------------------------------------------------------
 
