@@ -117,9 +117,10 @@ def _context(pub: Publication) -> dict[str, Any]:
     }
 
 
-def render_html(pub: Publication, *, links: dict[str, str] | None = None) -> str:
-    """A complete page; ``links`` (index, csv, xlsx) are shown on the public site, left out in a file."""
-    return _environment.get_template("publication.html").render(**_context(pub), links=links or {})
+def render_html(pub: Publication, *, links: dict[str, str] | None = None, note: str = "") -> str:
+    """A complete page; ``links`` (index, csv, xlsx) are shown on the public site, left out in a file;
+    ``note`` (a corrected month's) under the heading."""
+    return _environment.get_template("publication.html").render(**_context(pub), links=links or {}, note=note)
 
 
 def render_index(months: list[date], *, region: str = "") -> str:

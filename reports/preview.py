@@ -40,16 +40,20 @@ def preview_title(pub: Publication) -> str:
     return f"{pub.title}（{PREVIEW_MARK}）"
 
 
-def preview_line(pub: Publication, cut_off: datetime) -> str:
-    """The line heading a preview file: what it is as of when, and when it may become the publication."""
+def heading_line(pub: Publication, cut_off: datetime) -> str:
+    """The line heading a CSV file (the publication's and a preview's): which month, as of when, and for a
+    preview when it may become the publication."""
     when = cut_off.astimezone(ZoneInfo(pub.zone)).strftime("%Y-%m-%d %H:%M")
+    if not pub.preview:
+        return f"{pub.title}：数据截至公示截止时间 {when}。"
     if pub.as_of < cut_off:
         return f"{preview_title(pub)}：数据截至 {pub.as_of_local}；{when} 截止后由效能办核对发布，以正式公示为准。"
     return f"{preview_title(pub)}：数据截至公示截止时间 {when}，待效能办核对发布，以正式公示为准。"
 
 
-def preview_csv(pub: Publication, line: str) -> bytes:
-    """The publication's CSV (its table, and its own closing preview note) under a first line saying so."""
+def headed_csv(pub: Publication, line: str) -> bytes:
+    """The publication's CSV (its table, and a preview's own closing note) under a first line saying what
+    it is (``heading_line``)."""
     table = render_csv(pub).decode("utf-8-sig")
     return ("\ufeff" + line + "\r\n" + table).encode("utf-8")
 
@@ -76,5 +80,5 @@ def preview_file(pub: Publication, cut_off: datetime, ext: str) -> bytes:
     """The preview as a CSV, an Excel workbook or a page (the page carries the publication's own note)."""
     if ext == "html":
         return render_html(pub).encode("utf-8")
-    line = preview_line(pub, cut_off)
-    return preview_csv(pub, line) if ext == "csv" else preview_xlsx(pub, line)
+    line = heading_line(pub, cut_off)
+    return headed_csv(pub, line) if ext == "csv" else preview_xlsx(pub, line)

@@ -321,10 +321,12 @@ RENAMED_HEADERS = {"受理量": "收到量", "受理量环比": "收到量环比
 
 def read_table(data: bytes) -> PublishedTable:
     """``render_csv``'s output read back under today's headers, whenever it was stored: the agencies'
-    rows, then the 合计 line (a preview's closing note, one cell wide, is not a row of the table)."""
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    reader.fieldnames = [RENAMED_HEADERS.get(header, header) for header in reader.fieldnames or []]
-    rows = [row for row in reader if row.get("收到量") is not None]
+    rows, then the 合计 line (a heading line above the table, one cell, and a preview's closing note,
+    two, are not rows of the table)."""
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    start = next(index for index, line in enumerate(lines) if len(line) > 1)  # the header row
+    headers = [RENAMED_HEADERS.get(header, header) for header in lines[start]]
+    rows = [dict(zip(headers, line, strict=True)) for line in lines[start + 1 :] if len(line) == len(headers)]
     *agencies, total = rows
     return PublishedTable(agencies=agencies, total=total)
 

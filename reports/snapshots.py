@@ -6,21 +6,24 @@ renders page, CSV and Excel as of the cut-off and stores them with who released 
 their downloads and `minsheng export monthly` read that row from then on. Figures read columns that
 later changes rewrite (a 重办 clears ``resolved_at``), so a month computed twice can differ: a released
 month is never recomputed. Only ``withdraw`` (`minsheng publication reissue`) takes a month back to
-unreleased, to be reviewed and released again once its records are corrected.
+unreleased, to be reviewed and released again once its records are corrected; the withdrawn release is
+kept for the office with who withdrew it, when and why, and the next release says it is a correction.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from openpyxl import load_workbook
+from sqlalchemy import Row, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import previous_month
-from reports.preview import preview_file, preview_publication, preview_title
-from reports.publication import build_publication, due_months, publication_cut_off, render_csv, render_html, render_xlsx
+from reports.preview import headed_csv, heading_line, preview_file, preview_publication, preview_title
+from reports.publication import build_publication, due_months, publication_cut_off, render_html, render_xlsx
 from storage.models import PublicationSnapshot
 from workflow.deadlines import Deadlines
 
@@ -40,14 +43,35 @@ class Release:
     fresh: bool  # released by this call; False: it had been released already and nothing changed
 
 
+_CURRENT = PublicationSnapshot.withdrawn_at.is_(None)
+
+
 async def released(session: AsyncSession, month: date) -> PublicationSnapshot | None:
-    """The month as released, or None while it is not public."""
-    return await session.get(PublicationSnapshot, month)
+    """The month as released (its current release, not withdrawn), or None while it is not public."""
+    return await session.scalar(select(PublicationSnapshot).where(PublicationSnapshot.month == month, _CURRENT))
 
 
 async def released_months(session: AsyncSession) -> list[date]:
     """The public months, newest first."""
-    return list(await session.scalars(select(PublicationSnapshot.month).order_by(PublicationSnapshot.month.desc())))
+    query = select(PublicationSnapshot.month).where(_CURRENT).order_by(PublicationSnapshot.month.desc())
+    return list(await session.scalars(query))
+
+
+async def release_history(session: AsyncSession, month: date) -> list[Row]:
+    """Every release of the month, newest first: who released it and when, and for a withdrawn one who
+    withdrew it, when and why (the documents themselves are not loaded)."""
+    query = (
+        select(
+            PublicationSnapshot.created_at,
+            PublicationSnapshot.released_by,
+            PublicationSnapshot.withdrawn_at,
+            PublicationSnapshot.withdrawn_by,
+            PublicationSnapshot.withdraw_reason,
+        )
+        .where(PublicationSnapshot.month == month)
+        .order_by(PublicationSnapshot.created_at.desc(), PublicationSnapshot.id.desc())
+    )
+    return list(await session.execute(query))
 
 
 async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
@@ -56,22 +80,35 @@ async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datet
     return [month for month in await due_months(session, deadlines, now) if month not in public]
 
 
+def correction_note(now: datetime, deadlines: Deadlines) -> str:
+    """What a month released again after a withdrawal says on its page and in its CSV."""
+    day = now.astimezone(deadlines.zone).date()
+    return f"本月公示已于{day.year}年{day.month}月{day.day}日更正。"
+
+
 async def render_month(
-    session: AsyncSession, month: date, months: list[date], deadlines: Deadlines, now: datetime, *, region: str = ""
+    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, *, region: str = ""
 ) -> PublicationSnapshot:
-    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored. The page links
-    the month before when it is one of ``months`` (the due ones: public, or to be once released)."""
+    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored; ``region`` (the
+    catalogue's) heads its title. The page links the month before only when that is public; a month
+    released before (and withdrawn) says it was corrected today."""
     cut_off = publication_cut_off(month, deadlines)
     pub = await build_publication(session, month, deadlines.zone, as_of=cut_off, region=region)
     before = previous_month(month)
     links = {
         "index": "/publication/",
-        "previous": f"/publication/{before:%Y-%m}" if before in months else None,
+        "previous": f"/publication/{before:%Y-%m}" if before in await released_months(session) else None,
         "csv": f"/publication/{pub.slug}.csv",
         "xlsx": f"/publication/{pub.slug}.xlsx",
     }
+    withdrawn = await session.scalar(select(exists().where(PublicationSnapshot.month == month, ~_CURRENT)))
+    note = correction_note(now, deadlines) if withdrawn else ""
     return PublicationSnapshot(
-        month=month, html=render_html(pub, links=links), csv=render_csv(pub), xlsx=render_xlsx(pub), created_at=now
+        month=month,
+        html=render_html(pub, links=links, note=note),
+        csv=headed_csv(pub, heading_line(pub, cut_off) + note),
+        xlsx=render_xlsx(pub),
+        created_at=now,
     )
 
 
@@ -81,22 +118,21 @@ async def release(
     """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``;
     ``region`` (the catalogue's) heads its title.
     Idempotent: a released month is returned as it is (``fresh`` False), also to the loser of two
-    concurrent releases, whose insert gives way on the primary key. Raises ``NotReleasable``."""
+    concurrent releases, whose insert gives way on the month's one current row. Raises ``NotReleasable``."""
     stored = await released(session, month)
     if stored is not None:
         return Release(stored, fresh=False)
     cut_off = publication_cut_off(month, deadlines)
     if now < cut_off:
         raise NotReleasable(month, "before_cut_off", cut_off)
-    months = await due_months(session, deadlines, now)
-    if month not in months:
+    if month not in await due_months(session, deadlines, now):
         raise NotReleasable(month, "no_service", cut_off)
-    fresh = await render_month(session, month, months, deadlines, now, region=region)
+    fresh = await render_month(session, month, deadlines, now, region=region)
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     result = await session.execute(
         dialect.insert(PublicationSnapshot)
         .values(month=month, html=fresh.html, csv=fresh.csv, xlsx=fresh.xlsx, created_at=now, released_by=by)
-        .on_conflict_do_nothing(index_elements=[PublicationSnapshot.month])
+        .on_conflict_do_nothing(index_elements=[PublicationSnapshot.month], index_where=_CURRENT)
     )
     await session.commit()
     stored = await released(session, month)
@@ -104,11 +140,24 @@ async def release(
     return Release(stored, fresh=bool(result.rowcount))
 
 
-async def withdraw(session: AsyncSession, month: date) -> bool:
-    """Take a released month back to unreleased, e.g. to correct its records; False if it was not released."""
-    result = await session.execute(delete(PublicationSnapshot).where(PublicationSnapshot.month == month))
+async def withdraw(session: AsyncSession, month: date, now: datetime, by: str, reason: str) -> bool:
+    """Take a released month back to unreleased, e.g. to correct its records, keeping the withdrawn
+    release with ``by``, ``now`` and ``reason``; False if it was not released."""
+    result = await session.execute(
+        update(PublicationSnapshot)
+        .where(PublicationSnapshot.month == month, _CURRENT)
+        .values(withdrawn_at=now, withdrawn_by=by, withdraw_reason=reason)
+    )
     await session.commit()
     return bool(result.rowcount)
+
+
+def published_problem_types(snapshot: PublicationSnapshot) -> list[tuple[str, int]]:
+    """Every problem type of the released month with its count, as its page's chart shows them: read
+    from its workbook's 问题类型 sheet (the CSV's 合计 cell has the first three only)."""
+    book = load_workbook(io.BytesIO(snapshot.xlsx), read_only=True)
+    rows = book["问题类型"].iter_rows(min_row=2, max_col=2, values_only=True)
+    return [(str(name), int(count)) for name, count in rows if name is not None]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -435,14 +436,25 @@ class FsmRecord(Base):
 
 
 class PublicationSnapshot(Base):
-    """A released month: its public publication exactly as an oversight officer released it after its
-    cut-off. A row here is what makes a month public; later changes to the records (a 重办 clears
-    ``resolved_at``) must not alter it. Deleted only by `minsheng publication reissue`, which takes the
-    month back to unreleased until it is released again."""
+    """A release of a month: its public publication exactly as an oversight officer released it after its
+    cut-off. The month's row not withdrawn is what makes it public; later changes to the records (a 重办
+    clears ``resolved_at``) must not alter it. `minsheng publication reissue` withdraws it (who, when,
+    why) and keeps it for the office, taking the month back to unreleased until it is released again:
+    a month has at most one current row (``ix_publication_snapshot_current``) and any withdrawn ones."""
 
     __tablename__ = "publication_snapshot"
+    __table_args__ = (
+        Index(
+            "ix_publication_snapshot_current",
+            "month",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
     html: Mapped[str] = mapped_column(Text)
     csv: Mapped[bytes] = mapped_column(LargeBinary)
     xlsx: Mapped[bytes] = mapped_column(LargeBinary)
@@ -450,6 +462,9 @@ class PublicationSnapshot(Base):
     # Who released it: a dashboard username, or "cli:LOGIN"; None for a month stored by its first
     # public reader before releasing existed.
     released_by: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None]  # None: the month's current publication
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
 
 
 # --- the web side ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from minsheng.cli import main
 from reports.figures import monthly_figures
@@ -98,7 +99,7 @@ async def test_a_month_past_its_cut_off_shows_the_preview_that_releasing_stores(
     await log_in(client, "chief")
     shown = await dashboard_month(client)
     page = await home(client)
-    assert "尚未发布" in page and 'action="/dashboard/months/2026-10/release"' in page
+    assert "尚未发布" in page and 'href="/dashboard/months/2026-10/release"' in page
     assert 'href="/publication/2026-10"' not in page  # not public: the public page is a 404
     assert "统计截至 2026-11-06 17:30" in page  # as of the cut-off, as releasing will take it
     preview = await client.get("/dashboard/months/2026-10.csv")
@@ -110,8 +111,9 @@ async def test_a_month_past_its_cut_off_shows_the_preview_that_releasing_stores(
     await release_months(client, OCTOBER)
     assert await public_month(client) == shown
     public_csv = (await (await client.get("/publication/2026-10.csv")).read()).decode("utf-8-sig")
-    # The preview's table is the publication's, under its first line and above its closing note.
-    assert table[:-1] == list(csv.reader(io.StringIO(public_csv)))
+    # The preview's table is the publication's, each under its first line, the preview's above its closing note.
+    public_first, *public_table = list(csv.reader(io.StringIO(public_csv)))
+    assert table[:-1] == public_table and public_first != first
 
 
 async def test_an_officer_releases_a_month_after_the_confirmation_step(client: TestClient) -> None:
@@ -177,8 +179,18 @@ async def test_releasing_twice_changes_nothing_and_says_so(client: TestClient) -
     assert "此前已发布，本次未作任何改动" in await (await client.get(again.headers["Location"])).text()
     after = (await stored(client))[OCTOBER]
     assert (after.csv, after.created_at, after.released_by) == (first.csv, first.created_at, first.released_by)
+
+
+async def test_going_back_to_the_confirmation_after_releasing_shows_the_month_without_a_message(
+    client: TestClient,
+) -> None:
+    """The browser's back button after 确认发布 loads the confirmation page again: nothing was tried."""
+    await log_in(client, "chief")
+    assert (await post_release(client, "2026-10")).status == 303
     confirm = await client.get("/dashboard/months/2026-10/release", allow_redirects=False)
-    assert confirm.status == 303 and confirm.headers["Location"].endswith("done=already_released")
+    assert confirm.status == 303 and confirm.headers["Location"] == "/dashboard/?month=2026-10"
+    page = await (await client.get(confirm.headers["Location"])).text()
+    assert "本次未作任何改动" not in page and "已发布：" not in page
 
 
 async def test_a_released_month_shows_the_stored_figures_after_the_records_changed(client: TestClient) -> None:
@@ -208,12 +220,15 @@ async def test_a_reissued_month_is_unreleased_again_and_shows_the_corrected_figu
     before = await public_month(client)
     await _reopen_october(client)
     result = await asyncio.to_thread(
-        CliRunner().invoke, main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url)
+        CliRunner().invoke,
+        main,
+        ["publication", "reissue", "--month", "2026-10", "--reason", "重办后更正", "--yes"],
+        env=_env(database_url),
     )
     assert result.exit_code == 0, result.output
     pending = await dashboard_month(client)
     page = await home(client)
-    assert pending != before and "尚未发布" in page and 'action="/dashboard/months/2026-10/release"' in page
+    assert pending != before and "尚未发布" in page and 'href="/dashboard/months/2026-10/release"' in page
     assert (await client.get("/publication/2026-10")).status == 404
     assert (await post_release(client, "2026-10")).status == 303
     assert await public_month(client) == pending
@@ -228,3 +243,64 @@ async def test_an_agency_viewer_sees_its_own_row_of_the_publication(client: Test
     assert await dashboard_month(client) == {"市住建局": public["市住建局"]}
     assert re.search(rf"<strong>{public['市住建局'][HEADERS['received']]}</strong>10月收到", page)
     assert "市公安局" not in page
+
+
+def problem_types(page: str) -> list[tuple[str, str]]:
+    """The home page's 主要问题类型 list: (name, count)."""
+    tags = re.search(r'<ul class="tags">(.*?)</ul>', page, re.S)
+    return re.findall(r"<li>(\S+) <b>(\d+)</b></li>", tags.group(1)) if tags else []
+
+
+async def test_the_problem_types_are_the_public_pages_before_and_after_releasing(client: TestClient) -> None:
+    await log_in(client, "chief")
+    before = problem_types(await home(client))
+    await post_release(client, "2026-10")
+    after = problem_types(await home(client))
+    book = load_workbook(io.BytesIO(await (await client.get("/publication/2026-10.xlsx")).read()))
+    public = [(name, str(count)) for name, count, _ in book["问题类型"].iter_rows(min_row=2, values_only=True)]
+    assert len(before) == 4 and before == after == public  # all four, as the public page's chart has them
+
+
+async def test_the_banner_and_the_button_lead_to_the_release_step_by_plain_links(client: TestClient) -> None:
+    await log_in(client, "chief")
+    page = await home(client, "2026-11")
+    banner = re.search(r'id="release-waiting".*?</div>', page, re.S)
+    assert banner and re.findall(r'href="([^"]+)"', banner.group(0)) == [
+        "/dashboard/?month=2026-10#release",
+        "/dashboard/?month=2026-09#release",
+    ]
+    page = await home(client)
+    assert 'id="release"' in page and 'href="/dashboard/months/2026-10/release"' in page
+    assert 'method="get" action="/dashboard/months/2026-10/release"' not in page  # a GET form adds a stray "?"
+
+
+async def test_an_agency_viewer_sees_no_rank_until_the_month_is_released(client: TestClient) -> None:
+    await log_in(client, "viewer-a")
+    page = await home(client)
+    full = Tables(page).tables["figures-full"]
+    assert "排名在公示发布后显示" in page
+    assert "排名" not in full[0] and HEADERS["last_three"] not in full[0] and 'class="marked"' not in page
+    await release_months(client, OCTOBER)
+    page = await home(client)
+    full = Tables(page).tables["figures-full"]
+    assert "排名在公示发布后显示" not in page and full[0][0] == "排名" and HEADERS["last_three"] in full[0]
+
+
+async def test_the_month_lists_its_releases_and_withdrawals(client: TestClient, database_url: str) -> None:
+    await log_in(client, "chief")
+    await post_release(client, "2026-10")
+    at(client, datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["publication", "reissue", "--month", "2026-10", "--reason", "市住建局重办后数字有误", "--yes"],
+        env=_env(database_url),
+    )
+    assert result.exit_code == 0, result.output
+    await post_release(client, "2026-10")
+    history = Tables(await home(client)).tables["release-history"]
+    header, newest, first = history
+    assert header[:2] == ["发布时间", "发布人"]
+    assert newest[:2] == ["2026-12-10 09:00", "chief"] and newest[2:] == ["", "", ""]
+    assert first[:2] == ["2026-11-10 12:00", "chief"] and first[2] and first[3].startswith("cli")  # the system clock
+    assert first[4] == "市住建局重办后数字有误"

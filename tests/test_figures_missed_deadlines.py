@@ -285,7 +285,7 @@ async def test_a_month_released_before_the_rule_keeps_its_published_document(wor
     await lifecycle.resolve(s, clock, deadlines, complaint.id, world.police, "已处理")
     await s.commit()
     now = publication_cut_off(NOVEMBER, deadlines) + timedelta(days=1)
-    fresh = await render_month(s, NOVEMBER, [NOVEMBER], deadlines, now)
+    fresh = await render_month(s, NOVEMBER, deadlines, now)
     assert read_table(fresh.csv).total["超期"] == "1"
     # Stored earlier, under the rule before this one, by nobody recorded: served as stored.
     s.add(PublicationSnapshot(month=NOVEMBER, html="<p>旧文档</p>", csv=b"old", xlsx=b"old", created_at=now))

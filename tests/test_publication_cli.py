@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from minsheng.cli import main
 from reports.publication import PREVIEW_MARK
+from reports.snapshots import released as released_snapshot
 from storage.models import Complaint, PublicationSnapshot
 from tests.publication_support import at, client
 from tests.test_dashboard_support import log_in
@@ -46,8 +47,8 @@ def _export(*args: str, month: str = "2026-10") -> Result:
     return result
 
 
-def _publication(command: str, month: str = "2026-10") -> Result:
-    return CliRunner().invoke(main, ["publication", command, "--month", month])
+def _publication(command: str, month: str = "2026-10", *args: str, answer: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["publication", command, "--month", month, *args], input=answer)
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -85,7 +86,7 @@ async def test_the_preview_export_equals_the_dashboard_download(client: TestClie
 async def test_a_released_month_exports_the_stored_publication_until_it_is_reissued(session: AsyncSession) -> None:
     released = await asyncio.to_thread(_publication, "release")
     assert released.exit_code == 0 and "released at" in released.output
-    stored = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    stored = await released_snapshot(session, date(2026, 10, 1))
     assert stored is not None and (stored.released_by or "").startswith("cli")
     assert "<h1>示例市2026年10月投诉情况公示</h1>" in stored.html  # the catalogue's region, as on the web
     exported = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes
@@ -94,10 +95,10 @@ async def test_a_released_month_exports_the_stored_publication_until_it_is_reiss
     await session.execute(update(Complaint).values(resolved_at=None))  # every reply undone, as by a 重办
     await session.commit()
     assert (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes == exported
-    reissued = await asyncio.to_thread(_publication, "reissue")
+    reissued = await asyncio.to_thread(_publication, "reissue", "2026-10", "--reason", "重办后更正", "--yes")
     assert reissued.exit_code == 0 and "withdrawn" in reissued.output
     session.expunge_all()
-    assert await session.get(PublicationSnapshot, date(2026, 10, 1)) is None
+    assert await released_snapshot(session, date(2026, 10, 1)) is None
     preview = (await asyncio.to_thread(_export, "--format", "csv")).stdout_bytes.decode("utf-8-sig")
     assert preview.startswith(f"示例市2026年10月投诉情况公示（{PREVIEW_MARK}）")
 
@@ -105,11 +106,11 @@ async def test_a_released_month_exports_the_stored_publication_until_it_is_reiss
 @pytest.mark.usefixtures("cli_env")
 async def test_releasing_twice_changes_nothing_and_says_so(session: AsyncSession) -> None:
     assert (await asyncio.to_thread(_publication, "release")).exit_code == 0
-    first = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    first = await released_snapshot(session, date(2026, 10, 1))
     again = await asyncio.to_thread(_publication, "release")
     assert again.exit_code == 0 and "already released" in again.output and "nothing changed" in again.output
     session.expunge_all()
-    after = await session.get(PublicationSnapshot, date(2026, 10, 1))
+    after = await released_snapshot(session, date(2026, 10, 1))
     assert first is not None and after is not None
     assert (after.created_at, after.csv, after.released_by) == (first.created_at, first.csv, first.released_by)
 
@@ -176,3 +177,31 @@ def test_xlsx_is_refused_on_a_terminal_but_csv_is_shown_and_xlsx_may_be_piped() 
     piped = CliRunner().invoke(main, ["export", "monthly", "--month", "2026-10"])  # stdout is a pipe here
     assert piped.exit_code == 0, piped.output
     assert piped.stdout_bytes.startswith(b"PK")  # the XLSX file itself, for `> file.xlsx`
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_reissuing_needs_a_reason_and_a_confirmation_and_keeps_the_withdrawn_version(
+    session: AsyncSession,
+) -> None:
+    october = date(2026, 10, 1)
+    assert (await asyncio.to_thread(_publication, "release")).exit_code == 0
+    first = await released_snapshot(session, october)
+    assert first is not None
+    no_reason = await asyncio.to_thread(_publication, "reissue")
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    declined = await asyncio.to_thread(_publication, "reissue", "2026-10", "--reason", "数字有误", answer="n\n")
+    assert declined.exit_code == 1 and "released at" in declined.output and "Withdraw" in declined.output
+    session.expunge_all()
+    assert await released_snapshot(session, october) is not None  # nothing withdrawn
+    confirmed = await asyncio.to_thread(_publication, "reissue", "2026-10", "--reason", "数字有误", answer="y\n")
+    assert confirmed.exit_code == 0 and "withdrawn" in confirmed.output
+    session.expunge_all()
+    assert await released_snapshot(session, october) is None
+    [kept] = await session.scalars(select_rows(PublicationSnapshot).where(PublicationSnapshot.month == october))
+    assert (kept.csv, kept.html, kept.xlsx, kept.released_by) == (first.csv, first.html, first.xlsx, first.released_by)
+    assert kept.withdraw_reason == "数字有误" and (kept.withdrawn_by or "").startswith("cli")
+    assert kept.withdrawn_at is not None
+    assert (await asyncio.to_thread(_publication, "release")).exit_code == 0  # released again beside the kept one
+    session.expunge_all()
+    versions = list(await session.scalars(select_rows(PublicationSnapshot).where(PublicationSnapshot.month == october)))
+    assert len(versions) == 2 and (await released_snapshot(session, october)) is not None

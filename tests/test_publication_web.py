@@ -122,7 +122,9 @@ async def test_downloads_match_the_page(released: TestClient) -> None:
     response = await client.get("/publication/2026-10.csv")
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="publication-2026-10.csv"' in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    first, table = (await response.read()).decode("utf-8-sig").split("\r\n", 1)
+    assert first == "示例市2026年10月投诉情况公示：数据截至公示截止时间 2026-11-06 17:30。"  # month and cut-off, as a preview
+    rows = list(csv.DictReader(io.StringIO(table)))
     assert rows[-1]["单位"] == "合计" and rows[-1]["收到量"] == "10"
     response = await client.get("/publication/2026-10.xlsx")
     assert response.status == 200
@@ -254,14 +256,16 @@ async def test_concurrent_releases_store_the_month_once(client: TestClient) -> N
 
 
 def test_reissuing_a_month_never_released_says_so(database_url: str) -> None:
-    result = CliRunner().invoke(main, ["publication", "reissue", "--month", "2026-10"], env=_env(database_url))
+    command = ["publication", "reissue", "--month", "2026-10", "--reason", "更正", "--yes"]
+    result = CliRunner().invoke(main, command, env=_env(database_url))
     assert result.exit_code == 0, result.output
     assert "not released" in result.output
 
 
 async def _cli(database_url: str, command: str, month: str = "2026-10") -> Result:
+    extra = ["--reason", "重办后更正", "--yes"] if command == "reissue" else []
     return await asyncio.to_thread(
-        CliRunner().invoke, main, ["publication", command, "--month", month], env=_env(database_url)
+        CliRunner().invoke, main, ["publication", command, "--month", month, *extra], env=_env(database_url)
     )
 
 
@@ -289,3 +293,22 @@ async def test_a_month_before_the_first_complaint_has_no_publication(client: Tes
     assert (await client.get(f"/publication/{before}.csv")).status == 404
     page = await (await client.get(f"/publication/{earliest}")).text()
     assert f'href="/publication/{before}"' not in page  # no 上月 link to a page that does not exist
+
+
+async def test_a_corrected_month_says_when_it_was_corrected(released: TestClient, database_url: str) -> None:
+    client = released
+    assert "更正" not in await (await client.get("/publication/2026-10")).text()
+    await _reopen_october(client)
+    at(client, datetime(2026, 12, 10, 9, tzinfo=ZONE))
+    assert (await _cli(database_url, "reissue")).exit_code == 0
+    await release_months(client, OCTOBER)
+    note = "本月公示已于2026年12月10日更正。"
+    assert note in await (await client.get("/publication/2026-10")).text()
+    first_line = (await (await client.get("/publication/2026-10.csv")).read()).decode("utf-8-sig").split("\r\n")[0]
+    assert first_line.endswith(note) and "2026-11-06 17:30" in first_line
+    assert "更正" not in await (await client.get("/publication/2026-09")).text()
+
+
+async def test_the_previous_month_link_leads_only_to_a_released_month(client: TestClient) -> None:
+    await release_months(client, OCTOBER)  # September is due but not released: its page is a 404
+    assert 'href="/publication/2026-09"' not in await (await client.get("/publication/2026-10")).text()

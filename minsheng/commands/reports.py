@@ -151,8 +151,8 @@ def publication() -> None:
     """The public monthly publication: a month goes public only when released."""
 
 
-def _releaser() -> str:
-    """Who released a month from the command line, as recorded: the operator's login."""
+def _operator() -> str:
+    """Who released or withdrew a month from the command line, as recorded: the operator's login."""
     import getpass
 
     try:
@@ -179,7 +179,7 @@ def publication_release(ctx: click.Context, month: date) -> None:
 
     async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
-            return await release(session, month, deadlines, SystemClock().now(), _releaser(), region=region)
+            return await release(session, month, deadlines, SystemClock().now(), _operator(), region=region)
 
     try:
         outcome = run_async(with_engine(work)(settings))
@@ -200,19 +200,41 @@ def publication_release(ctx: click.Context, month: date) -> None:
 
 @publication.command("reissue")
 @click.option("--month", required=True, callback=_month, help="The month, YYYY-MM (local calendar).")
+@click.option("--reason", required=True, help="Why it is withdrawn, as recorded (shown to the office).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @click.pass_context
-def publication_reissue(ctx: click.Context, month: date) -> None:
+def publication_reissue(ctx: click.Context, month: date, reason: str, yes: bool) -> None:
     """Withdraw a released month to correct it: it leaves the public pages (which say it is under review)
     and is unreleased again, shown on the dashboard as a preview of the corrected records (as of the
-    same cut-off). Nothing is public until it is released again (dashboard 发布, or `publication release`)."""
-    from reports.snapshots import withdraw
+    same cut-off). The withdrawn release is kept for the office with who withdrew it, when and why.
+    Nothing is public until it is released again (dashboard 发布, or `publication release`), and the
+    page then says when it was corrected."""
+    from reports.snapshots import released, withdraw
     from storage.db import create_session_factory
+    from workflow.clock import SystemClock
+
+    settings = settings_from(ctx)
+    reason = reason.strip()
+    if not reason:
+        raise click.BadParameter("give the reason the month is withdrawn", param_hint="--reason")
+
+    async def current(engine: Any) -> Any:
+        async with create_session_factory(engine)() as session:
+            return await released(session, month)
 
     async def work(engine: Any) -> bool:
         async with create_session_factory(engine)() as session:
-            return await withdraw(session, month)
+            return await withdraw(session, month, SystemClock().now(), _operator(), reason)
 
-    if run_async(with_engine(work)(settings_from(ctx))):
+    snapshot = run_async(with_engine(current)(settings))
+    if snapshot is None:
+        click.echo(f"{month:%Y-%m}: not released, nothing withdrawn")
+        return
+    if not yes:
+        when, by = local_time(settings, snapshot.created_at), snapshot.released_by or "（未记录）"
+        click.echo(f"{month:%Y-%m}: released at {when} by {by}, public at /publication/{month:%Y-%m}")
+        click.confirm(f"Withdraw it from the public pages ({reason})?", abort=True)
+    if run_async(with_engine(work)(settings)):
         click.echo(
             f"{month:%Y-%m}: withdrawn, no longer public; check it on the dashboard and release it again "
             f"(`minsheng publication release --month {month:%Y-%m}`)"

@@ -39,8 +39,9 @@ def _month(request: web.Request) -> date | None:
         return None
 
 
-def _back(month: date, done: str) -> web.Response:
-    return see_other(f"/dashboard/?month={month:%Y-%m}&done={done}")
+def _back(month: date, done: str | None = None) -> web.Response:
+    """To the month on the home page, saying what the POST did (``done``); a GET says nothing."""
+    return see_other(f"/dashboard/?month={month:%Y-%m}" + (f"&done={done}" if done else ""))
 
 
 def _refused(request: web.Request, month: date, reason: str) -> web.Response:
@@ -53,7 +54,9 @@ def _refused(request: web.Request, month: date, reason: str) -> web.Response:
 
 @routes.get(PATH)
 async def confirm_release(request: web.Request) -> web.StreamResponse:
-    """The confirmation step: which month, as of when, and that releasing cannot be taken back quietly."""
+    """The confirmation step: which month, as of when, and that releasing cannot be taken back quietly.
+    A month released already (e.g. the back button after 确认发布) is simply the month again: nothing was
+    tried, so nothing is said."""
     if not viewer_of(current_user(request)).is_oversight:
         return forbidden(request)
     month = _month(request)
@@ -61,7 +64,7 @@ async def confirm_release(request: web.Request) -> web.StreamResponse:
         return not_found(request)
     session, calendar, now = db(request), deadlines(request), services(request).clock.now()
     if await released(session, month) is not None:
-        return _back(month, "already_released")
+        return _back(month)
     cut_off = publication_cut_off(month, calendar)
     if now < cut_off:
         return _refused(request, month, "before_cut_off")
