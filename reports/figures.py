@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
-from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
+from reports.overdue import MISS_EVENTS, CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
     Agency,
     AgencyRole,
@@ -60,8 +61,8 @@ class AgencyFigures:
     extensions: int = 0
     rated: int = 0
     satisfied: int = 0  # 满意 + 比较满意
-    reopened: int = 0  # with a REOPENED event (重办)
-    reopened_in_progress: int = 0  # reopened and not resolved again yet, so not among ``resolved``
+    reopened: int = 0  # with a REOPENED event (重办) by the cut-off
+    reopened_in_progress: int = 0  # reopened and not resolved again by the cut-off, so not among ``resolved``
     transfers_in: int = 0
     declined: int = 0
 
@@ -90,8 +91,8 @@ class AgencyFigures:
 
     @property
     def reopen_rate(self) -> float | None:
-        """重办率: complaints reopened at least once ÷ complaints resolved at least once (resolved now, or
-        reopened and in handling again: the workflow clears ``resolved_at`` on reopening)."""
+        """重办率: complaints reopened at least once ÷ complaints resolved at least once (resolved at the
+        cut-off, or reopened and in handling again then)."""
         return _ratio(self.reopened, self.resolved + self.reopened_in_progress)
 
     @property
@@ -172,6 +173,33 @@ def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
         row[name] = row.get(name, 0) + int(value)
 
 
+def _event_log(scope: _Scope) -> Subquery:
+    """Per complaint of the cohort, one pass over its events: ``missed``, a deadline missed
+    (``reports.overdue.missed_by_events``); ``last_reply``, its latest RESOLVED or REOPENED by the
+    cut-off as id × 2 + 1 for RESOLVED; ``reopened``, a REOPENED by the cut-off. Nothing happens to a
+    complaint before it is received, so the events before the first month are not read."""
+    replied = E.c.action == EventAction.RESOLVED.value
+    reopened = E.c.action == EventAction.REOPENED.value
+    by_cut_off = scope.before_cut_off(E.c.at)
+    reply_code = cast(E.c.id, BigInteger) * 2 + case((replied, 1), else_=0)
+    return (
+        select(
+            E.c.complaint_id,
+            func.max(case((missed_by_events(scope), 1), else_=0)).label("missed"),
+            func.max(case((and_(or_(replied, reopened), by_cut_off), reply_code))).label("last_reply"),
+            func.max(case((and_(reopened, by_cut_off), 1), else_=0)).label("reopened"),
+        )
+        .select_from(E.join(C, E.c.complaint_id == C.c.id))
+        .where(
+            scope.cohort,
+            E.c.at >= scope.periods[0].start,
+            E.c.action.in_([*MISS_EVENTS, EventAction.REOPENED.value]),
+        )
+        .group_by(E.c.complaint_id)
+        .subquery("event_log")
+    )
+
+
 async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
     """An agency is judged only on what was due: the rates' denominators are the complaints acted on by
     the cut-off or whose deadline had passed by then, never a complaint received an hour ago."""
@@ -180,20 +208,19 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         acknowledged, or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at)
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
-    resolved = scope.before_cut_off(C.c.resolved_at)
-    # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
-    # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
-    # before it is received, so the events before the first month are not read.
-    recorded = (
-        select(E.c.complaint_id)
-        .select_from(E.join(C, E.c.complaint_id == C.c.id))
-        .where(scope.cohort, E.c.at >= scope.periods[0].start, missed_by_events(scope))
-        .group_by(E.c.complaint_id)
-        .subquery("recorded_miss")
+    log = _event_log(scope)
+    # Resolved as of the cut-off: the latest reply-or-重办 by then is a reply. ``resolved_at`` is the reply
+    # standing now (a 重办 clears it), so one before the cut-off stood then too; the log keeps a reply
+    # that a 重办 after the cut-off cleared. Both sides are never NULL, so ``~resolved`` is safe.
+    resolved = or_(
+        and_(C.c.resolved_at.is_not(None), scope.before_cut_off(C.c.resolved_at)),
+        func.coalesce(log.c.last_reply, 0) % 2 == 1,
     )
-    # A deadline missed is recorded for good: such a complaint is due (it counts against 按期办结率) and
-    # never on time, even once a 重办 reply or an extension approved afterwards came in time.
-    overdue = or_(missed_by_columns(scope), recorded.c.complaint_id.is_not(None))
+    reopened = func.coalesce(log.c.reopened, 0) == 1
+    # ``reports.overdue.missed_deadline`` for the whole cohort. A deadline missed is recorded for good:
+    # such a complaint is due (it counts against 按期办结率) and never on time, even once a 重办 reply or
+    # an extension approved afterwards came in time.
+    overdue = or_(missed_by_columns(scope), func.coalesce(log.c.missed, 0) == 1)
     on_time = and_(resolved, ~overdue)
     due_for_resolution = or_(resolved, scope.past(C.c.resolve_due_at), overdue)
     counted = {
@@ -204,10 +231,12 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         "resolved": _count_if(resolved),
         "resolved_on_time": _count_if(on_time),
         "overdue": _count_if(overdue),
+        "reopened": _count_if(reopened),
+        "reopened_in_progress": _count_if(and_(reopened, ~resolved)),
     }
     query = (
         select(scope.period, C.c.owner_agency_id, *counted.values())
-        .select_from(C.outerjoin(recorded, recorded.c.complaint_id == C.c.id))
+        .select_from(C.outerjoin(log, log.c.complaint_id == C.c.id))
         .where(scope.cohort)
         .group_by(scope.period, C.c.owner_agency_id)
     )
@@ -237,29 +266,19 @@ def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
 
 
 async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | None, counts: Counts) -> None:
-    """Reopenings and extensions count for the owner; transfers for the receiving agency, since the
+    """Extensions count for the owner; transfers for the receiving agency, since the
     decline is the receiver's act — so this reads the whole month and filters by agency here. A
     transfer withdrawn by the cut-off is not counted."""
     requested = E.c.action == EventAction.TRANSFER_REQUESTED.value
     declined = E.c.action == EventAction.TRANSFER_DECLINED.value
     receiver = case((requested, E.c.to_agency_id), (declined, E.c.agency_id)).label("receiver")
-    in_progress = or_(C.c.resolved_at.is_(None), ~scope.before_cut_off(C.c.resolved_at))
     query = (
-        select(
-            scope.period,
-            E.c.action,
-            C.c.owner_agency_id,
-            receiver,
-            func.count(),
-            func.count(func.distinct(E.c.complaint_id)),
-            func.count(func.distinct(case((in_progress, E.c.complaint_id)))),
-        )
+        select(scope.period, E.c.action, C.c.owner_agency_id, receiver, func.count())
         .select_from(E.join(C, E.c.complaint_id == C.c.id))
         .where(
             scope.all_owners,
             E.c.action.in_(
                 [
-                    EventAction.REOPENED.value,
                     EventAction.EXTENSION_APPROVED.value,
                     EventAction.TRANSFER_REQUESTED.value,
                     EventAction.TRANSFER_DECLINED.value,
@@ -270,16 +289,13 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
         )
         .group_by(scope.period, E.c.action, C.c.owner_agency_id, receiver)
     )
-    for period, action, owner, to, events, complaints, pending in await session.execute(query):
+    for period, action, owner, to, events in await session.execute(query):
         if action in (EventAction.TRANSFER_REQUESTED, EventAction.TRANSFER_DECLINED):
             if agency_id is None or to == agency_id:
                 field_name = "transfers_in" if action == EventAction.TRANSFER_REQUESTED else "declined"
                 _add(counts, (period, to), **{field_name: events})
         elif agency_id is None or owner == agency_id:
-            if action == EventAction.REOPENED:
-                _add(counts, (period, owner), reopened=complaints, reopened_in_progress=pending)
-            else:
-                _add(counts, (period, owner), extensions=events)
+            _add(counts, (period, owner), extensions=events)
 
 
 async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
