@@ -3,7 +3,9 @@ be loaded into Python. Every figure is about one cohort, the complaints *receive
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
 cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
-complaint received an hour before publication counts in 收到量 and in no rate.
+complaint received an hour before publication counts in 收到量 and in no rate. What a later change
+rewrites on the complaint's row (a 重办 clears ``resolved_at``) is read from the append-only event log,
+so a 重办 after the cut-off leaves the month's figures as they were (as does a withdrawal).
 
 超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.
@@ -151,10 +153,13 @@ class _Scope(CutOffs):
     def __init__(self, periods: list[Period], agency_id: int | None) -> None:
         super().__init__(periods)
         received = C.c.created_at
-        # Withdrawn complaints are the citizen's choice, not the agency's work.
-        self.all_owners = and_(
-            received >= periods[0].start, received < periods[-1].end, C.c.status != ComplaintStatus.WITHDRAWN.value
+        # Withdrawn complaints are the citizen's choice, not the agency's work — from the withdrawal on
+        # (``closed_at``, which nothing changes after it), not for a month whose cut-off came before.
+        withdrawn = and_(
+            C.c.status == ComplaintStatus.WITHDRAWN.value,
+            or_(C.c.closed_at.is_(None), self.before_cut_off(C.c.closed_at)),
         )
+        self.all_owners = and_(received >= periods[0].start, received < periods[-1].end, ~withdrawn)
         self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
         whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
         self.period = case(*reversed(whens), else_=literal_column("0")).label("period")

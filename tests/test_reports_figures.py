@@ -599,3 +599,24 @@ async def test_a_month_computed_again_after_a_reopening_keeps_its_figures(sessio
     b4.status, b4.resolved_at, b4.resolve_due_at, b4.reopen_count = ComplaintStatus.ACCEPTED, None, local(12, 16), 1
     await session.commit()
     assert await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF) == before
+
+
+async def test_a_complaint_withdrawn_after_the_cut_off_still_counts_as_of_the_cut_off(session: AsyncSession) -> None:
+    """b7 was overdue and open at the cut-off; the citizen withdrew it a week later. Withdrawn complaints
+    are not the agency's work — from the withdrawal on, not retroactively."""
+    f = await build_october(session)
+    await f.complaint(
+        "b7",
+        "B",
+        local(10, 20),
+        status=ComplaintStatus.WITHDRAWN,
+        acknowledge_due_at=local(10, 22, 17),
+        acknowledged_at=local(10, 21),
+        resolve_due_at=local(11, 3, 17),
+        closed_at=CUT_OFF + timedelta(days=7),
+    )
+    await session.commit()
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.received, b.due_for_resolution, b.overdue) == (4, 3, 1)
+    later = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF + timedelta(days=8))).agencies)
+    assert (later["test-b"].received, later["test-b"].overdue) == (3, 0)
