@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
-from reports.overdue import MISS_EVENTS, CutOffs, Period, missed_by_columns, missed_by_events
+from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
     Agency,
     AgencyRole,
@@ -178,30 +178,29 @@ def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
         row[name] = row.get(name, 0) + int(value)
 
 
-def _event_log(scope: _Scope) -> Subquery:
-    """Per complaint of the cohort, one pass over its events: ``missed``, a deadline missed
-    (``reports.overdue.missed_by_events``); ``last_reply``, its latest RESOLVED or REOPENED by the
-    cut-off as id × 2 + 1 for RESOLVED; ``reopened``, a REOPENED by the cut-off. Nothing happens to a
-    complaint before it is received, so the events before the first month are not read."""
-    replied = E.c.action == EventAction.RESOLVED.value
-    reopened = E.c.action == EventAction.REOPENED.value
-    by_cut_off = scope.before_cut_off(E.c.at)
-    reply_code = cast(E.c.id, BigInteger) * 2 + case((replied, 1), else_=0)
+def _replies(scope: _Scope) -> Subquery:
+    """Per complaint of the cohort ever reopened (重办): ``last_reply``, its latest RESOLVED or REOPENED by
+    the cut-off as id × 2 + 1 for RESOLVED (0 for REOPENED), and ``reopened``, 1 for a REOPENED by the
+    cut-off. Only these complaints can have had ``resolved_at`` cleared after the cut-off; finding them
+    through their few REOPENED events keeps the month's many replies unread."""
+    reply = E.alias("reply")
+    replied = reply.c.action == EventAction.RESOLVED.value
+    reopened = reply.c.action == EventAction.REOPENED.value
+    by_cut_off = scope.before_cut_off(reply.c.at)
+    code = cast(reply.c.id, BigInteger) * 2 + case((replied, 1), else_=0)
+    ever_reopened = select(E.c.complaint_id).where(
+        E.c.action == EventAction.REOPENED.value, E.c.at >= scope.periods[0].start
+    )
     return (
         select(
-            E.c.complaint_id,
-            func.max(case((missed_by_events(scope), 1), else_=0)).label("missed"),
-            func.max(case((and_(or_(replied, reopened), by_cut_off), reply_code))).label("last_reply"),
+            reply.c.complaint_id,
+            func.max(case((by_cut_off, code))).label("last_reply"),
             func.max(case((and_(reopened, by_cut_off), 1), else_=0)).label("reopened"),
         )
-        .select_from(E.join(C, E.c.complaint_id == C.c.id))
-        .where(
-            scope.cohort,
-            E.c.at >= scope.periods[0].start,
-            E.c.action.in_([*MISS_EVENTS, EventAction.REOPENED.value]),
-        )
-        .group_by(E.c.complaint_id)
-        .subquery("event_log")
+        .select_from(reply.join(C, reply.c.complaint_id == C.c.id))
+        .where(scope.cohort, reply.c.complaint_id.in_(ever_reopened), or_(replied, reopened))
+        .group_by(reply.c.complaint_id)
+        .subquery("replies")
     )
 
 
@@ -213,19 +212,28 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         acknowledged, or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at)
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
-    log = _event_log(scope)
+    replies = _replies(scope)
     # Resolved as of the cut-off: the latest reply-or-重办 by then is a reply. ``resolved_at`` is the reply
     # standing now (a 重办 clears it), so one before the cut-off stood then too; the log keeps a reply
-    # that a 重办 after the cut-off cleared. Both sides are never NULL, so ``~resolved`` is safe.
+    # that a 重办 after the cut-off cleared. Neither side is NULL, so ``~resolved`` is safe.
     resolved = or_(
         and_(C.c.resolved_at.is_not(None), scope.before_cut_off(C.c.resolved_at)),
-        func.coalesce(log.c.last_reply, 0) % 2 == 1,
+        func.coalesce(replies.c.last_reply, 0) % 2 == 1,
     )
-    reopened = func.coalesce(log.c.reopened, 0) == 1
-    # ``reports.overdue.missed_deadline`` for the whole cohort. A deadline missed is recorded for good:
-    # such a complaint is due (it counts against 按期办结率) and never on time, even once a 重办 reply or
-    # an extension approved afterwards came in time.
-    overdue = or_(missed_by_columns(scope), func.coalesce(log.c.missed, 0) == 1)
+    reopened = func.coalesce(replies.c.reopened, 0) == 1
+    # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
+    # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
+    # before it is received, so the events before the first month are not read.
+    recorded = (
+        select(E.c.complaint_id)
+        .select_from(E.join(C, E.c.complaint_id == C.c.id))
+        .where(scope.cohort, E.c.at >= scope.periods[0].start, missed_by_events(scope))
+        .group_by(E.c.complaint_id)
+        .subquery("recorded_miss")
+    )
+    # A deadline missed is recorded for good: such a complaint is due (it counts against 按期办结率) and
+    # never on time, even once a 重办 reply or an extension approved afterwards came in time.
+    overdue = or_(missed_by_columns(scope), recorded.c.complaint_id.is_not(None))
     on_time = and_(resolved, ~overdue)
     due_for_resolution = or_(resolved, scope.past(C.c.resolve_due_at), overdue)
     counted = {
@@ -241,7 +249,11 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
     }
     query = (
         select(scope.period, C.c.owner_agency_id, *counted.values())
-        .select_from(C.outerjoin(log, log.c.complaint_id == C.c.id))
+        .select_from(
+            C.outerjoin(recorded, recorded.c.complaint_id == C.c.id).outerjoin(
+                replies, replies.c.complaint_id == C.c.id
+            )
+        )
         .where(scope.cohort)
         .group_by(scope.period, C.c.owner_agency_id)
     )

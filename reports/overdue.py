@@ -98,7 +98,7 @@ def missed_by_columns(cut_offs: CutOffs) -> ColumnElement[bool]:
 
 
 #: The events that can record a deadline missed.
-MISS_EVENTS = [
+_MISS_EVENTS = [
     EventAction.RESOLVED.value,
     EventAction.EXTENSION_APPROVED.value,
     EventAction.URGED.value,
@@ -127,7 +127,7 @@ def missed_by_events(cut_offs: CutOffs) -> ColumnElement[bool]:
         E.c.data["clock"].as_string() == "resolve",
         cut_offs.before_cut_off(E.c.at),
     )
-    return and_(E.c.action.in_(MISS_EVENTS), or_(late_reply, late_extension, chased))
+    return and_(E.c.action.in_(_MISS_EVENTS), or_(late_reply, late_extension, chased))
 
 
 def missed_deadline(as_of: datetime) -> ColumnElement[bool]:
