@@ -3,7 +3,9 @@ be loaded into Python. Every figure is about one cohort, the complaints *receive
 calendar month, counted against their owner (answerable/handling) agency, in their state as of a
 cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
-complaint received an hour before publication counts in 收到量 and in no rate.
+complaint received an hour before publication counts in 收到量 and in no rate. What a later change
+rewrites on the complaint's row (a 重办 clears ``resolved_at``) is read from the append-only event log,
+so a 重办 after the cut-off leaves the month's figures as they were (as does a withdrawal).
 
 超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
 from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
@@ -60,8 +63,8 @@ class AgencyFigures:
     extensions: int = 0
     rated: int = 0
     satisfied: int = 0  # 满意 + 比较满意
-    reopened: int = 0  # with a REOPENED event (重办)
-    reopened_in_progress: int = 0  # reopened and not resolved again yet, so not among ``resolved``
+    reopened: int = 0  # with a REOPENED event (重办) by the cut-off
+    reopened_in_progress: int = 0  # reopened and not resolved again by the cut-off, so not among ``resolved``
     transfers_in: int = 0
     declined: int = 0
 
@@ -90,8 +93,8 @@ class AgencyFigures:
 
     @property
     def reopen_rate(self) -> float | None:
-        """重办率: complaints reopened at least once ÷ complaints resolved at least once (resolved now, or
-        reopened and in handling again: the workflow clears ``resolved_at`` on reopening)."""
+        """重办率: complaints reopened at least once ÷ complaints resolved at least once (resolved at the
+        cut-off, or reopened and in handling again then)."""
         return _ratio(self.reopened, self.resolved + self.reopened_in_progress)
 
     @property
@@ -150,10 +153,13 @@ class _Scope(CutOffs):
     def __init__(self, periods: list[Period], agency_id: int | None) -> None:
         super().__init__(periods)
         received = C.c.created_at
-        # Withdrawn complaints are the citizen's choice, not the agency's work.
-        self.all_owners = and_(
-            received >= periods[0].start, received < periods[-1].end, C.c.status != ComplaintStatus.WITHDRAWN.value
+        # Withdrawn complaints are the citizen's choice, not the agency's work — from the withdrawal on
+        # (``closed_at``, which nothing changes after it), not for a month whose cut-off came before.
+        withdrawn = and_(
+            C.c.status == ComplaintStatus.WITHDRAWN.value,
+            or_(C.c.closed_at.is_(None), self.before_cut_off(C.c.closed_at)),
         )
+        self.all_owners = and_(received >= periods[0].start, received < periods[-1].end, ~withdrawn)
         self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
         whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
         self.period = case(*reversed(whens), else_=literal_column("0")).label("period")
@@ -172,6 +178,32 @@ def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
         row[name] = row.get(name, 0) + int(value)
 
 
+def _replies(scope: _Scope) -> Subquery:
+    """Per complaint of the cohort ever reopened (重办): ``last_reply``, its latest RESOLVED or REOPENED by
+    the cut-off as id × 2 + 1 for RESOLVED (0 for REOPENED), and ``reopened``, 1 for a REOPENED by the
+    cut-off. Only these complaints can have had ``resolved_at`` cleared after the cut-off; finding them
+    through their few REOPENED events keeps the month's many replies unread."""
+    reply = E.alias("reply")
+    replied = reply.c.action == EventAction.RESOLVED.value
+    reopened = reply.c.action == EventAction.REOPENED.value
+    by_cut_off = scope.before_cut_off(reply.c.at)
+    code = cast(reply.c.id, BigInteger) * 2 + case((replied, 1), else_=0)
+    ever_reopened = select(E.c.complaint_id).where(
+        E.c.action == EventAction.REOPENED.value, E.c.at >= scope.periods[0].start
+    )
+    return (
+        select(
+            reply.c.complaint_id,
+            func.max(case((by_cut_off, code))).label("last_reply"),
+            func.max(case((and_(reopened, by_cut_off), 1), else_=0)).label("reopened"),
+        )
+        .select_from(reply.join(C, reply.c.complaint_id == C.c.id))
+        .where(scope.cohort, reply.c.complaint_id.in_(ever_reopened), or_(replied, reopened))
+        .group_by(reply.c.complaint_id)
+        .subquery("replies")
+    )
+
+
 async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
     """An agency is judged only on what was due: the rates' denominators are the complaints acted on by
     the cut-off or whose deadline had passed by then, never a complaint received an hour ago."""
@@ -180,7 +212,15 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         acknowledged, or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at)
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
-    resolved = scope.before_cut_off(C.c.resolved_at)
+    replies = _replies(scope)
+    # Resolved as of the cut-off: the latest reply-or-重办 by then is a reply. ``resolved_at`` is the reply
+    # standing now (a 重办 clears it), so one before the cut-off stood then too; the log keeps a reply
+    # that a 重办 after the cut-off cleared. Neither side is NULL, so ``~resolved`` is safe.
+    resolved = or_(
+        and_(C.c.resolved_at.is_not(None), scope.before_cut_off(C.c.resolved_at)),
+        func.coalesce(replies.c.last_reply, 0) % 2 == 1,
+    )
+    reopened = func.coalesce(replies.c.reopened, 0) == 1
     # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
     # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
     # before it is received, so the events before the first month are not read.
@@ -204,10 +244,16 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         "resolved": _count_if(resolved),
         "resolved_on_time": _count_if(on_time),
         "overdue": _count_if(overdue),
+        "reopened": _count_if(reopened),
+        "reopened_in_progress": _count_if(and_(reopened, ~resolved)),
     }
     query = (
         select(scope.period, C.c.owner_agency_id, *counted.values())
-        .select_from(C.outerjoin(recorded, recorded.c.complaint_id == C.c.id))
+        .select_from(
+            C.outerjoin(recorded, recorded.c.complaint_id == C.c.id).outerjoin(
+                replies, replies.c.complaint_id == C.c.id
+            )
+        )
         .where(scope.cohort)
         .group_by(scope.period, C.c.owner_agency_id)
     )
@@ -237,29 +283,19 @@ def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
 
 
 async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | None, counts: Counts) -> None:
-    """Reopenings and extensions count for the owner; transfers for the receiving agency, since the
+    """Extensions count for the owner; transfers for the receiving agency, since the
     decline is the receiver's act — so this reads the whole month and filters by agency here. A
     transfer withdrawn by the cut-off is not counted."""
     requested = E.c.action == EventAction.TRANSFER_REQUESTED.value
     declined = E.c.action == EventAction.TRANSFER_DECLINED.value
     receiver = case((requested, E.c.to_agency_id), (declined, E.c.agency_id)).label("receiver")
-    in_progress = or_(C.c.resolved_at.is_(None), ~scope.before_cut_off(C.c.resolved_at))
     query = (
-        select(
-            scope.period,
-            E.c.action,
-            C.c.owner_agency_id,
-            receiver,
-            func.count(),
-            func.count(func.distinct(E.c.complaint_id)),
-            func.count(func.distinct(case((in_progress, E.c.complaint_id)))),
-        )
+        select(scope.period, E.c.action, C.c.owner_agency_id, receiver, func.count())
         .select_from(E.join(C, E.c.complaint_id == C.c.id))
         .where(
             scope.all_owners,
             E.c.action.in_(
                 [
-                    EventAction.REOPENED.value,
                     EventAction.EXTENSION_APPROVED.value,
                     EventAction.TRANSFER_REQUESTED.value,
                     EventAction.TRANSFER_DECLINED.value,
@@ -270,16 +306,13 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
         )
         .group_by(scope.period, E.c.action, C.c.owner_agency_id, receiver)
     )
-    for period, action, owner, to, events, complaints, pending in await session.execute(query):
+    for period, action, owner, to, events in await session.execute(query):
         if action in (EventAction.TRANSFER_REQUESTED, EventAction.TRANSFER_DECLINED):
             if agency_id is None or to == agency_id:
                 field_name = "transfers_in" if action == EventAction.TRANSFER_REQUESTED else "declined"
                 _add(counts, (period, to), **{field_name: events})
         elif agency_id is None or owner == agency_id:
-            if action == EventAction.REOPENED:
-                _add(counts, (period, owner), reopened=complaints, reopened_in_progress=pending)
-            else:
-                _add(counts, (period, owner), extensions=events)
+            _add(counts, (period, owner), extensions=events)
 
 
 async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:

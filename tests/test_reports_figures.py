@@ -535,3 +535,88 @@ async def test_a_transfer_asked_again_after_a_withdrawal_counts_once(session: As
     await f.event("w1", EventAction.TRANSFER_DECLINED, local(10, 21, 16), agency="B", reason="不属于本单位职责")
     b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
     assert (b.transfers_in, b.declined) == (2, 2)
+
+
+async def reopened_complaint(f: Factory, key: str, *, reopened: datetime, resolved_again: datetime | None) -> None:
+    """``key``: B's, replied to on 10-24 in time, rated 不满意 and reopened (重办) at ``reopened``, replied
+    to again at ``resolved_again`` — the columns as the workflow leaves them, the events it appends."""
+    resolve_due = local(10, 30, 17)
+    reopen_due = reopened + timedelta(days=10)
+    await f.complaint(
+        key,
+        "B",
+        local(10, 18),
+        status=ComplaintStatus.ACCEPTED if resolved_again is None else ComplaintStatus.RESOLVED,
+        reopen_count=1,
+        reply_text="已处理。",
+        acknowledge_due_at=local(10, 20, 17),
+        acknowledged_at=local(10, 18, 15),
+        resolve_due_at=reopen_due,
+        resolved_at=resolved_again,
+    )
+    first_reply = {"on_time": True, "resolve_due": resolve_due.isoformat()}
+    await f.event(key, EventAction.RESOLVED, local(10, 24), data=first_reply)
+    await f.rating(key, "不满意", reopened)
+    await f.event(key, EventAction.REOPENED, reopened, data={"resolve_due": reopen_due.isoformat()})
+    if resolved_again is not None:
+        await f.event(
+            key, EventAction.RESOLVED, resolved_again, data={"on_time": True, "resolve_due": reopen_due.isoformat()}
+        )
+    await f.session.commit()
+
+
+async def test_a_reopening_after_the_cut_off_leaves_the_complaint_resolved_as_of_the_cut_off(
+    session: AsyncSession,
+) -> None:
+    """The 重办 clears ``resolved_at``, but at the cut-off the reply stood: a month computed again after
+    a later 重办 must not change (b5 adds to B's resolved, on time, not reopened)."""
+    f = await build_october(session)
+    await reopened_complaint(f, "b5", reopened=CUT_OFF + timedelta(days=20), resolved_again=None)
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.received, b.due_for_resolution, b.resolved, b.resolved_on_time, b.overdue) == (4, 3, 3, 3, 0)
+    assert (b.reopened, b.reopened_in_progress, b.rated) == (1, 1, 1)  # b2's; b5's 不满意 came after
+    assert b.reopen_rate == 1 / (3 + 1)
+
+
+async def test_a_reopening_before_the_cut_off_replied_to_after_it_is_reopened_and_in_progress(
+    session: AsyncSession,
+) -> None:
+    f = await build_october(session)
+    await reopened_complaint(f, "b6", reopened=local(10, 26), resolved_again=CUT_OFF + timedelta(days=2))
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.received, b.due_for_resolution, b.resolved, b.resolved_on_time, b.overdue) == (4, 3, 2, 2, 1)
+    assert (b.reopened, b.reopened_in_progress, b.rated) == (2, 2, 2)
+    assert b.reopen_rate == 2 / (2 + 2)
+
+
+async def test_a_month_computed_again_after_a_reopening_keeps_its_figures(session: AsyncSession) -> None:
+    """The tester's case: October computed, a December 重办 of a B complaint, October computed again."""
+    f = await build_october(session)
+    before = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)
+    b4 = f.complaints["b4"]
+    await f.event("b4", EventAction.RESOLVED, local(10, 25), data={"on_time": True})
+    await f.event("b4", EventAction.REOPENED, local(12, 2))
+    b4.status, b4.resolved_at, b4.resolve_due_at, b4.reopen_count = ComplaintStatus.ACCEPTED, None, local(12, 16), 1
+    await session.commit()
+    assert await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF) == before
+
+
+async def test_a_complaint_withdrawn_after_the_cut_off_still_counts_as_of_the_cut_off(session: AsyncSession) -> None:
+    """b7 was overdue and open at the cut-off; the citizen withdrew it a week later. Withdrawn complaints
+    are not the agency's work — from the withdrawal on, not retroactively."""
+    f = await build_october(session)
+    await f.complaint(
+        "b7",
+        "B",
+        local(10, 20),
+        status=ComplaintStatus.WITHDRAWN,
+        acknowledge_due_at=local(10, 22, 17),
+        acknowledged_at=local(10, 21),
+        resolve_due_at=local(11, 3, 17),
+        closed_at=CUT_OFF + timedelta(days=7),
+    )
+    await session.commit()
+    b = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF)).agencies)["test-b"]
+    assert (b.received, b.due_for_resolution, b.overdue) == (4, 3, 1)
+    later = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF + timedelta(days=8))).agencies)
+    assert (later["test-b"].received, later["test-b"].overdue) == (3, 0)
