@@ -6,6 +6,8 @@ the webhook with Telegram when the app starts.
 
 Telegram out of reach at start-up (a network hiccup, a proxy not up yet) never stops the service: the
 dashboard, the publication and the outbox keep working, and the bot keeps trying to reach Telegram.
+A token Telegram rejects (401 Unauthorized) does stop it: no retry can help, and a service without a
+bot that still answers /healthz would hide the mistake from the operator and from a restart policy.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.middlewares import InFlightMiddleware
+from minsheng.settings import TokenRejected
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class BotRuntime:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         drain_timeout: float = 10.0,
+        on_rejected: Callable[[TokenRejected], None] | None = None,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
@@ -50,6 +54,8 @@ class BotRuntime:
         #: Telegram echoes this in X-Telegram-Bot-Api-Secret-Token; a random one if none is configured.
         self.webhook_secret = webhook_secret or (secrets.token_urlsafe(32) if webhook_url else None)
         self.drain_timeout = drain_timeout
+        #: Called when Telegram rejects the token after start-up (in a background task); the service stops.
+        self.on_rejected = on_rejected
         self._polling: asyncio.Task[None] | None = None
         self._webhook_retry: asyncio.Task[None] | None = None
 
@@ -65,11 +71,22 @@ class BotRuntime:
         """Before the web app starts: in webhook mode, receive updates on it."""
         if not self.webhook_url:
             return
+        app.on_startup.append(self._check_token)  # before the Dispatcher's start-up, which calls Telegram
         SimpleRequestHandler(dispatcher=self.dispatcher, bot=self.bot, secret_token=self.webhook_secret).register(
             app, path=self.webhook_path
         )
         self.dispatcher.startup.register(self._set_webhook)
         setup_application(app, self.dispatcher, bot=self.bot)
+
+    async def _check_token(self, app: web.Application) -> None:
+        """getMe as the app starts: a rejected token stops start-up; Telegram out of reach does not (the
+        webhook is retried)."""
+        try:
+            await self.bot.me()
+        except TelegramUnauthorizedError as error:
+            raise _rejected(error) from None
+        except UNREACHABLE:
+            pass
 
     async def _set_webhook(self, bot: Bot) -> None:
         """Registered as the app starts; if Telegram is out of reach, again in the background."""
@@ -81,13 +98,17 @@ class BotRuntime:
                 _until_reached(lambda: self._register_webhook(bot), "set the webhook", first_delay=True),
                 name="bot-webhook",
             )
+            self._webhook_retry.add_done_callback(self._ended)
 
     async def _register_webhook(self, bot: Bot) -> None:
-        await bot.set_webhook(
-            str(self.webhook_url),
-            secret_token=self.webhook_secret,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-        )
+        try:
+            await bot.set_webhook(
+                str(self.webhook_url),
+                secret_token=self.webhook_secret,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+        except TelegramUnauthorizedError as error:
+            raise _rejected(error) from None
         log.info("webhook set: %s", self.webhook_url)
 
     async def start(self) -> None:
@@ -95,12 +116,24 @@ class BotRuntime:
         if self.webhook_url:
             return
         self._polling = asyncio.create_task(_until_reached(self._poll, "start polling"), name="bot-polling")
-        self._polling.add_done_callback(_report_end)
+        self._polling.add_done_callback(self._ended)
 
     async def _poll(self) -> None:
         # Once polling runs, aiogram itself waits out network errors; only getting there is retried here.
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+        except TelegramUnauthorizedError as error:  # at deleteWebhook, setMyCommands or getMe
+            raise _rejected(error) from None
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A background task (polling, setting the webhook) ended: why, to the service or the log."""
+        if task.cancelled() or (error := task.exception()) is None:
+            return
+        if isinstance(error, TokenRejected) and self.on_rejected is not None:
+            self.on_rejected(error)
+        else:
+            log.error("bot stopped: %s", error, exc_info=error)
 
     async def stop(self) -> None:
         """Stop taking updates, let the ones in hand finish, close the bot's HTTP session."""
@@ -139,6 +172,5 @@ async def _until_reached(action: Callable[[], Awaitable[None]], what: str, *, fi
             attempt += 1
 
 
-def _report_end(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        log.error("bot polling stopped: %s", error, exc_info=error)
+def _rejected(error: TelegramUnauthorizedError) -> TokenRejected:
+    return TokenRejected(f"Telegram rejects MINSHENG_BOT_TOKEN ({error.message}): get the token again from @BotFather")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import aiohttp
 from aiogram import Bot
@@ -24,7 +25,7 @@ from handlers.agency_notices import render_agency_notice
 from handlers.citizen_notices import render_citizen_notice
 from handlers.oversight import settle_copies
 from handlers.texts import default_texts
-from minsheng.settings import Settings
+from minsheng.settings import Settings, TokenRejected
 from nlp.tagger import Tagger
 from storage.agencies import tagger_agencies
 from storage.models import Complaint
@@ -85,8 +86,10 @@ class BotService:
         *,
         clock: Clock,
         deadlines: Deadlines,
+        on_rejected: Callable[[TokenRejected], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_rejected = on_rejected
         self.session_factory = session_factory
         self.clock = clock
         self.deadlines = deadlines
@@ -110,7 +113,9 @@ class BotService:
         dispatcher = create_dispatcher(self.session_factory, clock=self.clock, deadlines=self.deadlines, tagger=tagger)
         webhook = None if self.is_sandbox or not self.settings.webhook_url else str(self.settings.webhook_url)
         secret = self.settings.webhook_secret.get_secret_value() if self.settings.webhook_secret else None
-        return BotRuntime(self.bot, dispatcher, webhook_url=webhook, webhook_secret=secret)
+        return BotRuntime(
+            self.bot, dispatcher, webhook_url=webhook, webhook_secret=secret, on_rejected=self.on_rejected
+        )
 
     async def mount(self, app: web.Application) -> None:
         """Before the web app starts."""

@@ -23,6 +23,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands)
+@click.version_option(package_name="minsheng", prog_name="minsheng")
 def main() -> None:
     """民声 Minsheng: complaint intake and handling for government agencies."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.service import BotService
-from minsheng.settings import ListenError, Settings
+from minsheng.settings import ListenError, Settings, TokenRejected
 from storage import migrate
 from storage.agencies import import_catalogue
 from storage.catalogue import load_catalogue
@@ -43,7 +43,8 @@ async def prepare_database(
 async def serve(
     settings: Settings, *, stop: asyncio.Event | None = None, ready: Callable[[str], None] | None = None
 ) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop``), then shut every part down and return.
+    """Run until SIGINT/SIGTERM (or ``stop``), then shut every part down and return; raise
+    ``TokenRejected`` (after shutting down) if Telegram rejects the bot's token.
 
     ``ready`` is called with the web server's base URL once everything listens (with port 0, the
     only way to learn the port in-process).
@@ -59,13 +60,19 @@ async def serve(
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
     bot_service: BotService | None = None
+    rejected: list[TokenRejected] = []
+
+    def give_up(error: TokenRejected) -> None:
+        rejected.append(error)
+        stop.set()
+
     try:
         await prepare_database(engine, session_factory, settings)
         clock = SystemClock()
         deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
         deadlines.warn_about_unknown_years(clock.now())
         app = create_app(engine, settings)
-        bot_service = BotService(settings, session_factory, clock=clock, deadlines=deadlines)
+        bot_service = BotService(settings, session_factory, clock=clock, deadlines=deadlines, on_rejected=give_up)
         await bot_service.mount(app)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
@@ -83,6 +90,8 @@ async def serve(
         if ready is not None:
             ready(f"http://{host}:{port}")
         await stop.wait()
+        if rejected:
+            raise rejected[0]
         log.info("shutting down")
     finally:
         if bot_service is not None:

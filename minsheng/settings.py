@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
+import re
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -9,11 +13,21 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, NoDecode, SettingsConfigDict
 
 from storage.urls import async_url
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "MINSHENG_"
+#: MINSHENG_ names that are not the service's settings: docker compose's (read from the same .env) and
+#: the test suites' and benchmarks'.
+OTHER_NAMES = frozenset({"MINSHENG_PUBLISH_PORT", "MINSHENG_TEST_PG_URL", "MINSHENG_BENCH_PG_URL"})
+#: What Telegram's tokens look like (the bot's id, a colon, the secret); aiogram refuses anything else.
+TOKEN_FORMAT = re.compile(r"\d+:\S+")
+#: A shorter key for the session cookies can be guessed offline from one cookie.
+MIN_WEB_SECRET_LENGTH = 32
+
+log = logging.getLogger(__name__)
 
 
 class SettingsError(Exception):
@@ -24,8 +38,12 @@ class ListenError(Exception):
     """The web server cannot take its address (in use, or not this machine's): a setting to change."""
 
 
+class TokenRejected(Exception):
+    """Telegram refuses MINSHENG_BOT_TOKEN: a setting to change, not a hiccup to wait out."""
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MINSHENG_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///minsheng.db",
@@ -54,7 +72,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Logging level")
     web_secret: SecretStr | None = Field(
         default=None,
-        description="Key that signs dashboard session cookies; unset: generated once and kept in a file "
+        description="Key that signs dashboard session cookies, at least 32 characters; unset: generated once "
+        "and kept in a file "
         "next to the SQLite database (or in the working directory on PostgreSQL)",
     )
     web_secure_cookies: bool = Field(default=False, description="Mark cookies Secure; set true behind HTTPS")
@@ -69,6 +88,38 @@ class Settings(BaseSettings):
     def _networks(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("bot_token", "webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """Surrounding whitespace is a copy-and-paste accident; an empty value (``NAME=``) means unset."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_FORMAT.fullmatch(value.get_secret_value()):
+            raise ValueError("not a bot token: it looks like 123456789:AA… (ask @BotFather)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("Telegram sends webhooks only to https:// URLs")
+        return value
+
+    @field_validator("web_secret")
+    @classmethod
+    def _long_web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_WEB_SECRET_LENGTH:
+            raise ValueError(
+                f"shorter than {MIN_WEB_SECRET_LENGTH} characters; "
+                "leave it unset to have one generated, or use e.g. `openssl rand -base64 48`"
+            )
         return value
 
     @field_validator("timezone")
@@ -104,8 +155,23 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+def warn_about_unknown_names() -> None:
+    """A misspelled name is ignored like any foreign variable; say so, or the default silently applies
+    (a typo in MINSHENG_DATABASE_URL would run the service on a new SQLite file)."""
+    known = [name.upper() for name in Settings.model_fields]
+    names = {name.upper() for name in [*os.environ, *DotEnvSettingsSource(Settings).env_vars]}
+    for name in sorted(names):
+        if not name.startswith(PREFIX) or name.removeprefix(PREFIX) in known or name in OTHER_NAMES:
+            continue
+        # Compared without the prefix, which every name shares and would make anything look close.
+        closest = difflib.get_close_matches(name.removeprefix(PREFIX), known, n=1)
+        hint = f" (did you mean {PREFIX}{closest[0]}?)" if closest else ""
+        log.warning("unknown setting %s ignored%s", name, hint)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment; a bad value becomes one line per setting."""
+    warn_about_unknown_names()
     try:
         return Settings(**overrides)
     except ValidationError as exc:

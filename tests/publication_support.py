@@ -45,7 +45,8 @@ async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> 
     )
     await session.commit()
     settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
+        database_url=engine.url.render_as_string(hide_password=False),
+        web_secret="test-session-key-at-least-32-characters-" + tmp_path.name,
     )
     app = create_app(engine, settings)
     app[CLOCK] = FixedClock(CUT_OFF)

@@ -175,7 +175,7 @@ async def world(session_factory: async_sessionmaker[AsyncSession]) -> World:
 
 def make_settings(engine: AsyncEngine, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"database_url": engine.url.render_as_string(hide_password=False)}
-    values.setdefault("web_secret", "test-secret-" + tmp_path.name)
+    values.setdefault("web_secret", "test-session-key-at-least-32-characters-" + tmp_path.name)
     values.update(overrides)
     return Settings(**values)
 

@@ -126,7 +126,8 @@ def test_no_rendering_carries_any_of_the_complaints_text(pub: Publication, rende
 async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> AsyncIterator[TestClient]:
     await file_personal_complaints(session)
     settings = Settings(
-        database_url=engine.url.render_as_string(hide_password=False), web_secret="test-secret-" + tmp_path.name
+        database_url=engine.url.render_as_string(hide_password=False),
+        web_secret="test-session-key-at-least-32-characters-" + tmp_path.name,
     )
     app = create_app(engine, settings)
     app[CLOCK] = FixedClock(CUT_OFF)

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from minsheng.settings import Settings
 from storage.db import create_engine
+from tests.botapi import sandbox_server
 from web.app import create_app
 
 ADDRESS = re.compile(r"web server on (http://[\d.]+:\d+)")
@@ -140,6 +141,9 @@ async def test_healthz_reports_503_when_the_database_is_unreachable() -> None:
         ("MINSHENG_DATABASE_URL", "mysql://x@y/z", "bad setting MINSHENG_DATABASE_URL: unsupported database"),
         ("MINSHENG_WEBHOOK_URL", "not a url", "bad setting MINSHENG_WEBHOOK_URL"),
         ("MINSHENG_WEB_TRUSTED_PROXIES", "10.0.0.1, nginx", "bad setting MINSHENG_WEB_TRUSTED_PROXIES"),
+        ("MINSHENG_BOT_TOKEN", " abc", "bad setting MINSHENG_BOT_TOKEN: not a bot token"),
+        ("MINSHENG_WEBHOOK_URL", "http://minsheng.example.org/hook", "bad setting MINSHENG_WEBHOOK_URL"),
+        ("MINSHENG_WEB_SECRET", "", "bad setting MINSHENG_WEB_SECRET"),
     ],
 )
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
@@ -176,3 +180,30 @@ async def test_a_broken_rules_file_stops_start_up_naming_its_line(tmp_path: Path
     assert process.returncode == 1, output
     assert f"Error: {areas}:{line}: areas.城乡建设.一个错词: weight must be positive" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("webhook_url", [None, "https://minsheng.example.org/telegram/webhook"])
+async def test_a_token_telegram_rejects_stops_the_service_with_one_line_naming_it(
+    webhook_url: str | None, tmp_path: Path
+) -> None:
+    """Not a hiccup to wait out: exiting lets the operator (and Docker's restart policy) see it."""
+    settings = {"MINSHENG_BOT_TOKEN": "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"}
+    if webhook_url:
+        settings["MINSHENG_WEBHOOK_URL"] = webhook_url
+    async with sandbox_server() as sandbox:  # it knows only its own token: 401 Unauthorized
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minsheng", "serve", cwd=tmp_path,
+            env=service_env(MINSHENG_BOT_API_BASE=sandbox.api_base, **settings),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            async with asyncio.timeout(60):
+                output = (await process.communicate())[0].decode()
+        finally:
+            if process.returncode is None:  # still running without a bot: the bug
+                process.kill()
+                await process.wait()
+    assert process.returncode == 1, output
+    [error] = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert "MINSHENG_BOT_TOKEN" in error and "Unauthorized" in error, output
+    assert "Traceback" not in output and "Unclosed" not in output, output

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from minsheng.settings import ListenError, Settings, SettingsError, load_settings
+from minsheng.settings import ListenError, Settings, SettingsError, TokenRejected, load_settings
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def run_async(coroutine: Awaitable[T]) -> T:
 
     try:
         return asyncio.run(coroutine)  # type: ignore[arg-type]
-    except (SchemaNotCurrent, ListenError) as exc:
+    except (SchemaNotCurrent, ListenError, TokenRejected) as exc:
         raise click.ClickException(str(exc)) from None
     except (DBAPIError, OSError) as exc:
         raise click.ClickException(f"database unreachable: {getattr(exc, 'orig', None) or exc}") from None
