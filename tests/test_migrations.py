@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -57,3 +60,24 @@ async def test_migrated_schema_matches_the_models(fresh_engine: AsyncEngine) -> 
             lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata)
         )
     assert diff == [], f"models and migrations differ; add a revision: {diff}"
+
+
+async def test_concurrent_upgrades_on_postgres_wait_for_each_other_and_reach_head(
+    backend: str, fresh_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Every container runs `minsheng db upgrade` at start: replicas started together must not race."""
+    if backend != "postgresql":
+        pytest.skip("several instances share one database only on PostgreSQL")
+    env = {**os.environ, "MINSHENG_DATABASE_URL": fresh_engine.url.render_as_string(hide_password=False)}
+
+    async def upgrade() -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minsheng", "db", "upgrade",
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
+        return process.returncode, output.decode()
+
+    results = await asyncio.gather(*(upgrade() for _ in range(3)))
+    assert [code for code, _ in results] == [0, 0, 0], results
+    assert await migrate.current_revision(fresh_engine) == migrate.head_revision()
