@@ -12,8 +12,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from minsheng.cli import main
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base
@@ -81,3 +83,10 @@ async def test_concurrent_upgrades_on_postgres_wait_for_each_other_and_reach_hea
     results = await asyncio.gather(*(upgrade() for _ in range(3)))
     assert [code for code, _ in results] == [0, 0, 0], results
     assert await migrate.current_revision(fresh_engine) == migrate.head_revision()
+
+
+def test_upgrade_to_an_unknown_revision_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'minsheng.db'}")
+    result = CliRunner().invoke(main, ["db", "upgrade", "--revision", "bogus"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: Can't locate revision identified by 'bogus'"], result.exception
