@@ -30,6 +30,17 @@ def head_revision() -> str:
     return head
 
 
+def _check_sqlite_folder(engine: AsyncEngine) -> None:
+    """SQLite creates the file, not its folder. Say so before aiosqlite tries: its failed open is cleaned
+    up on a worker thread that may report back after the event loop has closed, printing a traceback at
+    exit. Every command and `serve` migrate (or check) before anything else touches the database."""
+    database = engine.url.database or ""
+    if engine.dialect.name == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"folder {folder} does not exist")
+
+
 async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
     """On PostgreSQL under a session-level advisory lock, held until after the commit: replicas that all
     migrate at start (the Docker image does) take turns, and the later ones find nothing to do. Not a
@@ -40,6 +51,7 @@ async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
+    _check_sqlite_folder(engine)
     async with engine.connect() as connection:
         locking = connection.dialect.name == "postgresql"
         if locking:
