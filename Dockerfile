@@ -25,6 +25,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status != 200)"
 
 # PostgreSQL is migrated explicitly before the service starts. This runs in every container started
-# from the image: with several replicas, run `minsheng db upgrade` once and start them with
-# `minsheng serve` alone, so they never race over DDL.
+# from the image; replicas started together take turns (`db upgrade` holds a PostgreSQL advisory
+# lock), and the later ones find nothing to do.
 CMD ["sh", "-c", "minsheng db upgrade && exec minsheng serve"]

@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x4D53_4D49  # the PostgreSQL advisory lock key every `db upgrade` takes ("MSMI")
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -28,14 +30,41 @@ def head_revision() -> str:
     return head
 
 
+def _check_sqlite_folder(engine: AsyncEngine) -> None:
+    """SQLite creates the file, not its folder. Say so before aiosqlite tries: its failed open is cleaned
+    up on a worker thread that may report back after the event loop has closed, printing a traceback at
+    exit. Every command and `serve` migrate (or check) before anything else touches the database."""
+    database = engine.url.database or ""
+    if engine.dialect.name == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"folder {folder} does not exist")
+
+
 async def _run(engine: AsyncEngine, action: str, revision: str) -> None:
+    """On PostgreSQL under a session-level advisory lock, held until after the commit: replicas that all
+    migrate at start (the Docker image does) take turns, and the later ones find nothing to do. Not a
+    transaction-level lock, so it would still hold if a revision ever had to commit part-way."""
+
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    _check_sqlite_folder(engine)
+    async with engine.connect() as connection:
+        locking = connection.dialect.name == "postgresql"
+        if locking:
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            await connection.commit()
+        try:
+            await connection.run_sync(run)
+            await connection.commit()
+        finally:
+            if locking:
+                await connection.rollback()  # what failed, if anything, so the unlock can run
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                await connection.commit()
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -7,6 +7,8 @@ skipped locally; under CI=true that is a failure, never a silent skip.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -164,3 +166,32 @@ async def catalogue_loaded(session_factory: async_sessionmaker[AsyncSession]) ->
 async def world(session: AsyncSession, catalogue_loaded: None) -> World:
     """Agencies, contacts, a citizen, a clock and deadlines: what workflow tests act with."""
     return await build_world(session)
+
+
+@pytest.fixture
+async def gone_session_factory(
+    backend: str, postgres: PostgresDatabases, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a database that has gone away: on PostgreSQL dropped ``WITH (FORCE)`` under a live
+    connection (what an operator did), on SQLite a file in a missing folder."""
+    if backend == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'minsheng.db'}")
+    else:
+        server = await postgres.require()
+        url = await server.create_database()
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        await server._admin(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)')
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def failed_rounds(caplog: pytest.LogCaptureFixture, name: str, count: int) -> list[logging.LogRecord]:
+    """Wait (on the event loop, never for a fixed time) until ``count`` rounds of ``name`` have failed."""
+    for _ in range(1000):
+        records = [r for r in caplog.records if r.getMessage().startswith(f"{name} failed")]
+        if len(records) >= count:
+            return records
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{name}: {len(records)} failed rounds logged, expected {count}")

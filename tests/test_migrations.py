@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,8 +12,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from minsheng.cli import main
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base
@@ -57,3 +62,31 @@ async def test_migrated_schema_matches_the_models(fresh_engine: AsyncEngine) -> 
             lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata)
         )
     assert diff == [], f"models and migrations differ; add a revision: {diff}"
+
+
+async def test_concurrent_upgrades_on_postgres_wait_for_each_other_and_reach_head(
+    backend: str, fresh_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Every container runs `minsheng db upgrade` at start: replicas started together must not race."""
+    if backend != "postgresql":
+        pytest.skip("several instances share one database only on PostgreSQL")
+    env = {**os.environ, "MINSHENG_DATABASE_URL": fresh_engine.url.render_as_string(hide_password=False)}
+
+    async def upgrade() -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minsheng", "db", "upgrade",
+            cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
+        return process.returncode, output.decode()
+
+    results = await asyncio.gather(*(upgrade() for _ in range(3)))
+    assert [code for code, _ in results] == [0, 0, 0], results
+    assert await migrate.current_revision(fresh_engine) == migrate.head_revision()
+
+
+def test_upgrade_to_an_unknown_revision_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINSHENG_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'minsheng.db'}")
+    result = CliRunner().invoke(main, ["db", "upgrade", "--revision", "bogus"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: Can't locate revision identified by 'bogus'"], result.exception

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, create_session_factory
 from storage.models import OutboxMessage, OutboxStatus
+from tests.conftest import failed_rounds
 from tests.factories import World
 from workflow.clock import FixedClock
 from workflow.outbox import (
@@ -26,6 +28,7 @@ from workflow.outbox import (
     run_sender,
     sent_copies,
 )
+from workflow.rounds import Backoff
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
@@ -300,6 +303,27 @@ async def test_run_sender_delivers_until_stopped(session_factory: async_sessionm
     stop.set()
     await asyncio.wait_for(task, 5)
     assert sorted(transport.ids) == ids
+
+
+async def test_sender_logs_one_line_per_failed_round_and_waits_longer_while_the_database_is_gone(
+    gone_session_factory: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    stop = asyncio.Event()
+    sender = run_sender(gone_session_factory, FakeTransport(), FixedClock(T0), stop, backoff=Backoff(0.001, 0.004))
+    with caplog.at_level(logging.INFO, logger="workflow.outbox"):
+        task = asyncio.create_task(sender)
+        failures = await failed_rounds(caplog, "outbox sender round", 5)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert [r.getMessage().rsplit(" ", 1)[1] for r in failures[:5]] == [
+        "0.001s",
+        "0.002s",
+        "0.004s",
+        "0.004s",
+        "0.004s",
+    ]
+    assert [bool(r.exc_info) for r in failures] == [True] + [False] * (len(failures) - 1)
+    assert all("\n" not in r.getMessage() for r in failures)
 
 
 async def test_two_senders_on_postgres_deliver_each_message_once(backend: str, engine: AsyncEngine) -> None:

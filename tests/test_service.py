@@ -97,6 +97,22 @@ async def test_a_taken_port_is_reported_as_such_not_as_the_database(tmp_path: Pa
     assert "Traceback" not in output
 
 
+async def test_a_sqlite_file_in_a_missing_folder_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "no" / "such"
+    env = service_env(MINSHENG_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'x.db'}", MINSHENG_LOG_LEVEL="DEBUG")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "minsheng", "serve", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        output = (await process.communicate())[0].decode()
+    assert process.returncode == 1, output
+    [error] = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert error == f"Error: database unreachable: folder {folder} does not exist", output
+    assert "Traceback" not in output and "Exception in thread" not in output, output
+    assert not folder.exists()
+
+
 async def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(postgres, tmp_path: Path) -> None:
     url = await (await postgres.require()).create_database()
     env = service_env(MINSHENG_DATABASE_URL=url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,9 +25,11 @@ from storage.models import (
     EventAction,
     OutboxMessage,
 )
+from tests.conftest import failed_rounds
 from workflow import notifications, timekeeper
 from workflow.clock import FixedClock
 from workflow.deadlines import Deadlines
+from workflow.rounds import Backoff
 from workflow.timers import reschedule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -540,3 +543,25 @@ async def test_two_timekeepers_on_postgres_handle_each_due_timer_exactly_once(
         timer_ids = [data["timer_id"] for data in await session.scalars(select(ComplaintEvent.data))]
         assert len(timer_ids) == len(set(timer_ids))
         assert await count(session, OutboxMessage) == 40 * 4
+
+
+async def test_timekeeper_logs_one_line_per_failed_round_and_waits_longer_while_the_database_is_gone(
+    gone_session_factory: async_sessionmaker[AsyncSession], deadlines: Deadlines, caplog: pytest.LogCaptureFixture
+) -> None:
+    stop, clock = asyncio.Event(), FixedClock(local(2026, 3, 2, 9))
+    keeper = timekeeper.run(gone_session_factory, clock, deadlines, stop, backoff=Backoff(0.001, 0.004))
+    with caplog.at_level(logging.INFO, logger="workflow.timekeeper"):
+        task = asyncio.create_task(keeper)
+        failures = await failed_rounds(caplog, "timekeeper round", 5)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert [r.getMessage().rsplit(" ", 1)[1] for r in failures[:5]] == [
+        "0.001s",
+        "0.002s",
+        "0.004s",
+        "0.004s",
+        "0.004s",
+    ]
+    assert [bool(r.exc_info) for r in failures] == [True] + [False] * (len(failures) - 1)
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) <= 2, [r.getMessage() for r in tracebacks]  # the start-up reconcile and the first round

@@ -25,7 +25,6 @@ sender instances each keeps its own bucket: give each ``per_second / instances``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import OutboxMessage, OutboxStatus
 from workflow.clock import Clock
+from workflow.rounds import BACKOFF, Backoff, repeat
 
 log = logging.getLogger(__name__)
 
@@ -353,21 +353,16 @@ async def run_sender(
     idle_interval: float = 1.0,
     limiter: RateLimiter | None = None,
     policy: DeliveryPolicy | None = None,
+    backoff: Backoff = BACKOFF,
 ) -> None:
-    """Deliver until ``stop`` is set; a failing round is logged and retried, never fatal."""
+    """Deliver until ``stop`` is set; a failing round is logged and retried with a growing wait, never fatal."""
     limiter = limiter or RateLimiter(clock)
     policy = policy or DeliveryPolicy()
-    while not stop.is_set():
-        try:
-            sent = await deliver_due(session_factory, transport, clock, limiter=limiter, policy=policy)
-        except Exception:
-            log.exception("outbox sender round failed")
-            sent = 0
-        if sent:
-            await asyncio.sleep(0)
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), idle_interval)
+
+    async def deliver_round() -> bool:
+        return await deliver_due(session_factory, transport, clock, limiter=limiter, policy=policy) > 0
+
+    await repeat(deliver_round, stop, name="outbox sender round", interval=idle_interval, log=log, backoff=backoff)
 
 
 async def sent_copies(

@@ -28,7 +28,6 @@ so added that are already due fire in the first round, the normal way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from workflow import notifications, outbox, ratings
 from workflow.actors import Actor
 from workflow.clock import Clock, FixedClock
 from workflow.deadlines import Deadlines
+from workflow.rounds import BACKOFF, Backoff, repeat
 from workflow.timers import (
     TIMED_STATUSES,
     TimerKind,
@@ -215,13 +215,14 @@ async def run_once(
     handled = failures = 0
     skip: set[int] = set()
     while handled < limit:
+        skipped = len(skip)
         try:
             timer = await _handle_next(session_factory, clock, deadlines, skip)
         except Exception:
-            log.exception("timekeeper: a timer failed; it will be retried on the next run")
             failures += 1
-            if failures >= 3:  # the database itself is failing: leave it to the next round
-                break
+            if len(skip) == skipped or failures >= 3:
+                raise  # not one timer: the database itself is failing, so the round fails (run() waits)
+            log.exception("timekeeper: a timer failed; it will be retried on the next run")
             continue
         if timer is None:
             break
@@ -277,6 +278,7 @@ async def run(
     *,
     interval: float = 30.0,
     limit: int = 200,
+    backoff: Backoff = BACKOFF,
 ) -> None:
     """Reconcile the timers once, then run until ``stop`` is set; a full batch is followed at once by
     the next one."""
@@ -291,13 +293,8 @@ async def run(
             )
     except Exception:
         log.exception("timekeeper: reconciling timers failed; the timers already set still fire")
-    while not stop.is_set():
-        try:
-            handled = await run_once(session_factory, clock, deadlines, limit=limit)
-        except Exception:
-            log.exception("timekeeper round failed")
-            handled = 0
-        if handled >= limit:
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
+
+    async def timekeeper_round() -> bool:
+        return await run_once(session_factory, clock, deadlines, limit=limit) >= limit
+
+    await repeat(timekeeper_round, stop, name="timekeeper round", interval=interval, log=log, backoff=backoff)

@@ -19,13 +19,19 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply migrations (run before `serve` on PostgreSQL)."""
+    from alembic.util import CommandError
+
     from storage import migrate
 
     async def work(engine: Any) -> str | None:
         await migrate.upgrade(engine, revision)
         return await migrate.current_revision(engine)
 
-    click.echo(f"database at revision {run_async(with_engine(work, ensure_schema=False)(settings_from(ctx)))}")
+    try:
+        current = run_async(with_engine(work, ensure_schema=False)(settings_from(ctx)))
+    except CommandError as exc:  # an unknown or ambiguous --revision: Alembic's message says which
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"database at revision {current}")
 
 
 @db.command("reconcile-timers")
