@@ -123,7 +123,8 @@ async def test_downloads_match_the_page(released: TestClient) -> None:
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="publication-2026-10.csv"' in response.headers["Content-Disposition"]
     first, table = (await response.read()).decode("utf-8-sig").split("\r\n", 1)
-    assert first == "示例市2026年10月投诉情况公示：数据截至公示截止时间 2026-11-06 17:30。"  # month and cut-off, as a preview
+    # The month and its cut-off, as a preview states them.
+    assert first == "示例市2026年10月投诉情况公示：数据截至公示截止时间 2026-11-06 17:30。"
     rows = list(csv.DictReader(io.StringIO(table)))
     assert rows[-1]["单位"] == "合计" and rows[-1]["收到量"] == "10"
     response = await client.get("/publication/2026-10.xlsx")
