@@ -1,4 +1,5 @@
-"""The agency table kept in step with the catalogue file (storage.catalogue reads the file)."""
+"""The agency table, and the catalogue's region, kept in step with the catalogue file (storage.catalogue
+reads the file)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.models import (
     Agency,
     AgencyContact,
     ApiToken,
+    CatalogueInfo,
     Complaint,
     ComplaintEvent,
     Evaluation,
@@ -48,17 +50,30 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)  # missing from the file but referenced
     unchanged: int = 0
+    #: (before, after) when the catalogue's region changed; before is "" on the first import.
+    region: tuple[str, str] | None = None
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.deactivated)
+        return bool(self.added or self.updated or self.removed or self.deactivated or self.region)
+
+
+async def catalogue_region(session: AsyncSession) -> str:
+    """The imported catalogue's city or county, for the publication's title: the database is its one
+    source, as it is for the agencies. "" before any import has recorded it."""
+    info = await session.get(CatalogueInfo, 1)
+    return info.region if info else ""
 
 
 async def import_catalogue(session: AsyncSession, catalogue: Catalogue) -> ImportReport:
-    """Make the agency table match the catalogue. Re-importing is a no-op; an agency that vanished from
-    the file is deleted only if nothing refers to it, otherwise deactivated (history must keep its name).
-    The caller commits."""
+    """Make the agency table and the recorded region match the catalogue. Re-importing is a no-op; an
+    agency that vanished from the file is deleted only if nothing refers to it, otherwise deactivated
+    (history must keep its name). The caller commits."""
     report = ImportReport()
+    before = await catalogue_region(session)
+    if before != catalogue.region:
+        await session.merge(CatalogueInfo(id=1, region=catalogue.region))
+        report.region = (before, catalogue.region)
     existing = {agency.code: agency for agency in (await session.scalars(select(Agency))).all()}
 
     for spec in catalogue.agencies:

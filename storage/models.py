@@ -68,6 +68,17 @@ class Agency(Timestamped, Base):
     parent: Mapped[Agency | None] = relationship(remote_side=[id])
 
 
+class CatalogueInfo(Base):
+    """What the imported catalogue says of itself (one row, ``id`` 1): its city or county, which the
+    publication's title names. Kept with the agencies it came with, so the database is the one source
+    whatever file the settings point at."""
+
+    __tablename__ = "catalogue_info"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region: Mapped[str] = mapped_column(String(64))
+
+
 class ContactRole(StrEnum):
     CLERK = "clerk"
     LEAD = "lead"

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from minsheng.settings import Settings
 from reports.snapshots import release
+from storage.agencies import catalogue_region
 from storage.db import create_session_factory
 from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
 from tests.test_dashboard_support import PASSWORD, csrf_from
 from tests.test_reports_figures import CUT_OFF, build_october
-from web.app import DEADLINES, ENGINE, REGION, create_app
+from web.app import DEADLINES, ENGINE, create_app
 from web.auth import hash_password
 from web.dashboard.context import SERVICES
 from web.publication import CLOCK
@@ -65,10 +66,9 @@ async def release_months(client: TestClient, *months: date) -> None:
     """Release the months as an officer would, at the clock's moment (the tests of releasing itself go
     through the dashboard and the command line)."""
     async with create_session_factory(client.app[ENGINE])() as session:
+        region = await catalogue_region(session)
         for month in months:
-            await release(
-                session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief", region=client.app[REGION]
-            )
+            await release(session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief", region=region)
 
 
 async def stored(client: TestClient) -> dict[date, PublicationSnapshot]:

@@ -33,6 +33,7 @@ from storage.models import (
     ActorKind,
     Agency,
     AgencyRole,
+    CatalogueInfo,
     Citizen,
     Complaint,
     ComplaintEvent,
@@ -313,6 +314,7 @@ async def build_october(session: AsyncSession) -> Factory:
     await f.evaluation("A", local(10, 11), {"服务意识": 4, "行政效能": 2})
     await f.evaluation("A", local(10, 25), {"服务意识": 5, "依法行政": 3}, comment="窗口人员态度好，王主任很耐心")
     await f.evaluation("B", local(11, 2), {"服务意识": 1})
+    session.add(CatalogueInfo(id=1, region="示例市"))  # as importing the default catalogue records it
     await session.commit()
     return f
 

@@ -11,7 +11,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from minsheng.settings import Settings
-from storage.catalogue import load_catalogue
 from storage.db import ping
 from workflow.deadlines import Deadlines
 from workflow.transitions import Action
@@ -83,8 +82,6 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SETTINGS = web.AppKey("settings", Settings)
 #: The working-day calendar: deadlines on the dashboard, each month's publication cut-off.
 DEADLINES = web.AppKey("deadlines", Deadlines)
-#: The catalogue's city or county (示例市), read from the catalogue file at start: the publication's title.
-REGION = web.AppKey("region", str)
 FILES = web.AppKey("telegram_files", TelegramFiles)
 COPIES = web.AppKey("decided_copies", DecidedCopies)
 
@@ -119,7 +116,6 @@ def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
     app[ENGINE] = engine
     app[SETTINGS] = settings
     app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    app[REGION] = load_catalogue(settings.catalogue_path).region
     app[FILES] = TelegramFiles()
     app[COPIES] = DecidedCopies()
     app.on_shutdown.append(lambda app: app[COPIES].close())

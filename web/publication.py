@@ -14,9 +14,10 @@ from reports.html import render_index, render_not_found
 from reports.months import month_of
 from reports.publication import due_months, past_cut_off
 from reports.snapshots import released, released_months
+from storage.agencies import catalogue_region
 from storage.db import create_session_factory
 from storage.models import PublicationSnapshot
-from web.app import DEADLINES, ENGINE, REGION
+from web.app import DEADLINES, ENGINE
 from workflow.clock import Clock, SystemClock
 
 #: The moment the figures are taken at; tests replace it before the server starts.
@@ -59,7 +60,8 @@ async def _released(request: web.Request) -> PublicationSnapshot:
 async def index(request: web.Request) -> web.Response:
     async with create_session_factory(request.app[ENGINE])() as session:
         months = await released_months(session)
-    return web.Response(text=render_index(months, region=request.app[REGION]), content_type="text/html")
+        region = await catalogue_region(session)
+    return web.Response(text=render_index(months, region=region), content_type="text/html")
 
 
 @routes.get(f"/publication/{_MONTH}")

@@ -33,6 +33,8 @@ def agencies_import(ctx: click.Context, file: Path) -> None:
             return report
 
     report = run_async(with_engine(work)(settings_from(ctx)))
+    if report.region:
+        click.echo(f"region       {report.region[0] or '(none)'} -> {report.region[1]}")
     for code in report.added:
         click.echo(f"added        {code}")
     for code, fields in report.updated.items():

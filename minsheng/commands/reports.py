@@ -66,7 +66,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     once that has passed), the same file the dashboard downloads, marked 预览，尚未公示."""
     from reports.figures import month_bounds
     from reports.snapshots import month_file
-    from storage.catalogue import load_catalogue
+    from storage.agencies import catalogue_region
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
@@ -77,10 +77,10 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     if month_bounds(month, settings.zone)[0] > now:
         raise click.ClickException(f"{month:%Y-%m} 尚未开始，无可导出 / the month has not begun")
     deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    region = load_catalogue(settings.catalogue_path).region
 
     async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
+            region = await catalogue_region(session)
             return await month_file(session, month, deadlines, now, fmt, region=region)
 
     found = run_async(with_engine(work)(settings))
@@ -168,17 +168,17 @@ def publication_release(ctx: click.Context, month: date) -> None:
     """Release a month (发布), as the dashboard's 发布 does: after its cut-off only, it is stored as of the
     cut-off and public from now on at /publication/YYYY-MM. Releasing a released month changes nothing."""
     from reports.snapshots import NotReleasable, release
-    from storage.catalogue import load_catalogue
+    from storage.agencies import catalogue_region
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
 
     settings = settings_from(ctx)
     deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
-    region = load_catalogue(settings.catalogue_path).region
 
     async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
+            region = await catalogue_region(session)
             return await release(session, month, deadlines, SystemClock().now(), _operator(), region=region)
 
     try:

@@ -11,8 +11,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.settings import Settings
+from storage.agencies import catalogue_region
 from storage.models import WebRole, WebUser
-from web.app import DEADLINES, REGION
+from web.app import DEADLINES
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SESSION_LIFETIME, LoginThrottle, Session, SessionSigner
 from web.dashboard import messages
 from web.dashboard.queries import Viewer
@@ -51,9 +52,10 @@ def deadlines(request: web.Request) -> Deadlines:
     return request.app[DEADLINES]
 
 
-def region(request: web.Request) -> str:
-    """The catalogue's city or county: the publication's title names it."""
-    return request.app[REGION]
+async def region(request: web.Request) -> str:
+    """The imported catalogue's city or county, from the request's session: the publication's title
+    names it."""
+    return await catalogue_region(db(request))
 
 
 def current_user(request: web.Request) -> WebUser:

@@ -38,7 +38,7 @@ async def month_download(request: web.Request) -> web.StreamResponse:
         return not_found(request)  # a month to come
     if past_cut_off(month, calendar, now) and month not in await due_months(session, calendar, now):
         return not_found(request)  # over with no complaint on the service yet: never to be published
-    return _file(await month_file(session, month, calendar, now, ext, region=region(request)), ext)
+    return _file(await month_file(session, month, calendar, now, ext, region=await region(request)), ext)
 
 
 def _file(found: MonthFile, ext: str) -> web.Response:

@@ -83,7 +83,12 @@ async def release_month(request: web.Request) -> web.StreamResponse:
         return not_found(request)
     try:
         outcome = await release(
-            db(request), month, deadlines(request), services(request).clock.now(), user.username, region=region(request)
+            db(request),
+            month,
+            deadlines(request),
+            services(request).clock.now(),
+            user.username,
+            region=await region(request),
         )
     except NotReleasable as refused:
         return _refused(request, month, refused.reason)
