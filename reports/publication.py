@@ -258,7 +258,7 @@ async def build_publication(
     """Everything the month's publication shows. ``as_of`` (default now) is the cut-off for the complaints'
     state (the public page passes ``publication_cut_off``); the previous month is cut off the same time
     after its own start, so the change is fair. ``preview`` marks a rendering of a month not released;
-    ``region`` is the catalogue's (``storage.catalogue.Catalogue.region``), for the title."""
+    ``region`` is the imported catalogue's (``storage.agencies.catalogue_region``), for the title."""
     month = date(month.year, month.month, 1)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     before = previous_month(month)
