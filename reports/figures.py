@@ -1,11 +1,13 @@
 """The monthly figures, computed in the database with GROUP BY: a month of 100,000 complaints must not
 be loaded into Python. Every figure is about one cohort, the complaints *received* in the local
-calendar month, counted against their owner (answerable/handling) agency, in their state as of a
+calendar month, counted against their owner (answerable/handling) agency and in their state as of a
 cut-off moment (``as_of``) that the publication prints. A rate judges an agency only on what was due
 by then: its denominator is the complaints acted on, or whose deadline had passed, by the cut-off, so a
 complaint received an hour before publication counts in 收到量 and in no rate. What a later change
 rewrites on the complaint's row (a 重办 clears ``resolved_at``) is read from the append-only event log,
-so a 重办 after the cut-off leaves the month's figures as they were (as does a withdrawal).
+so a 重办 after the cut-off leaves the month's figures as they were (as does a withdrawal). So does a
+transfer accepted or a 审定 after it: under 首问负责制 a complaint is the first-contact agency's until
+one of those names another owner.
 
 超期 is ``reports.overdue``'s rule: a deadline missed is recorded for good (延时追究制). See
 ``reports.definitions`` for the wording.
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause, Subquery
 
 from reports.overdue import CutOffs, Period, missed_by_columns, missed_by_events
 from storage.models import (
@@ -146,23 +148,53 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
-class _Scope(CutOffs):
-    """Contiguous months in one pass over the tables: the expensive part is reading the big tables, so
-    the publication's month and the month before it (for the change) share every scan."""
+#: The events that name a new owner in their ``to_agency_id``: a transfer accepted, a 审定.
+OWNER_CHANGES = [EventAction.TRANSFER_ACCEPTED.value, EventAction.DISPUTE_RULED.value]
 
-    def __init__(self, periods: list[Period], agency_id: int | None) -> None:
+
+class Scope(CutOffs):
+    """Contiguous months in one pass over the tables: the expensive part is reading the big tables, so
+    the publication's month and the month before it (for the change) share every scan.
+
+    ``complaints`` is the complaint table with ``owner``, each complaint's owner as of its cut-off:
+    select from it, not from ``Complaint``, and group by ``owner``, not ``owner_agency_id`` (the owner
+    now, which a transfer accepted after the cut-off has moved)."""
+
+    def __init__(self, periods: list[Period], agency_id: int | None = None) -> None:
         super().__init__(periods)
         received = C.c.created_at
+        in_months = and_(received >= periods[0].start, received < periods[-1].end)
+        owners = self._owners(in_months)
+        self.complaints: FromClause = C.outerjoin(owners, owners.c.complaint_id == C.c.id)
+        self.owner = func.coalesce(owners.c.owner, C.c.first_contact_agency_id).label("owner")
         # Withdrawn complaints are the citizen's choice, not the agency's work — from the withdrawal on
         # (``closed_at``, which nothing changes after it), not for a month whose cut-off came before.
         withdrawn = and_(
             C.c.status == ComplaintStatus.WITHDRAWN.value,
             or_(C.c.closed_at.is_(None), self.before_cut_off(C.c.closed_at)),
         )
-        self.all_owners = and_(received >= periods[0].start, received < periods[-1].end, ~withdrawn)
-        self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, C.c.owner_agency_id == agency_id)
+        self.all_owners = and_(in_months, ~withdrawn)
+        self.cohort = self.all_owners if agency_id is None else and_(self.all_owners, self.owner == agency_id)
         whens = [(received >= period.start, literal_column(str(index))) for index, period in enumerate(periods)]
         self.period = case(*reversed(whens), else_=literal_column("0")).label("period")
+
+    def _owners(self, in_months: ColumnElement[bool]) -> Subquery:
+        """Per complaint whose owner changed by its cut-off, ``owner``: the agency the latest change
+        named. The few ownership events of the months are read, through the (action, at) index."""
+        change = E.alias("owner_change")
+        latest = (
+            select(func.max(change.c.id))
+            .select_from(change.join(C, change.c.complaint_id == C.c.id))
+            .where(
+                in_months,
+                change.c.action.in_(OWNER_CHANGES),
+                change.c.at >= self.periods[0].start,
+                self.before_cut_off(change.c.at),
+            )
+            .group_by(change.c.complaint_id)
+            .correlate(None)
+        )
+        return select(E.c.complaint_id, E.c.to_agency_id.label("owner")).where(E.c.id.in_(latest)).subquery("owners")
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -178,7 +210,7 @@ def _add(counts: Counts, key: tuple[int, int | None], **values: int) -> None:
         row[name] = row.get(name, 0) + int(value)
 
 
-def _replies(scope: _Scope) -> Subquery:
+def replies_by_cut_off(scope: Scope) -> Subquery:
     """Per complaint of the cohort ever reopened (重办): ``last_reply``, its latest RESOLVED or REOPENED by
     the cut-off as id × 2 + 1 for RESOLVED (0 for REOPENED), and ``reopened``, 1 for a REOPENED by the
     cut-off. Only these complaints can have had ``resolved_at`` cleared after the cut-off; finding them
@@ -197,14 +229,25 @@ def _replies(scope: _Scope) -> Subquery:
             func.max(case((by_cut_off, code))).label("last_reply"),
             func.max(case((and_(reopened, by_cut_off), 1), else_=0)).label("reopened"),
         )
-        .select_from(reply.join(C, reply.c.complaint_id == C.c.id))
+        .select_from(reply.join(scope.complaints, reply.c.complaint_id == C.c.id))
         .where(scope.cohort, reply.c.complaint_id.in_(ever_reopened), or_(replied, reopened))
         .group_by(reply.c.complaint_id)
         .subquery("replies")
     )
 
 
-async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
+def resolved_by_cut_off(scope: Scope, replies: Subquery) -> ColumnElement[bool]:
+    """Resolved as of the cut-off, for a query on ``scope.complaints`` outer-joined with ``replies``
+    (``replies_by_cut_off``): the latest reply-or-重办 by then is a reply. ``resolved_at`` is the reply
+    standing now (a 重办 clears it), so one before the cut-off stood then too; the log keeps a reply that
+    a 重办 after the cut-off cleared. Neither side is NULL, so ``~resolved`` is safe."""
+    return or_(
+        and_(C.c.resolved_at.is_not(None), scope.before_cut_off(C.c.resolved_at)),
+        func.coalesce(replies.c.last_reply, 0) % 2 == 1,
+    )
+
+
+async def _complaint_counts(session: AsyncSession, scope: Scope, counts: Counts) -> None:
     """An agency is judged only on what was due: the rates' denominators are the complaints acted on by
     the cut-off or whose deadline had passed by then, never a complaint received an hour ago."""
     acknowledged = scope.before_cut_off(C.c.acknowledged_at)
@@ -212,21 +255,15 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         acknowledged, or_(C.c.acknowledge_due_at.is_(None), C.c.acknowledged_at <= C.c.acknowledge_due_at)
     )
     due_for_acknowledgement = or_(acknowledged, scope.past(C.c.acknowledge_due_at))
-    replies = _replies(scope)
-    # Resolved as of the cut-off: the latest reply-or-重办 by then is a reply. ``resolved_at`` is the reply
-    # standing now (a 重办 clears it), so one before the cut-off stood then too; the log keeps a reply
-    # that a 重办 after the cut-off cleared. Neither side is NULL, so ``~resolved`` is safe.
-    resolved = or_(
-        and_(C.c.resolved_at.is_not(None), scope.before_cut_off(C.c.resolved_at)),
-        func.coalesce(replies.c.last_reply, 0) % 2 == 1,
-    )
+    replies = replies_by_cut_off(scope)
+    resolved = resolved_by_cut_off(scope, replies)
     reopened = func.coalesce(replies.c.reopened, 0) == 1
     # ``reports.overdue.missed_deadline`` for the whole cohort: the complaints with a recorded miss found in one pass
     # over the events rather than an EXISTS per complaint and figure. Nothing happens to a complaint
     # before it is received, so the events before the first month are not read.
     recorded = (
         select(E.c.complaint_id)
-        .select_from(E.join(C, E.c.complaint_id == C.c.id))
+        .select_from(E.join(scope.complaints, E.c.complaint_id == C.c.id))
         .where(scope.cohort, E.c.at >= scope.periods[0].start, missed_by_events(scope))
         .group_by(E.c.complaint_id)
         .subquery("recorded_miss")
@@ -248,20 +285,20 @@ async def _complaint_counts(session: AsyncSession, scope: _Scope, counts: Counts
         "reopened_in_progress": _count_if(and_(reopened, ~resolved)),
     }
     query = (
-        select(scope.period, C.c.owner_agency_id, *counted.values())
+        select(scope.period, scope.owner, *counted.values())
         .select_from(
-            C.outerjoin(recorded, recorded.c.complaint_id == C.c.id).outerjoin(
+            scope.complaints.outerjoin(recorded, recorded.c.complaint_id == C.c.id).outerjoin(
                 replies, replies.c.complaint_id == C.c.id
             )
         )
         .where(scope.cohort)
-        .group_by(scope.period, C.c.owner_agency_id)
+        .group_by(scope.period, scope.owner)
     )
     for period, owner, *values in await session.execute(query):
         _add(counts, (period, owner), **dict(zip(counted, values, strict=True)))
 
 
-def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
+def _withdrawn_by_cut_off(scope: Scope) -> ColumnElement[bool]:
     """The transfer request in ``E`` was taken back (撤回转办) by the cut-off: a withdrawal follows it
     with no newer request in between. Withdrawal is only possible before the receiver answers, so the
     receiver never had the chance to accept or decline: it is no transfer in for 回退率."""
@@ -282,7 +319,7 @@ def _withdrawn_by_cut_off(scope: _Scope) -> ColumnElement[bool]:
     )
 
 
-async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | None, counts: Counts) -> None:
+async def _event_counts(session: AsyncSession, scope: Scope, agency_id: int | None, counts: Counts) -> None:
     """Extensions count for the owner; transfers for the receiving agency, since the
     decline is the receiver's act — so this reads the whole month and filters by agency here. A
     transfer withdrawn by the cut-off is not counted."""
@@ -290,8 +327,8 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
     declined = E.c.action == EventAction.TRANSFER_DECLINED.value
     receiver = case((requested, E.c.to_agency_id), (declined, E.c.agency_id)).label("receiver")
     query = (
-        select(scope.period, E.c.action, C.c.owner_agency_id, receiver, func.count())
-        .select_from(E.join(C, E.c.complaint_id == C.c.id))
+        select(scope.period, E.c.action, scope.owner, receiver, func.count())
+        .select_from(E.join(scope.complaints, E.c.complaint_id == C.c.id))
         .where(
             scope.all_owners,
             E.c.action.in_(
@@ -304,7 +341,7 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
             scope.before_cut_off(E.c.at),
             ~and_(requested, _withdrawn_by_cut_off(scope)),
         )
-        .group_by(scope.period, E.c.action, C.c.owner_agency_id, receiver)
+        .group_by(scope.period, E.c.action, scope.owner, receiver)
     )
     for period, action, owner, to, events in await session.execute(query):
         if action in (EventAction.TRANSFER_REQUESTED, EventAction.TRANSFER_DECLINED):
@@ -315,7 +352,7 @@ async def _event_counts(session: AsyncSession, scope: _Scope, agency_id: int | N
             _add(counts, (period, owner), extensions=events)
 
 
-async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -> None:
+async def _rating_counts(session: AsyncSession, scope: Scope, counts: Counts) -> None:
     """The latest rating of each complaint counts: a 不满意 followed by 重办 and a new rating is one vote.
 
     One pass without a self-join: per complaint, max(id × 2 + satisfied) is the latest rating's id with
@@ -325,12 +362,12 @@ async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -
     latest = (
         select(
             scope.period,
-            C.c.owner_agency_id.label("owner"),
+            scope.owner,
             func.max(cast(V.c.id, BigInteger) * 2 + case((good, 1), else_=0)).label("code"),
         )
-        .select_from(V.join(C, V.c.complaint_id == C.c.id))
+        .select_from(V.join(scope.complaints, V.c.complaint_id == C.c.id))
         .where(scope.cohort, V.c.kind == EvaluationKind.COMPLAINT_RATING.value, scope.before_cut_off(V.c.created_at))
-        .group_by(scope.period, C.c.owner_agency_id, V.c.complaint_id)
+        .group_by(scope.period, scope.owner, V.c.complaint_id)
         .subquery()
     )
     query = select(latest.c.period, latest.c.owner, func.count(), func.sum(latest.c.code % 2)).group_by(
@@ -340,12 +377,12 @@ async def _rating_counts(session: AsyncSession, scope: _Scope, counts: Counts) -
         _add(counts, (period, owner), rated=rated, satisfied=satisfied or 0)
 
 
-async def _problem_counts(session: AsyncSession, scope: _Scope) -> dict[tuple[int, int | None], dict[str, int]]:
+async def _problem_counts(session: AsyncSession, scope: Scope) -> dict[tuple[int, int | None], dict[str, int]]:
     query = (
-        select(scope.period, C.c.owner_agency_id, P.c.problem_type, func.count())
-        .select_from(P.join(C, P.c.complaint_id == C.c.id))
+        select(scope.period, scope.owner, P.c.problem_type, func.count())
+        .select_from(P.join(scope.complaints, P.c.complaint_id == C.c.id))
         .where(scope.cohort)
-        .group_by(scope.period, C.c.owner_agency_id, P.c.problem_type)
+        .group_by(scope.period, scope.owner, P.c.problem_type)
     )
     problems: dict[tuple[int, int | None], dict[str, int]] = {}
     for period, owner, problem, count in await session.execute(query):
@@ -377,7 +414,7 @@ async def figures_for_months(
     periods = [
         Period(start, end, as_of.astimezone(UTC)) for (start, end), (_, as_of) in zip(bounds, months, strict=True)
     ]
-    scope = _Scope(periods, agency_id)
+    scope = Scope(periods, agency_id)
     counts: Counts = {}
     await _complaint_counts(session, scope, counts)
     await _event_counts(session, scope, agency_id, counts)

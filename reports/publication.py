@@ -22,8 +22,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.definitions import definitions_text
-from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
-from reports.overdue import missed_deadline
+from reports.figures import (
+    C,
+    MonthFigures,
+    Scope,
+    figures_for_months,
+    month_bounds,
+    previous_month,
+    replies_by_cut_off,
+    resolved_by_cut_off,
+)
+from reports.overdue import Period, missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.models import (
     Agency,
@@ -31,7 +40,6 @@ from storage.models import (
     Complaint,
     ComplaintEvent,
     ComplaintProblem,
-    ComplaintStatus,
     Evaluation,
     EvaluationKind,
     EventAction,
@@ -118,8 +126,12 @@ class Publication:
 async def typical_cases(
     session: AsyncSession, month: date, zone: ZoneInfo, as_of: datetime, limit: int = TYPICAL_CASES
 ) -> list[TypicalCase]:
-    """A few resolved complaints, major and reopened ones first; anonymous citizens' complaints never."""
+    """A few complaints resolved as of the cut-off, under their owner then, as the figures count them
+    (a 重办 or a transfer accepted afterwards changes nothing); major and reopened ones first; anonymous
+    citizens' complaints never."""
     start, end = month_bounds(month, zone)
+    scope = Scope([Period(start, end, as_of.astimezone(UTC))])
+    replies = replies_by_cut_off(scope)
     query = (
         select(
             Complaint.id,
@@ -129,14 +141,13 @@ async def typical_cases(
             Complaint.resolved_at,
             Complaint.major,
         )
-        .join(Agency, Agency.id == Complaint.owner_agency_id)
+        .select_from(scope.complaints.outerjoin(replies, replies.c.complaint_id == C.c.id))
+        .join(Agency, Agency.id == scope.owner)
         .outerjoin(Citizen, Citizen.id == Complaint.citizen_id)
         .where(
-            Complaint.created_at >= start,
-            Complaint.created_at < end,
-            Complaint.status.in_([ComplaintStatus.RESOLVED.value, ComplaintStatus.CLOSED.value]),
-            Complaint.resolved_at <= as_of,
-            Complaint.reply_text.is_not(None),
+            scope.cohort,
+            resolved_by_cut_off(scope, replies),
+            Complaint.reply_text.is_not(None),  # a 重办 keeps the reply it reopens
             Complaint.anonymous.is_(False),
             or_(Citizen.id.is_(None), Citizen.prefers_anonymity.is_(False)),
         )
@@ -147,6 +158,7 @@ async def typical_cases(
     ids = [row.id for row in rows]
     problems: dict[int, list[str]] = {}
     events: dict[int, dict[str, int]] = {}
+    replied: dict[int, datetime] = {}  # the latest reply by the cut-off
     ratings: dict[int, str] = {}
     missed: set[int] = set()
     if ids:
@@ -157,12 +169,14 @@ async def typical_cases(
         for complaint_id, problem in await session.execute(tagged.order_by(ComplaintProblem.id)):
             problems.setdefault(complaint_id, []).append(problem)
         happened = (
-            select(ComplaintEvent.complaint_id, ComplaintEvent.action, func.count())
+            select(ComplaintEvent.complaint_id, ComplaintEvent.action, func.count(), func.max(ComplaintEvent.at))
             .where(ComplaintEvent.complaint_id.in_(ids), ComplaintEvent.at <= as_of)
             .group_by(ComplaintEvent.complaint_id, ComplaintEvent.action)
         )
-        for complaint_id, action, count in await session.execute(happened):
+        for complaint_id, action, count, last in await session.execute(happened):
             events.setdefault(complaint_id, {})[action] = count
+            if action == EventAction.RESOLVED.value:
+                replied[complaint_id] = last
         rated = (
             select(Evaluation.complaint_id, Evaluation.rating)
             .where(
@@ -177,13 +191,16 @@ async def typical_cases(
     cases = []
     for row in rows:
         happened_to = events.get(row.id, {})
+        # ``resolved_at`` is the reply standing now: a 重办 after the cut-off cleared or replaced it
+        standing = row.resolved_at is not None and row.resolved_at <= as_of
+        resolved_on = row.resolved_at if standing else replied[row.id]
         cases.append(
             TypicalCase(
                 agency=row.name,
                 problem_types=problems.get(row.id, []),
                 received_on=row.created_at.astimezone(zone).date(),
                 due_on=row.resolve_due_at.astimezone(zone).date() if row.resolve_due_at else None,
-                resolved_on=row.resolved_at.astimezone(zone).date(),
+                resolved_on=resolved_on.astimezone(zone).date(),
                 on_time=None if row.resolve_due_at is None else row.id not in missed,
                 extensions=happened_to.get(EventAction.EXTENSION_APPROVED.value, 0),
                 transfers=happened_to.get(EventAction.TRANSFER_REQUESTED.value, 0),

@@ -295,7 +295,7 @@ async def build_october(session: AsyncSession) -> Factory:
     await f.event("c1", EventAction.TRANSFER_REQUESTED, local(10, 12, 11), agency="A", to="B")
     await f.event("c1", EventAction.TRANSFER_DECLINED, local(10, 13), agency="B", reason="不属于本单位职责")
     await f.event("c1", EventAction.TRANSFER_REQUESTED, local(10, 13, 15), agency="A", to="C")
-    await f.event("c1", EventAction.TRANSFER_ACCEPTED, local(10, 14), agency="C")
+    await f.event("c1", EventAction.TRANSFER_ACCEPTED, local(10, 14), agency="C", to="C")
     # u1: registered, not routed.
     await f.complaint("u1", None, local(10, 3), status=ComplaintStatus.REGISTERED, problems=("不作为",))
     # s1: September, for the change from the previous month.
@@ -622,3 +622,70 @@ async def test_a_complaint_withdrawn_after_the_cut_off_still_counts_as_of_the_cu
     assert (b.received, b.due_for_resolution, b.overdue) == (4, 3, 1)
     later = by_code((await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF + timedelta(days=8))).agencies)
     assert (later["test-b"].received, later["test-b"].overdue) == (3, 0)
+
+
+async def moved_complaint(f: Factory, change: EventAction, at: datetime) -> None:
+    """d1: first contact A, now D's after ``change`` (a transfer accepted or a 审定) at ``at`` — the
+    columns as the workflow leaves them. Rated, extended and tagged before the cut-off, so every figure
+    query must attribute it."""
+    await f.complaint(
+        "d1",
+        "D",
+        local(10, 21),
+        status=ComplaintStatus.ACCEPTED,
+        problems=("乱作为",),
+        first_contact=f.agencies["A"].id,
+        acknowledge_due_at=local(10, 23, 17),
+        resolve_due_at=local(11, 20, 17),
+    )
+    await f.event("d1", EventAction.EXTENSION_APPROVED, local(10, 22), agency="A")
+    await f.rating("d1", "满意", local(10, 25))
+    if change == EventAction.TRANSFER_ACCEPTED:
+        await f.event("d1", EventAction.TRANSFER_REQUESTED, at - timedelta(hours=1), agency="A", to="D")
+    await f.event("d1", change, at, agency="D", to="D")
+    await f.session.commit()
+
+
+async def owner_rows(session: AsyncSession, agency: Agency | None = None) -> dict[str, tuple[int, int, int, int]]:
+    """(received, extensions, rated, 乱作为) per agency code, as of the October cut-off."""
+    agency_id = agency.id if agency is not None else None
+    figures = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF, agency_id=agency_id)
+    problems = {owner: dict(found) for owner, found in figures.problems_by_agency.items()}
+    return {
+        row.code: (row.received, row.extensions, row.rated, problems.get(row.agency_id or 0, {}).get("乱作为", 0))
+        for row in figures.agencies
+    }
+
+
+async def test_a_transfer_accepted_after_the_cut_off_leaves_the_complaint_with_its_first_contact(
+    session: AsyncSession,
+) -> None:
+    """首问负责制: until the receiver accepts, the complaint is the first agency's; a month computed again
+    after a later acceptance must not move it."""
+    f = await build_october(session)
+    before = await owner_rows(session)
+    await moved_complaint(f, EventAction.TRANSFER_ACCEPTED, CUT_OFF + timedelta(days=3))
+    after = await owner_rows(session)
+    assert after["test-a"] == (6, 2, 3, 1) and before["test-a"] == (5, 1, 2, 0)
+    assert after["test-d"] == before["test-d"] == (0, 0, 0, 0)
+    assert (await owner_rows(session, f.agencies["A"]))["test-a"] == (6, 2, 3, 1)
+    assert (await owner_rows(session, f.agencies["D"]))["test-d"] == (0, 0, 0, 0)
+
+
+async def test_a_transfer_accepted_before_the_cut_off_moves_the_complaint_to_the_receiver(
+    session: AsyncSession,
+) -> None:
+    f = await build_october(session)
+    await moved_complaint(f, EventAction.TRANSFER_ACCEPTED, local(10, 24))
+    rows = await owner_rows(session)
+    assert (rows["test-a"], rows["test-d"]) == ((5, 1, 2, 0), (1, 1, 1, 1))
+    assert (await owner_rows(session, f.agencies["D"]))["test-d"] == (1, 1, 1, 1)
+
+
+async def test_a_ruling_after_the_cut_off_leaves_the_complaint_with_its_first_contact(session: AsyncSession) -> None:
+    f = await build_october(session)
+    await moved_complaint(f, EventAction.DISPUTE_RULED, CUT_OFF + timedelta(days=3))
+    rows = await owner_rows(session)
+    assert (rows["test-a"], rows["test-d"]) == ((6, 2, 3, 1), (0, 0, 0, 0))
+    later = await monthly_figures(session, OCTOBER, ZONE, as_of=CUT_OFF + timedelta(days=4))
+    assert by_code(later.agencies)["test-d"].received == 1

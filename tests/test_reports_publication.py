@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reports.figures import AgencyFigures
 from reports.publication import build_publication, read_table, render_csv
 from reports.ranking import composite_score, rank_agencies
-from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october
+from storage.models import EventAction
+from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, build_october, reopened_complaint
 
 
 def agency(code: str, **counts: int) -> AgencyFigures:
@@ -188,3 +189,24 @@ async def test_a_snapshot_stored_with_the_old_headers_reads_as_the_new_ones(sess
     table = read_table(stored)
     assert (table.total["收到量"], table.total["收到量环比"]) == ("10", "+9")
     assert table.agencies[0]["应受理"] and table.agencies[0]["按时受理"]
+
+
+async def test_a_typical_case_reopened_after_the_cut_off_stays_as_it_stood_then(session: AsyncSession) -> None:
+    """b5 was replied to on 10-24; its 重办 came after the cut-off, so the month's publication computed
+    again still shows it, resolved, with that reply's date and no 重办."""
+    f = await build_october(session)
+    await reopened_complaint(f, "b5", reopened=CUT_OFF + timedelta(days=20), resolved_again=None)
+    cases = (await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)).typical_cases
+    [b5] = [case for case in cases if case.received_on == date(2026, 10, 18)]
+    assert (b5.agency, b5.resolved_on, b5.reopened, b5.rating) == ("市公安局", date(2026, 10, 24), False, "未评价")
+
+
+async def test_a_typical_case_is_shown_under_its_owner_as_of_the_cut_off(session: AsyncSession) -> None:
+    """b3 is 公安's at the cut-off; a transfer to 税务 accepted afterwards does not rename its agency."""
+    f = await build_october(session)
+    b3 = f.complaints["b3"]
+    await f.event("b3", EventAction.TRANSFER_ACCEPTED, CUT_OFF + timedelta(days=1), agency="C", to="C")
+    b3.owner_agency_id = f.agencies["C"].id
+    await session.commit()
+    cases = (await build_publication(session, OCTOBER, ZONE, as_of=CUT_OFF)).typical_cases
+    assert [case.agency for case in cases if case.received_on == date(2026, 10, 16)] == ["市公安局"]
