@@ -18,6 +18,7 @@ from handlers.agency_messages import (
     send,
     send_card,
     show_only,
+    spend_preview,
     spend_transfer_copies,
     transfer_picker,
 )
@@ -197,8 +198,11 @@ def actions_router() -> Router:
         decline = callback_data.act == CardAction.DECLINE
         action = Action.DECLINE if decline else Action.RESOLVE
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action, callback_data.q)
+        await spend_preview(bot, query.from_user.id, state)  # 重写 forgets the text a shown preview would send
         await state.set_state(AgencyFlow.decline_basis if decline else AgencyFlow.reply)
-        await state.set_data({"complaint_id": complaint.id, "question": callback_data.q})
+        # the message pressed: after 退回, its 受理 / 退回 are spent
+        card = query.message.message_id if isinstance(query.message, Message) else None
+        await state.set_data({"complaint_id": complaint.id, "question": callback_data.q, "card": card})
         key = "agency.decline.basis" if decline else "agency.resolve.reply"
         await query.answer()
         await send(bot, query.from_user.id, tr(key, tracking_no=complaint.tracking_no), back_keyboard(tr, complaint.id))

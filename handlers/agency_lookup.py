@@ -24,7 +24,7 @@ from handlers.agency_cards import (
     queue_page,
     status_name,
 )
-from handlers.agency_messages import pressed_complaint, render_card, replace, send
+from handlers.agency_messages import pressed_complaint, render_card, replace, send, spend_preview
 from handlers.agency_steps import AgencyFlow
 from handlers.contact_menu import acting_contact, set_contact_menu
 from handlers.texts import Rendered, Translator
@@ -240,7 +240,8 @@ def lookup_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         contact, actor = await acting_contact(session, bot, query.from_user)
-        await state.clear()  # "back" from any step lands here
+        await spend_preview(bot, query.from_user.id, state)  # "back" from any step lands here
+        await state.clear()
         complaint = await pressed_complaint(session, bot, query, tr, actor, callback_data.id)
         if complaint is None:
             return

@@ -145,13 +145,17 @@ async def pressed_complaint(
     session: AsyncSession, bot: Bot, query: CallbackQuery, tr: Translator, actor: Actor, complaint_id: int
 ) -> Complaint | None:
     """The complaint a button is about. A transfer notice's button pressed after the sender took the
-    transfer back says so (to that receiver only; anyone else gets "not found") and gives None."""
+    transfer back says so, and a button left on a card of a transfer the presser's agency sent back is
+    refused as stale (to that receiver only; anyone else gets "not found"); both give None."""
     try:
         return await complaint_for_actor(session, actor, complaint_id)
     except NotFound:
         sender = await lifecycle.withdrawn_transfer_to(session, complaint_id, actor.agency_id)
         if sender is None:
-            raise
+            if actor.agency_id is None or actor.agency_id not in await declined_by(session, complaint_id):
+                raise
+            await query.answer(tr.plain("hint.stale_button"))
+            return None
     complaint = await session.get(Complaint, complaint_id)
     assert complaint is not None
     await query.answer()
@@ -226,6 +230,15 @@ async def refuse_picker(
     message = query.message
     if isinstance(message, Message):
         await edit(bot, message.chat.id, message.message_id, None, None)
+
+
+async def spend_preview(bot: Bot, chat_id: int, state: FSMContext) -> None:
+    """A reply preview's 发送并办结 sends the text kept in the conversation state, not the one it shows:
+    before that state changes (a new text, 重写, 返回, another step), the preview on screen loses its
+    buttons."""
+    preview = (await state.get_data()).get("preview")
+    if preview:
+        await edit(bot, chat_id, preview, None, None, quiet=True)
 
 
 async def end_step(

@@ -12,7 +12,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.agency_callbacks import Card, CardAction, SendReply
-from handlers.agency_messages import edit, end_step, send, spend_transfer_copies, transfer_picker
+from handlers.agency_messages import edit, end_step, send, spend_preview, spend_transfer_copies, transfer_picker
+from handlers.citizen_callbacks import drop_buttons
 from handlers.contact_menu import acting_contact
 from handlers.texts import Texts, Translator
 from storage.models import ComplaintStatus
@@ -25,6 +26,9 @@ from workflow.transfers import search_transfer_targets, transfer_targets
 from workflow.transitions import Action
 
 S = ComplaintStatus
+
+#: A 退回 basis names the rule or duty document that puts the complaint elsewhere: a word or two is none.
+MIN_BASIS_CHARS = 5
 
 
 class AgencyFlow(StatesGroup):
@@ -108,6 +112,9 @@ def steps_router() -> Router:
     ) -> None:
         _, actor = await acting_contact(session, bot, message.from_user)
         data = await state.get_data()
+        if len((message.text or "").strip()) < MIN_BASIS_CHARS:  # the step stays: the basis is asked again
+            await message.answer(tr("agency.decline.too_short", minimum=MIN_BASIS_CHARS))
+            return
         try:
             complaint = await lifecycle.decline_transfer(
                 session, clock, deadlines, data["complaint_id"], actor, message.text or "", data.get("question")
@@ -119,6 +126,8 @@ def steps_router() -> Router:
         key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
         await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
         await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False)
+        if data.get("card"):  # the card 退回 was pressed on: the complaint is no longer this agency's to act on
+            await edit(bot, message.chat.id, data["card"], None, None, quiet=True)
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(
@@ -158,8 +167,7 @@ def steps_router() -> Router:
             builder.button(text=tr.plain(f"agency.button.{key}"), callback_data=Card(id=complaint.id, act=act))
         builder.adjust(1, 2)
         preview = tr("agency.resolve.preview", tracking_no=complaint.tracking_no, reply=message.text or "")
-        if data.get("preview"):  # the earlier preview's 发送并办结 would send this newer text: spent
-            await edit(bot, message.chat.id, data["preview"], None, None, quiet=True)
+        await spend_preview(bot, message.chat.id, state)  # its 发送并办结 would send this newer text
         shown = await message.answer(preview, reply_markup=builder.as_markup())
         await state.update_data(preview=shown.message_id)
 
@@ -177,8 +185,10 @@ def steps_router() -> Router:
         _, actor = await acting_contact(session, bot, query.from_user)
         await complaint_for_actor(session, actor, callback_data.id)
         data = await state.get_data()
-        if data.get("complaint_id") != callback_data.id:  # a preview of an earlier reply
-            await query.answer(tr.plain("hint.stale_button"))
+        pressed = query.message.message_id if isinstance(query.message, Message) else None
+        if data.get("complaint_id") != callback_data.id or pressed != data.get("preview"):
+            # an earlier preview (or another complaint's): it would send a text it does not show
+            await drop_buttons(query, tr.plain("hint.stale_button"))
             return
         complaint = await lifecycle.resolve(session, clock, deadlines, callback_data.id, actor, data["reply"])
         await state.clear()
