@@ -2,8 +2,10 @@
 not lost: the text is kept in the FSM data (``offer``) and the citizen asked whether to file it. 作为投诉提交
 starts /complain with that text as its first parts, as if typed after it; 不用了 forgets it. More text
 sent meanwhile joins the same offer, asked again under it; so does /start (a reflex on a phone), under
-its welcome. The offer's buttons carry its id: pressed twice, after /cancel or a fresh /complain (which
-drop it), they are answered as stale.
+its welcome. The question quotes the text's beginning, as it may be several messages up. /complain and
+我要投诉 pressed while it is on offer take it as 作为投诉提交 does (``handlers.complaint.begin``): the
+citizen who typed a complaint and then asks to complain means it. The offer's buttons carry its id:
+pressed twice, after /cancel, 不用了 or once taken, they are answered as stale.
 Bound agency contacts get no offer: their stray text is not a complaint.
 """
 
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import drop_buttons, settle, show
 from handlers.complaint import begin
+from handlers.complaint_steps import excerpt
 from handlers.texts import Translator
 from handlers.work_in_progress import has_work_in_progress
 from workflow import filing
@@ -66,8 +69,9 @@ async def ask_to_file(
     its buttons, so one live question only."""
     if asked:
         await settle(message, asked)
-    count = len(offer["parts"])
-    question = tr("complaint.offer") if count == 1 else tr("complaint.offer_many", count=count)
+    parts = offer["parts"]
+    key = "complaint.offer" if len(parts) == 1 else "complaint.offer_many"
+    question = tr(key, count=len(parts), text=excerpt(parts))
     sent = await message.answer(question, reply_markup=_buttons(tr, offer["id"]))
     await state.update_data(offer=offer, asked=[sent.message_id])
 
@@ -84,12 +88,14 @@ def offer_router() -> Router:
         if await has_work_in_progress(query, state):  # /evaluate begun since: it keeps going
             await query.answer(tr.plain("hint.in_progress"), show_alert=True)
             return
-        await show(query, tr(f"complaint.chosen.offer_{callback_data.action}"))
+        if callback_data.action == "file":  # as /complain or 我要投诉 take it
+            await query.answer()
+            await begin(query.message, state, tr)
+            return
+        await show(query, tr("complaint.chosen.offer_no", text=excerpt(offer["parts"])))
         data = await state.get_data()
         for key in ("offer", "asked"):
             data.pop(key, None)
         await state.set_data(data)
-        if callback_data.action == "file":
-            await begin(query.message, state, tr, offer["parts"])
 
     return router

@@ -12,7 +12,8 @@ asking the current step are remembered (``asked``): once it is answered, by a bu
 place, a phone number), they all lose their buttons at once, the typed answer shown on the last one.
 A message sent twice in a row (a double send on a bad network) is taken once (``last``). A location pin
 or venue answers the place question. Text typed before /complain is offered for filing
-(``handlers.citizen_offer``), and taken starts this conversation with it (``begin``).
+(``handlers.citizen_offer``); taken, or /complain or 我要投诉 pressed while it is on offer, it starts this
+conversation (``begin``).
 
 This module holds the start, the text and place steps, and what no step takes; the steps' plumbing is
 in ``complaint_steps``, what the questions show in ``complaint_questions``, the agency step in
@@ -42,6 +43,7 @@ from handlers.complaint_steps import (
     Step,
     answered,
     ask,
+    excerpt,
     flow_of,
     not_command,
     step_buttons,
@@ -58,13 +60,17 @@ async def nothing_entered(state: FSMContext) -> bool:
     return await state.get_state() == Filing.text.state and not data.get("parts") and not data.get("files")
 
 
-async def begin(message: Message, state: FSMContext, tr: Translator, parts: list[str] | None = None) -> None:
-    """Start a complaint, empty (/complain) or with ``parts`` already written (text typed before
-    /complain and offered for filing): the next steps are the same."""
+async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
+    """Start a complaint: empty, or with the text on offer (typed before /complain), which 作为投诉提交,
+    /complain and 我要投诉 all take, since a citizen who typed a complaint and then asks to complain means
+    it. The offer's question then shows it taken; the next steps are the same."""
+    offer = (await state.get_data()).get("offer")
+    parts = offer["parts"] if offer else []
+    taken = tr("complaint.chosen.offer_file", text=excerpt(parts)) if offer else None
+    await answered(message, state, taken)  # an empty draft started over, or the offer taken: its question goes
     flow = secrets.token_hex(3)
-    await answered(message, state)  # an empty draft started over (or an offer taken): its question goes
     await state.set_state(Filing.text)
-    await state.set_data({"flow": flow, "parts": parts or [], "files": []})
+    await state.set_data({"flow": flow, "parts": parts, "files": []})
     if parts:
         text = tr("complaint.offer_taken", chars=filing.length(parts))
         await ask(message, state, text, step_buttons(tr, flow, "done", "cancel"))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.complaint_steps import ChooseAgency, ChooseArea, Filing, Step, ask, step_buttons
 from handlers.long_text import TELEGRAM_LIMIT, utf16_length
-from handlers.texts import Translator
+from handlers.texts import Rendered, Translator
 from storage.models import Agency
 from storage.vocabulary import AREAS
 from workflow import filing
@@ -89,9 +89,16 @@ async def suggestions(
     fallback = await filing.fallback_name(session)
     builder = agency_buttons(tr, candidates, flow)
     builder.row(*choice_row(tr, flow, fallback))
-    unknown = tr.plain("complaint.unknown")
-    text = tr("complaint.understood", problems="、".join(problems) or unknown, area=area or unknown, fallback=fallback)
-    return text, builder.as_markup()
+    return understood_text(tr, problems, area) + tr("complaint.choose_agency", fallback=fallback), builder.as_markup()
+
+
+def understood_text(tr: Translator, problems: tuple[str, ...], area: str | None) -> str:
+    """What the tagger recognised, a line for each part it did; nothing at all when it recognised
+    nothing (a line saying 未识别 tells the citizen nothing)."""
+    found = [tr("complaint.understood.problems", problems="、".join(problems))] if problems else []
+    if area:
+        found.append(tr("complaint.understood.area", area=area))
+    return tr("complaint.understood", found=Rendered("\n".join(found))) + "\n" if found else ""
 
 
 async def areas_view(tr: Translator, session: AsyncSession, flow: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -143,8 +150,10 @@ async def ask_current_step(
     flow = data.get("flow")
     if flow is None or current not in {step.state for step in Filing.__states__}:
         return False
-    if current == Filing.text.state:
-        await ask(message, state, tr("complaint.start"), step_buttons(tr, flow, "done", "cancel"))
+    if current == Filing.text.state:  # once something is typed, say it is kept, not ask from scratch
+        parts = data.get("parts")
+        text = tr("complaint.continue", chars=filing.length(parts)) if parts else tr("complaint.start")
+        await ask(message, state, text, step_buttons(tr, flow, "done", "cancel"))
     elif current == Filing.place.state:
         await ask(message, state, tr("complaint.ask_place"), step_buttons(tr, flow, "no_place"))
     elif current == Filing.agency.state:

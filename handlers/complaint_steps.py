@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.citizen_callbacks import settle
+from handlers.citizen_callbacks import brief, settle
 from handlers.texts import Translator
 
 
@@ -61,6 +61,12 @@ def step_buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMark
         builder.button(text=label, callback_data=Step(flow=flow, action=action))
     builder.adjust(2)
     return builder.as_markup()
+
+
+def excerpt(parts: list[str]) -> str:
+    """The beginning of a text on offer, quoted in its question so the citizen knows which text is meant
+    (asked again under the welcome, it is several messages up)."""
+    return brief(" ".join(parts))
 
 
 async def flow_of(state: FSMContext) -> str | None:

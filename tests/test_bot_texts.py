@@ -114,7 +114,7 @@ def test_no_traditional_text_uses_computing_jargon_or_simplified_quotation_marks
 
 def test_everyday_words_keep_their_meaning_in_traditional() -> None:
     hant = default_texts()("zh-Hant")
-    assert "問題類型" in hant("complaint.understood", problems="x", area="y", fallback="z")
+    assert "問題類型" in hant("complaint.understood.problems", problems="x")
     assert "綁定成功" in hant("bind.done", agency="x", role="y")
     assert "社保窗口" in hant("complaint.ask_place") and "「市民中心" in hant("complaint.ask_place")
     assert hant.script("科技与信息产业") == "科技與信息產業"  # an official area name keeps its words
@@ -130,8 +130,9 @@ def test_converting_traditional_text_again_changes_nothing() -> None:
 
 def test_traditional_parameters_are_converted_but_what_a_person_wrote_is_kept() -> None:
     hant = default_texts()("zh-Hant")
-    understood = hant("complaint.understood", problems="脸难看、推诿扯皮", area="城乡建设", fallback="市政务服务中心")
-    assert "臉難看、推諉扯皮" in understood and "城鄉建設" in understood and "市政務服務中心" in understood
+    assert "臉難看、推諉扯皮" in hant("complaint.understood.problems", problems="脸难看、推诿扯皮")
+    assert "城鄉建設" in hant("complaint.understood.area", area="城乡建设")
+    assert "市政務服務中心" in hant("complaint.choose_agency", fallback="市政务服务中心")
     assert "不滿意" in hant("rate.thanks", tracking_no="20261122-0001", rating="不满意")
     header = hant("status.header", tracking_no="20261122-0001", status="办理中", agency="市住房和城乡建设局")
     assert "市住房和城鄉建設局" in header and "20261122-0001" in header

@@ -173,7 +173,7 @@ async def test_the_offer_survives_a_restart_and_a_double_tap_starts_one_complain
         assert record is not None and record.data["parts"] == [COMPLAINT]
 
 
-async def test_an_offer_declined_cancelled_or_superseded_files_nothing(
+async def test_an_offer_declined_or_cancelled_files_nothing_and_complain_takes_it(
     harness: Harness, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     user = harness.user()
@@ -201,14 +201,14 @@ async def test_an_offer_declined_cancelled_or_superseded_files_nothing(
     await user.send(COMPLAINT)
     offer = await user.wait_for_reply(contains="作为投诉提交吗")
     old = buttons(offer)
-    await user.send("/complain")  # a fresh complaint instead: the offer goes
-    await user.wait_for_reply(contains="写完了")
-    assert not now(user, offer).inline_keyboard
+    await user.send("/complain")  # the typed text is meant: taken, as 作为投诉提交 takes it
+    await user.wait_for_reply(contains=f"共 {len(COMPLAINT)} 字")
+    assert now(user, offer).text.endswith("✔ " + FILE_IT) and not now(user, offer).inline_keyboard
     await user.press_data(offer.message_id, old[FILE_IT])
     await harness.settle()
     assert user.answers()[-1] == HANS.plain("hint.stale_button")
     record = await draft(session_factory)
-    assert record is not None and record.data["parts"] == []
+    assert record is not None and record.data["parts"] == [COMPLAINT]
 
 
 async def test_start_keeps_the_offer_and_asks_it_again_under_the_welcome(
@@ -329,7 +329,7 @@ async def test_a_location_pin_answers_the_place_question(
     question = await to_place(user)
     await send_pin(user, location={"latitude": 31.230416, "longitude": 121.473701})
     await user.wait_for_reply(contains="请选择要投诉的单位")
-    pin = "位置：纬度 31.23042，经度 121.47370"
+    pin = "纬度 31.23042，经度 121.47370"
     assert now(user, question).text == HANS.plain("complaint.chosen.place", place=pin)
     summary = await finish_anonymously(user)
     assert f"地点：{pin}" in summary.text

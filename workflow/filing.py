@@ -76,10 +76,10 @@ def append_text(parts: list[str], text: str) -> Appended:
 
 def place_of_pin(latitude: float, longitude: float, title: str | None = None, address: str | None = None) -> str:
     """A location or venue sent for the place, as text the clerk reads: the venue's name and address,
-    else the coordinates."""
+    else the coordinates (bare: every view labels the place already, 地点：…)."""
     if title or address:
         return f"{title}（{address}）" if title and address else (title or address or "")
-    return f"位置：纬度 {latitude:.5f}，经度 {longitude:.5f}"
+    return f"纬度 {latitude:.5f}，经度 {longitude:.5f}"
 
 
 def parse_phone(text: str) -> str | None:
