@@ -22,13 +22,10 @@ from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
 from workflow.queues import complaint_for_actor
-from workflow.transfers import search_transfer_targets, transfer_targets
+from workflow.transfers import MIN_BASIS_CHARS, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
 
 S = ComplaintStatus
-
-#: A 退回 basis names the rule or duty document that puts the complaint elsewhere: a word or two is none.
-MIN_BASIS_CHARS = 5
 
 
 class AgencyFlow(StatesGroup):

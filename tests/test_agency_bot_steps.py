@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import Card, CardAction, SendReply
-from handlers.agency_steps import MIN_BASIS_CHARS
 from storage.models import ComplaintStatus
 from tests.botapi import ChatMessage, ChatUser
 from tests.test_agency_bot_support import HANS, Office, open_office, pick_agency
+from workflow.transfers import MIN_BASIS_CHARS
 
 S = ComplaintStatus
 

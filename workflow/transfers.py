@@ -35,6 +35,10 @@ from workflow.guards import (
 from workflow.notifications import Notice, agency_name, notify_agency, notify_citizen, notify_oversight
 from workflow.transitions import MAX_DECLINES, Action
 
+#: A 退回 basis names the rule or duty document that puts the complaint elsewhere: a word or two is none
+#: (the bot asks again for a shorter one).
+MIN_BASIS_CHARS = 5
+
 
 async def declined_by(session: AsyncSession, complaint_id: int) -> list[int]:
     """The agencies that sent a transfer of this complaint back, first decline first: the parties of a
