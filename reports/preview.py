@@ -27,12 +27,10 @@ from reports.publication import (
 from workflow.deadlines import Deadlines
 
 
-async def preview_publication(
-    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, *, region: str = ""
-) -> Publication:
+async def preview_publication(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime) -> Publication:
     """The month as releasing it now would show it (as of its cut-off, or as of now before then), marked."""
     as_of = min(now, publication_cut_off(month, deadlines))
-    return await build_publication(session, month, deadlines.zone, as_of=as_of, preview=True, region=region)
+    return await build_publication(session, month, deadlines.zone, as_of=as_of, preview=True)
 
 
 def preview_title(pub: Publication) -> str:

@@ -34,6 +34,7 @@ from reports.figures import (
 )
 from reports.overdue import Period, missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
+from storage.agencies import catalogue_region
 from storage.models import (
     Agency,
     Citizen,
@@ -270,12 +271,11 @@ async def build_publication(
     *,
     as_of: datetime | None = None,
     preview: bool = False,
-    region: str = "",
 ) -> Publication:
     """Everything the month's publication shows. ``as_of`` (default now) is the cut-off for the complaints'
     state (the public page passes ``publication_cut_off``); the previous month is cut off the same time
-    after its own start, so the change is fair. ``preview`` marks a rendering of a month not released;
-    ``region`` is the imported catalogue's (``storage.agencies.catalogue_region``), for the title."""
+    after its own start, so the change is fair. ``preview`` marks a rendering of a month not released.
+    The title's region is the imported catalogue's (``storage.agencies.catalogue_region``)."""
     month = date(month.year, month.month, 1)
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     before = previous_month(month)
@@ -297,7 +297,7 @@ async def build_publication(
         evaluations=await evaluation_summary(session, month, zone),
         definitions=definitions_text(zone.key, as_of.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
         preview=preview,
-        region=region,
+        region=await catalogue_region(session),
     )
 
 

@@ -86,14 +86,12 @@ def correction_note(now: datetime, deadlines: Deadlines) -> str:
     return f"本月公示已于{day.year}年{day.month}月{day.day}日更正。"
 
 
-async def render_month(
-    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, *, region: str = ""
-) -> PublicationSnapshot:
-    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored; ``region`` (the
-    catalogue's) heads its title. The page links the month before only when that is public; a month
-    released before (and withdrawn) says it was corrected today."""
+async def render_month(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime) -> PublicationSnapshot:
+    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored. The page links
+    the month before only when that is public; a month released before (and withdrawn) says it was
+    corrected today."""
     cut_off = publication_cut_off(month, deadlines)
-    pub = await build_publication(session, month, deadlines.zone, as_of=cut_off, region=region)
+    pub = await build_publication(session, month, deadlines.zone, as_of=cut_off)
     before = previous_month(month)
     links = {
         "index": "/publication/",
@@ -112,22 +110,26 @@ async def render_month(
     )
 
 
-async def release(
-    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, by: str, *, region: str = ""
-) -> Release:
-    """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``;
-    ``region`` (the catalogue's) heads its title.
-    Idempotent: a released month is returned as it is (``fresh`` False), also to the loser of two
-    concurrent releases, whose insert gives way on the month's one current row. Raises ``NotReleasable``."""
-    stored = await released(session, month)
-    if stored is not None:
-        return Release(stored, fresh=False)
+async def require_releasable(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime) -> datetime:
+    """The month's cut-off, if the month may be released now (whether or not it has been); else raises
+    ``NotReleasable``."""
     cut_off = publication_cut_off(month, deadlines)
     if now < cut_off:
         raise NotReleasable(month, "before_cut_off", cut_off)
     if month not in await due_months(session, deadlines, now):
         raise NotReleasable(month, "no_service", cut_off)
-    fresh = await render_month(session, month, deadlines, now, region=region)
+    return cut_off
+
+
+async def release(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, by: str) -> Release:
+    """Make the month public: render it as of its cut-off and store it, recording ``by`` and ``now``.
+    Idempotent: a released month is returned as it is (``fresh`` False), also to the loser of two
+    concurrent releases, whose insert gives way on the month's one current row. Raises ``NotReleasable``."""
+    stored = await released(session, month)
+    if stored is not None:
+        return Release(stored, fresh=False)
+    await require_releasable(session, month, deadlines, now)
+    fresh = await render_month(session, month, deadlines, now)
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     result = await session.execute(
         dialect.insert(PublicationSnapshot)
@@ -167,14 +169,12 @@ class MonthFile:
     title: str | None  # a preview's Chinese name; None for the publication (named as the public names it)
 
 
-async def month_file(
-    session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, ext: str, *, region: str = ""
-) -> MonthFile:
+async def month_file(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime, ext: str) -> MonthFile:
     """The month's CSV, Excel or page for the office: the released document, else the marked preview."""
     stored = await released(session, month)
     if stored is not None:
         body = {"csv": stored.csv, "xlsx": stored.xlsx, "html": stored.html.encode("utf-8")}[ext]
         return MonthFile(body, f"publication-{month:%Y-%m}", None)
-    pub = await preview_publication(session, month, deadlines, now, region=region)
+    pub = await preview_publication(session, month, deadlines, now)
     body = preview_file(pub, publication_cut_off(month, deadlines), ext)
     return MonthFile(body, f"publication-{month:%Y-%m}-preview", preview_title(pub))

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from minsheng.settings import Settings
 from reports.snapshots import release
-from storage.agencies import catalogue_region
 from storage.db import create_session_factory
 from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
 from tests.test_dashboard_support import PASSWORD, csrf_from
@@ -66,9 +65,8 @@ async def release_months(client: TestClient, *months: date) -> None:
     """Release the months as an officer would, at the clock's moment (the tests of releasing itself go
     through the dashboard and the command line)."""
     async with create_session_factory(client.app[ENGINE])() as session:
-        region = await catalogue_region(session)
         for month in months:
-            await release(session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief", region=region)
+            await release(session, month, client.app[DEADLINES], client.app[CLOCK].now(), "chief")
 
 
 async def stored(client: TestClient) -> dict[date, PublicationSnapshot]:

@@ -66,7 +66,6 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
     once that has passed), the same file the dashboard downloads, marked 预览，尚未公示."""
     from reports.figures import month_bounds
     from reports.snapshots import month_file
-    from storage.agencies import catalogue_region
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
@@ -80,8 +79,7 @@ def export_monthly(ctx: click.Context, month: date, fmt: str, out: Path | None) 
 
     async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
-            region = await catalogue_region(session)
-            return await month_file(session, month, deadlines, now, fmt, region=region)
+            return await month_file(session, month, deadlines, now, fmt)
 
     found = run_async(with_engine(work)(settings))
     if found.title is not None:
@@ -168,7 +166,6 @@ def publication_release(ctx: click.Context, month: date) -> None:
     """Release a month (发布), as the dashboard's 发布 does: after its cut-off only, it is stored as of the
     cut-off and public from now on at /publication/YYYY-MM. Releasing a released month changes nothing."""
     from reports.snapshots import NotReleasable, release
-    from storage.agencies import catalogue_region
     from storage.db import create_session_factory
     from workflow.clock import SystemClock
     from workflow.deadlines import Deadlines
@@ -178,8 +175,7 @@ def publication_release(ctx: click.Context, month: date) -> None:
 
     async def work(engine: Any) -> Any:
         async with create_session_factory(engine)() as session:
-            region = await catalogue_region(session)
-            return await release(session, month, deadlines, SystemClock().now(), _operator(), region=region)
+            return await release(session, month, deadlines, SystemClock().now(), _operator())
 
     try:
         outcome = run_async(with_engine(work)(settings))

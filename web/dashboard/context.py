@@ -11,7 +11,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.settings import Settings
-from storage.agencies import catalogue_region
 from storage.models import WebRole, WebUser
 from web.app import DEADLINES
 from web.auth import CSRF_FIELD, SESSION_COOKIE, SESSION_LIFETIME, LoginThrottle, Session, SessionSigner
@@ -50,12 +49,6 @@ def services(request: web.Request) -> Services:
 def deadlines(request: web.Request) -> Deadlines:
     """workflow's working-day calendar, the one the whole web app shares."""
     return request.app[DEADLINES]
-
-
-async def region(request: web.Request) -> str:
-    """The imported catalogue's city or county, from the request's session: the publication's title
-    names it."""
-    return await catalogue_region(db(request))
 
 
 def current_user(request: web.Request) -> WebUser:
@@ -103,9 +96,7 @@ def render(
         **(context or {}),
     }
     html = services(request).templates.get_template(f"dashboard/{name}").render(page)
-    response = web.Response(text=html, status=status, content_type="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.Response(text=html, status=status, content_type="text/html")
 
 
 def see_other(location: str) -> web.Response:

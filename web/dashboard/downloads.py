@@ -13,7 +13,7 @@ from aiohttp import web
 
 from reports.publication import due_months, past_cut_off
 from reports.snapshots import MonthFile, month_file
-from web.dashboard.context import current_user, db, deadlines, forbidden, not_found, region, services, viewer_of
+from web.dashboard.context import current_user, db, deadlines, forbidden, not_found, services, viewer_of
 from web.dashboard.queries import BadFilter, parse_month
 
 routes = web.RouteTableDef()
@@ -38,7 +38,7 @@ async def month_download(request: web.Request) -> web.StreamResponse:
         return not_found(request)  # a month to come
     if past_cut_off(month, calendar, now) and month not in await due_months(session, calendar, now):
         return not_found(request)  # over with no complaint on the service yet: never to be published
-    return _file(await month_file(session, month, calendar, now, ext, region=await region(request)), ext)
+    return _file(await month_file(session, month, calendar, now, ext), ext)
 
 
 def _file(found: MonthFile, ext: str) -> web.Response:
@@ -47,6 +47,4 @@ def _file(found: MonthFile, ext: str) -> web.Response:
     if found.title:
         disposition += f"; filename*=UTF-8''{quote(f'{found.title}.{ext}')}"
     headers = {"Content-Type": CONTENT_TYPES[ext], "Content-Disposition": disposition}
-    response = web.Response(body=found.body, headers=headers)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.Response(body=found.body, headers=headers)

@@ -11,8 +11,8 @@ from datetime import date
 
 from aiohttp import web
 
-from reports.publication import due_months, publication_cut_off
-from reports.snapshots import NotReleasable, release, released
+from reports.months import month_of
+from reports.snapshots import NotReleasable, release, released, require_releasable
 from web.dashboard import messages
 from web.dashboard.context import (
     current_user,
@@ -20,23 +20,14 @@ from web.dashboard.context import (
     deadlines,
     forbidden,
     not_found,
-    region,
     render,
     see_other,
     services,
     viewer_of,
 )
-from web.dashboard.queries import BadFilter, parse_month
 
 routes = web.RouteTableDef()
 PATH = r"/dashboard/months/{month:\d{4}-\d{2}}/release"
-
-
-def _month(request: web.Request) -> date | None:
-    try:
-        return parse_month(request.match_info["month"])
-    except BadFilter:
-        return None
 
 
 def _back(month: date, done: str | None = None) -> web.Response:
@@ -44,9 +35,9 @@ def _back(month: date, done: str | None = None) -> web.Response:
     return see_other(f"/dashboard/?month={month:%Y-%m}" + (f"&done={done}" if done else ""))
 
 
-def _refused(request: web.Request, month: date, reason: str) -> web.Response:
-    cut_off = publication_cut_off(month, deadlines(request)).astimezone(services(request).settings.zone)
-    message = messages.RELEASE_REFUSED[reason].format(
+def _refused(request: web.Request, refused: NotReleasable) -> web.Response:
+    month, cut_off = refused.month, refused.cut_off.astimezone(services(request).settings.zone)
+    message = messages.RELEASE_REFUSED[refused.reason].format(
         month=f"{month.year}年{month.month}月", cut_off=cut_off.strftime("%Y-%m-%d %H:%M")
     )
     return render(request, "error.html", {"title": "不能发布", "message": message}, status=409)
@@ -59,17 +50,16 @@ async def confirm_release(request: web.Request) -> web.StreamResponse:
     tried, so nothing is said."""
     if not viewer_of(current_user(request)).is_oversight:
         return forbidden(request)
-    month = _month(request)
+    month = month_of(request.match_info["month"])
     if month is None:
         return not_found(request)
     session, calendar, now = db(request), deadlines(request), services(request).clock.now()
     if await released(session, month) is not None:
         return _back(month)
-    cut_off = publication_cut_off(month, calendar)
-    if now < cut_off:
-        return _refused(request, month, "before_cut_off")
-    if month not in await due_months(session, calendar, now):
-        return _refused(request, month, "no_service")
+    try:
+        cut_off = await require_releasable(session, month, calendar, now)
+    except NotReleasable as refused:
+        return _refused(request, refused)
     return render(request, "release.html", {"month": month, "cut_off": cut_off})
 
 
@@ -78,7 +68,7 @@ async def release_month(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     if not viewer_of(user).is_oversight:
         return forbidden(request)
-    month = _month(request)
+    month = month_of(request.match_info["month"])
     if month is None:
         return not_found(request)
     try:
@@ -88,8 +78,7 @@ async def release_month(request: web.Request) -> web.StreamResponse:
             deadlines(request),
             services(request).clock.now(),
             user.username,
-            region=await region(request),
         )
     except NotReleasable as refused:
-        return _refused(request, month, refused.reason)
+        return _refused(request, refused)
     return _back(month, "released" if outcome.fresh else "already_released")
