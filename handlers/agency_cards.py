@@ -21,6 +21,7 @@ from handlers.texts import Rendered, Translator
 from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
+from workflow.calendar import weekday_name
 from workflow.deadlines import Deadlines
 from workflow.extensions import before_resolve_deadline
 from workflow.guards import is_ruled
@@ -96,10 +97,6 @@ def deadline_lines(
     return Rendered("\n".join(lines))
 
 
-#: Weekday names as the citizens' receipts show them ("（周五）").
-WEEKDAYS = "一二三四五六日"  # after 周, in the weekday parameter: OpenCC reads 周四 as 週四, not a lone 周
-
-
 def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo, now: datetime | None = None) -> str:
     """A UTC moment (or its ISO text) as local "11月27日（周五）17:30", like the citizen's receipt; with
     ``now`` in another year, the year too ("2027年1月4日（周一）17:30")."""
@@ -114,7 +111,7 @@ def local_time(tr: Translator, moment: datetime | str | None, zone: ZoneInfo, no
         year=year,
         month=local.month,
         day=local.day,
-        weekday="周" + WEEKDAYS[local.weekday()],
+        weekday=weekday_name(local.date()),  # with its 周: OpenCC reads 周四 as 週四, not a lone 周
         hm=f"{local:%H:%M}",
     )
 

@@ -31,7 +31,7 @@ class Backoff:
         return min(delay, self.cap)
 
 
-BACKOFF = Backoff()  # 1 s doubling to 60 s, as the bot waits for Telegram
+BACKOFF = Backoff()  # 1 s doubling to 60 s (the bot's own waits for Telegram are in bot/runtime.py)
 
 
 def one_line(error: BaseException) -> str:

@@ -36,7 +36,7 @@ from workflow.notifications import Notice, agency_name, notify_agency, notify_ci
 from workflow.transitions import MAX_DECLINES, Action
 
 #: A 退回 basis names the rule or duty document that puts the complaint elsewhere: a word or two is none
-#: (the bot asks again for a shorter one).
+#: (the bot asks again when it gets a shorter one).
 MIN_BASIS_CHARS = 5
 
 

@@ -31,8 +31,7 @@ def holidays_check(ctx: click.Context, path: Path | None) -> None:
     try:
         calendar = WorkCalendar.load(path)
     except DataFileError as exc:
-        for problem in exc.problems:
-            click.echo(f"{path}:{problem}")
+        click.echo(str(exc))
         count = len(exc.problems)
         raise click.ClickException(f"{path} cannot be used: {count} problem{'s' if count > 1 else ''}") from None
     click.echo(f"{path}: ok: {_summary(calendar.listed_years, *WorkCalendar.library_years())}")
