@@ -44,9 +44,10 @@ from workflow.errors import DomainError
 from workflow.guards import require_oversight
 from workflow.notifications import Notice
 from workflow.outbox import sent_copies
-from workflow.queues import complaint_for_actor, overdue_count, overdue_queue, pending_decisions
+from workflow.queues import overdue_count, overdue_queue, pending_decisions
 from workflow.transfers import declined_by, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
+from workflow.visibility import complaint_for_actor
 
 PENDING_LIMIT = 20
 #: The workflow action each oversight button decides.
