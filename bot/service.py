@@ -23,7 +23,7 @@ from bot.runtime import BotRuntime
 from bot.transport import NoticeRenderer, TelegramTransport
 from handlers.agency_notices import render_agency_notice
 from handlers.citizen_notices import render_citizen_notice
-from handlers.oversight import settle_copies
+from handlers.oversight_messages import settle_copies
 from handlers.texts import default_texts
 from minsheng.settings import Settings, TokenRejected
 from nlp.tagger import Tagger

@@ -27,13 +27,14 @@ from handlers.contact_menu import acting_contact
 from handlers.texts import Texts, Translator
 from storage.models import ComplaintStatus
 from workflow import lifecycle
+from workflow.card_history import accepted_by
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError, NotFound
 from workflow.privacy import sees_citizen
-from workflow.queues import accepted_by, complaint_for_actor
 from workflow.transfers import transfer_targets
 from workflow.transitions import Action
+from workflow.visibility import complaint_for_actor
 
 S = ComplaintStatus
 

@@ -22,11 +22,12 @@ from nlp.personal_data import redact
 from storage.models import Agency, Citizen, Complaint, ComplaintStatus
 from workflow.actors import Actor
 from workflow.calendar import weekday_name
+from workflow.card_history import CardHistory
 from workflow.deadlines import Deadlines
 from workflow.extensions import before_resolve_deadline
 from workflow.guards import is_ruled
 from workflow.privacy import CitizenView, shown
-from workflow.queues import CardHistory, InboxFilter, QueueItem
+from workflow.queues import InboxFilter, QueueItem
 from workflow.timers import ACKNOWLEDGE_STATUSES
 
 PAGE_SIZE = 5

@@ -35,13 +35,11 @@ from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import NotFound
 from workflow.invites import ContactError, acts_as_oversight, bind, require_contact
-from workflow.queues import (
-    InboxFilter,
+from workflow.queues import InboxFilter, inbox_counts, inbox_queue
+from workflow.visibility import (
     complaint_for_actor,
     complaint_for_actor_by_tracking_no,
     complaints_by_number_end,
-    inbox_counts,
-    inbox_queue,
     number_fragment,
 )
 

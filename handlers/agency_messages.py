@@ -20,6 +20,7 @@ from handlers.texts import SIMPLIFIED, Texts, Translator
 from storage.models import Agency, AgencyContact, Citizen, Complaint, ComplaintStatus
 from workflow import lifecycle
 from workflow.actors import Actor
+from workflow.card_history import card_history
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError, NotFound
@@ -27,8 +28,9 @@ from workflow.invites import acts_as_oversight
 from workflow.notifications import Notice
 from workflow.outbox import sent_copies
 from workflow.privacy import CitizenView, citizen_view, sees_personal_data
-from workflow.queues import card_history, complaint_for_actor, to_item
+from workflow.queues import to_item
 from workflow.transfers import declined_by
+from workflow.visibility import complaint_for_actor
 
 log = logging.getLogger(__name__)
 S = ComplaintStatus

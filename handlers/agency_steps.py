@@ -21,9 +21,9 @@ from workflow import lifecycle
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
 from workflow.errors import DomainError
-from workflow.queues import complaint_for_actor
 from workflow.transfers import MIN_BASIS_CHARS, search_transfer_targets, transfer_targets
 from workflow.transitions import Action
+from workflow.visibility import complaint_for_actor
 
 S = ComplaintStatus
 

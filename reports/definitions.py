@@ -1,5 +1,5 @@
 """The definitions printed under the publication's table (指标说明): one place, so the page, the
-spreadsheet and the tests say the same thing as the SQL in ``reports.figures``.
+spreadsheet and the tests say the same thing as the SQL in ``reports.counts``.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def missed_deadline(as_of: datetime) -> ColumnElement[bool]:
     """超期 as of ``as_of``, for a query on ``Complaint``: any of its resolve deadlines passed while unmet
     by then, even if a later 重办 reply or an extension approved afterwards came
     in time. The one rule for every 超期 the reports show; the monthly figures apply the same two parts
-    to a whole month at once (``reports.figures``)."""
+    to a whole month at once (``reports.counts``)."""
     cut_off = CutOffs.at(as_of)
     recorded = exists().where(E.c.complaint_id == C.c.id, missed_by_events(cut_off))
     return or_(missed_by_columns(cut_off), recorded)

@@ -21,17 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.counts import C, Scope, replies_by_cut_off, resolved_by_cut_off
 from reports.definitions import definitions_text
-from reports.figures import (
-    C,
-    MonthFigures,
-    Scope,
-    figures_for_months,
-    month_bounds,
-    previous_month,
-    replies_by_cut_off,
-    resolved_by_cut_off,
-)
+from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
 from reports.overdue import Period, missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.agencies import catalogue_region

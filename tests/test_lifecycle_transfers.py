@@ -198,7 +198,7 @@ async def test_the_decline_that_makes_a_dispute_tells_the_sender_it_went_to_over
 async def test_a_withdrawn_transfer_tells_the_citizen_and_leaves_the_card_and_only_its_receiver_is_told(
     world: World,
 ) -> None:
-    from workflow.queues import card_history
+    from workflow.card_history import card_history
 
     complaint = await transferred(world)
     history = await card_history(world.session, complaint)
@@ -215,7 +215,7 @@ async def test_a_withdrawn_transfer_tells_the_citizen_and_leaves_the_card_and_on
 
 
 async def test_a_declined_transfer_leaves_the_card(world: World) -> None:
-    from workflow.queues import card_history
+    from workflow.card_history import card_history
 
     complaint = await transferred(world)
     await decline(world, complaint)

@@ -12,9 +12,6 @@ from tests.factories import World
 from workflow import lifecycle
 from workflow.errors import DomainError
 from workflow.queues import (
-    complaint_for_actor,
-    complaint_for_citizen,
-    complaints_of_citizen,
     first_contact_queue,
     is_overdue,
     overdue_condition,
@@ -22,6 +19,7 @@ from workflow.queues import (
     pending_decisions,
     time_limited_queue,
 )
+from workflow.visibility import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
 
 S = ComplaintStatus
 
@@ -146,8 +144,8 @@ async def test_after_an_accepted_transfer_the_first_agency_sees_only_a_summary(w
     """首问负责 passes when the right agency accepts: the citizen's words and contact go with it; until
     then the receiver reads the masked words only."""
     from tests.factories import agency
+    from workflow.card_history import card_history
     from workflow.privacy import CitizenView, citizen_view
-    from workflow.queues import card_history
 
     complaint = await world.complaint()
     traffic_id = await world.agency_id("traffic-police")
@@ -176,7 +174,7 @@ async def test_after_an_accepted_transfer_the_first_agency_sees_only_a_summary(w
 
 
 async def test_a_contact_finds_a_visible_complaint_by_its_tracking_number_only(world: World) -> None:
-    from workflow.queues import complaint_for_actor_by_tracking_no
+    from workflow.visibility import complaint_for_actor_by_tracking_no
 
     complaint = await world.complaint()
     found = await complaint_for_actor_by_tracking_no(world.session, world.police, f" {complaint.tracking_no} ")
@@ -191,7 +189,7 @@ async def test_the_card_history_names_who_accepted_and_replied_and_why_the_citiz
     world: World,
 ) -> None:
     from storage.vocabulary import Rating
-    from workflow.queues import card_history
+    from workflow.card_history import card_history
 
     complaint = await world.complaint()
     await lifecycle.accept(world.session, world.clock, world.deadlines, complaint.id, world.police)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from nlp.normalize import to_half_width
 from storage.models import Agency, Citizen, Complaint, ComplaintEvent, ComplaintStatus, EventAction
 from workflow.actors import Actor
-from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
+from workflow.visibility import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
 
 _TRACKING_NO = re.compile(r"(\d{8})[-—–]?(\d{4,5})")
 #: What surrounds a pasted number: its label, a leading #, colons, spaces.

@@ -14,35 +14,25 @@ What a card or page may show of the citizen is ``workflow.privacy``'s to say (``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from nlp.normalize import to_half_width
 from storage.models import (
     OPEN_STATUSES,
-    ActorKind,
     Agency,
-    AgencyContact,
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
     EventAction,
 )
-from workflow.actors import Actor
 from workflow.deadlines import Deadlines
-from workflow.errors import NotFound
 from workflow.extensions import SETTLING
-from workflow.privacy import (
-    acts_for_oversight,
-    shown,
-    unmasked_for_contacts,
-)
+from workflow.privacy import shown, unmasked_for_contacts
 from workflow.timers import ACKNOWLEDGE_STATUSES
 
 S = ComplaintStatus
@@ -84,7 +74,8 @@ class PendingDecision:
     question_id: int | None = None  # the extension request's event id: what the entry's buttons decide
 
 
-def _loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
+def loaded(query: Select[tuple[Complaint]]) -> Select[tuple[Complaint]]:
+    """The query with what a queue row and a card show loaded (``to_item``)."""
     return query.options(
         selectinload(Complaint.problems),
         selectinload(Complaint.owner_agency),
@@ -127,7 +118,7 @@ def is_overdue(complaint: Complaint, now: datetime) -> bool:
 
 
 def to_item(complaint: Complaint, deadlines: Deadlines, now: datetime) -> QueueItem:
-    """A complaint as a queue row (relationships must be loaded: see ``_loaded``)."""
+    """A complaint as a queue row (relationships must be loaded: see ``loaded``)."""
     due = _due(complaint)
     start = complaint.created_at if complaint.status in ACKNOWLEDGE_STATUSES else None
     return QueueItem(
@@ -169,7 +160,7 @@ async def first_contact_queue(
     session: AsyncSession, deadlines: Deadlines, agency_id: int, now: datetime, *, limit: int = 20, offset: int = 0
 ) -> list[QueueItem]:
     """``_first_contact``, by acknowledge deadline."""
-    query = _loaded(
+    query = loaded(
         select(Complaint)
         .where(_first_contact(agency_id))
         .order_by(Complaint.acknowledge_due_at, Complaint.id)
@@ -183,7 +174,7 @@ async def time_limited_queue(
     session: AsyncSession, deadlines: Deadlines, agency_id: int, now: datetime, *, limit: int = 20, offset: int = 0
 ) -> list[QueueItem]:
     """In handling by the agency, most urgent first."""
-    query = _loaded(
+    query = loaded(
         select(Complaint)
         .where(_time_limited(agency_id))
         .order_by(Complaint.resolve_due_at, Complaint.id)
@@ -226,7 +217,7 @@ async def inbox_queue(
 ) -> list[QueueItem]:
     """The first-contact and time-limited queues as one list, nearest running deadline first."""
     due = running_due()
-    query = _loaded(
+    query = loaded(
         select(Complaint)
         .where(_inbox_condition(agency_id, now, shown))
         .order_by(due.is_(None), due, Complaint.id)
@@ -251,7 +242,7 @@ async def overdue_queue(
     session: AsyncSession, deadlines: Deadlines, now: datetime, *, limit: int = 50, offset: int = 0
 ) -> list[QueueItem]:
     """Every open complaint past its running deadline, longest overdue first (oversight's view)."""
-    query = _loaded(
+    query = loaded(
         select(Complaint)
         .where(overdue_condition(now))
         .order_by(running_due(), Complaint.id)
@@ -333,181 +324,3 @@ async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[P
         for event, complaint, name in dispute_rows
     ]
     return sorted(decisions, key=lambda d: d.requested_at)[:limit]
-
-
-async def complaint_for_citizen(session: AsyncSession, citizen_id: int, tracking_no: str) -> Complaint:
-    """A citizen's own complaint by tracking number; anyone else's is simply "not_found"."""
-    complaint = await session.scalar(
-        _loaded(select(Complaint)).where(
-            Complaint.tracking_no == tracking_no.strip(), Complaint.citizen_id == citizen_id
-        )
-    )
-    if complaint is None:
-        raise NotFound(f"complaint {tracking_no}")
-    return complaint
-
-
-async def complaints_of_citizen(
-    session: AsyncSession, citizen_id: int, *, limit: int = 10, offset: int = 0
-) -> list[Complaint]:
-    """Newest first."""
-    query = (
-        _loaded(select(Complaint))
-        .where(Complaint.citizen_id == citizen_id)
-        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(await session.scalars(query))
-
-
-async def visible_to(session: AsyncSession, actor: Actor) -> ColumnElement[bool]:
-    """Which complaints the actor may see, as SQL: oversight sees all; an agency sees what it owns,
-    first received or is asked to take; a citizen sees their own."""
-    if await acts_for_oversight(session, actor):
-        return true()
-    if actor.kind == ActorKind.CITIZEN and actor.id is not None:
-        return Complaint.citizen_id == actor.id
-    if actor.kind in (ActorKind.CONTACT, ActorKind.WEB_USER) and actor.agency_id is not None:
-        return or_(
-            Complaint.owner_agency_id == actor.agency_id,
-            Complaint.first_contact_agency_id == actor.agency_id,
-            Complaint.transfer_to_agency_id == actor.agency_id,
-        )
-    return false()
-
-
-async def complaint_for_actor(session: AsyncSession, actor: Actor, complaint_id: int) -> Complaint:
-    """A complaint as the actor may see it (``visible_to``); anything else is "not_found"."""
-    complaint = await session.scalar(
-        _loaded(select(Complaint)).where(Complaint.id == complaint_id, await visible_to(session, actor))
-    )
-    if complaint is None:
-        raise NotFound(f"complaint {complaint_id}")
-    return complaint
-
-
-async def complaint_for_actor_by_tracking_no(session: AsyncSession, actor: Actor, tracking_no: str) -> Complaint:
-    """``complaint_for_actor`` by tracking number: the same "not_found" for an unknown number and for one
-    the actor may not see."""
-    complaint_id = await session.scalar(select(Complaint.id).where(Complaint.tracking_no == tracking_no.strip()))
-    if complaint_id is None:
-        raise NotFound(f"complaint {tracking_no}")
-    return await complaint_for_actor(session, actor, complaint_id)
-
-
-#: Part of a tracking number: its last digits ("0016"), perhaps with the date's ("1203-0016").
-_NUMBER_FRAGMENT = re.compile(r"\d{2,8}")
-
-
-def number_fragment(text: str) -> str | None:
-    """The digits of a tracking number's end as typed (full-width, with a dash or a #), or None."""
-    digits = re.sub(r"[-—–#＃\s]", "", to_half_width(text))
-    return digits if _NUMBER_FRAGMENT.fullmatch(digits) else None
-
-
-async def complaints_by_number_end(
-    session: AsyncSession, actor: Actor, digits: str, *, limit: int = 10
-) -> list[Complaint]:
-    """The complaints the actor may see whose tracking number (dash left out) ends in ``digits``
-    (from ``number_fragment``), newest first."""
-    compact = func.replace(Complaint.tracking_no, "-", "")
-    query = (
-        _loaded(select(Complaint))
-        .where(await visible_to(session, actor), compact.like(f"%{digits}"))
-        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(limit)
-    )
-    return list(await session.scalars(query))
-
-
-@dataclass(frozen=True)
-class CardHistory:
-    """What a card shows from the complaint's events: who handled it and why it moved."""
-
-    accepted_by: str | None = None  # the contact who accepted (受理), for the current owner
-    resolved_by: str | None = None  # the contact who replied (办结), latest round
-    transfer_from: str | None = None  # the sender of the latest transfer not withdrawn or declined …
-    transfer_to: str | None = None  # … its receiver …
-    transfer_reason: str | None = None  # … and its reason
-    transfer_from_id: int | None = None
-    transfer_to_id: int | None = None
-    transfer_id: int | None = None  # its request's event id: the transfer a card's 受理 / 退回 answer
-    reopen_reason: str | None = None  # the citizen's words with the 不满意 that caused the latest 重办
-    reopened: bool = False
-
-
-async def card_history(session: AsyncSession, complaint: Complaint) -> CardHistory:
-    events = list(
-        await session.scalars(
-            select(ComplaintEvent)
-            .where(
-                ComplaintEvent.complaint_id == complaint.id,
-                ComplaintEvent.action.in_(
-                    [
-                        EventAction.ACCEPTED.value,
-                        EventAction.TRANSFER_ACCEPTED.value,
-                        EventAction.TRANSFER_REQUESTED.value,
-                        EventAction.TRANSFER_WITHDRAWN.value,
-                        EventAction.TRANSFER_DECLINED.value,
-                        EventAction.RESOLVED.value,
-                        EventAction.RATED.value,
-                        EventAction.REOPENED.value,
-                    ]
-                ),
-            )
-            .order_by(ComplaintEvent.id)
-        )
-    )
-    accepted = resolved = transfer = None
-    rated_reason: str | None = None
-    reopen_reason: str | None = None
-    reopened = False
-    for event in events:
-        action = event.action
-        if action in (EventAction.ACCEPTED, EventAction.TRANSFER_ACCEPTED):
-            accepted = event
-        elif action == EventAction.RESOLVED:
-            resolved = event
-        elif action == EventAction.TRANSFER_REQUESTED:
-            transfer = event
-        elif action in (EventAction.TRANSFER_WITHDRAWN, EventAction.TRANSFER_DECLINED):
-            transfer = None  # taken back or sent back: the card no longer names it
-        elif action == EventAction.RATED:
-            rated_reason = event.reason
-        elif action == EventAction.REOPENED:
-            reopened, reopen_reason = True, rated_reason
-    names = await _contact_names(session, [e.actor_id for e in (accepted, resolved) if e is not None])
-    return CardHistory(
-        accepted_by=names.get(accepted.actor_id) if accepted is not None and accepted.actor_id else None,
-        resolved_by=names.get(resolved.actor_id) if resolved is not None and resolved.actor_id else None,
-        transfer_from=(await _agency_name(session, transfer.from_agency_id)) if transfer is not None else None,
-        transfer_to=(await _agency_name(session, transfer.to_agency_id)) if transfer is not None else None,
-        transfer_reason=transfer.reason if transfer is not None else None,
-        transfer_from_id=transfer.from_agency_id if transfer is not None else None,
-        transfer_to_id=transfer.to_agency_id if transfer is not None else None,
-        transfer_id=transfer.id if transfer is not None else None,
-        reopen_reason=reopen_reason,
-        reopened=reopened,
-    )
-
-
-async def accepted_by(session: AsyncSession, complaint: Complaint) -> str | None:
-    """The contact who accepted the complaint, for "a colleague already accepted it"."""
-    return (await card_history(session, complaint)).accepted_by
-
-
-async def _contact_names(session: AsyncSession, ids: list[int | None]) -> dict[int, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(AgencyContact.id, AgencyContact.display_name).where(AgencyContact.id.in_(wanted))
-    )
-    return {contact_id: name for contact_id, name in rows if name}
-
-
-async def _agency_name(session: AsyncSession, agency_id: int | None) -> str | None:
-    if agency_id is None:
-        return None
-    return await session.scalar(select(Agency.name).where(Agency.id == agency_id))
