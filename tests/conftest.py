@@ -26,6 +26,7 @@ from storage.catalogue import load_catalogue
 from storage.db import create_engine, create_session_factory
 from storage.models import Base
 from tests.factories import World, build_world
+from tests.test_agency_bot_support import Office, open_office
 
 PG_SERVER_URL = os.environ.get("MINSHENG_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -160,6 +161,13 @@ async def catalogue_loaded(session_factory: async_sessionmaker[AsyncSession]) ->
     async with session_factory() as session:
         await import_catalogue(session, load_catalogue(DEFAULT_CATALOGUE))
         await session.commit()
+
+
+@pytest.fixture
+async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
+    """The agency bot on the Bot API stand-in with five contacts bound: what clerk tests act with."""
+    async with open_office(session_factory) as office:
+        yield office
 
 
 @pytest.fixture

@@ -3,11 +3,7 @@ stand-in, the outbox transport; nothing mocked."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import SendReply
 from storage.models import ComplaintStatus
@@ -15,7 +11,7 @@ from tests.test_agency_bot_support import (
     COMPLAINT_TEXT,
     HANS,
     Office,
-    open_office,
+    label,
     pick_agency,
     press_and_reply,
     wait_for_edit,
@@ -23,16 +19,6 @@ from tests.test_agency_bot_support import (
 from workflow.intake import AttachmentIn
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 async def test_bind_gives_contacts_their_own_command_menu(office: Office) -> None:

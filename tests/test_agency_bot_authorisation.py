@@ -3,26 +3,17 @@ data they send; a revoked or unknown user can do nothing; every refusal is expla
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from aiogram.filters.callback_data import CallbackData
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import Card, CardAction, ExtendDays, InboxPage, PickAgency
 from storage.models import AgencyContact, Complaint
 from tests.botapi import ChatUser
-from tests.test_agency_bot_support import HANS, Office, open_office, wait_for_edit
+from tests.test_agency_bot_support import HANS, Office, wait_for_edit
 from workflow.intake import AttachmentIn
 from workflow.invites import revoke
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 async def forge(user: ChatUser, data: CallbackData) -> str:

@@ -5,30 +5,17 @@ the transfer picker."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import Card, CardAction
 from storage.models import ComplaintStatus
 from tests.botapi import ChatUser
-from tests.test_agency_bot_support import HANS, Office, open_office, pick_agency
+from tests.test_agency_bot_support import Office, label, pick_agency
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.invites import require_contact
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def buttons(user: ChatUser) -> list[str]:

@@ -3,28 +3,15 @@ the newer text, a one-character 退回 basis was taken, and the card 退回 was 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import Card, CardAction, SendReply
 from storage.models import ComplaintStatus
 from tests.botapi import ChatMessage, ChatUser
-from tests.test_agency_bot_support import HANS, Office, open_office, pick_agency
+from tests.test_agency_bot_support import Office, label, pick_agency
 from workflow.transfers import MIN_BASIS_CHARS
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def current(user: ChatUser, message: ChatMessage) -> ChatMessage:

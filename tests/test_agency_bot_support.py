@@ -187,3 +187,8 @@ async def open_office(session_factory: async_sessionmaker[AsyncSession]) -> Asyn
         await office.bind(office.housing, "housing-construction", "clerk")
         await office.bind(office.overseer, "oversight-office", "oversight")
         yield office
+
+
+def label(key: str, **params: object) -> str:
+    """A button or message text as the Simplified Chinese user sees it."""
+    return HANS.plain(key, **params)

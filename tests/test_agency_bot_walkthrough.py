@@ -3,26 +3,11 @@ a transfer taken back, colleagues pressing the same button, and what a former ow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.agency_callbacks import Card, CardAction
 from storage.models import ComplaintStatus
-from tests.test_agency_bot_support import HANS, Office, open_office, pick_agency
+from tests.test_agency_bot_support import HANS, Office, label, pick_agency
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 async def show(office: Office, user, complaint_id: int) -> list[str]:

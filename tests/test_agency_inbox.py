@@ -4,21 +4,10 @@ the Bot API stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from tests.test_agency_bot_support import Office, open_office
+from tests.test_agency_bot_support import Office
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.invites import require_contact
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 async def test_the_inbox_shows_both_deadlines_until_the_complaint_is_signed_for(office: Office) -> None:

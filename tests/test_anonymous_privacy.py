@@ -6,16 +6,13 @@ The shipped Dispatcher against the Bot API stand-in, notices through the real ou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Complaint, OutboxMessage
 from tests.factories import World
-from tests.test_agency_bot_support import COMPLAINT_TEXT, HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import COMPLAINT_TEXT, Office, label, press_and_reply
 from web.dashboard.evidence import shows_personal_data, visible
 from web.dashboard.queries import Viewer
 from workflow import lifecycle
@@ -31,16 +28,6 @@ MASKED_ID = "[身份证号]"
 #: Starts with the shared text, so the tagger's evidence offsets still point at "跑了好几趟".
 TEXT = f"{COMPLAINT_TEXT}。我的身份证号{ID_NUMBER}，电话{PHONE}"
 REASON = f"还是没有办好，我的身份证号{ID_NUMBER}"
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 async def open_card(office: Office, complaint: Complaint) -> str:

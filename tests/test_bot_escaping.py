@@ -6,14 +6,10 @@ receives, for agency cards and queues, oversight's decision cards, the citizen's
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.botapi import ChatUser
 from tests.factories import FakeEvidence, FakeTagging
-from tests.test_agency_bot_support import HANS, Office, open_office, pick_agency, press_and_reply
+from tests.test_agency_bot_support import Office, label, pick_agency, press_and_reply
 from web.sandbox.world import ChatMessage
 from workflow.citizens import get_or_create_citizen
 from workflow.intake import register_complaint
@@ -23,16 +19,6 @@ TYPED = "窗口贴着\"A&B须知\"，说<必须>找'王科长'，跑了好几趟
 #: The tagger's evidence: a phrase of the text with an ampersand in it.
 WORD = "A&B须知"
 NAME = "张&三<丁>"
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def showing(user: ChatUser, typed: str) -> list[ChatMessage]:

@@ -5,17 +5,15 @@ end over the Bot API stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_callbacks import InboxPage
 from storage.models import Complaint
 from storage.vocabulary import Rating
 from tests.factories import local
-from tests.test_agency_bot_support import HANS, Office, open_office, wait_for_edit
+from tests.test_agency_bot_support import HANS, Office, label, wait_for_edit
 from web.sandbox.world import ChatMessage
 from workflow import lifecycle
 from workflow.actors import Actor
@@ -24,16 +22,6 @@ from workflow.invites import require_contact
 from workflow.queues import InboxFilter, inbox_counts, inbox_queue
 
 ELEVATOR = "小区电梯坏了三个月，物业说归住建局管，住建局说归物业管，我的电话13912345678"
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def filter_label(shown: InboxFilter, count: int, *, current: bool = False) -> str:

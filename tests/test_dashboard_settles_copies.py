@@ -24,7 +24,7 @@ from bot.service import BotService, settle_decided_copies
 from storage.models import Complaint, ComplaintStatus, WebRole, WebUser
 from tests.botapi import TIMEOUT, serve_app
 from tests.factories import agency, make_clock, make_deadlines
-from tests.test_agency_bot_support import HANS, Office, open_office
+from tests.test_agency_bot_support import Office, label
 from tests.test_dashboard_support import PASSWORD, csrf_from, log_in, make_settings
 from tests.test_oversight_bot import ask_for_extension, dispute
 from web.app import COPIES, create_app
@@ -33,12 +33,6 @@ from web.dashboard.context import SERVICES
 from web.sandbox import botapi
 from web.sandbox.world import ChatMessage, SandboxWorld
 from workflow.transitions import Action
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 @pytest.fixture
@@ -56,10 +50,6 @@ async def dashboard(
     async with TestClient(TestServer(app, port=0)) as client:
         await log_in(client, "督查王")
         yield client
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def buttons(message: ChatMessage) -> list[str]:

@@ -4,24 +4,10 @@ acknowledge deadline. End to end over the Bot API stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from tests.test_agency_bot_support import HANS, Office, open_office
+from tests.test_agency_bot_support import Office
 from workflow import timekeeper
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 async def test_a_card_not_yet_signed_for_shows_both_deadlines_in_working_hours(office: Office) -> None:

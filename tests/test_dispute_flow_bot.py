@@ -5,14 +5,10 @@ the Bot API stand-in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from storage.models import Complaint, ComplaintStatus
-from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import Office, label, press_and_reply
 from tests.test_oversight_bot import dispute
 from tests.test_stale_pickers import act_as
 from web.sandbox.world import ChatMessage
@@ -21,16 +17,6 @@ from workflow.invites import require_contact
 
 S = ComplaintStatus
 HISTORY = "户籍业务属公安局户政部门职责"  # the first decline's basis, in the dispute's history
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def buttons(message: ChatMessage) -> list[str]:

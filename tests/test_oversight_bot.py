@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Complaint, ComplaintStatus
 from tests.test_agency_bot_support import (
     COMPLAINT_TEXT,
     HANS,
     Office,
-    open_office,
+    label,
     press_and_reply,
     wait_for_edit,
 )
@@ -22,16 +18,6 @@ from web.sandbox.world import ChatMessage
 from workflow import lifecycle, timekeeper
 from workflow.actors import Actor
 from workflow.invites import require_contact
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def texts_of(user: object) -> list[str]:

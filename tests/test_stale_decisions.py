@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.models import ActorKind, Complaint, ComplaintEvent, ComplaintStatus, EventAction, WebUser
 from tests.botapi import ChatUser
 from tests.factories import make_deadlines
-from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import HANS, Office, label, press_and_reply
 from tests.test_dashboard_support import CSRF, World, client, log_in, world
 from tests.test_dashboard_support import NOW as DASHBOARD_NOW
 from web.dashboard import messages
@@ -48,16 +46,6 @@ def as_received(message: ChatMessage) -> ChatMessage:
 def now_shown(user: ChatUser, message: ChatMessage) -> ChatMessage:
     """The message as the chat shows it now, after any edits."""
     return next(m for m in user.bot_messages() if m.message_id == message.message_id)
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def buttons(message: ChatMessage) -> list[str]:

@@ -4,14 +4,9 @@ complaint's state says that state in words. End to end over the Bot API stand-in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from storage.models import Complaint, ComplaintStatus
 from tests.botapi import ChatUser
-from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import HANS, Office, label, press_and_reply
 from tests.test_oversight_bot import dispute
 from web.sandbox.world import ChatMessage
 from workflow import lifecycle
@@ -19,16 +14,6 @@ from workflow.actors import Actor
 from workflow.invites import require_contact
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 def first_agency_button(picker: ChatMessage) -> str:

@@ -3,25 +3,16 @@ passed deadline without 前, how late it is when the notice is read, and no noti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.notices import render_notice
 from storage.models import ComplaintTimer
 from tests.factories import ZONE, local
-from tests.test_agency_bot_support import HANS, Office, open_office
+from tests.test_agency_bot_support import HANS, Office
 from workflow import timekeeper
 from workflow.notifications import Notice
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 def texts_of(user: object) -> list[str]:

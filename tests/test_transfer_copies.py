@@ -3,24 +3,13 @@ the sender takes it back), every copy loses 受理 / 退回 at once. End to end 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from handlers.agency_callbacks import Card, CardAction
 from storage.models import Complaint
-from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import HANS, Office, press_and_reply
 from web.sandbox.world import ChatMessage
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.invites import require_contact
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 def buttons(message: ChatMessage) -> list[str]:

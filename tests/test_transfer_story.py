@@ -4,12 +4,10 @@ dispute hear the ruling; every notice kind has one text, rendered one way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.agency_notices import render_agency_notice
 from handlers.citizen_notices import render_citizen_notice
@@ -18,7 +16,7 @@ from handlers.notices import render_notice
 from handlers.texts import load_catalogue
 from storage.models import Complaint, OutboxMessage
 from tests.factories import ZONE, World, agency
-from tests.test_agency_bot_support import HANS, Office, open_office
+from tests.test_agency_bot_support import HANS, Office
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.citizen_view import complaint_by_id
@@ -218,12 +216,6 @@ def test_every_notice_kind_has_one_text_in_one_family() -> None:
             assert rendered is not None and rendered[0] == render_notice(kind.value, params, HANS, ZONE), kind
     overdue = render_notice(Notice.OVERDUE, params, HANS, ZONE)
     assert "【挂牌督办】" in overdue and "办结期限" in overdue and "—" not in overdue
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
 
 
 async def test_the_citizen_and_both_agencies_hear_the_dispute_through_the_bot(office: Office) -> None:

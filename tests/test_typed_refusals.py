@@ -3,28 +3,13 @@ where it stands, not the vague "state does not allow". End to end over the Bot A
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from storage.models import Complaint, ComplaintStatus
-from tests.test_agency_bot_support import HANS, Office, open_office, press_and_reply
+from tests.test_agency_bot_support import Office, label, press_and_reply
 from workflow import lifecycle
 from workflow.actors import Actor
 from workflow.invites import require_contact
 
 S = ComplaintStatus
-
-
-@pytest.fixture
-async def office(session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None) -> AsyncIterator[Office]:
-    async with open_office(session_factory) as office:
-        yield office
-
-
-def label(key: str, **params: object) -> str:
-    return HANS.plain(key, **params)
 
 
 async def accepted_card(office: Office) -> Complaint:
