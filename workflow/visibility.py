@@ -2,7 +2,7 @@
 
 An agency contact or viewer finds a complaint its agency owns, received first (首问) or is asked to
 take over; oversight finds any; a citizen finds their own. Anything else is "not_found", never
-"forbidden", so existence is not revealed. The complaints come loaded as a queue row and a card need
+"forbidden", so existence is not revealed. The complaints come loaded as a queue row and a card needs
 them (``workflow.queues.loaded``).
 """
 
