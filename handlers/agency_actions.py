@@ -102,7 +102,7 @@ def actions_router() -> Router:
         # the card as it is now (办理中, with 办结 / 申请延期), under the message pressed, which it replaces
         await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
         if transfer:
-            pressed = query.message if isinstance(query.message, Message) else None
+            pressed = (query.message.chat.id, query.message.message_id) if isinstance(query.message, Message) else None
             await spend_transfer_copies(session, bot, texts, complaint, callback_data.q, accepted=True, pressed=pressed)
 
     @router.callback_query(Card.filter(F.act == CardAction.RECALL))

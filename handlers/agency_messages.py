@@ -184,16 +184,15 @@ async def spend_transfer_copies(
     question: int | None,
     *,
     accepted: bool,
-    pressed: Message | None = None,
+    pressed: tuple[int, int] | None = None,
 ) -> None:
     """Once a transfer is answered (受理 or 退回 by one of the receiver's contacts) or taken back by its
     sender, every contact's copy of its notice loses 受理 / 退回 at once, not when pressed: accepted, it
     keeps 查看; declined or taken back, nothing (the complaint is no longer the receiver's to open).
-    ``pressed`` is the answering message, which its own handler has dealt with. Best effort: a copy that
-    cannot be edited keeps its buttons, and they are refused when pressed."""
-    spent = (pressed.chat.id, pressed.message_id) if pressed is not None else None
+    ``pressed`` (chat id, message id) is the answering message, which its own handler has dealt with. Best
+    effort: a copy that cannot be edited keeps its buttons, and they are refused when pressed."""
     for copy in await sent_copies(session, complaint.id, (Notice.TRANSFER_IN,), question):
-        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == spent:
+        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == pressed:
             continue
         tr = texts(copy.sent_language or SIMPLIFIED)
         markup = show_keyboard(tr, complaint.id, complaint.tracking_no) if accepted else None

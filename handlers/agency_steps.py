@@ -122,9 +122,10 @@ def steps_router() -> Router:
         disputed = complaint.status == S.DISPUTED  # the last permitted decline: oversight rules now
         key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
         await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
-        await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False)
-        if data.get("card"):  # the card 退回 was pressed on: the complaint is no longer this agency's to act on
-            await edit(bot, message.chat.id, data["card"], None, None, quiet=True)
+        card = (message.chat.id, data["card"]) if data.get("card") else None
+        await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False, pressed=card)
+        if card:  # the card 退回 was pressed on: the complaint is no longer this agency's to act on
+            await edit(bot, *card, None, None, quiet=True)
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(
