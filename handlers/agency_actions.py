@@ -198,7 +198,8 @@ def actions_router() -> Router:
         decline = callback_data.act == CardAction.DECLINE
         action = Action.DECLINE if decline else Action.RESOLVE
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action, callback_data.q)
-        await spend_preview(bot, query.from_user.id, state)  # 重写 forgets the text a shown preview would send
+        # 重写 forgets the text a shown preview would send
+        await spend_preview(bot, query.from_user.id, (await state.get_data()).get("preview"))
         await state.set_state(AgencyFlow.decline_basis if decline else AgencyFlow.reply)
         # the message pressed: after 退回, its 受理 / 退回 are spent
         card = query.message.message_id if isinstance(query.message, Message) else None

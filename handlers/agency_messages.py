@@ -231,11 +231,10 @@ async def refuse_picker(
         await edit(bot, message.chat.id, message.message_id, None, None)
 
 
-async def spend_preview(bot: Bot, chat_id: int, state: FSMContext) -> None:
+async def spend_preview(bot: Bot, chat_id: int, preview: int | None) -> None:
     """A reply preview's 发送并办结 sends the text kept in the conversation state, not the one it shows:
-    before that state changes (a new text, 重写, 返回, another step), the preview on screen loses its
-    buttons."""
-    preview = (await state.get_data()).get("preview")
+    before that state changes (a new text, 重写, 返回, another step), the preview on screen (``preview``,
+    its message id as the state holds it) loses its buttons."""
     if preview:
         await edit(bot, chat_id, preview, None, None, quiet=True)
 

@@ -165,7 +165,7 @@ def steps_router() -> Router:
             builder.button(text=tr.plain(f"agency.button.{key}"), callback_data=Card(id=complaint.id, act=act))
         builder.adjust(1, 2)
         preview = tr("agency.resolve.preview", tracking_no=complaint.tracking_no, reply=message.text or "")
-        await spend_preview(bot, message.chat.id, state)  # its 发送并办结 would send this newer text
+        await spend_preview(bot, message.chat.id, data.get("preview"))  # its 发送并办结 would send this newer text
         shown = await message.answer(preview, reply_markup=builder.as_markup())
         await state.update_data(preview=shown.message_id)
 
