@@ -7,7 +7,8 @@ the webhook with Telegram when the app starts.
 Telegram out of reach at start-up (a network hiccup, a proxy not up yet) never stops the service: the
 dashboard, the publication and the outbox keep working, and the bot keeps trying to reach Telegram.
 A token Telegram rejects (401 Unauthorized) does stop it: no retry can help, and a service without a
-bot that still answers /healthz would hide the mistake from the operator and from a restart policy.
+bot that still answers /healthz would hide the mistake from the operator and from a restart policy. So
+does a token revoked once polling runs, although aiogram's polling would retry getUpdates forever.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -57,6 +61,8 @@ class BotRuntime:
         #: Called when Telegram rejects the token after start-up (in a background task); the service stops.
         self.on_rejected = on_rejected
         self._polling: asyncio.Task[None] | None = None
+        #: Telegram's 401 to a getUpdates: the token was revoked while polling ran.
+        self._revoked: TelegramUnauthorizedError | None = None
         self._webhook_retry: asyncio.Task[None] | None = None
 
     @property
@@ -115,6 +121,7 @@ class BotRuntime:
         """After the web app started: in polling mode, start polling in the background."""
         if self.webhook_url:
             return
+        self.bot.session.middleware(self._watch_polling)
         self._polling = asyncio.create_task(_until_reached(self._poll, "start polling"), name="bot-polling")
         self._polling.add_done_callback(self._ended)
 
@@ -125,6 +132,21 @@ class BotRuntime:
             await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
         except TelegramUnauthorizedError as error:  # at deleteWebhook, setMyCommands or getMe
             raise _rejected(error) from None
+        if self._revoked is not None:
+            raise _rejected(self._revoked)
+
+    async def _watch_polling(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
+        """aiogram's polling logs a failed getUpdates and tries again, a 401 too: this request middleware
+        stops polling instead (this task, waiting here, is cancelled by it), and ``_poll`` says why."""
+        try:
+            return await make_request(bot, method)
+        except TelegramUnauthorizedError as error:
+            if isinstance(method, GetUpdates):
+                self._revoked = error
+                await self.dispatcher.stop_polling()
+            raise
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         """A background task (polling, setting the webhook) ended: why, to the service or the log."""

@@ -103,7 +103,7 @@ def actions_router() -> Router:
         # the card as it is now (办理中, with 办结 / 申请延期), under the message pressed, which it replaces
         await send_card(session, bot, chat_id, tr, contact, actor, complaint, clock, deadlines)
         if transfer:
-            pressed = query.message if isinstance(query.message, Message) else None
+            pressed = (query.message.chat.id, query.message.message_id) if isinstance(query.message, Message) else None
             await spend_transfer_copies(session, bot, texts, complaint, callback_data.q, accepted=True, pressed=pressed)
 
     @router.callback_query(Card.filter(F.act == CardAction.RECALL))
@@ -199,7 +199,8 @@ def actions_router() -> Router:
         decline = callback_data.act == CardAction.DECLINE
         action = Action.DECLINE if decline else Action.RESOLVE
         await lifecycle.require_can_start(session, clock, deadlines, complaint, actor, action, callback_data.q)
-        await spend_preview(bot, query.from_user.id, state)  # 重写 forgets the text a shown preview would send
+        # 重写 forgets the text a shown preview would send
+        await spend_preview(bot, query.from_user.id, (await state.get_data()).get("preview"))
         await state.set_state(AgencyFlow.decline_basis if decline else AgencyFlow.reply)
         # the message pressed: after 退回, its 受理 / 退回 are spent
         card = query.message.message_id if isinstance(query.message, Message) else None

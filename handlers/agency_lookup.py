@@ -238,7 +238,8 @@ def lookup_router() -> Router:
         deadlines: Deadlines,
     ) -> None:
         contact, actor = await acting_contact(session, bot, query.from_user)
-        await spend_preview(bot, query.from_user.id, state)  # "back" from any step lands here
+        # "back" from any step lands here
+        await spend_preview(bot, query.from_user.id, (await state.get_data()).get("preview"))
         await state.clear()
         complaint = await pressed_complaint(session, bot, query, tr, actor, callback_data.id)
         if complaint is None:

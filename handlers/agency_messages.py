@@ -186,16 +186,15 @@ async def spend_transfer_copies(
     question: int | None,
     *,
     accepted: bool,
-    pressed: Message | None = None,
+    pressed: tuple[int, int] | None = None,
 ) -> None:
     """Once a transfer is answered (受理 or 退回 by one of the receiver's contacts) or taken back by its
     sender, every contact's copy of its notice loses 受理 / 退回 at once, not when pressed: accepted, it
     keeps 查看; declined or taken back, nothing (the complaint is no longer the receiver's to open).
-    ``pressed`` is the answering message, which its own handler has dealt with. Best effort: a copy that
-    cannot be edited keeps its buttons, and they are refused when pressed."""
-    spent = (pressed.chat.id, pressed.message_id) if pressed is not None else None
+    ``pressed`` (chat id, message id) is the answering message, which its own handler has dealt with. Best
+    effort: a copy that cannot be edited keeps its buttons, and they are refused when pressed."""
     for copy in await sent_copies(session, complaint.id, (Notice.TRANSFER_IN,), question):
-        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == spent:
+        if copy.sent_message_id is None or (copy.chat_id, copy.sent_message_id) == pressed:
             continue
         tr = texts(copy.sent_language or SIMPLIFIED)
         markup = show_keyboard(tr, complaint.id, complaint.tracking_no) if accepted else None
@@ -234,11 +233,10 @@ async def refuse_picker(
         await edit(bot, message.chat.id, message.message_id, None, None)
 
 
-async def spend_preview(bot: Bot, chat_id: int, state: FSMContext) -> None:
+async def spend_preview(bot: Bot, chat_id: int, preview: int | None) -> None:
     """A reply preview's 发送并办结 sends the text kept in the conversation state, not the one it shows:
-    before that state changes (a new text, 重写, 返回, another step), the preview on screen loses its
-    buttons."""
-    preview = (await state.get_data()).get("preview")
+    before that state changes (a new text, 重写, 返回, another step), the preview on screen (``preview``,
+    its message id as the state holds it) loses its buttons."""
     if preview:
         await edit(bot, chat_id, preview, None, None, quiet=True)
 

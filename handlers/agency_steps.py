@@ -122,9 +122,10 @@ def steps_router() -> Router:
         disputed = complaint.status == S.DISPUTED  # the last permitted decline: oversight rules now
         key = "agency.decline.done_disputed" if disputed else "agency.decline.done"
         await message.answer(tr(key, tracking_no=complaint.tracking_no, declines=complaint.transfer_declines))
-        await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False)
-        if data.get("card"):  # the card 退回 was pressed on: the complaint is no longer this agency's to act on
-            await edit(bot, message.chat.id, data["card"], None, None, quiet=True)
+        card = (message.chat.id, data["card"]) if data.get("card") else None
+        await spend_transfer_copies(session, bot, texts, complaint, data.get("question"), accepted=False, pressed=card)
+        if card:  # the card 退回 was pressed on: the complaint is no longer this agency's to act on
+            await edit(bot, *card, None, None, quiet=True)
 
     @router.message(AgencyFlow.extend_reason, finishing)
     async def extend_reason(
@@ -164,7 +165,7 @@ def steps_router() -> Router:
             builder.button(text=tr.plain(f"agency.button.{key}"), callback_data=Card(id=complaint.id, act=act))
         builder.adjust(1, 2)
         preview = tr("agency.resolve.preview", tracking_no=complaint.tracking_no, reply=message.text or "")
-        await spend_preview(bot, message.chat.id, state)  # its 发送并办结 would send this newer text
+        await spend_preview(bot, message.chat.id, data.get("preview"))  # its 发送并办结 would send this newer text
         shown = await message.answer(preview, reply_markup=builder.as_markup())
         await state.update_data(preview=shown.message_id)
 

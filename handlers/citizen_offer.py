@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import drop_buttons, settle, show
 from handlers.complaint import begin
-from handlers.complaint_steps import excerpt
+from handlers.complaint_steps import offer_start
 from handlers.texts import Translator
 from handlers.work_in_progress import has_work_in_progress
 from workflow import filing
@@ -71,7 +71,7 @@ async def ask_to_file(
         await settle(message, asked)
     parts = offer["parts"]
     key = "complaint.offer" if len(parts) == 1 else "complaint.offer_many"
-    question = tr(key, count=len(parts), text=excerpt(parts))
+    question = tr(key, count=len(parts), text=offer_start(parts))
     sent = await message.answer(question, reply_markup=_buttons(tr, offer["id"]))
     await state.update_data(offer=offer, asked=[sent.message_id])
 
@@ -92,7 +92,7 @@ def offer_router() -> Router:
             await query.answer()
             await begin(query.message, state, tr)
             return
-        await show(query, tr("complaint.chosen.offer_no", text=excerpt(offer["parts"])))
+        await show(query, tr("complaint.chosen.offer_no", text=offer_start(offer["parts"])))
         data = await state.get_data()
         for key in ("offer", "asked"):
             data.pop(key, None)

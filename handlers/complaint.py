@@ -43,9 +43,9 @@ from handlers.complaint_steps import (
     Step,
     answered,
     ask,
-    excerpt,
     flow_of,
     not_command,
+    offer_start,
     step_buttons,
     typed_text,
 )
@@ -66,7 +66,7 @@ async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
     it. The offer's question then shows it taken; the next steps are the same."""
     offer = (await state.get_data()).get("offer")
     parts = offer["parts"] if offer else []
-    taken = tr("complaint.chosen.offer_file", text=excerpt(parts)) if offer else None
+    taken = tr("complaint.chosen.offer_file", text=offer_start(parts)) if offer else None
     await answered(message, state, taken)  # an empty draft started over, or the offer taken: its question goes
     flow = secrets.token_hex(3)
     await state.set_state(Filing.text)

@@ -63,9 +63,10 @@ def step_buttons(tr: Translator, flow: str, *actions: str) -> InlineKeyboardMark
     return builder.as_markup()
 
 
-def excerpt(parts: list[str]) -> str:
+def offer_start(parts: list[str]) -> str:
     """The beginning of a text on offer, quoted in its question so the citizen knows which text is meant
-    (asked again under the welcome, it is several messages up)."""
+    (asked again under the welcome, it is several messages up). Not masked, unlike
+    ``nlp.personal_data.excerpt``: it shows citizens their own words, in their own chat."""
     return brief(" ".join(parts))
 
 

@@ -223,3 +223,29 @@ async def test_a_token_telegram_rejects_stops_the_service_with_one_line_naming_i
     [error] = [line for line in output.splitlines() if line.startswith("Error:")]
     assert "MINSHENG_BOT_TOKEN" in error and "Unauthorized" in error, output
     assert "Traceback" not in output and "Unclosed" not in output, output
+
+
+async def test_a_token_revoked_while_polling_stops_the_service_with_one_line_naming_it(tmp_path: Path) -> None:
+    """aiogram's polling retries every failed getUpdates, a 401 too; no retry brings a revoked token back."""
+    async with sandbox_server() as sandbox:
+        world = sandbox.world
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "minsheng", "serve", cwd=tmp_path,
+            env=service_env(MINSHENG_BOT_API_BASE=sandbox.api_base, MINSHENG_BOT_TOKEN=world.token),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            async with asyncio.timeout(60):
+                while not any(name == "getUpdates" for name, _ in world.calls):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+                world.token = f"{world.token}-revoked"  # from now on every request is 401 Unauthorized
+                await world.close()  # the long poll in hand returns now rather than in ten seconds
+                output = (await process.communicate())[0].decode()
+        finally:
+            if process.returncode is None:  # still polling in vain: the bug
+                process.kill()
+                await process.wait()
+    assert process.returncode == 1, output
+    [error] = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert "MINSHENG_BOT_TOKEN" in error and "Unauthorized" in error, output
+    assert "Traceback" not in output and "Unclosed" not in output, output

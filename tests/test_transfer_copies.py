@@ -59,6 +59,24 @@ async def test_a_transfer_declined_by_one_clerk_leaves_no_buttons_on_any_copy(of
     assert buttons(mine) == [] and buttons(theirs) == []
 
 
+async def test_a_transfer_declined_on_its_notice_clears_that_notice_once(office: Office) -> None:
+    """The pressed notice is the step's own to clear, not one of the copies spent with it."""
+    _, mine, _ = await two_copies(office)
+    await office.traffic.press(HANS.plain("agency.button.decline"), message=mine)
+    await office.traffic.wait_for_reply(contains="退回")
+    await office.traffic.send("户籍业务属公安局户政部门职责")
+    await office.traffic.wait_for_reply(contains="已退回")
+    await office.harness.settle()
+    edits = [
+        params
+        for name, params in office.harness.world.calls
+        if name == "editMessageReplyMarkup"
+        and int(params["chat_id"]) == office.traffic.user.id
+        and int(params["message_id"]) == mine.message_id
+    ]
+    assert len(edits) == 1 and buttons(mine) == []
+
+
 async def test_a_transfer_taken_back_by_its_sender_leaves_no_buttons_on_the_receivers_copies(office: Office) -> None:
     complaint, mine, theirs = await two_copies(office)
     await office.harness.settle()
