@@ -74,10 +74,10 @@ async def release_history(session: AsyncSession, month: date) -> list[Row]:
     return list(await session.execute(query))
 
 
-async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
-    """Months past their cut-off that no one has released yet, newest first."""
+async def waiting_months(session: AsyncSession, due: list[date]) -> list[date]:
+    """The months of ``due`` (``due_months``: past their cut-off) that no one has released yet, newest first."""
     public = set(await released_months(session))
-    return [month for month in await due_months(session, deadlines, now) if month not in public]
+    return [month for month in due if month not in public]
 
 
 def correction_note(now: datetime, deadlines: Deadlines) -> str:
