@@ -62,6 +62,15 @@ async def test_users_add_refuses_a_missing_or_stray_agency_before_asking_for_a_p
     assert "Password" not in no_agency.output + stray.output
 
 
+async def test_api_token_create_refuses_a_missing_or_stray_agency_before_opening_the_database() -> None:
+    """Checked once, up front, as for an account: a database that cannot be reached is never tried."""
+    nowhere = "postgresql://postgres@127.0.0.1:1/nowhere"
+    no_agency = await run(nowhere, "api-token", "create", "warehouse", "--role", "agency_viewer")
+    assert no_agency.exit_code == 2 and "an agency_viewer needs --agency CODE" in no_agency.output
+    stray = await run(nowhere, "api-token", "create", "warehouse", "--role", "oversight", "--agency", "housing")
+    assert stray.exit_code == 2 and "--agency is only for agency_viewer accounts" in stray.output
+
+
 async def test_agency_viewer_account_is_bound_to_its_agency(
     database_url: str, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
