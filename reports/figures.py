@@ -148,6 +148,10 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 #: The events that name a new owner in their ``to_agency_id``: a transfer accepted, a 审定.
 OWNER_CHANGES = [EventAction.TRANSFER_ACCEPTED.value, EventAction.DISPUTE_RULED.value]
 

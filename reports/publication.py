@@ -28,6 +28,7 @@ from reports.figures import (
     Scope,
     figures_for_months,
     month_bounds,
+    next_month,
     previous_month,
     replies_by_cut_off,
     resolved_by_cut_off,
@@ -312,7 +313,7 @@ async def due_months(session: AsyncSession, deadlines: Deadlines, now: datetime)
     months = []
     while past_cut_off(month, deadlines, now):
         months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = next_month(month)
     return months[::-1]
 
 
