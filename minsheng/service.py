@@ -71,7 +71,7 @@ async def serve(
         clock = SystemClock()
         deadlines = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
         deadlines.warn_about_unknown_years(clock.now())
-        app = create_app(engine, settings)
+        app = create_app(engine, settings, deadlines)
         bot_service = BotService(settings, session_factory, clock=clock, deadlines=deadlines, on_rejected=give_up)
         await bot_service.mount(app)
         runner = web.AppRunner(app, handle_signals=False)

@@ -3,6 +3,7 @@ drawn on the server, so they work without JavaScript, on paper and on a slow pho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -117,10 +118,20 @@ def _context(pub: Publication) -> dict[str, Any]:
     }
 
 
-def render_html(pub: Publication, *, links: dict[str, str] | None = None, note: str = "") -> str:
-    """A complete page; ``links`` (index, csv, xlsx) are shown on the public site, left out in a file;
-    ``note`` (a corrected month's) under the heading."""
+def render_html(pub: Publication, *, links: dict[str, str | None] | None = None, note: str = "") -> str:
+    """A complete page; ``links`` (index, previous, next, csv, xlsx) are shown on the public site, left out
+    in a file; ``note`` (a corrected month's) under the heading."""
     return _environment.get_template("publication.html").render(**_context(pub), links=links or {}, note=note)
+
+
+#: A page's navigation as ``render_html`` writes it: the page's first <nav>, above any text of the month.
+_NAV = re.compile(r'<nav class="no-print">.*?</nav>', re.S)
+
+
+def with_nav(page: str, links: dict[str, str | None]) -> str:
+    """A rendered page with its navigation replaced by ``links``' and nothing else changed."""
+    nav = _environment.get_template("_month_nav.html").render(links=links)
+    return _NAV.sub(lambda _: nav, page, count=1)
 
 
 def render_index(months: list[date], *, region: str = "") -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.counts import C, Scope, replies_by_cut_off, resolved_by_cut_off
 from reports.definitions import definitions_text
-from reports.figures import MonthFigures, figures_for_months, month_bounds, previous_month
+from reports.figures import MonthFigures, figures_for_months, month_bounds, next_month, previous_month
 from reports.overdue import Period, missed_deadline
 from reports.ranking import Change, Ranked, change, rank_agencies
 from storage.agencies import catalogue_region
@@ -304,7 +304,7 @@ async def due_months(session: AsyncSession, deadlines: Deadlines, now: datetime)
     months = []
     while past_cut_off(month, deadlines, now):
         months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = next_month(month)
     return months[::-1]
 
 

@@ -13,6 +13,7 @@ kept for the office with who withdrew it, when and why, and the next release say
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,8 @@ from sqlalchemy import Row, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.figures import previous_month
+from reports.figures import next_month, previous_month
+from reports.html import with_nav
 from reports.preview import headed_csv, heading_line, preview_file, preview_publication, preview_title
 from reports.publication import build_publication, due_months, publication_cut_off, render_html, render_xlsx
 from storage.models import PublicationSnapshot
@@ -74,10 +76,10 @@ async def release_history(session: AsyncSession, month: date) -> list[Row]:
     return list(await session.execute(query))
 
 
-async def waiting_months(session: AsyncSession, deadlines: Deadlines, now: datetime) -> list[date]:
-    """Months past their cut-off that no one has released yet, newest first."""
+async def waiting_months(session: AsyncSession, due: list[date]) -> list[date]:
+    """The months of ``due`` (``due_months``: past their cut-off) that no one has released yet, newest first."""
     public = set(await released_months(session))
-    return [month for month in await due_months(session, deadlines, now) if month not in public]
+    return [month for month in due if month not in public]
 
 
 def correction_note(now: datetime, deadlines: Deadlines) -> str:
@@ -86,19 +88,32 @@ def correction_note(now: datetime, deadlines: Deadlines) -> str:
     return f"本月公示已于{day.year}年{day.month}月{day.day}日更正。"
 
 
+def month_links(month: date, public: Collection[date]) -> dict[str, str | None]:
+    """A month's page's navigation: the index, the month before and after while ``public`` has them (never
+    a link to a 404), the downloads."""
+    before, after = previous_month(month), next_month(month)
+    return {
+        "index": "/publication/",
+        "previous": f"/publication/{before:%Y-%m}" if before in public else None,
+        "next": f"/publication/{after:%Y-%m}" if after in public else None,
+        "csv": f"/publication/{month:%Y-%m}.csv",
+        "xlsx": f"/publication/{month:%Y-%m}.xlsx",
+    }
+
+
+async def public_page(session: AsyncSession, snapshot: PublicationSnapshot) -> str:
+    """The released page as stored, its 上月/下月 as the months public now: the figures are fixed at
+    release, but the month before may be released later, and a month next to it withdrawn."""
+    return with_nav(snapshot.html, month_links(snapshot.month, set(await released_months(session))))
+
+
 async def render_month(session: AsyncSession, month: date, deadlines: Deadlines, now: datetime) -> PublicationSnapshot:
-    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored. The page links
-    the month before only when that is public; a month released before (and withdrawn) says it was
-    corrected today."""
+    """The month's page, CSV and Excel taken at its cut-off, as a snapshot not yet stored (its navigation
+    as of now; ``public_page`` serves it as of each request); a month released before (and withdrawn) says
+    it was corrected today."""
     cut_off = publication_cut_off(month, deadlines)
     pub = await build_publication(session, month, deadlines.zone, as_of=cut_off)
-    before = previous_month(month)
-    links = {
-        "index": "/publication/",
-        "previous": f"/publication/{before:%Y-%m}" if before in await released_months(session) else None,
-        "csv": f"/publication/{pub.slug}.csv",
-        "xlsx": f"/publication/{pub.slug}.xlsx",
-    }
+    links = month_links(month, await released_months(session))
     withdrawn = await session.scalar(select(exists().where(PublicationSnapshot.month == month, ~_CURRENT)))
     note = correction_note(now, deadlines) if withdrawn else ""
     return PublicationSnapshot(

@@ -18,6 +18,7 @@ from minsheng.settings import Settings
 from reports.snapshots import release
 from storage.db import create_session_factory
 from storage.models import Agency, PublicationSnapshot, WebRole, WebUser
+from tests.factories import make_deadlines
 from tests.test_dashboard_support import PASSWORD, csrf_from
 from tests.test_reports_figures import CUT_OFF, build_october
 from web.app import DEADLINES, ENGINE, create_app
@@ -48,7 +49,7 @@ async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> 
         database_url=engine.url.render_as_string(hide_password=False),
         web_secret="test-session-key-at-least-32-characters-" + tmp_path.name,
     )
-    app = create_app(engine, settings)
+    app = create_app(engine, settings, make_deadlines())
     app[CLOCK] = FixedClock(CUT_OFF)
     app[SERVICES].clock = FixedClock(CUT_OFF)
     async with TestClient(TestServer(app, port=0)) as test_client:

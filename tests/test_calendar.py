@@ -269,15 +269,15 @@ def test_a_missing_file_at_a_configured_path_is_an_error(tmp_path: Path) -> None
     assert problem.startswith("0: no such file") and "MINSHENG_HOLIDAYS_PATH" in problem
 
 
-def test_a_missing_bundled_file_means_library_only_said_once(
+def test_a_missing_bundled_file_means_library_only_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Said at each load: `serve` loads the calendar once (tests.test_service checks it says it once)."""
     absent = tmp_path / "holidays.yaml"
     monkeypatch.setattr(calendar_module, "DEFAULT_HOLIDAYS", absent)
     with caplog.at_level(logging.INFO, logger="workflow.calendar"):
-        first = WorkCalendar.load(absent)
-        WorkCalendar.load(absent)  # the service loads the calendar for the bot and again for the web app
-    assert not first.is_working_day(date(2026, 10, 1))
+        calendar = WorkCalendar.load(absent)
+    assert not calendar.is_working_day(date(2026, 10, 1))
     assert [r.getMessage() for r in caplog.records] == [f"no holiday override file at {absent}"]
 
 

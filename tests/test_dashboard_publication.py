@@ -16,6 +16,7 @@ from urllib.parse import quote
 from aiohttp.test_utils import TestClient
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from sqlalchemy import event
 
 from minsheng.cli import main
 from reports.figures import monthly_figures
@@ -272,6 +273,26 @@ async def test_the_banner_and_the_button_lead_to_the_release_step_by_plain_links
     page = await home(client)
     assert 'id="release"' in page and 'href="/dashboard/months/2026-10/release"' in page
     assert 'method="get" action="/dashboard/months/2026-10/release"' not in page  # a GET form adds a stray "?"
+
+
+async def test_the_home_page_reckons_the_months_due_once(client: TestClient) -> None:
+    """The banner of months waiting for 发布 and the month's 发布 button read one ``due_months`` (its
+    first step, the first complaint's date, is asked once)."""
+    await log_in(client, "chief")
+    asked: list[str] = []
+
+    def count(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+        if "min(complaint.created_at)" in statement.lower():
+            asked.append(statement)
+
+    engine = client.app[ENGINE].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = await home(client)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert 'id="release-waiting"' in page and 'href="/dashboard/months/2026-10/release"' in page
+    assert len(asked) == 1
 
 
 async def test_an_agency_viewer_sees_no_rank_until_the_month_is_released(client: TestClient) -> None:

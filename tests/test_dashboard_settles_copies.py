@@ -25,7 +25,7 @@ from storage.models import Complaint, ComplaintStatus, WebRole, WebUser
 from tests.botapi import TIMEOUT, serve_app
 from tests.factories import agency, make_clock, make_deadlines
 from tests.test_agency_bot_support import Office, label
-from tests.test_dashboard_support import PASSWORD, csrf_from, log_in, make_settings
+from tests.test_dashboard_support import PASSWORD, csrf_from, log_in, make_app, make_settings
 from tests.test_oversight_bot import ask_for_extension, dispute
 from web.app import COPIES, create_app
 from web.auth import hash_password
@@ -41,7 +41,7 @@ async def dashboard(
 ) -> AsyncIterator[TestClient]:
     """The dashboard on the office's database and clock, signed in as the officer 督查王, and lent the
     office bot's settling."""
-    app = create_app(engine, make_settings(engine, tmp_path))
+    app = make_app(engine, tmp_path)
     app[SERVICES].clock = office.clock
     app[COPIES].settle = partial(settle_decided_copies, office.harness.bot, session_factory, office.deadlines)
     async with session_factory() as session:
@@ -190,7 +190,7 @@ async def test_the_bot_service_lends_the_dashboard_its_settling_and_without_a_bo
     engine: AsyncEngine, tmp_path: Path, session_factory: async_sessionmaker[AsyncSession], catalogue_loaded: None
 ) -> None:
     settings = make_settings(engine, tmp_path)
-    app = create_app(engine, settings)
+    app = create_app(engine, settings, make_deadlines())
     assert app[COPIES].settle is None  # a web app alone: nothing to settle with
     service = BotService(settings, session_factory, clock=make_clock(), deadlines=make_deadlines())
     await service.mount(app)
@@ -206,7 +206,7 @@ async def test_a_settling_that_hangs_is_cancelled_at_shutdown_and_none_starts_af
 ) -> None:
     """Telegram never answering must not hold up ``serve``'s shutdown: what is under way is given its grace,
     then cancelled; a decision settled after shutdown began is not started at all."""
-    app = create_app(engine, make_settings(engine, tmp_path))
+    app = make_app(engine, tmp_path)
     started, calls = asyncio.Event(), []
 
     async def hang(complaint_id: int, action: Action, question: int | None) -> None:

@@ -1,6 +1,6 @@
 """Fixtures and factories shared by the dashboard, auth and API tests (imported by those modules).
 
-``web_app`` is the real application from ``web.app.create_app`` on the test database, served on an
+``client`` is the real application (``make_app``: ``web.app.create_app``) on the test database, served on an
 ephemeral port; ``world`` is two agencies with a few complaints, users and API tokens.
 """
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,6 +32,7 @@ from storage.models import (
     WebRole,
     WebUser,
 )
+from tests.factories import make_deadlines
 from web.api import API
 from web.app import create_app
 from web.auth import api_token_hash, hash_password
@@ -180,10 +181,15 @@ def make_settings(engine: AsyncEngine, tmp_path: Path, **overrides: object) -> S
     return Settings(**values)
 
 
+def make_app(engine: AsyncEngine, tmp_path: Path, **overrides: object) -> web.Application:
+    """The whole application on the test database, given the calendar as ``serve`` gives it the one it loaded."""
+    return create_app(engine, make_settings(engine, tmp_path, **overrides), make_deadlines())
+
+
 @pytest.fixture
 async def client(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[TestClient]:
     """The whole application on an ephemeral port, clocks fixed at NOW."""
-    app = create_app(engine, make_settings(engine, tmp_path))
+    app = make_app(engine, tmp_path)
     app[SERVICES].clock = FixedClock(NOW)
     app[API].clock = FixedClock(NOW)
     async with TestClient(TestServer(app, port=0)) as test_client:

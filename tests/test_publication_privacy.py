@@ -19,6 +19,7 @@ from minsheng.settings import Settings
 from reports.exports import csv_safe
 from reports.publication import Publication, build_publication, render_csv, render_html, render_xlsx
 from storage.models import ComplaintStatus, EventAction
+from tests.factories import make_deadlines
 from tests.publication_support import release_months
 from tests.test_reports_figures import CUT_OFF, OCTOBER, ZONE, Factory, build_october, local
 from web.app import create_app
@@ -129,7 +130,7 @@ async def client(engine: AsyncEngine, session: AsyncSession, tmp_path: Path) -> 
         database_url=engine.url.render_as_string(hide_password=False),
         web_secret="test-session-key-at-least-32-characters-" + tmp_path.name,
     )
-    app = create_app(engine, settings)
+    app = create_app(engine, settings, make_deadlines())
     app[CLOCK] = FixedClock(CUT_OFF)
     async with TestClient(TestServer(app, port=0)) as test_client:
         await release_months(test_client, OCTOBER)

@@ -190,6 +190,13 @@ async def test_publication_in_headless_chromium_on_desktop_and_phone(released: T
             await page.screenshot(path=str(ARTIFACTS / f"publication-2026-10-{backend}.png"), full_page=True)
             pdf = await page.pdf(format="A4", landscape=True)
             assert pdf.startswith(b"%PDF")
+            # An officer browsing the months: 上月 to September, 下月 back.
+            await page.get_by_role("link", name="上月", exact=True).click()
+            await page.wait_for_url("**/publication/2026-09")
+            assert await page.locator("h1").inner_text() == "示例市2026年9月投诉情况公示"
+            assert await page.get_by_role("link", name="上月", exact=True).count() == 0  # August is not public
+            await page.get_by_role("link", name="下月", exact=True).click()
+            await page.wait_for_url("**/publication/2026-10")
 
             phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
             await phone.goto(str(client.make_url("/publication/2026-10")))
@@ -310,6 +317,31 @@ async def test_a_corrected_month_says_when_it_was_corrected(released: TestClient
     assert "更正" not in await (await client.get("/publication/2026-09")).text()
 
 
-async def test_the_previous_month_link_leads_only_to_a_released_month(client: TestClient) -> None:
+def without_nav(page: str) -> str:
+    """The page less its navigation: what a release fixes."""
+    return re.sub(r'<nav class="no-print">.*?</nav>', "", page, count=1, flags=re.S)
+
+
+async def test_the_month_links_lead_to_the_months_public_now_and_the_figures_stay_as_stored(
+    client: TestClient, database_url: str
+) -> None:
+    """上月 and 下月 are the public site's, not the release's: October released before September gets its
+    上月 once September is released, September its 下月, and a withdrawn month loses its links; the rest of
+    each page is the stored document."""
     await release_months(client, OCTOBER)  # September is due but not released: its page is a 404
-    assert 'href="/publication/2026-09"' not in await (await client.get("/publication/2026-10")).text()
+    october = await (await client.get("/publication/2026-10")).text()
+    assert 'href="/publication/2026-09"' not in october and ">上月<" not in october
+    assert ">下月<" not in october  # November is not public
+    await release_months(client, SEPTEMBER)
+    october = await (await client.get("/publication/2026-10")).text()
+    september = await (await client.get("/publication/2026-09")).text()
+    assert '<a href="/publication/2026-09">上月</a>' in october and ">下月<" not in october
+    assert '<a href="/publication/2026-10">下月</a>' in september
+    rows = await stored(client)
+    assert without_nav(october) == without_nav(rows[OCTOBER].html)
+    assert without_nav(september) == without_nav(rows[SEPTEMBER].html)
+    assert 'href="/publication/2026-09"' not in rows[OCTOBER].html  # the stored document is untouched
+
+    assert (await _cli(database_url, "reissue", "2026-09")).exit_code == 0
+    october = await (await client.get("/publication/2026-10")).text()
+    assert 'href="/publication/2026-09"' not in october and without_nav(october) == without_nav(rows[OCTOBER].html)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -17,10 +18,14 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from minsheng.service import serve
 from minsheng.settings import Settings
 from storage.db import create_engine
 from tests.botapi import sandbox_server
+from tests.factories import make_deadlines
+from tests.test_sandbox import sandbox_settings
 from web.app import create_app
+from workflow import calendar as calendar_module
 
 ADDRESS = re.compile(r"web server on (http://[\d.]+:\d+)")
 
@@ -139,9 +144,24 @@ async def test_serve_refuses_an_unmigrated_postgres_until_db_upgrade(postgres, t
     assert code == 0, rest
 
 
+async def test_serve_loads_the_working_day_calendar_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot, the timekeeper and the web app share one calendar: a missing holidays file is said once."""
+    absent = tmp_path / "holidays.yaml"
+    monkeypatch.setattr(calendar_module, "DEFAULT_HOLIDAYS", absent)
+    settings = sandbox_settings(tmp_path).model_copy(update={"holidays_path": absent})
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO, logger="workflow.calendar"):
+        task = asyncio.create_task(serve(settings, stop=stop, ready=lambda url: stop.set()))
+        await asyncio.wait_for(task, 60)
+    said = [record for record in caplog.records if record.getMessage().startswith("no holiday override file")]
+    assert [record.getMessage() for record in said] == [f"no holiday override file at {absent}"]
+
+
 async def test_healthz_reports_503_when_the_database_is_unreachable() -> None:
     engine = create_engine("postgresql://postgres@127.0.0.1:1/nowhere")
-    app = create_app(engine, Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere"))
+    app = create_app(engine, Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere"), make_deadlines())
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/healthz")
         assert response.status == 503

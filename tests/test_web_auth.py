@@ -13,7 +13,18 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import WebUser
-from tests.test_dashboard_support import CSRF, PASSWORD, World, client, csrf_from, log_in, make_settings, world
+from tests.factories import make_deadlines
+from tests.test_dashboard_support import (
+    CSRF,
+    PASSWORD,
+    World,
+    client,
+    csrf_from,
+    log_in,
+    make_app,
+    make_settings,
+    world,
+)
 from web.app import create_app
 from web.auth import (
     SESSION_COOKIE,
@@ -107,7 +118,7 @@ async def test_login_sets_an_httponly_lax_session_cookie(client: TestClient, wor
 
 
 async def test_secure_cookie_setting_marks_the_cookie_secure(engine: AsyncEngine, tmp_path: Path, world: World) -> None:
-    app = create_app(engine, make_settings(engine, tmp_path, web_secure_cookies=True))
+    app = make_app(engine, tmp_path, web_secure_cookies=True)
     async with TestClient(TestServer(app, port=0)) as secure_client:
         response = await secure_client.get("/dashboard/login")
         assert "Secure" in response.headers["Set-Cookie"]
@@ -255,7 +266,7 @@ async def _log_in_from(client: TestClient, username: str, forwarded_for: str, pa
 async def proxied(engine: AsyncEngine, world: World, tmp_path: Path) -> AsyncIterator[TestClient]:
     """The application behind a trusted reverse proxy on localhost."""
     settings = make_settings(engine, tmp_path, web_trusted_proxies="127.0.0.1, ::1")
-    async with TestClient(TestServer(create_app(engine, settings), port=0)) as test_client:
+    async with TestClient(TestServer(create_app(engine, settings, make_deadlines()), port=0)) as test_client:
         yield test_client
 
 

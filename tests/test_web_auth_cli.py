@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from minsheng.cli import main
 from storage.models import Agency, ApiToken, WebUser
-from tests.test_dashboard_support import log_in, make_settings
-from web.app import create_app
+from tests.test_dashboard_support import log_in, make_app
 from web.auth import verify_password
 
 
@@ -33,7 +32,7 @@ async def test_users_add_prompts_twice_and_the_account_can_log_in(
         user = await session.scalar(select(WebUser).where(WebUser.username == "chief"))
     assert user is not None and user.role == "oversight" and user.agency_id is None
     assert user.password_hash.startswith("scrypt$") and verify_password("a long password", user.password_hash)
-    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+    async with TestClient(TestServer(make_app(engine, tmp_path), port=0)) as client:
         assert (await log_in(client, "chief", "a long password")).status == 303
     listed = await run(database_url, "users", "list")
     assert "chief" in listed.output and "oversight" in listed.output
@@ -61,6 +60,15 @@ async def test_users_add_refuses_a_missing_or_stray_agency_before_asking_for_a_p
     stray = await run(database_url, "users", "add", "x", "--role", "oversight", "--agency", "housing")
     assert stray.exit_code == 2 and "--agency is only for agency_viewer accounts" in stray.output
     assert "Password" not in no_agency.output + stray.output
+
+
+async def test_api_token_create_refuses_a_missing_or_stray_agency_before_opening_the_database() -> None:
+    """Checked once, up front, as for an account: a database that cannot be reached is never tried."""
+    nowhere = "postgresql://postgres@127.0.0.1:1/nowhere"
+    no_agency = await run(nowhere, "api-token", "create", "warehouse", "--role", "agency_viewer")
+    assert no_agency.exit_code == 2 and "an agency_viewer needs --agency CODE" in no_agency.output
+    stray = await run(nowhere, "api-token", "create", "warehouse", "--role", "oversight", "--agency", "housing")
+    assert stray.exit_code == 2 and "--agency is only for agency_viewer accounts" in stray.output
 
 
 async def test_agency_viewer_account_is_bound_to_its_agency(
@@ -97,7 +105,7 @@ async def test_api_token_is_printed_once_stored_hashed_and_accepted(
     async with session_factory() as session:
         stored = await session.scalar(select(ApiToken).where(ApiToken.name == "warehouse"))
     assert stored is not None and token not in stored.token_hash
-    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+    async with TestClient(TestServer(make_app(engine, tmp_path), port=0)) as client:
         response = await client.get("/api/v1/complaints", headers={"Authorization": f"Bearer {token}"})
         assert response.status == 200
 
@@ -108,7 +116,7 @@ async def test_a_new_password_ends_open_sessions_and_a_disabled_account_cannot_l
     assert (
         await run(database_url, "users", "add", "chief", "--role", "oversight", input="first password\n" * 2)
     ).exit_code == 0
-    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+    async with TestClient(TestServer(make_app(engine, tmp_path), port=0)) as client:
         assert (await log_in(client, "chief", "first password")).status == 303
         assert (await client.get("/dashboard/", allow_redirects=False)).status == 200
 
@@ -141,7 +149,7 @@ async def test_a_revoked_api_token_is_refused_and_listed_as_revoked(
     assert row.endswith("active")
     token_id = row.split()[0]
     headers = {"Authorization": f"Bearer {token}"}
-    async with TestClient(TestServer(create_app(engine, make_settings(engine, tmp_path)), port=0)) as client:
+    async with TestClient(TestServer(make_app(engine, tmp_path), port=0)) as client:
         assert (await client.get("/api/v1/complaints", headers=headers)).status == 200
         revoked = await run(database_url, "api-token", "revoke", token_id)
         assert revoked.exit_code == 0, revoked.output

@@ -110,12 +110,13 @@ async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
-def create_app(engine: AsyncEngine, settings: Settings) -> web.Application:
-    """Each part of the site registers its own routes here through a ``setup(app)`` of its module."""
+def create_app(engine: AsyncEngine, settings: Settings, deadlines: Deadlines) -> web.Application:
+    """Each part of the site registers its own routes here through a ``setup(app)`` of its module.
+    ``deadlines``: the caller's calendar, loaded once per process (the bot and the timekeeper share it)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[ENGINE] = engine
     app[SETTINGS] = settings
-    app[DEADLINES] = Deadlines.load(settings.policy_path, settings.holidays_path, settings.zone)
+    app[DEADLINES] = deadlines
     app[FILES] = TelegramFiles()
     app[COPIES] = DecidedCopies()
     app.on_shutdown.append(lambda app: app[COPIES].close())

@@ -3,17 +3,19 @@
 No login: nothing shown here is text written by a citizen or a clerk (see ``reports.publication``).
 Only released months are public (``reports.snapshots``: an oversight officer releases a month after its
 cut-off, as of that cut-off): every visitor at any later time gets the stored document, whatever later
-happens to the records. A month past its cut-off but not released yet is a 404 that says so.
+happens to the records; only its 上月/下月 links follow which months are public now (``public_page``).
+A month past its cut-off but not released yet is a 404 that says so.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.html import render_index, render_not_found
 from reports.months import month_of
 from reports.publication import due_months, past_cut_off
-from reports.snapshots import released, released_months
+from reports.snapshots import public_page, released, released_months
 from storage.agencies import catalogue_region
 from storage.db import create_session_factory
 from storage.models import PublicationSnapshot
@@ -34,7 +36,7 @@ def _not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=render_not_found(message), content_type="text/html")
 
 
-async def _released(request: web.Request) -> PublicationSnapshot:
+async def _released(request: web.Request, session: AsyncSession) -> PublicationSnapshot:
     """The released month in the URL; anything else is not found, saying why: a malformed month, one
     whose cut-off has not passed, one under review (past its cut-off, not released yet), or one before
     the service's first complaint."""
@@ -42,11 +44,10 @@ async def _released(request: web.Request) -> PublicationSnapshot:
     if month is None:
         raise _not_found("没有这个月份的公示。")
     now, calendar = request.app[CLOCK].now(), request.app[DEADLINES]
-    async with create_session_factory(request.app[ENGINE])() as session:
-        snapshot = await released(session, month)
-        if snapshot is not None:
-            return snapshot
-        due = month in await due_months(session, calendar, now)
+    snapshot = await released(session, month)
+    if snapshot is not None:
+        return snapshot
+    due = month in await due_months(session, calendar, now)
     name = f"{month.year}年{month.month}月"
     if due:
         raise _not_found(f"{name}的公示正在核对，尚未发布，请稍后再来查看。")
@@ -66,12 +67,15 @@ async def index(request: web.Request) -> web.Response:
 
 @routes.get(f"/publication/{_MONTH}")
 async def month_page(request: web.Request) -> web.Response:
-    return web.Response(text=(await _released(request)).html, content_type="text/html")
+    async with create_session_factory(request.app[ENGINE])() as session:
+        page = await public_page(session, await _released(request, session))
+    return web.Response(text=page, content_type="text/html")
 
 
 @routes.get(f"/publication/{_MONTH}.{{ext:csv|xlsx}}")
 async def month_download(request: web.Request) -> web.Response:
-    snapshot = await _released(request)
+    async with create_session_factory(request.app[ENGINE])() as session:
+        snapshot = await _released(request, session)
     extension = request.match_info["ext"]
     return web.Response(
         body=snapshot.csv if extension == "csv" else snapshot.xlsx,

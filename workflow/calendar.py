@@ -172,10 +172,6 @@ def _is_year(key: object) -> bool:
     return str(key).isdigit() and len(str(key)) == 4
 
 
-#: Missing default files already logged.
-_reported_missing: set[Path] = set()
-
-
 class WorkCalendar:
     """Answers "is this local date a working day?" from the override file, the library, or the statutory
     fallback."""
@@ -189,15 +185,13 @@ class WorkCalendar:
 
     @classmethod
     def load(cls, path: Path) -> WorkCalendar:
-        """Read the override file. Without the bundled file there are no overrides (said once: the service
-        loads the calendar more than once); any other path names a file the operator meant to be read."""
+        """Read the override file. Without the bundled file there are no overrides; any other path names a
+        file the operator meant to be read."""
         path = Path(path)
         if not path.exists():
             if path.resolve() != DEFAULT_HOLIDAYS:
                 raise DataFileError(path, ["0: no such file: MINSHENG_HOLIDAYS_PATH must name an existing file"])
-            if path not in _reported_missing:
-                _reported_missing.add(path)
-                log.info("no holiday override file at %s", path)
+            log.info("no holiday override file at %s", path)
             return cls()
         overrides, _ = load_model(path, HolidayFile)
         return cls(overrides)

@@ -17,21 +17,21 @@ ROLES = click.Choice(["oversight", "agency_viewer"])
 
 
 def _check_agency_option(role: str, code: str | None) -> None:
-    """Agency viewers need an agency; oversight accounts see everything and take none. Checked before
-    anything is asked, so a wrong command fails before the operator types a password."""
+    """Agency viewers need an agency; oversight accounts see everything and take none. Checked once, first,
+    so a wrong command fails before the operator types a password or the database is opened."""
     if role == "oversight" and code:
         raise click.UsageError("--agency is only for agency_viewer accounts")
     if role != "oversight" and not code:
         raise click.UsageError("an agency_viewer needs --agency CODE")
 
 
-async def _agency_id(session: Any, role: str, code: str | None) -> int | None:
-    """The id of the account's or token's agency (None for oversight)."""
+async def _agency_id(session: Any, code: str | None) -> int | None:
+    """The id of the account's or token's agency (None for oversight); ``_check_agency_option`` has
+    passed."""
     from sqlalchemy import select
 
     from storage.models import Agency
 
-    _check_agency_option(role, code)
     if code is None:
         return None
     agency = await session.scalar(select(Agency).where(Agency.code == code))
@@ -108,7 +108,7 @@ def users_add(ctx: click.Context, username: str, role: str, agency_code: str | N
 
     async def work(engine: Any) -> None:
         async with create_session_factory(engine)() as session:
-            agency_id = await _agency_id(session, role, agency_code)
+            agency_id = await _agency_id(session, agency_code)
             if await session.scalar(select(WebUser).where(WebUser.username == username)):
                 raise click.UsageError(f"user {username!r} already exists")
             session.add(
@@ -178,11 +178,12 @@ def api_token_create(ctx: click.Context, name: str, role: str, agency_code: str 
     from storage.models import ApiToken
     from web.auth import api_token_hash, new_api_token
 
+    _check_agency_option(role, agency_code)
     token = new_api_token()
 
     async def work(engine: Any) -> None:
         async with create_session_factory(engine)() as session:
-            agency_id = await _agency_id(session, role, agency_code)
+            agency_id = await _agency_id(session, agency_code)
             session.add(ApiToken(name=name, token_hash=api_token_hash(token), role=role, agency_id=agency_id))
             await session.commit()
 

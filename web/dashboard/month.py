@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.formatting import HEADERS, main_columns
 from reports.preview import preview_publication
-from reports.publication import PublishedTable, due_months, publication_cut_off, read_table, render_csv
+from reports.publication import PublishedTable, publication_cut_off, read_table, render_csv
 from reports.snapshots import published_problem_types, release_history, released
 from storage.models import Agency, PublicationSnapshot
 from web.dashboard.queries import Viewer
@@ -85,11 +85,12 @@ async def month_table(
 
 
 async def month_view(
-    session: AsyncSession, viewer: Viewer, month: date, deadlines: Deadlines, now: datetime
+    session: AsyncSession, viewer: Viewer, month: date, deadlines: Deadlines, now: datetime, due: list[date]
 ) -> MonthView:
     """The month for this viewer: oversight sees every agency with complaints, the 合计 line, every
     problem type (as the public page) and the month's releases; an agency viewer its own row and its
-    主要问题类型 cell, and no rank or 末位 before the month is released (a live rank could change)."""
+    主要问题类型 cell, and no rank or 末位 before the month is released (a live rank could change).
+    ``due``: ``due_months`` as of ``now``, which the home page also lists the waiting months from."""
     cut_off = publication_cut_off(month, deadlines)
     table, public, as_of, problems = await month_table(session, month, deadlines, now)
     name, received, mark = HEADERS["name"], HEADERS["received"], HEADERS["last_three"]
@@ -118,7 +119,7 @@ async def month_view(
         as_of=as_of,
         cut_off=cut_off,
         public=public,
-        releasable=public is None and month in await due_months(session, deadlines, now),
+        releasable=public is None and month in due,
         mark=mark,
         ranked=any(column.kind == "rank" for column in columns),
         history=history,

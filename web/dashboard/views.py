@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.figures import previous_month
+from reports.publication import due_months
 from reports.snapshots import waiting_months
 from storage.models import (
     OPEN_STATUSES,
@@ -150,9 +151,10 @@ async def home(request: web.Request) -> web.StreamResponse:
     ):
         queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
-    waiting = await waiting_months(session, deadlines(request), now) if viewer.is_oversight else []
+    due = await due_months(session, deadlines(request), now)  # once: the waiting months and the month's 发布
+    waiting = await waiting_months(session, due) if viewer.is_oversight else []
     page = {
-        "figures": await month_view(session, viewer, month, deadlines(request), now),
+        "figures": await month_view(session, viewer, month, deadlines(request), now, due),
         "month": month,
         "months": months,
         "this_month": this_month,
