@@ -122,7 +122,7 @@ class MonthFigures:
 def month_bounds(month: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """UTC start and (exclusive) end of the local calendar month containing ``month``."""
     first = date(month.year, month.month, 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    following = next_month(first)
     start = datetime(first.year, first.month, 1, tzinfo=zone).astimezone(UTC)
     end = datetime(following.year, following.month, 1, tzinfo=zone).astimezone(UTC)
     return start, end
