@@ -59,9 +59,12 @@ def duration_words(tr: Translator, amount: timedelta, day_length: timedelta) -> 
 
 
 def remaining_words(tr: Translator, item: QueueItem, deadlines: Deadlines) -> str:
-    """ "剩余 1个工作日3个工作小时" or "已超时 2个工作小时", in working time."""
+    """ "剩余 1个工作日3个工作小时" or "已超时 2个工作小时", in working time; nothing counted once the
+    clock stopped (a reply, a close, a withdrawal), which "已超时" ever growing would belie."""
     if item.due_at is None:
         return tr("agency.remaining.none")
+    if item.state == "stopped":
+        return tr("agency.remaining.stopped")
     return left_words(tr, item.remaining, item.state == "overdue", deadlines)
 
 

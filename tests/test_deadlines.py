@@ -110,6 +110,15 @@ def test_strictest_matching_override_wins_and_unmatched_types_do_not_count(deadl
     assert resolve(deadlines, start, "normal", ("吃拿卡要", "脸难看")) == local(2026, 11, 16, 17, 30)
 
 
+def test_a_shorter_limit_for_a_problem_type_never_gives_an_urgent_complaint_longer(deadlines: Deadlines) -> None:
+    start = local(2026, 11, 2, 10, 0)
+    urgent = resolve(deadlines, start, "urgent")
+    assert urgent == local(2026, 11, 4, 17, 30)
+    assert resolve(deadlines, start, "urgent", ("工作纪律",)) == urgent  # not the 3 days meant to shorten 5 and 15
+    assert resolve(deadlines, start, "normal", ("工作纪律",)) == local(2026, 11, 5, 17, 30)
+    assert resolve(deadlines, start, "complex", ("工作纪律",)) == local(2026, 11, 5, 17, 30)
+
+
 def test_extension_adds_working_days_from_the_current_deadline(deadlines: Deadlines) -> None:
     due = local(2026, 9, 29, 17, 30)
     assert deadlines.extend(due, 3).astimezone(ZONE) == local(2026, 10, 9, 17, 30)
@@ -186,7 +195,7 @@ def test_shipped_policy_file_is_valid() -> None:
 
 
 def test_policy_error_names_the_line_of_an_unknown_problem_type(tmp_path: Path) -> None:
-    text = POLICY.read_text(encoding="utf-8").replace("problem_type: 工作纪律", "problem_type: 上班迟到")
+    text = POLICY.read_text(encoding="utf-8").replace("problem_type: 工作纪律", "problem_type: 上班迟到", 1)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "上班迟到" in row)
     with pytest.raises(DataFileError) as caught:
         load_policy(write_policy(tmp_path, text))

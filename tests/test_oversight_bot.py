@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import Citizen, Complaint, ComplaintStatus
 from tests.test_agency_bot_support import (
     COMPLAINT_TEXT,
     HANS,
@@ -295,3 +295,22 @@ async def test_a_ruling_shows_on_a_colleagues_copy_of_the_dispute_notice_at_once
     for copy in (mine, theirs):
         assert f"已审定由{traffic}办理" in copy.text and "李督查" in copy.text and "转办有争议" in copy.text
         assert buttons(copy) == [label("agency.button.show", tracking_no=complaint.tracking_no)]
+
+
+async def test_a_card_of_a_complaint_settled_in_time_is_never_shown_as_overdue_later(office: Office) -> None:
+    answered, withdrawn = await office.file_complaint(), await office.file_complaint()
+    async with office.session_factory() as session:
+        clerk = Actor.contact(await require_contact(session, office.police.user.id))
+        citizen = Actor.citizen(await session.get_one(Citizen, answered.citizen_id))
+        await lifecycle.accept(session, office.clock, office.deadlines, answered.id, clerk)
+        await lifecycle.resolve(session, office.clock, office.deadlines, answered.id, clerk, "已当面致歉并办结")
+        await lifecycle.withdraw(session, office.clock, office.deadlines, withdrawn.id, citizen)
+        await session.commit()
+    office.clock.advance(timedelta(days=14))  # well past the resolve deadline both were given (11-30 17:30)
+
+    for complaint in (answered, withdrawn):
+        await office.overseer.send(complaint.tracking_no)
+        card = (await office.overseer.wait_for_reply(contains="办结期限")).text
+        assert "已超时" not in card and HANS.plain("agency.remaining.stopped") in card
+    await office.overseer.send("/overdue")
+    assert (await office.overseer.wait_for_reply()).text == HANS.plain("oversight.overdue.empty")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,11 +15,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from minsheng.cli import main
-from storage.models import ComplaintTimer, OutboxMessage
-from tests.factories import World, local
+from storage.models import ComplaintEvent, ComplaintTimer, EventAction, OutboxMessage
+from tests.factories import REPO, ZONE, World, local
 from workflow import timekeeper
 from workflow.clock import FixedClock
-from workflow.lifecycle import accept, resolve, withdraw
+from workflow.deadlines import Deadlines
+from workflow.lifecycle import accept, decide_extension, request_extension, resolve, withdraw
 from workflow.timekeeper import Reconciliation
 
 ACK_KINDS = ["ack_warning", "ack_overdue", "ack_escalate"]
@@ -196,3 +198,75 @@ async def test_the_reconcile_command_prints_what_it_checked_and_changed(
 
     again = await asyncio.to_thread(CliRunner().invoke, main, ["db", "reconcile-timers"])
     assert "2 open complaints checked: 0 timers added, 0 removed" in again.output
+
+
+async def escalations(session: AsyncSession, complaint_id: int) -> list[tuple[datetime, str]]:
+    """The 督办 given: when, and the deadline each was about."""
+    rows = await session.scalars(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.action == EventAction.ESCALATED.value)
+        .order_by(ComplaintEvent.id)
+    )
+    return [(event.at.astimezone(ZONE), event.data["due"]) for event in rows]
+
+
+async def run_until(
+    session_factory: async_sessionmaker[AsyncSession],
+    deadlines: Deadlines,
+    end: datetime,
+    start: datetime | None = None,
+) -> None:
+    """The timekeeper's rounds every half hour from ``start`` (the usual Monday morning) up to ``end``."""
+    clock = FixedClock(start or local(2026, 11, 23, 10))
+    while clock.now() < end:
+        clock.advance(timedelta(minutes=30))
+        await timekeeper.run_once(session_factory, clock, deadlines)
+
+
+async def test_a_deadline_escalated_before_a_policy_change_is_not_escalated_again_after_the_restart(
+    world: World, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    escalated = await world.complaint()  # filed Monday: its 督办 fires under the old policy
+    await accept(world.session, world.clock, world.deadlines, escalated.id, world.police)
+    world.clock.set(local(2026, 11, 24, 10))
+    waiting = await world.complaint()  # filed Tuesday: not escalated yet at the restart
+    await accept(world.session, world.clock, world.deadlines, waiting.id, world.police)
+    await world.session.commit()
+    first = (local(2026, 12, 1, 17, 30), escalated.resolve_due_at.isoformat())
+    await run_until(session_factory, world.deadlines, local(2026, 12, 2, 9))
+    assert await escalations(world.session, escalated.id) == [first]
+
+    # The office gives overdue complaints two working days before 督办, and restarts the service.
+    policy = (REPO / "workflow" / "data" / "policy.yaml").read_text(encoding="utf-8")
+    edited = tmp_path / "policy.yaml"
+    edited.write_text(policy.replace("escalate_after_working_days: 1", "escalate_after_working_days: 2"))
+    later = Deadlines.load(edited, REPO / "workflow" / "data" / "holidays.yaml", ZONE)
+    await timekeeper.reconcile(session_factory, later)
+    await run_until(session_factory, later, local(2026, 12, 4, 9))
+
+    assert await escalations(world.session, escalated.id) == [first]
+    # a deadline not escalated yet waits the new delay: its 督办 moved, it was not dropped
+    assert await escalations(world.session, waiting.id) == [
+        (local(2026, 12, 3, 17, 30), waiting.resolve_due_at.isoformat())
+    ]
+
+
+async def test_an_extension_approved_after_the_escalation_has_its_new_deadline_escalated_too(
+    world: World, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    complaint = await world.complaint()
+    await accept(world.session, world.clock, world.deadlines, complaint.id, world.police)
+    world.clock.set(local(2026, 11, 30, 10))  # asked on the deadline's day, before it passed
+    await request_extension(world.session, world.clock, world.deadlines, complaint.id, world.police, 1, "需现场勘验")
+    await world.session.commit()
+    first = (local(2026, 12, 1, 17, 30), complaint.resolve_due_at.isoformat())
+    await run_until(session_factory, world.deadlines, local(2026, 12, 2, 10))
+    assert await escalations(world.session, complaint.id) == [first]
+
+    world.clock.set(local(2026, 12, 2, 10))  # approved late: the new deadline (12-01 17:30) passed too
+    await decide_extension(world.session, world.clock, world.deadlines, complaint.id, world.oversight, True)
+    await world.session.commit()
+    await run_until(session_factory, world.deadlines, local(2026, 12, 3, 9), start=local(2026, 12, 2, 10))
+
+    second = (local(2026, 12, 2, 17, 30), complaint.resolve_due_at.isoformat())
+    assert await escalations(world.session, complaint.id) == [first, second]

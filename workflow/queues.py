@@ -52,7 +52,7 @@ class QueueItem:
     #: The deadline running now: acknowledge before acceptance, resolve after.
     due_at: datetime | None
     remaining: timedelta
-    state: str  # "normal" | "warning" | "overdue"
+    state: str  # "normal" | "warning" | "overdue", or "stopped" once no clock runs (a card may show that)
     major: bool
     anonymous: bool
     owner_agency_id: int | None = None
@@ -121,6 +121,12 @@ def to_item(complaint: Complaint, deadlines: Deadlines, now: datetime) -> QueueI
     """A complaint as a queue row (relationships must be loaded: see ``loaded``)."""
     due = _due(complaint)
     start = complaint.created_at if complaint.status in ACKNOWLEDGE_STATUSES else None
+    if due is None:
+        remaining, state = timedelta(), "normal"
+    elif complaint.status not in RUNNING_STATUSES:  # replied, closed or withdrawn: the clock stopped then
+        remaining, state = timedelta(), "stopped"
+    else:
+        remaining, state = deadlines.remaining(now, due), deadlines.state(now, due, start=start)
     return QueueItem(
         id=complaint.id,
         tracking_no=complaint.tracking_no,
@@ -132,8 +138,8 @@ def to_item(complaint: Complaint, deadlines: Deadlines, now: datetime) -> QueueI
         transfer_to_agency=complaint.transfer_to_agency.name if complaint.transfer_to_agency else None,
         created_at=complaint.created_at,
         due_at=due,
-        remaining=deadlines.remaining(now, due) if due else timedelta(),
-        state=deadlines.state(now, due, start=start) if due else "normal",
+        remaining=remaining,
+        state=state,
         major=complaint.major,
         anonymous=complaint.anonymous,
         owner_agency_id=complaint.owner_agency_id,

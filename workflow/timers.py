@@ -22,7 +22,15 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, Complaint, ComplaintProblem, ComplaintStatus, ComplaintTimer
+from storage.models import (
+    Agency,
+    Complaint,
+    ComplaintEvent,
+    ComplaintProblem,
+    ComplaintStatus,
+    ComplaintTimer,
+    EventAction,
+)
 from workflow import outbox
 from workflow.deadlines import Deadlines
 from workflow.policy import ClockPolicy
@@ -70,6 +78,10 @@ RESOLVE = ClockKinds(
     RESOLVE_STATUSES,
     "resolve_due_at",
 )
+
+
+#: One 督办 per missed deadline: the kinds ``_plan`` never makes again for a deadline already escalated.
+ESCALATE_KINDS = frozenset({ACKNOWLEDGE.escalate, RESOLVE.escalate})
 
 
 def clock_of(kind: str) -> ClockKinds:
@@ -191,9 +203,27 @@ class _Plan:
     create: list[tuple[str, datetime]]
 
 
-def _plan(complaint: Complaint, existing: list[ComplaintTimer], deadlines: Deadlines) -> _Plan:
+async def _escalated(session: AsyncSession, complaint_ids: list[int]) -> dict[int, set[tuple[str, datetime]]]:
+    """(timer kind, deadline) of every 督办 already given, per complaint, from the timekeeper's events."""
+    escalated: dict[int, set[tuple[str, datetime]]] = {complaint_id: set() for complaint_id in complaint_ids}
+    rows = await session.execute(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.data).where(
+            ComplaintEvent.complaint_id.in_(complaint_ids), ComplaintEvent.action == EventAction.ESCALATED.value
+        )
+    )
+    for complaint_id, data in rows:
+        if data and data.get("timer") and data.get("due"):
+            escalated[complaint_id].add((data["timer"], datetime.fromisoformat(data["due"])))
+    return escalated
+
+
+def _plan(
+    complaint: Complaint, existing: list[ComplaintTimer], deadlines: Deadlines, escalated: set[tuple[str, datetime]]
+) -> _Plan:
     """What turns the complaint's timers into the ones it wants now. Timers already done for the same
-    (kind, moment) count as had, so nothing fires twice; a cancelled timer wanted again is revived."""
+    (kind, moment) count as had, so nothing fires twice; a cancelled timer wanted again is revived.
+    A deadline already escalated (``escalated``, from ``_escalated``) gets no second 督办 when a policy or
+    calendar changed since moves its moment: the restart reschedules, it does not repeat."""
     wanted = wanted_timers(complaint, deadlines)
     have: set[tuple[str, datetime]] = set()
     revive, cancel = [], []
@@ -210,7 +240,7 @@ def _plan(complaint: Complaint, existing: list[ComplaintTimer], deadlines: Deadl
     create = [
         (kind, due_at)
         for kind, due_at in sorted(wanted - have, key=lambda item: item[1])
-        if not _past_at_acceptance(complaint, kind, due_at)
+        if not _past_at_acceptance(complaint, kind, due_at) and not _escalated_already(complaint, kind, escalated)
     ]
     return _Plan(revive, cancel, create)
 
@@ -223,7 +253,7 @@ async def reschedule(session: AsyncSession, complaint: Complaint, deadlines: Dea
     """
     await _fill_missing_due(session, complaint, deadlines)
     existing = list(await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id == complaint.id)))
-    plan = _plan(complaint, existing, deadlines)
+    plan = _plan(complaint, existing, deadlines, (await _escalated(session, [complaint.id]))[complaint.id])
     for timer in plan.revive:
         timer.cancelled = False
     for timer in plan.cancel:
@@ -243,9 +273,10 @@ async def reschedule_where_needed(
     existing: dict[int, list[ComplaintTimer]] = {complaint.id: [] for complaint in complaints}
     for timer in await session.scalars(select(ComplaintTimer).where(ComplaintTimer.complaint_id.in_(existing))):
         existing[timer.complaint_id].append(timer)
+    escalated = await _escalated(session, list(existing))
     added = removed = 0
     for complaint in complaints:
-        plan = _plan(complaint, existing[complaint.id], deadlines)
+        plan = _plan(complaint, existing[complaint.id], deadlines, escalated[complaint.id])
         if _lacks_due(complaint) or plan.revive or plan.cancel or plan.create:
             changes = await reschedule(session, complaint, deadlines)
             added, removed = added + changes.added, removed + changes.removed
@@ -256,6 +287,11 @@ def _still_chased(complaint: Complaint, timer: dict[str, str], deadlines: Deadli
     """Whether the deadline a timer's notice chases (``outbox.from_timer``) still runs, unmoved: an
     accepted complaint's 受理 催办, or a 催办 of a deadline since extended, has nothing left to say."""
     return running_due(complaint, timer["clock"], deadlines) == datetime.fromisoformat(timer["due"])
+
+
+def _escalated_already(complaint: Complaint, kind: str, escalated: set[tuple[str, datetime]]) -> bool:
+    """Whether the deadline an escalation timer would chase was escalated already."""
+    return kind in ESCALATE_KINDS and (kind, getattr(complaint, clock_of(kind).due_column)) in escalated
 
 
 def _past_at_acceptance(complaint: Complaint, kind: str, due_at: datetime) -> bool:
