@@ -273,6 +273,18 @@ async def overdue_count(session: AsyncSession, now: datetime) -> int:
     return await session.scalar(select(func.count()).select_from(Complaint).where(overdue_condition(now))) or 0
 
 
+async def furthest_running_due(session: AsyncSession) -> datetime | None:
+    """The furthest deadline, acknowledge or resolve, still running on an open complaint: how far ahead
+    the working-day calendar must know the holidays for the deadlines stated today."""
+    running = Complaint.status.in_(RUNNING_STATUSES)
+    row = (
+        await session.execute(
+            select(func.max(Complaint.acknowledge_due_at), func.max(Complaint.resolve_due_at)).where(running)
+        )
+    ).one()
+    return max((due for due in row if due is not None), default=None)
+
+
 async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[PendingDecision]:
     """What oversight must decide: extension requests not yet settled, and disputed transfers."""
     relevant = [EventAction.EXTENSION_REQUESTED.value, *(a.value for a in SETTLING)]

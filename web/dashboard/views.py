@@ -56,7 +56,7 @@ from web.dashboard.queries import (
 from workflow.citizen_view import parse_tracking_no
 from workflow.extensions import pending_extension
 from workflow.privacy import CitizenView
-from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
+from workflow.queues import QueueItem, furthest_running_due, is_overdue, pending_decisions, to_item
 from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,8 @@ async def home(request: web.Request) -> web.StreamResponse:
         "queues": queues,
         "decisions": decisions,
         "waiting": waiting,
+        # Deadlines stated as firm everywhere else: here the reader learns which are estimates.
+        "calendar_gaps": deadlines(request).uncertain_years(now, await furthest_running_due(session)),
         "done": messages.RELEASED.get(request.query.get("done", "")),
         "error": error,
     }
