@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import Complaint, ComplaintStatus, WebRole, WebUser
+from tests.botapi import ChatUser
 from tests.factories import agency
 from tests.test_agency_bot_support import Office, label
 from tests.test_dashboard_pages import tracking_numbers
@@ -64,10 +65,10 @@ async def card(client: TestClient, username: str, name: str) -> tuple[int, set[s
     return count, tracking_numbers(await (await client.get(link)).text())
 
 
-async def inbox_overdue(office: Office, user: object) -> int:
+async def inbox_overdue(user: ChatUser) -> int:
     """What the bot's /inbox says is overdue for the user's agency (its 超期 filter button)."""
-    await user.send("/inbox")  # type: ignore[attr-defined]
-    reply = await user.wait_for_reply()  # type: ignore[attr-defined]
+    await user.send("/inbox")
+    reply = await user.wait_for_reply()
     if reply.text == label("agency.inbox.empty"):
         return 0
     buttons = [b["text"] for row in reply.inline_keyboard or [] for b in row]
@@ -105,8 +106,8 @@ async def test_a_transfer_accepted_is_overdue_for_the_receiver_not_the_first_con
     assert (traffic_count, traffic_list) == (1, {complaint.tracking_no})
     assert (office_count, office_list) == (1, {complaint.tracking_no})
     # the bot's /inbox and the dashboard agree
-    assert await inbox_overdue(office, office.police) == police_count
-    assert await inbox_overdue(office, office.traffic) == traffic_count
+    assert await inbox_overdue(office.police) == police_count
+    assert await inbox_overdue(office.traffic) == traffic_count
     # the police still find the complaint they received first (as a summary), only not as their work
     dashboard.session.cookie_jar.clear()
     await log_in(dashboard, "police-viewer")
@@ -132,5 +133,5 @@ async def test_a_ruling_naming_another_agency_moves_its_current_figures_there(
     for name in ("目前超期未办", "挂牌督办中"):
         assert await card(dashboard, "police-viewer", name) == (0, set())
         assert await card(dashboard, "traffic-viewer", name) == (1, {complaint.tracking_no})
-    assert await inbox_overdue(office, office.police) == 0
-    assert await inbox_overdue(office, office.traffic) == 1
+    assert await inbox_overdue(office.police) == 0
+    assert await inbox_overdue(office.traffic) == 1
