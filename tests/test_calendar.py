@@ -208,6 +208,23 @@ def test_start_up_warning_says_statutory_holidays_are_counted_but_not_the_arrang
     assert "调休" in message and "holidays file" in message and "Monday-Friday" not in message
 
 
+def test_unknown_years_are_those_of_a_span_left_to_the_statutory_fallback(tmp_path: Path) -> None:
+    span = (date(2026, 12, 1), date(2028, 1, 5))
+    assert WorkCalendar().unknown_years(*span) == [2027, 2028]
+    assert WorkCalendar.load(write(tmp_path, YEAR_2027)).unknown_years(*span) == [2028]
+    assert WorkCalendar().unknown_years(date(2026, 1, 1), date(2026, 12, 31)) == []
+
+
+def test_uncertain_years_reach_the_furthest_deadline_in_play() -> None:
+    """Today plus the longest limit (15 working days for a complex complaint), or an open complaint's
+    deadline further away."""
+    deadlines = Deadlines(load_policy(POLICY), WorkCalendar.load(HOLIDAYS), ZONE)
+    early, late = datetime(2026, 12, 1, 10, 0, tzinfo=ZONE), datetime(2026, 12, 21, 10, 0, tzinfo=ZONE)
+    assert deadlines.uncertain_years(early) == []
+    assert deadlines.uncertain_years(early, datetime(2027, 1, 8, 17, 30, tzinfo=ZONE)) == [2027]
+    assert deadlines.uncertain_years(late) == [2027]
+
+
 def test_statutory_holidays_follow_the_law_in_force_that_year() -> None:
     """The 2024 amendment added 除夕 and 2 May from 2025 on; before it, 春节 was 初一 to 初三."""
     assert statutory_holidays(2025) == {

@@ -230,6 +230,11 @@ class WorkCalendar:
         years = [day.year for day in chinese_calendar.holidays]
         return min(years), max(years)
 
+    def unknown_years(self, first: date, last: date) -> list[int]:
+        """The years from ``first`` to ``last`` whose holidays are the statutory fallback's (``knows``):
+        a deadline counted in them misses the arrangement's extra days off, 调休 and 补假."""
+        return [year for year in range(first.year, last.year + 1) if not self.knows(year)]
+
     def knows(self, year: int) -> bool:
         """Whether holidays for ``year`` come from the real arrangement rather than the statutory fallback."""
         if str(year) in self._overrides.years:

@@ -55,6 +55,21 @@ class Deadlines:
             log.warning(UNKNOWN_YEAR_WARNING, year)
         return unknown
 
+    def uncertain_years(self, now: datetime, furthest_due: datetime | None = None) -> list[int]:
+        """The years without the holiday arrangement (``WorkCalendar.unknown_years``) from today to the
+        furthest deadline in play: ``furthest_due`` (an open complaint's) or one set today with the
+        policy's longest limit. Deadlines in them are estimates, so the people reading them are told."""
+        furthest = self.add_working_days(now, self._longest_days())
+        if furthest_due is not None:
+            furthest = max(furthest, furthest_due)
+        return self.calendar.unknown_years(now.astimezone(self.zone).date(), furthest.astimezone(self.zone).date())
+
+    def _longest_days(self) -> int:
+        """The most working days any deadline set from now counts: a resolve limit, a 重办, a rating window."""
+        overrides = [o.resolve_days for o in self.policy.overrides if o.resolve_days is not None]
+        limits = [limit.resolve_days for limit in self.policy.limits.values()]
+        return max(*limits, *overrides, self.reopen_resolve_days, self.rating_window_days)
+
     # --- limits -------------------------------------------------------------------------------
 
     def _limit(self, field: str, priority: str, problem_types: Sequence[str]) -> float:

@@ -199,7 +199,10 @@ class InboxFilter(StrEnum):
     REOPENED = "reopened"  # 重办: sent back by the citizen's 不满意, in handling again
 
 
-def _inbox_condition(agency_id: int, now: datetime, shown: InboxFilter) -> ColumnElement[bool]:
+def in_inbox(agency_id: int, now: datetime, shown: InboxFilter = InboxFilter.ALL) -> ColumnElement[bool]:
+    """What the agency answers for now, as SQL: the one rule for its bot /inbox and the dashboard's
+    figures of its current work. Not what it may see: a first-contact agency (首问) still finds a complaint
+    after the right agency accepted it or the office named another (审定), but it is no longer its work."""
     everything = or_(_first_contact(agency_id), _time_limited(agency_id))
     match shown:
         case InboxFilter.NEW:
@@ -225,7 +228,7 @@ async def inbox_queue(
     due = running_due()
     query = loaded(
         select(Complaint)
-        .where(_inbox_condition(agency_id, now, shown))
+        .where(in_inbox(agency_id, now, shown))
         .order_by(due.is_(None), due, Complaint.id)
         .limit(limit)
         .offset(offset)
@@ -236,11 +239,11 @@ async def inbox_queue(
 async def inbox_counts(session: AsyncSession, agency_id: int, now: datetime) -> dict[InboxFilter, int]:
     """How many complaints each ``InboxFilter`` holds, in one query."""
     counts = [func.count()] + [
-        func.coalesce(func.sum(case((_inbox_condition(agency_id, now, shown), 1), else_=0)), 0)
+        func.coalesce(func.sum(case((in_inbox(agency_id, now, shown), 1), else_=0)), 0)
         for shown in InboxFilter
         if shown is not InboxFilter.ALL
     ]
-    row = (await session.execute(select(*counts).where(_inbox_condition(agency_id, now, InboxFilter.ALL)))).one()
+    row = (await session.execute(select(*counts).where(in_inbox(agency_id, now, InboxFilter.ALL)))).one()
     return dict(zip(InboxFilter, (int(n) for n in row), strict=True))
 
 
@@ -268,6 +271,18 @@ async def open_count(session: AsyncSession, agency_id: int) -> int:
 async def overdue_count(session: AsyncSession, now: datetime) -> int:
     """How many complaints ``overdue_queue`` holds in all, so a page of it can say "N in all"."""
     return await session.scalar(select(func.count()).select_from(Complaint).where(overdue_condition(now))) or 0
+
+
+async def furthest_running_due(session: AsyncSession) -> datetime | None:
+    """The furthest deadline, acknowledge or resolve, still running on an open complaint: how far ahead
+    the working-day calendar must know the holidays for the deadlines stated today."""
+    running = Complaint.status.in_(RUNNING_STATUSES)
+    row = (
+        await session.execute(
+            select(func.max(Complaint.acknowledge_due_at), func.max(Complaint.resolve_due_at)).where(running)
+        )
+    ).one()
+    return max((due for due in row if due is not None), default=None)
 
 
 async def pending_decisions(session: AsyncSession, *, limit: int = 50) -> list[PendingDecision]:

@@ -36,7 +36,7 @@ from storage.vocabulary import PROBLEM_TYPES
 from workflow.actors import Actor
 from workflow.deadlines import Deadlines
 from workflow.privacy import CitizenView, citizen_view
-from workflow.queues import RUNNING_STATUSES, overdue_condition, running_due, to_item
+from workflow.queues import RUNNING_STATUSES, in_inbox, overdue_condition, running_due, to_item
 
 PER_PAGE = 25
 #: The last page a list has (an int32): its offset stays far inside the databases' 64-bit integers.
@@ -100,6 +100,9 @@ class ComplaintFilter:
     month: date | None = None
     #: 临期: a running deadline in its warning band. Dashboard only (it needs the working calendar).
     due_soon: bool = False
+    #: An agency viewer's current work only: what it answers for now, as its bot /inbox lists it
+    #: (``workflow.queues.in_inbox``), not all it may see. Dashboard only; oversight answers for no queue.
+    inbox: bool = False
     page: int = 1
 
     @classmethod
@@ -159,6 +162,7 @@ class ComplaintFilter:
         else:
             wanted = cls()
         wanted.due_soon = (query.get("due_soon") or "").strip().lower() in ("1", "true", "yes", "on")
+        wanted.inbox = (query.get("inbox") or "").strip().lower() in ("1", "true", "yes", "on")
         return wanted, bad
 
     def query_string(self, **changes: object) -> str:
@@ -173,6 +177,7 @@ class ComplaintFilter:
             "major": None if self.major is None else str(self.major).lower(),
             "month": f"{self.month:%Y-%m}" if self.month else None,
             "due_soon": "true" if self.due_soon else None,
+            "inbox": "true" if self.inbox else None,
             "page": self.page if self.page > 1 else None,
         }
         values.update(changes)
@@ -230,6 +235,8 @@ async def list_complaints(
         conditions.append(and_(Complaint.created_at >= start, Complaint.created_at < end))
     if wanted.due_soon:
         conditions += [Complaint.status.in_(RUNNING_STATUSES), ~overdue_condition(now)]
+    if wanted.inbox and viewer.agency_id is not None and not viewer.is_oversight:
+        conditions.append(in_inbox(viewer.agency_id, now))
     where = and_(*conditions)
     query = (
         select(Complaint)

@@ -56,7 +56,7 @@ from web.dashboard.queries import (
 from workflow.citizen_view import parse_tracking_no
 from workflow.extensions import pending_extension
 from workflow.privacy import CitizenView
-from workflow.queues import QueueItem, is_overdue, pending_decisions, to_item
+from workflow.queues import QueueItem, furthest_running_due, is_overdue, pending_decisions, to_item
 from workflow.transitions import Action, target
 
 log = logging.getLogger(__name__)
@@ -143,13 +143,17 @@ async def home(request: web.Request) -> web.StreamResponse:
         month, error = this_month, messages.FILTER_ERRORS["month"]
     if month > this_month:
         month, error = this_month, messages.FUTURE_MONTH
+    # An agency's cards count its current work, as its bot /inbox does, and link to that list: a
+    # complaint another agency has since accepted, or was named for (审定), is no longer the first
+    # contact's (首问) to answer for.
     queues = {}
     for key, wanted in (
-        ("open_overdue", ComplaintFilter(overdue=True)),
-        ("disputed", ComplaintFilter(status=ComplaintStatus.DISPUTED)),
-        ("major", ComplaintFilter(major=True)),
+        ("open_overdue", ComplaintFilter(overdue=True, inbox=not viewer.is_oversight)),
+        ("disputed", ComplaintFilter(status=ComplaintStatus.DISPUTED, inbox=not viewer.is_oversight)),
+        ("major", ComplaintFilter(major=True, inbox=not viewer.is_oversight)),
     ):
-        queues[key] = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
+        count = (await list_complaints(session, viewer, wanted, now=now, zone=zone, per_page=1))[1]
+        queues[key] = {"count": count, "link": f"/dashboard/complaints?{wanted.query_string()}"}
     decisions = await pending_decisions(session, limit=20) if viewer.is_oversight else []
     due = await due_months(session, deadlines(request), now)  # once: the waiting months and the month's 发布
     waiting = await waiting_months(session, due) if viewer.is_oversight else []
@@ -162,6 +166,8 @@ async def home(request: web.Request) -> web.StreamResponse:
         "queues": queues,
         "decisions": decisions,
         "waiting": waiting,
+        # Deadlines stated as firm everywhere else: here the reader learns which are estimates.
+        "calendar_gaps": deadlines(request).uncertain_years(now, await furthest_running_due(session)),
         "done": messages.RELEASED.get(request.query.get("done", "")),
         "error": error,
     }
@@ -175,7 +181,9 @@ async def complaints(request: web.Request) -> web.StreamResponse:
     wanted, bad = ComplaintFilter.parse_dashboard(request.query)
     session = db(request)
     agencies = await active_agencies(session)
-    if not viewer.is_oversight:
+    if viewer.is_oversight:
+        wanted.inbox = False  # the office answers for no queue of its own: it sees everything
+    else:
         wanted.agency = None  # an agency viewer lists what it may see (``visible_to``), as the API does
     now = services(request).clock.now()
     zone = services(request).settings.zone
