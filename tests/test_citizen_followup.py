@@ -260,13 +260,34 @@ async def test_status_without_a_number_leaves_no_phantom_draft(scene: Scene) -> 
     assert (await scene.me.wait_for_reply()).text == HANS.plain("nothing_to_cancel")
 
 
-@pytest.mark.parametrize("typed", ["{day}{seq}", "#{day}-{seq}", "受理编号{day}-{seq}", "受理编号：{day}－{seq}"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{day}{seq}",
+        "#{day}-{seq}",
+        "受理编号{day}-{seq}",
+        "受理编号：{day}－{seq}",
+        "受理編號：{day}-{seq}",
+        "投訴編號 {day} {seq}",
+    ],
+)
 async def test_a_tracking_number_is_found_however_it_is_written(scene: Scene, typed: str) -> None:
     complaint = await scene.complaint()
     day, seq = complaint.tracking_no.split("-")
     written = typed.format(day=day, seq=seq)
     await scene.me.send(f"/status {written}")
     assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_the_receipt_line_of_a_traditional_reader_pasted_on_its_own_shows_the_complaint(scene: Scene) -> None:
+    """The Traditional receipt reads 受理編號：…; a citizen copying that line gets the timeline, not a hint."""
+    reader = scene.harness.user(name="陳大文", language_code="zh-hk")
+    async with scene.session_factory() as session:
+        citizen = await get_or_create_citizen(session, reader.user.id, display_name="陳大文", language="zh-Hant")
+        await session.commit()
+    complaint = await scene.complaint(citizen=citizen)
+    await reader.send(f"受理編號：{complaint.tracking_no}")
+    assert HANT.plain("status.timeline") in (await reader.wait_for_reply(contains=complaint.tracking_no)).text
 
 
 async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: Scene) -> None:

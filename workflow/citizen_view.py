@@ -24,8 +24,9 @@ from workflow.actors import Actor
 from workflow.queues import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
 
 _TRACKING_NO = re.compile(r"(\d{8})[-—–]?(\d{4,5})")
-#: What surrounds a pasted number: its label, a leading #, colons, spaces.
-_NUMBER_NOISE = re.compile(r"受理编号|投诉编号|编号|[#＃:：\s]")
+#: What surrounds a pasted number: its label (as the receipt writes it, in either script), a leading #,
+#: colons, spaces.
+_NUMBER_NOISE = re.compile(r"(?:受理|投[诉訴])?[编編][号號]|[#＃:：\s]")
 
 #: Events a citizen sees on their complaint's timeline, in the order they may happen.
 CITIZEN_VISIBLE = (
