@@ -1,5 +1,5 @@
 """What every user can do in any state: /start, /help, /cancel; and the catch-alls that answer
-whatever no conversation claimed (stickers, voice notes, stray text, stale buttons)."""
+whatever no conversation claimed (stickers, voice notes, stray text, edited messages, stale buttons)."""
 
 from __future__ import annotations
 
@@ -110,6 +110,11 @@ def fallback_router() -> Router:
     @router.message()
     async def not_text(message: Message, tr: Translator) -> None:
         await message.answer(tr("hint.not_text"))
+
+    @router.edited_message(F.text | F.caption)  # not a live location moving, also sent as an edit
+    async def edited(message: Message, tr: Translator) -> None:
+        """Never dropped in silence: the edit changes nothing received, and the user is told so."""
+        await message.answer(tr("hint.edited"))
 
     @router.callback_query()
     async def stale_button(query: CallbackQuery, tr: Translator) -> None:

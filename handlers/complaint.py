@@ -11,9 +11,9 @@ re-asks the current step's question, so the citizen is never left without its bu
 asking the current step are remembered (``asked``): once it is answered, by a button or by typing (a
 place, a phone number), they all lose their buttons at once, the typed answer shown on the last one.
 A message sent twice in a row (a double send on a bad network) is taken once (``last``). A location pin
-or venue answers the place question. Text typed before /complain is offered for filing
-(``handlers.citizen_offer``); taken, or /complain or 我要投诉 pressed while it is on offer, it starts this
-conversation (``begin``).
+or venue answers the place question. An edited message changes nothing noted, and the citizen is told
+so. Text typed before /complain is offered for filing (``handlers.citizen_offer``); taken, or /complain
+or 我要投诉 pressed while it is on offer, it starts this conversation (``begin``).
 
 This module holds the start, the text and place steps, and what no step takes; the steps' plumbing is
 in ``complaint_steps``, what the questions show in ``complaint_questions``, the agency step in
@@ -234,6 +234,16 @@ def _leftovers_router() -> Router:
     ) -> None:
         """Text where only a button will do: point at the buttons, and ask again under this message."""
         await message.answer(tr("complaint.use_buttons"))
+        await ask_current_step(message, state, tr, session, tagger)
+
+    @router.edited_message(StateFilter(Filing), F.text | F.caption)
+    async def edited(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
+        """A sent message edited changes nothing noted (the draft keeps what was sent): said, so a correction
+        is sent anew while the text is being written, or seen on the summary after."""
+        if await state.get_state() == Filing.text.state:
+            await ask(message, state, tr("complaint.edited"), step_buttons(tr, await flow_of(state), "done"))
+            return
+        await message.answer(tr("complaint.edited_later"))
         await ask_current_step(message, state, tr, session, tagger)
 
     @router.message(StateFilter(Filing), not_command)
