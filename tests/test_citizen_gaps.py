@@ -377,6 +377,24 @@ async def test_a_typed_comment_settles_the_comment_panel_and_its_buttons_are_sta
     assert stored.comment == "排队两个小时，只有一个窗口开着"
 
 
+async def test_a_comment_sent_in_two_messages_is_kept_whole(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A long comment comes in pieces (typed so, or split by Telegram): the second one, arriving at the
+    confirmation, adds to the comment rather than being turned away."""
+    user = harness.user()
+    await to_comment(harness, user)
+    await user.send("排队两个小时，只有一个窗口开着，")
+    await user.wait_for_reply(contains="请确认")
+    await user.send("工作人员还在玩手机。")
+    confirm = await user.wait_for_reply(contains="请确认")
+    assert "工作人员还在玩手机" in confirm.text and "排队两个小时" in confirm.text
+    await user.press(HANS.plain("evaluate.button.confirm"))
+    await harness.settle()
+    [stored] = await evaluations(session_factory)
+    assert stored.comment == "排队两个小时，只有一个窗口开着，\n工作人员还在玩手机。"
+
+
 async def test_a_typed_agency_name_replaces_the_area_panel(harness: Harness) -> None:
     user = harness.user()
     await user.send("/evaluate")
