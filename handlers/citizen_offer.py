@@ -1,7 +1,7 @@
 """A complaint typed with no conversation under way (before pressing 我要投诉 or sending /complain) is
 not lost: the text is kept in the FSM data (``offer``) and the citizen asked whether to file it. 作为投诉提交
 starts /complain with that text as its first parts, as if typed after it; 不用了 forgets it. More text
-sent meanwhile joins the same offer, asked again under it; so does /start (a reflex on a phone), under
+sent meanwhile, however short, joins the same offer, asked again under it; so does /start (a reflex on a phone), under
 its welcome. The question quotes the text's beginning, as it may be several messages up. /complain and
 我要投诉 pressed while it is on offer take it as 作为投诉提交 does (``handlers.complaint.begin``): the
 citizen who typed a complaint and then asks to complain means it. The offer's buttons carry its id:
@@ -45,14 +45,17 @@ def _buttons(tr: Translator, offer: str) -> InlineKeyboardMarkup:
 
 
 async def offer_to_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> bool:
-    """Keep stray text long enough to be a complaint and offer to file it; False when it is not one
-    (short, a conversation under way, an agency contact), for the usual hint."""
+    """Keep stray text long enough to be a complaint and offer to file it, and any text after it (a time, a
+    floor) with it; False when it is not one (short with nothing on offer, blank, a command nobody
+    handles, a conversation under way, an agency contact), for the usual hint."""
     text = message.text or ""
-    if not filing.worth_offering(text) or await state.get_state() is not None or message.from_user is None:
+    if filing.is_blank(text) or text.startswith("/") or await state.get_state() is not None or not message.from_user:
+        return False
+    data = await state.get_data()
+    if not data.get("offer") and not filing.worth_offering(text):
         return False
     if await contact_by_telegram(session, message.from_user.id) is not None:
         return False
-    data = await state.get_data()
     offer = data.get("offer") or {"id": secrets.token_hex(3), "parts": []}
     added = filing.append_text(offer["parts"], text)
     if added.repeated:
