@@ -183,11 +183,14 @@ def _text_and_place_router() -> Router:
     async def place_pin(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
     ) -> None:
-        """A location pin or a venue, natural on a phone: the place as text the clerk reads."""
+        """A location pin or a venue, natural on a phone: the place as text the clerk reads (a bare pin's
+        coordinate labels, our words, in the citizen's script like the rest of what they sent)."""
         venue, location = message.venue, message.location
         place = filing.place_of_pin(
             location.latitude, location.longitude, venue.title if venue else None, venue.address if venue else None
         )
+        if venue is None:
+            place = tr.script(place)
         await state.update_data(last=None)
         await take_place(message, state, tr, session, tagger, place[:500])
 
