@@ -260,7 +260,7 @@ def follow_up_router() -> Router:
             await query.answer(tr.plain("hint.stale_button"))
             return
         round = data.get("rate_round")
-        await _restore(state)
+        await restore(state)
         if callback_data.action == "back":
             await show(query, tr("rate.back"), rating_keyboard(callback_data.complaint_id, round, tr))
             return
@@ -305,10 +305,10 @@ def follow_up_router() -> Router:
             )
         except DomainError as error:
             await session.rollback()
-            await _restore(state)
+            await restore(state)
             await message.answer(error_text(error, tr))
             return
-        await _restore(state)
+        await restore(state)
         await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr))
 
     @router.message(FollowUp.reason, not_command)
@@ -396,7 +396,7 @@ async def _remember_and_set(state: FSMContext, new_state: State, **data: object)
     await state.set_state(new_state)
 
 
-async def _restore(state: FSMContext) -> None:
+async def restore(state: FSMContext) -> None:
     """Back to the interrupted conversation (or none), dropping this question's data."""
     data = await state.get_data()
     previous = data.pop("follow_up_previous", None)

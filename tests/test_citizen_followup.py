@@ -22,7 +22,7 @@ from bot.middlewares import FloodMiddleware
 from bot.transport import TelegramTransport
 from handlers.citizen_notices import rating_keyboard, render_citizen_notice
 from handlers.texts import default_texts
-from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
+from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction, FsmRecord
 from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
 from tests.factories import agency, events_of, make_clock, make_complaint, make_contact, make_deadlines
 from workflow import lifecycle, timekeeper
@@ -390,6 +390,26 @@ async def test_cancel_while_asked_why_rates_nothing(scene: Scene) -> None:
     await scene.me.wait_for_reply(contains="原因")
     await scene.me.send("/cancel")
     await scene.me.wait_for_reply(contains="取消")
+    assert await scene.ratings(complaint.id) == 0
+
+
+async def test_cancel_while_asked_why_keeps_the_complaint_being_written(scene: Scene) -> None:
+    """The reason question says /cancel cancels it: the question, not the draft it interrupted."""
+    complaint, notice = await resolved_and_delivered(scene)
+    await scene.me.send("/complain")
+    await scene.me.wait_for_reply(contains="写完了")
+    await scene.me.send("社保窗口的人上班时间玩手机，不理人。")
+    await scene.me.wait_for_reply(contains="已记下")
+    await scene.me.press(HANS.plain("rate.button.2"), message=notice)
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("/cancel")
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("cancelled.question")
+    await scene.me.wait_for_reply(contains="写完了")  # the draft's question, asked again
+    await scene.me.send("等了两个小时。")
+    await scene.me.wait_for_reply(contains="已记下")
+    async with scene.session_factory() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.state.is_not(None)))
+    assert record is not None and record.data["parts"] == ["社保窗口的人上班时间玩手机，不理人。", "等了两个小时。"]
     assert await scene.ratings(complaint.id) == 0
 
 
