@@ -116,7 +116,9 @@ def fallback_router() -> Router:
         await message.answer(tr(key), reply_markup=menu_keyboard(tr))
 
     @router.message()
-    async def not_text(message: Message, tr: Translator) -> None:
+    async def not_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
+        if await offer_to_file(message, state, tr, session):  # a photo with a complaint, or for one on offer
+            return
         await message.answer(tr("hint.not_text"))
 
     @router.edited_message(F.text | F.caption)  # not a live location moving, also sent as an edit

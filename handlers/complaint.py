@@ -65,12 +65,12 @@ async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
     /complain and 我要投诉 all take, since a citizen who typed a complaint and then asks to complain means
     it. The offer's question then shows it taken; the next steps are the same."""
     offer = (await state.get_data()).get("offer")
-    parts = offer["parts"] if offer else []
+    parts, files = (offer["parts"], offer.get("files", [])) if offer else ([], [])
     taken = tr("complaint.chosen.offer_file", text=excerpt(parts)) if offer else None
     await answered(message, state, taken)  # an empty draft started over, or the offer taken: its question goes
     flow = secrets.token_hex(3)
     await state.set_state(Filing.text)
-    await state.set_data({"flow": flow, "parts": parts, "files": []})
+    await state.set_data({"flow": flow, "parts": parts, "files": files})
     if parts:
         text = tr("complaint.offer_taken", chars=filing.length(parts))
         await ask(message, state, text, step_buttons(tr, flow, "done", "cancel"))
@@ -78,7 +78,7 @@ async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
         await ask(message, state, tr("complaint.start"), step_buttons(tr, flow, "done", "cancel"))
 
 
-def _file_of(message: Message) -> dict[str, Any]:
+def file_of(message: Message) -> dict[str, Any]:
     if message.photo:
         photo = message.photo[-1]
         return {"kind": "photo", "id": photo.file_id, "unique": photo.file_unique_id, "size": photo.file_size}
@@ -135,7 +135,7 @@ def _text_and_place_router() -> Router:
     @router.message(StateFilter(Filing), F.photo | F.document)
     async def add_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
         data = await state.get_data()
-        files = [*data["files"], _file_of(message)]
+        files = [*data["files"], file_of(message)]
         parts = data["parts"]
         if message.caption and not filing.is_blank(message.caption):
             parts = filing.append_text(parts, message.caption).parts
