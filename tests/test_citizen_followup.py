@@ -290,6 +290,24 @@ async def test_the_receipt_line_of_a_traditional_reader_pasted_on_its_own_shows_
     assert HANT.plain("status.timeline") in (await reader.wait_for_reply(contains=complaint.tracking_no)).text
 
 
+async def test_a_receipt_forwarded_back_to_the_bot_shows_its_complaint_not_an_offer_to_file_it(scene: Scene) -> None:
+    """Forwarding the bot's own message back is how some ask "what about this one?"."""
+    complaint = await scene.complaint()
+    await scene.deliver()
+    receipt = await scene.me.wait_for_reply(contains=complaint.tracking_no)
+    forwarded = {
+        "message_id": receipt.message_id + 100_000,
+        "date": receipt.date,
+        "chat": scene.me.user.as_chat(),
+        "from": scene.me.user.as_telegram(),
+        "text": receipt.text,
+        "forward_origin": {"type": "user", "sender_user": scene.harness.world.bot_user, "date": receipt.date},
+    }
+    await scene.harness.world.push_update({"message": forwarded})
+    status = await scene.me.wait_for_reply()
+    assert HANS.plain("status.timeline") in status.text and complaint.tracking_no in status.text
+
+
 async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: Scene) -> None:
     mine = await scene.complaint()
     async with scene.session_factory() as session:
