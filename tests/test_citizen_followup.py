@@ -269,6 +269,8 @@ async def test_status_without_a_number_leaves_no_phantom_draft(scene: Scene) -> 
         "受理编号：{day}－{seq}",
         "受理編號：{day}-{seq}",
         "投訴編號 {day} {seq}",
+        "{day}-{seq}？",
+        "「{day}-{seq}」。",
     ],
 )
 async def test_a_tracking_number_is_found_however_it_is_written(scene: Scene, typed: str) -> None:
@@ -316,6 +318,8 @@ async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: 
     theirs = await scene.complaint(citizen=neighbour)
     full_width = mine.tracking_no.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
     await scene.me.send(full_width)
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
+    await scene.me.send(f"{mine.tracking_no}？")  # asked, with the question mark
     assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
     await scene.me.send(theirs.tracking_no)
     refused = await scene.me.wait_for_reply()

@@ -26,8 +26,8 @@ from workflow.queues import complaint_for_actor, complaint_for_citizen, complain
 _TRACKING_NO = re.compile(r"(\d{8})[-—–]?(\d{4,5})")
 _TRACKING_NO_IN_TEXT = re.compile(r"(?<!\d)(\d{8})-(\d{4,5})(?!\d)")
 #: What surrounds a pasted number: its label (as the receipt writes it, in either script), a leading #,
-#: colons, spaces.
-_NUMBER_NOISE = re.compile(r"(?:受理|投[诉訴])?[编編][号號]|[#＃:：\s]")
+#: colons, spaces, brackets, quotes and closing punctuation (20261203-0001？).
+_NUMBER_NOISE = re.compile(r"(?:受理|投[诉訴])?[编編][号號]|[#＃:：\s()（）“”「」\"'.。．,，、!！?？]")
 
 #: Events a citizen sees on their complaint's timeline, in the order they may happen.
 CITIZEN_VISIBLE = (
