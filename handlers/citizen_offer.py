@@ -1,7 +1,8 @@
 """A complaint typed with no conversation under way (before pressing 我要投诉 or sending /complain) is
-not lost: the text is kept in the FSM data (``offer``) and the citizen asked whether to file it. 作为投诉提交
-starts /complain with that text as its first parts, as if typed after it; 不用了 forgets it. More text
-sent meanwhile joins the same offer, asked again under it; so does /start (a reflex on a phone), under
+not lost: the text (or a photo's caption, with the photo) is kept in the FSM data (``offer``) and the
+citizen asked whether to file it. 作为投诉提交 starts /complain with that text and files as its first
+parts, as if sent after it; 不用了 forgets it. More text, however short, or a photo or file sent
+meanwhile joins the same offer, asked again under it; so does /start (a reflex on a phone), under
 its welcome. The question quotes the text's beginning, as it may be several messages up. /complain and
 我要投诉 pressed while it is on offer take it as 作为投诉提交 does (``handlers.complaint.begin``): the
 citizen who typed a complaint and then asks to complain means it. The offer's buttons carry its id:
@@ -22,7 +23,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import drop_buttons, settle, show
-from handlers.complaint import begin
+from handlers.complaint import begin, file_of
 from handlers.complaint_steps import offer_start
 from handlers.texts import Translator
 from handlers.work_in_progress import has_work_in_progress
@@ -45,20 +46,33 @@ def _buttons(tr: Translator, offer: str) -> InlineKeyboardMarkup:
 
 
 async def offer_to_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> bool:
-    """Keep stray text long enough to be a complaint and offer to file it; False when it is not one
-    (short, a conversation under way, an agency contact), for the usual hint."""
-    text = message.text or ""
-    if not filing.worth_offering(text) or await state.get_state() is not None or message.from_user is None:
+    """Keep stray text (or a photo's or file's caption) long enough to be a complaint and offer to file it,
+    the file with it, and any text or file after it (a time, a floor, a photo) with it; False when it is
+    not one (short with nothing on offer, blank, a command nobody handles, a conversation under way, an
+    agency contact), for the usual hint."""
+    text = message.text or message.caption or ""
+    file = file_of(message) if message.photo or message.document else None
+    if (filing.is_blank(text) and file is None) or text.startswith("/"):
+        return False
+    if await state.get_state() is not None or not message.from_user:
+        return False
+    data = await state.get_data()
+    if not data.get("offer") and not filing.worth_offering(text):
         return False
     if await contact_by_telegram(session, message.from_user.id) is not None:
         return False
-    data = await state.get_data()
     offer = data.get("offer") or {"id": secrets.token_hex(3), "parts": []}
-    added = filing.append_text(offer["parts"], text)
-    if added.repeated:
-        await message.answer(tr("complaint.repeated_offer"))
-        return True
-    await ask_to_file(message, state, tr, {"id": offer["id"], "parts": added.parts}, data.get("asked"))
+    parts, files = offer["parts"], offer.get("files", [])
+    if not filing.is_blank(text):
+        added = filing.append_text(parts, text)
+        if added.repeated and file is None:
+            await message.answer(tr("complaint.repeated_offer"))
+            return True
+        parts = added.parts
+    if file is not None:
+        files = [*files, file]
+        await message.answer(tr("complaint.file_noted_later", count=len(files)))
+    await ask_to_file(message, state, tr, {"id": offer["id"], "parts": parts, "files": files}, data.get("asked"))
     return True
 
 

@@ -1,5 +1,5 @@
 """What every user can do in any state: /start, /help, /cancel; and the catch-alls that answer
-whatever no conversation claimed (stickers, voice notes, stray text, stale buttons)."""
+whatever no conversation claimed (stickers, voice notes, stray text, edited messages, stale buttons)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.agency_lookup import answer_contact_text, bound_contact
 from handlers.citizen_offer import ask_to_file, offer_to_file
 from handlers.complaint_questions import ask_current_step
+from handlers.follow_up import FollowUp, only_a_question, restore
 from handlers.menu import MENU_ACTIONS, Menu, menu_keyboard
 from handlers.texts import Translator
 from handlers.work_in_progress import has_work_in_progress
@@ -69,9 +70,16 @@ def commands_router() -> Router:
             await query.message.answer(tr("help"))
 
     @router.message(Command("cancel"))
-    async def cancel(message: Message, state: FSMContext, tr: Translator) -> None:
+    async def cancel(
+        message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any = None
+    ) -> None:
         if await state.get_state() is None and not await state.get_data():
             await message.answer(tr("nothing_to_cancel"), reply_markup=ReplyKeyboardRemove())
+            return
+        if await state.get_state() == FollowUp.reason.state and not await only_a_question(state):
+            await restore(state)  # the 不满意 question only: the draft it interrupted goes on
+            await message.answer(tr("cancelled.question"))
+            await ask_current_step(message, state, tr, session, tagger)
             return
         key = "cancelled" if await has_work_in_progress(message, state) else "cancelled.question"
         await state.clear()
@@ -108,8 +116,15 @@ def fallback_router() -> Router:
         await message.answer(tr(key), reply_markup=menu_keyboard(tr))
 
     @router.message()
-    async def not_text(message: Message, tr: Translator) -> None:
+    async def not_text(message: Message, state: FSMContext, tr: Translator, session: AsyncSession) -> None:
+        if await offer_to_file(message, state, tr, session):  # a photo with a complaint, or for one on offer
+            return
         await message.answer(tr("hint.not_text"))
+
+    @router.edited_message(F.text | F.caption)  # not a live location moving, also sent as an edit
+    async def edited(message: Message, tr: Translator) -> None:
+        """Never dropped in silence: the edit changes nothing received, and the user is told so."""
+        await message.answer(tr("hint.edited"))
 
     @router.callback_query()
     async def stale_button(query: CallbackQuery, tr: Translator) -> None:

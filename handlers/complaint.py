@@ -11,9 +11,9 @@ re-asks the current step's question, so the citizen is never left without its bu
 asking the current step are remembered (``asked``): once it is answered, by a button or by typing (a
 place, a phone number), they all lose their buttons at once, the typed answer shown on the last one.
 A message sent twice in a row (a double send on a bad network) is taken once (``last``). A location pin
-or venue answers the place question. Text typed before /complain is offered for filing
-(``handlers.citizen_offer``); taken, or /complain or 我要投诉 pressed while it is on offer, it starts this
-conversation (``begin``).
+or venue answers the place question. An edited message changes nothing noted, and the citizen is told
+so. Text typed before /complain is offered for filing (``handlers.citizen_offer``); taken, or /complain
+or 我要投诉 pressed while it is on offer, it starts this conversation (``begin``).
 
 This module holds the start, the text and place steps, and what no step takes; the steps' plumbing is
 in ``complaint_steps``, what the questions show in ``complaint_questions``, the agency step in
@@ -65,12 +65,12 @@ async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
     /complain and 我要投诉 all take, since a citizen who typed a complaint and then asks to complain means
     it. The offer's question then shows it taken; the next steps are the same."""
     offer = (await state.get_data()).get("offer")
-    parts = offer["parts"] if offer else []
+    parts, files = (offer["parts"], offer.get("files", [])) if offer else ([], [])
     taken = tr("complaint.chosen.offer_file", text=offer_start(parts)) if offer else None
     await answered(message, state, taken)  # an empty draft started over, or the offer taken: its question goes
     flow = secrets.token_hex(3)
     await state.set_state(Filing.text)
-    await state.set_data({"flow": flow, "parts": parts, "files": []})
+    await state.set_data({"flow": flow, "parts": parts, "files": files})
     if parts:
         text = tr("complaint.offer_taken", chars=filing.length(parts))
         await ask(message, state, text, step_buttons(tr, flow, "done", "cancel"))
@@ -78,7 +78,7 @@ async def begin(message: Message, state: FSMContext, tr: Translator) -> None:
         await ask(message, state, tr("complaint.start"), step_buttons(tr, flow, "done", "cancel"))
 
 
-def _file_of(message: Message) -> dict[str, Any]:
+def file_of(message: Message) -> dict[str, Any]:
     if message.photo:
         photo = message.photo[-1]
         return {"kind": "photo", "id": photo.file_id, "unique": photo.file_unique_id, "size": photo.file_size}
@@ -135,7 +135,7 @@ def _text_and_place_router() -> Router:
     @router.message(StateFilter(Filing), F.photo | F.document)
     async def add_file(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
         data = await state.get_data()
-        files = [*data["files"], _file_of(message)]
+        files = [*data["files"], file_of(message)]
         parts = data["parts"]
         if message.caption and not filing.is_blank(message.caption):
             parts = filing.append_text(parts, message.caption).parts
@@ -183,11 +183,14 @@ def _text_and_place_router() -> Router:
     async def place_pin(
         message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any
     ) -> None:
-        """A location pin or a venue, natural on a phone: the place as text the clerk reads."""
+        """A location pin or a venue, natural on a phone: the place as text the clerk reads (a bare pin's
+        coordinate labels, our words, in the citizen's script like the rest of what they sent)."""
         venue, location = message.venue, message.location
         place = filing.place_of_pin(
             location.latitude, location.longitude, venue.title if venue else None, venue.address if venue else None
         )
+        if venue is None:
+            place = tr.script(place)
         await state.update_data(last=None)
         await take_place(message, state, tr, session, tagger, place[:500])
 
@@ -234,6 +237,16 @@ def _leftovers_router() -> Router:
     ) -> None:
         """Text where only a button will do: point at the buttons, and ask again under this message."""
         await message.answer(tr("complaint.use_buttons"))
+        await ask_current_step(message, state, tr, session, tagger)
+
+    @router.edited_message(StateFilter(Filing), F.text | F.caption)
+    async def edited(message: Message, state: FSMContext, tr: Translator, session: AsyncSession, tagger: Any) -> None:
+        """A sent message edited changes nothing noted (the draft keeps what was sent): said, so a correction
+        is sent anew while the text is being written, or seen on the summary after."""
+        if await state.get_state() == Filing.text.state:
+            await ask(message, state, tr("complaint.edited"), step_buttons(tr, await flow_of(state), "done"))
+            return
+        await message.answer(tr("complaint.edited_later"))
         await ask_current_step(message, state, tr, session, tagger)
 
     @router.message(StateFilter(Filing), not_command)

@@ -272,22 +272,26 @@ def evaluation_router() -> Router:
         await _next_dimension(query, state, ev, tr)
 
     @router.message(Evaluate.comment, F.text, not_command)
+    @router.message(Evaluate.confirm, F.text, not_command)
     async def comment(message: Message, state: FSMContext, tr: Translator) -> None:
         """A typed comment answers the comment panel as its 跳过 would: the panel shows it, and the
-        confirmation comes as a new panel under it."""
+        confirmation comes as a new panel under it. Text typed at the confirmation adds to the comment:
+        a long one comes in pieces (typed so, or split by Telegram), and none may be turned away."""
         ev = (await state.get_data()).get("ev") or {}
         if "agency_id" not in ev:  # state without its data (edited storage): start over
             await message.answer(tr("evaluate.use_buttons"))
             return
+        confirming = await state.get_state() == Evaluate.confirm.state
+        text = "\n".join(filter(None, [ev.get("comment") if confirming else None, message.text]))
         try:
-            ev["comment"] = evaluations.check_comment(message.text)
+            ev["comment"] = evaluations.check_comment(text)
         except DomainError:
-            chars = len((message.text or "").strip())  # as check_comment counts
+            chars = len(text.strip())  # as check_comment counts
             await message.answer(tr("evaluate.comment_too_long", chars=chars, limit=evaluations.MAX_COMMENT))
             return
         await _save(state, ev, Evaluate.confirm)
         typed = brief(ev["comment"]) if ev["comment"] else tr("evaluate.comment_none")
-        answer = tr("evaluate.chosen.comment", comment=typed)
+        answer = None if confirming else tr("evaluate.chosen.comment", comment=typed)
         await _new_panel(message, state, ev, confirm_view(ev, tr), answer)
 
     @router.callback_query(EvalStep.filter())

@@ -12,12 +12,12 @@ takes the rating buttons off the pressed message. The round a button was sent fo
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageOriginUser, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.citizen_callbacks import (
@@ -47,7 +47,13 @@ from storage.models import OPEN_STATUSES, Citizen
 from storage.vocabulary import Rating
 from workflow import lifecycle
 from workflow.actors import Actor
-from workflow.citizen_view import complaint_by_id, complaint_by_number, my_complaints, parse_tracking_no
+from workflow.citizen_view import (
+    complaint_by_id,
+    complaint_by_number,
+    find_tracking_no,
+    my_complaints,
+    parse_tracking_no,
+)
 from workflow.citizens import get_or_create_citizen
 from workflow.clock import Clock
 from workflow.deadlines import Deadlines
@@ -68,8 +74,17 @@ def not_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
 
 
-def pasted_tracking_no(message: Message) -> bool:
-    return parse_tracking_no(message.text or "") is not None
+def tracking_no_of(message: Message, bot: Bot) -> str | None:
+    """A tracking number sent on its own, or the one in a message of this bot forwarded back to it (a receipt,
+    a notice: how some ask "what about this one?")."""
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser) and origin.sender_user.id == bot.id:
+        return find_tracking_no(message.text or "")
+    return parse_tracking_no(message.text or "")
+
+
+def pasted_tracking_no(message: Message, bot: Bot) -> bool:
+    return tracking_no_of(message, bot) is not None
 
 
 async def only_a_question(state: FSMContext) -> bool:
@@ -162,12 +177,19 @@ def follow_up_router() -> Router:
 
     @router.message(StateFilter(None), F.text, pasted_tracking_no)
     async def pasted_number(
-        message: Message, session: AsyncSession, lang: str, tr: Translator, clock: Clock, deadlines: Deadlines
+        message: Message,
+        bot: Bot,
+        session: AsyncSession,
+        lang: str,
+        tr: Translator,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
-        """A tracking number sent on its own, outside any conversation, works like /status with it."""
-        assert message.from_user is not None and message.text is not None
+        """A tracking number sent on its own (or forwarded back), outside any conversation, works like /status
+        with it."""
+        assert message.from_user is not None
         citizen = await citizen_of(session, message.from_user, lang)
-        view = await complaint_by_number(session, citizen, message.text)
+        view = await complaint_by_number(session, citizen, tracking_no_of(message, bot) or "")
         text, markup = status_view(view, 0, tr, deadlines, clock.now())
         await message.answer(text, reply_markup=markup)
 
@@ -260,7 +282,7 @@ def follow_up_router() -> Router:
             await query.answer(tr.plain("hint.stale_button"))
             return
         round = data.get("rate_round")
-        await _restore(state)
+        await restore(state)
         if callback_data.action == "back":
             await show(query, tr("rate.back"), rating_keyboard(callback_data.complaint_id, round, tr))
             return
@@ -305,10 +327,10 @@ def follow_up_router() -> Router:
             )
         except DomainError as error:
             await session.rollback()
-            await _restore(state)
+            await restore(state)
             await message.answer(error_text(error, tr))
             return
-        await _restore(state)
+        await restore(state)
         await message.answer(rated_text(complaint, Rating.DISSATISFIED, tr))
 
     @router.message(FollowUp.reason, not_command)
@@ -396,7 +418,7 @@ async def _remember_and_set(state: FSMContext, new_state: State, **data: object)
     await state.set_state(new_state)
 
 
-async def _restore(state: FSMContext) -> None:
+async def restore(state: FSMContext) -> None:
     """Back to the interrupted conversation (or none), dropping this question's data."""
     data = await state.get_data()
     previous = data.pop("follow_up_previous", None)

@@ -121,6 +121,23 @@ class ChatUser:
         """A sticker, voice note, photo or document."""
         return await self.world.user_sends(self.user.id, caption, kind=kind, file_name=file_name)
 
+    async def edit(self, message_id: int, text: str) -> int:
+        """Edit a text this user sent: Telegram sends the bot an ``edited_message`` update."""
+        message = self.world.find_message(self.user.id, message_id)
+        message.text, message.edited = text, True
+        raw = {
+            "message_id": message_id,
+            "date": message.date,
+            "edit_date": message.date + 60,
+            "chat": self.user.as_chat(),
+            "from": self.user.as_telegram(),
+            "text": text,
+        }
+        return await self.world.push_update({"edited_message": raw})
+
+    def sent_messages(self) -> list[ChatMessage]:
+        return [m for m in self.world.chats.get(self.user.id, []) if not m.from_bot]
+
     def bot_messages(self) -> list[ChatMessage]:
         return [m for m in self.world.chats.get(self.user.id, []) if m.from_bot]
 

@@ -179,3 +179,14 @@ async def test_the_office_reads_an_anonymous_disputes_both_sides_masked_in_the_b
     await office.overseer.press(label("oversight.button.rule"), message=masked)
     picker = await office.overseer.wait_for_reply(contains="审定投诉")
     assert PHONE not in picker.text and ID_NUMBER not in picker.text and MASKED_PHONE in picker.text
+
+
+async def test_an_anonymous_complaint_masks_an_id_number_and_phone_written_in_groups(office: Office) -> None:
+    """People write an ID number as its parts (330106 19500307 1234), as they group a phone number."""
+    spaced_id, wide_phone = "110105 19800101 1234", "１３６ ９８７６ ５４３２"
+    text = f"{COMPLAINT_TEXT}。身份證號：{spaced_id}，電話{wide_phone}"
+    complaint = await office.file_complaint(anonymous=True, text=text)
+    await office.deliver()
+    card = await open_card(office, complaint)
+    assert spaced_id not in card and wide_phone not in card
+    assert MASKED_ID in card and MASKED_PHONE in card

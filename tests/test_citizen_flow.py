@@ -144,6 +144,52 @@ async def test_two_messages_typed_without_complain_are_offered_together_and_a_do
     assert record.data["parts"] == [COMPLAINT, SENTENCE]
 
 
+async def test_a_short_line_sent_while_a_complaint_is_on_offer_joins_it(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Only the first piece must look like a complaint; a short one after it (a time, a floor) is part of it."""
+    user = harness.user()
+    await user.send(COMPLAINT)
+    await user.wait_for_reply(contains="作为投诉提交吗")
+    await user.send("/Status 20261123-0001")  # a mistyped command is no part of it
+    assert (await user.wait_for_reply()).text == HANS.plain("hint.unknown_text")
+    await user.send("昨天下午三点")
+    again = await user.wait_for_reply(contains="作为投诉提交吗")
+    assert "2" in again.text
+    await user.press(FILE_IT)
+    await user.wait_for_reply(contains="字")
+    record = await draft(session_factory)
+    assert record is not None and record.data["parts"] == [COMPLAINT, "昨天下午三点"]
+
+
+async def test_a_photo_sent_while_a_complaint_is_on_offer_joins_it_with_its_caption(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await user.send(COMPLAINT)
+    await user.wait_for_reply(contains="作为投诉提交吗")
+    await user.send_kind("photo", caption="这是窗口贴的通知")
+    assert (await user.wait_for_reply()).text == HANS.plain("complaint.file_noted_later", count=1)
+    await user.wait_for_reply(contains="作为投诉提交吗")
+    await user.press(FILE_IT)
+    await user.wait_for_reply(contains="字")
+    record = await draft(session_factory)
+    assert record is not None and record.data["parts"] == [COMPLAINT, "这是窗口贴的通知"]
+    assert [f["kind"] for f in record.data["files"]] == ["photo"]
+
+
+async def test_a_photo_whose_caption_is_a_complaint_is_offered_like_text(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    user = harness.user()
+    await user.send_kind("photo", caption=COMPLAINT)
+    await user.wait_for_reply(contains="作为投诉提交吗")
+    await user.press(FILE_IT)
+    await user.wait_for_reply(contains="字")
+    record = await draft(session_factory)
+    assert record is not None and record.data["parts"] == [COMPLAINT] and len(record.data["files"]) == 1
+
+
 @pytest.mark.parametrize("greeting", ["你好", "谢谢", "我要投诉这个单位的办事态度"])
 async def test_a_greeting_or_a_short_line_keeps_the_usual_hint(harness: Harness, greeting: str) -> None:
     user = harness.user()

@@ -22,7 +22,7 @@ from bot.middlewares import FloodMiddleware
 from bot.transport import TelegramTransport
 from handlers.citizen_notices import rating_keyboard, render_citizen_notice
 from handlers.texts import default_texts
-from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction
+from storage.models import Citizen, Complaint, ComplaintStatus, Evaluation, EventAction, FsmRecord
 from tests.botapi import ChatMessage, ChatUser, Harness, running_bot, sandbox_server
 from tests.factories import agency, events_of, make_clock, make_complaint, make_contact, make_deadlines
 from workflow import lifecycle, timekeeper
@@ -260,13 +260,54 @@ async def test_status_without_a_number_leaves_no_phantom_draft(scene: Scene) -> 
     assert (await scene.me.wait_for_reply()).text == HANS.plain("nothing_to_cancel")
 
 
-@pytest.mark.parametrize("typed", ["{day}{seq}", "#{day}-{seq}", "受理编号{day}-{seq}", "受理编号：{day}－{seq}"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{day}{seq}",
+        "#{day}-{seq}",
+        "受理编号{day}-{seq}",
+        "受理编号：{day}－{seq}",
+        "受理編號：{day}-{seq}",
+        "投訴編號 {day} {seq}",
+        "{day}-{seq}？",
+        "「{day}-{seq}」。",
+    ],
+)
 async def test_a_tracking_number_is_found_however_it_is_written(scene: Scene, typed: str) -> None:
     complaint = await scene.complaint()
     day, seq = complaint.tracking_no.split("-")
     written = typed.format(day=day, seq=seq)
     await scene.me.send(f"/status {written}")
     assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_the_receipt_line_of_a_traditional_reader_pasted_on_its_own_shows_the_complaint(scene: Scene) -> None:
+    """The Traditional receipt reads 受理編號：…; a citizen copying that line gets the timeline, not a hint."""
+    reader = scene.harness.user(name="陳大文", language_code="zh-hk")
+    async with scene.session_factory() as session:
+        citizen = await get_or_create_citizen(session, reader.user.id, display_name="陳大文", language="zh-Hant")
+        await session.commit()
+    complaint = await scene.complaint(citizen=citizen)
+    await reader.send(f"受理編號：{complaint.tracking_no}")
+    assert HANT.plain("status.timeline") in (await reader.wait_for_reply(contains=complaint.tracking_no)).text
+
+
+async def test_a_receipt_forwarded_back_to_the_bot_shows_its_complaint_not_an_offer_to_file_it(scene: Scene) -> None:
+    """Forwarding the bot's own message back is how some ask "what about this one?"."""
+    complaint = await scene.complaint()
+    await scene.deliver()
+    receipt = await scene.me.wait_for_reply(contains=complaint.tracking_no)
+    forwarded = {
+        "message_id": receipt.message_id + 100_000,
+        "date": receipt.date,
+        "chat": scene.me.user.as_chat(),
+        "from": scene.me.user.as_telegram(),
+        "text": receipt.text,
+        "forward_origin": {"type": "user", "sender_user": scene.harness.world.bot_user, "date": receipt.date},
+    }
+    await scene.harness.world.push_update({"message": forwarded})
+    status = await scene.me.wait_for_reply()
+    assert HANS.plain("status.timeline") in status.text and complaint.tracking_no in status.text
 
 
 async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: Scene) -> None:
@@ -277,6 +318,8 @@ async def test_a_bare_pasted_tracking_number_shows_only_an_own_complaint(scene: 
     theirs = await scene.complaint(citizen=neighbour)
     full_width = mine.tracking_no.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
     await scene.me.send(full_width)
+    assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
+    await scene.me.send(f"{mine.tracking_no}？")  # asked, with the question mark
     assert HANS.plain("status.timeline") in (await scene.me.wait_for_reply(contains=mine.tracking_no)).text
     await scene.me.send(theirs.tracking_no)
     refused = await scene.me.wait_for_reply()
@@ -369,6 +412,26 @@ async def test_cancel_while_asked_why_rates_nothing(scene: Scene) -> None:
     await scene.me.wait_for_reply(contains="原因")
     await scene.me.send("/cancel")
     await scene.me.wait_for_reply(contains="取消")
+    assert await scene.ratings(complaint.id) == 0
+
+
+async def test_cancel_while_asked_why_keeps_the_complaint_being_written(scene: Scene) -> None:
+    """The reason question says /cancel cancels it: the question, not the draft it interrupted."""
+    complaint, notice = await resolved_and_delivered(scene)
+    await scene.me.send("/complain")
+    await scene.me.wait_for_reply(contains="写完了")
+    await scene.me.send("社保窗口的人上班时间玩手机，不理人。")
+    await scene.me.wait_for_reply(contains="已记下")
+    await scene.me.press(HANS.plain("rate.button.2"), message=notice)
+    await scene.me.wait_for_reply(contains="原因")
+    await scene.me.send("/cancel")
+    assert (await scene.me.wait_for_reply()).text == HANS.plain("cancelled.question")
+    await scene.me.wait_for_reply(contains="写完了")  # the draft's question, asked again
+    await scene.me.send("等了两个小时。")
+    await scene.me.wait_for_reply(contains="已记下")
+    async with scene.session_factory() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.state.is_not(None)))
+    assert record is not None and record.data["parts"] == ["社保窗口的人上班时间玩手机，不理人。", "等了两个小时。"]
     assert await scene.ratings(complaint.id) == 0
 
 

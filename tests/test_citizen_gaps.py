@@ -61,6 +61,74 @@ async def stored_complaint(session_factory: async_sessionmaker[AsyncSession]) ->
         return await session.scalar(select(Complaint))
 
 
+# --- the complaint: an edited message ------------------------------------------------------------
+
+
+async def test_a_message_edited_while_writing_is_answered_and_its_correction_taken_as_a_new_one(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Editing a sent message changes nothing already noted: said (not dropped in silence), so the citizen
+    sends the correction, which is added. Telegram sends edits only to a bot that handles them."""
+    assert "edited_message" in harness.dispatcher.resolve_used_update_types()
+    user = harness.user(name="林阿婆", language_code="zh-hk")
+    await user.send("/complain")
+    await user.wait_for_reply(contains="寫完了")
+    await user.send("派出所窗口的人態度很差，電話１３９１２３４５６７")
+    await user.wait_for_reply(contains="已記下")
+    await user.edit(user.sent_messages()[-1].message_id, "派出所窗口的人態度很差，電話１３８１２３４５６７８")
+    edited = await user.wait_for_reply(contains=HANT.plain("complaint.edited"))
+    assert HANT.plain("complaint.button.done") in [b["text"] for row in edited.inline_keyboard or [] for b in row]
+    await user.send("更正：電話是１３８１２３４５６７８")
+    await user.wait_for_reply(contains="已記下")
+    async with session_factory() as session:
+        (record,) = (await session.scalars(select(FsmRecord).where(FsmRecord.state.is_not(None)))).all()
+    assert record.data["parts"] == [
+        "派出所窗口的人態度很差，電話１３９１２３４５６７",
+        "更正：電話是１３８１２３４５６７８",
+    ]
+
+
+async def test_a_message_edited_after_the_text_is_done_is_answered_and_the_question_asked_again(
+    harness: Harness,
+) -> None:
+    user = harness.user()
+    await to_place(user)
+    await user.edit(user.sent_messages()[-1].message_id, SENTENCE + "还骂人。")
+    assert (await user.wait_for_reply()).text == HANS.plain("complaint.edited_later")
+    assert "发生在哪里" in (await user.wait_for_reply()).text
+
+
+async def test_a_message_edited_outside_a_complaint_is_answered(harness: Harness) -> None:
+    user = harness.user()
+    await user.send("/complain")
+    await user.wait_for_reply(contains="写完了")
+    await user.send("/cancel")
+    await user.wait_for_reply(contains="已取消")
+    await user.edit(user.sent_messages()[-1].message_id, "/cancel 不要了")
+    assert (await user.wait_for_reply()).text == HANS.plain("hint.edited")
+
+
+async def test_a_live_location_moving_is_not_answered_as_an_edit(harness: Harness) -> None:
+    """Telegram sends each move of a live location as an edit of its message: no answer to each."""
+    user = harness.user()
+    await to_place(user)
+    await user.world.user_sends(user.user.id, kind="location", location=(22.54, 114.05))
+    await user.wait_for_reply(contains="请选择要投诉的单位")
+    pin = user.sent_messages()[-1]
+    raw = {
+        "message_id": pin.message_id,
+        "date": pin.date,
+        "edit_date": pin.date + 60,
+        "chat": user.user.as_chat(),
+        "from": user.user.as_telegram(),
+        "location": {"latitude": 22.55, "longitude": 114.06, "live_period": 900},
+    }
+    before = len(user.bot_messages())
+    await user.world.push_update({"edited_message": raw})
+    await harness.settle()
+    assert len(user.bot_messages()) == before
+
+
 # --- the complaint: a typed answer settles its question at once -------------------------------------
 
 
@@ -307,6 +375,24 @@ async def test_a_typed_comment_settles_the_comment_panel_and_its_buttons_are_sta
     await harness.settle()
     [stored] = await evaluations(session_factory)
     assert stored.comment == "排队两个小时，只有一个窗口开着"
+
+
+async def test_a_comment_sent_in_two_messages_is_kept_whole(
+    harness: Harness, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """A long comment comes in pieces (typed so, or split by Telegram): the second one, arriving at the
+    confirmation, adds to the comment rather than being turned away."""
+    user = harness.user()
+    await to_comment(harness, user)
+    await user.send("排队两个小时，只有一个窗口开着，")
+    await user.wait_for_reply(contains="请确认")
+    await user.send("工作人员还在玩手机。")
+    confirm = await user.wait_for_reply(contains="请确认")
+    assert "工作人员还在玩手机" in confirm.text and "排队两个小时" in confirm.text
+    await user.press(HANS.plain("evaluate.button.confirm"))
+    await harness.settle()
+    [stored] = await evaluations(session_factory)
+    assert stored.comment == "排队两个小时，只有一个窗口开着，\n工作人员还在玩手机。"
 
 
 async def test_a_typed_agency_name_replaces_the_area_panel(harness: Harness) -> None:

@@ -128,6 +128,24 @@ async def test_a_location_pin_is_stored_and_shown_without_a_second_label(
     assert complaint is not None and complaint.location_text == "纬度 31.23042，经度 121.47370"
 
 
+async def test_a_location_pin_of_a_traditional_reader_is_shown_in_traditional(harness: Harness) -> None:
+    """The coordinates' labels are the service's words, not the citizen's: in the reader's script."""
+    user = harness.user(name="陳大文", language_code="zh-hk")
+    await user.send("/complain")
+    await user.wait_for_reply(contains="寫完了")
+    await user.send("窗口工作人員態度惡劣，讓我來回跑了好幾趟。")
+    await user.wait_for_reply(contains="字")
+    await user.press(HANT.plain("complaint.button.done"))
+    await user.wait_for_reply(contains="發生在哪裡")
+    await send_pin(user, location={"latitude": 31.230416, "longitude": 121.473701})
+    await user.wait_for_reply(contains="請選擇要投訴的單位")
+    await user.press(HANT.plain("complaint.button.fallback", fallback="市政务服务中心"))
+    await user.wait_for_reply(contains="匿名")
+    await user.press(HANT.plain("complaint.button.anonymous"))
+    summary = await user.wait_for_reply(contains="請確認")
+    assert "地點：緯度 31.23042，經度 121.47370" in summary.text
+
+
 async def test_nothing_recognised_says_no_understood_line(harness: Harness) -> None:
     user = harness.user()
     await to_place(user)  # this harness runs without a tagger: nothing is recognised

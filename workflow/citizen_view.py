@@ -24,8 +24,10 @@ from workflow.actors import Actor
 from workflow.visibility import complaint_for_actor, complaint_for_citizen, complaints_of_citizen
 
 _TRACKING_NO = re.compile(r"(\d{8})[-—–]?(\d{4,5})")
-#: What surrounds a pasted number: its label, a leading #, colons, spaces.
-_NUMBER_NOISE = re.compile(r"受理编号|投诉编号|编号|[#＃:：\s]")
+_TRACKING_NO_IN_TEXT = re.compile(r"(?<!\d)(\d{8})-(\d{4,5})(?!\d)")
+#: What surrounds a pasted number: its label (as the receipt writes it, in either script), a leading #,
+#: colons, spaces, brackets, quotes and closing punctuation (20261203-0001？).
+_NUMBER_NOISE = re.compile(r"(?:受理|投[诉訴])?[编編][号號]|[#＃:：\s()（）“”「」\"'.。．,，、!！?？]")
 
 #: Events a citizen sees on their complaint's timeline, in the order they may happen.
 CITIZEN_VISIBLE = (
@@ -111,6 +113,12 @@ def parse_tracking_no(text: str) -> str | None:
     anything else."""
     compact = _NUMBER_NOISE.sub("", to_half_width(text))
     found = _TRACKING_NO.fullmatch(compact)
+    return f"{found.group(1)}-{found.group(2)}" if found else None
+
+
+def find_tracking_no(text: str) -> str | None:
+    """The first tracking number anywhere in a text, e.g. in one of the bot's own messages forwarded back."""
+    found = _TRACKING_NO_IN_TEXT.search(to_half_width(text))
     return f"{found.group(1)}-{found.group(2)}" if found else None
 
 
